@@ -1,0 +1,1 @@
+//! `δ_j`, `D_i` and predicted winners (`stagger delays`).

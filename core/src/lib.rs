@@ -1,0 +1,80 @@
+//! # stagger-core
+//!
+//! A sans-IO engine for electing a master with **staggered election
+//! timers**, and a deterministic discrete-event simulator built on it.
+//!
+//! When a server group's master fails, every backup waits an election delay
+//! `D_i` set by its rank and the delay matrix before it claims mastership.
+//! With the patent's *integral* scheme, `D_i` grows by the worst one-way
+//! delay of each better-ranked server, so the best survivor's
+//! `DeclareMaster` reaches everyone before anyone else's timer expires, and
+//! the election costs one broadcast instead of a storm of contested claims.
+//! `../shared/SPEC.md` is the contract this crate implements; the patent
+//! paragraphs are cited as `[00NN]`.
+//!
+//! ## Layout
+//!
+//! - [`time`], [`rng`]: microsecond time and the one seeded RNG. Nothing in
+//!   this crate reads a clock or the OS.
+//! - [`message`], [`params`], [`ranking`], [`timer`]: the vocabulary.
+//! - [`server`]: the engine of one server, Figs. 5, 8 and 9.
+//! - [`scenario`]: the JSON scenario format and its validation.
+//! - [`sim`]: the event queue, network model, faults, trace and metrics.
+//! - [`delays`]: `δ_j`, `D_i` and predicted winners, for `stagger delays`.
+//! - [`render`]: the standalone SVG space-time diagram.
+//!
+//! ## Driving the engine
+//!
+//! One way in, one way out: feed one [`Input`] with
+//! [`Server::handle_input`], drain [`Server::poll_output`], then sleep until
+//! [`Server::poll_timeout`]. The simulator and the native node are two such
+//! drivers; the engine cannot tell them apart.
+//!
+//! ```
+//! use stagger_core::*;
+//! use std::sync::Arc;
+//!
+//! let delays = vec![vec![0, 20_000], vec![20_000, 0]];
+//! let table = Arc::new(RankTable::new(1, vec![0, 1], &delays, Span::ZERO));
+//! let mut backup = Server::new(ServerConfig {
+//!     row: 1,
+//!     period: Span::from_ms(500),
+//!     phase: Span::ZERO,
+//!     params: Arc::new(Params::default()),
+//!     table,
+//! });
+//! let mut rng = Rng::new(42);
+//! // Drain until empty: the first detection tick is armed at 0.
+//! while let Some(out) = backup.poll_output() {
+//!     println!("{out:?}");
+//! }
+//! let (at, timer) = backup.poll_timeout().unwrap();
+//! backup.handle_input(at, Input::Timer(timer), &mut rng).unwrap();
+//! // The tick sends an inquiry to the master, S_0.
+//! let sends: Vec<_> = std::iter::from_fn(|| backup.poll_output())
+//!     .filter(|o| matches!(o, Output::Send { .. }))
+//!     .collect();
+//! assert_eq!(sends.len(), 1);
+//! ```
+
+pub mod delays;
+pub mod message;
+pub mod params;
+pub mod ranking;
+pub mod render;
+pub mod rng;
+pub mod scenario;
+pub mod server;
+pub mod sim;
+pub mod time;
+pub mod timer;
+
+pub use message::{Envelope, Index, Message, MessageKind, Target};
+pub use params::{ClaimPolicy, Params, Scheme};
+pub use ranking::RankTable;
+pub use rng::Rng;
+pub use scenario::{Scenario, ScenarioError, ScenarioFile};
+pub use server::{Input, Note, Output, Refusal, Role, Server, ServerConfig, UsageError};
+pub use sim::{Metrics, Run, Sim, Trace};
+pub use time::{Span, Time};
+pub use timer::TimerKind;

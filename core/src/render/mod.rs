@@ -1,0 +1,3 @@
+//! Pictures of a run.
+
+pub mod svg;

@@ -1,0 +1,169 @@
+//! The scenario file of SPEC §7, exactly as it appears in JSON.
+//!
+//! These types round-trip: the playground edits a [`ScenarioFile`], shares it
+//! in a URL and exports it, so every optional field stays optional and is
+//! left out again when it was left out. Validation into the model the
+//! simulator runs lives in `validate.rs`.
+
+use crate::params::ClaimPolicy;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Optional prose shown by the playground and the CLI summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub servers: Vec<ServerEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_by: Option<String>,
+    pub delays_ms: Vec<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<TimerEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<DetectionEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce_every: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_functional: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<f64>,
+}
+
+/// One server: a stable id and optional numeric attributes for `rank_by`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerEntry {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, f64>,
+}
+
+/// The election timer. `scheme` picks which of the other fields apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimerEntry {
+    pub scheme: SchemeName,
+    /// `T1` of the integral scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_ms: Option<f64>,
+    /// `T` of the equal scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_known_dead: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SchemeName {
+    Equal,
+    Integral,
+    Randomized,
+}
+
+/// The detection of Fig. 5.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_ms: Option<Periods>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<PhaseMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub misses: Option<u32>,
+}
+
+/// One period for all (Fig. 7a) or one per server in `servers` order
+/// (Fig. 7b).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Periods {
+    Equal(f64),
+    PerServer(Vec<f64>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseMode {
+    #[default]
+    Synchronous,
+    Asynchronous,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
+}
+
+/// One timed fault. Exactly one action field must be present.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultEntry {
+    pub at_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recover: Option<String>,
+    /// Disjoint groups; each unlisted server stands alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Vec<Vec<String>>>,
+    /// A one-way cut `[from, to]`: messages from `from` to `to` are dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<[String; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heal: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerank: Option<RerankEntry>,
+}
+
+/// A new ranking: an explicit order, or a criterion with optional attribute
+/// changes (a server was upgraded, [0049]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RerankEntry {
+    Order(Vec<String>),
+    Criterion(RerankBy),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RerankBy {
+    pub rank_by: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+impl ScenarioFile {
+    /// Serializes the file as pretty JSON, the form the CLI and the
+    /// playground export.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario file always serializes")
+    }
+}

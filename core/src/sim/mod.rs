@@ -1,0 +1,324 @@
+//! The deterministic discrete-event simulator of SPEC §6.
+//!
+//! It drives one [`Server`] engine per row through a single event queue,
+//! with one seeded RNG and a virtual clock in microseconds. Nothing here
+//! reads a clock or the OS, so the same scenario and seed give the same
+//! trace, bit for bit, natively and in wasm.
+//!
+//! ```
+//! use stagger_core::{Scenario, Sim};
+//! let text = include_str!("../../../static/scenarios/patent-5.json");
+//! let scenario = Scenario::from_json(text).unwrap();
+//! let run = Sim::new(&scenario, true).run();
+//! assert_eq!(run.metrics.final_master.as_deref(), Some("atlanta"));
+//! ```
+
+mod metrics;
+mod network;
+mod queue;
+mod trace;
+
+pub use metrics::{MessageCounts, Metrics};
+pub use network::Reach;
+pub use trace::{DropReason, Trace, TraceEvent, What};
+
+use crate::message::{Envelope, Index, Target};
+use crate::ranking::RankTable;
+use crate::rng::Rng;
+use crate::scenario::{FaultAction, PhaseMode, Scenario};
+use crate::server::{Input, Output, Server, ServerConfig};
+use crate::time::{Span, Time};
+use crate::timer::TimerKind;
+use metrics::Tally;
+use queue::{Class, EventKind, Queue};
+use std::sync::Arc;
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub metrics: Metrics,
+    /// Present when the simulator was asked to record it.
+    pub trace: Option<Trace>,
+    /// The phase of each row's detection timer, as drawn.
+    pub phases: Vec<Span>,
+}
+
+/// A simulation in progress.
+pub struct Sim<'a> {
+    scenario: &'a Scenario,
+    now: Time,
+    queue: Queue,
+    servers: Vec<Server>,
+    rng: Rng,
+    table: Arc<RankTable>,
+    reach: Reach,
+    /// The seq of the latest arming per row and timer kind; an event whose
+    /// seq differs was superseded.
+    armed: Vec<[u64; 4]>,
+    seq: u64,
+    msg_id: u64,
+    trace: Option<Vec<TraceEvent>>,
+    tally: Tally,
+    phases: Vec<Span>,
+    /// Whether anything happened at `now` that has not been sampled yet.
+    dirty: bool,
+}
+
+impl<'a> Sim<'a> {
+    /// Sets up the run at time 0. With `record`, every event goes into the
+    /// trace; without it only the metrics are kept, which is what
+    /// benchmarks and sweeps want.
+    pub fn new(scenario: &'a Scenario, record: bool) -> Sim<'a> {
+        let n = scenario.len();
+        let table = scenario.rank_table();
+        let params = Arc::new(scenario.params.clone());
+        let mut rng = Rng::new(scenario.seed);
+        // Phases are drawn first, for S_0 … S_N in index order (SPEC §6).
+        let mut phases = vec![Span::ZERO; n];
+        for i in 0..n as Index {
+            let row = table.row(i) as usize;
+            if scenario.phase == PhaseMode::Asynchronous {
+                phases[row] = Span(rng.below(scenario.periods[row].0));
+            }
+        }
+        let servers: Vec<Server> = (0..n as u32)
+            .map(|row| {
+                Server::new(ServerConfig {
+                    row,
+                    period: scenario.periods[row as usize],
+                    phase: phases[row as usize],
+                    params: params.clone(),
+                    table: table.clone(),
+                })
+            })
+            .collect();
+        let mut sim = Sim {
+            scenario,
+            now: Time::ZERO,
+            queue: Queue::default(),
+            servers,
+            rng,
+            table: table.clone(),
+            reach: Reach::new(n),
+            armed: vec![[0; 4]; n],
+            seq: 0,
+            msg_id: 0,
+            trace: record.then(Vec::new),
+            tally: Tally::new(n, scenario.reference(), scenario.crash_at()),
+            phases,
+            dirty: true,
+        };
+        for (i, f) in scenario.faults.iter().enumerate() {
+            sim.seq += 1;
+            sim.queue.push(f.at, Class::Fault, sim.seq, EventKind::Fault(i));
+        }
+        // Initial timers are armed in index order.
+        for i in 0..n as Index {
+            let row = table.row(i);
+            let s = &sim.servers[row as usize];
+            sim.tally.set(row, true, s.role(), s.master().map(|m| table.row(m)));
+            sim.drain(row);
+        }
+        sim
+    }
+
+    /// Runs to `until_ms` and reports.
+    pub fn run(mut self) -> Run {
+        while self.step() {}
+        self.finish()
+    }
+
+    /// Processes one event. Returns false once nothing is left at or before
+    /// `until_ms`.
+    pub fn step(&mut self) -> bool {
+        let Some((t, _)) = self.queue.peek_key() else { return false };
+        if t > self.scenario.until {
+            return false;
+        }
+        if t > self.now {
+            if self.dirty {
+                self.tally.sample(self.now);
+            }
+            self.now = t;
+        }
+        self.dirty = true;
+        let ev = self.queue.pop().expect("peeked");
+        match ev.kind {
+            EventKind::Fault(i) => self.apply_fault(i),
+            EventKind::Deliver { id, from, to, env } => self.deliver(id, from, to, env),
+            EventKind::Timer { row, timer } => self.fire(ev.seq, row, timer),
+        }
+        true
+    }
+
+    /// Ends the run: samples the last instant and computes the metrics.
+    pub fn finish(mut self) -> Run {
+        if self.dirty {
+            self.tally.sample(self.now);
+        }
+        let metrics = self.tally.finish(self.scenario.until, &self.scenario.ids);
+        Run { metrics, trace: self.trace.map(|events| Trace { events }), phases: self.phases }
+    }
+
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// The engines, by row.
+    pub fn servers(&self) -> &[Server] {
+        &self.servers
+    }
+
+    fn record(&mut self, what: What) {
+        if let Some(t) = &mut self.trace {
+            t.push(TraceEvent { t: self.now, what });
+        }
+    }
+
+    fn feed(&mut self, row: u32, input: Input) {
+        let now = self.now;
+        self.servers[row as usize]
+            .handle_input(now, input, &mut self.rng)
+            .expect("the simulator only feeds valid inputs");
+        self.drain(row);
+    }
+
+    /// Carries out everything a server asked for.
+    fn drain(&mut self, row: u32) {
+        while let Some(out) = self.servers[row as usize].poll_output() {
+            match out {
+                Output::Send { to, env } => self.send(row, to, env),
+                Output::Role { role, master } => {
+                    let master = master.map(|m| self.table.row(m));
+                    self.tally.set(row, true, role, master);
+                    self.record(What::Role { server: row, role, master });
+                }
+                Output::Armed { timer, at } => {
+                    self.seq += 1;
+                    self.armed[row as usize][timer.slot()] = self.seq;
+                    self.queue.push(at, Class::Timer, self.seq, EventKind::Timer { row, timer });
+                }
+                Output::Refused { from, reason } => self.record(What::Refused { server: row, from, reason }),
+                Output::Note(note) => self.record(What::Note { server: row, note }),
+            }
+        }
+    }
+
+    fn send(&mut self, from: u32, to: Target, env: Envelope) {
+        match to {
+            Target::One(idx) => {
+                let dest = self.table.row(idx);
+                self.send_copy(from, dest, env);
+            }
+            Target::All => {
+                for i in 0..self.table.len() as Index {
+                    if i != env.from {
+                        let dest = self.table.row(i);
+                        self.send_copy(from, dest, env);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One copy: count it, draw loss then jitter, and schedule or drop it.
+    fn send_copy(&mut self, from: u32, to: u32, env: Envelope) {
+        let kind = env.msg.kind();
+        self.tally.messages.add(kind);
+        if env.msg.is_election() && self.now >= self.tally.reference {
+            self.tally.election_messages += 1;
+        }
+        self.msg_id += 1;
+        self.seq += 1;
+        let id = self.msg_id;
+        let lost = self.rng.unit() < self.scenario.loss;
+        let f = 1.0 - self.scenario.jitter + 2.0 * self.scenario.jitter * self.rng.unit();
+        let base = self.scenario.delays_us[from as usize][to as usize];
+        let delay = if self.scenario.jitter == 0.0 { base } else { (base as f64 * f).round() as u64 };
+        let reason = if !self.reach.can_send(from, to) {
+            Some(DropReason::Partition)
+        } else if lost {
+            Some(DropReason::Loss)
+        } else {
+            None
+        };
+        let arrive = self.now + Span(delay);
+        let msg = env.msg;
+        self.record(What::Send { id, from, to, msg, arrive: reason.is_none().then_some(arrive) });
+        match reason {
+            Some(reason) => self.record(What::Drop { id, from, to, msg, reason }),
+            None => self.queue.push(arrive, Class::Delivery, self.seq, EventKind::Deliver { id, from, to, env }),
+        }
+    }
+
+    fn deliver(&mut self, id: u64, from: u32, to: u32, env: Envelope) {
+        let msg = env.msg;
+        if !self.servers[to as usize].is_up() {
+            self.record(What::Drop { id, from, to, msg, reason: DropReason::ReceiverDown });
+            return;
+        }
+        self.tally.events += 1;
+        self.record(What::Deliver { id, from, to, msg });
+        self.feed(to, Input::Receive(env));
+    }
+
+    fn fire(&mut self, seq: u64, row: u32, timer: TimerKind) {
+        let s = &self.servers[row as usize];
+        let live = s.is_up() && self.armed[row as usize][timer.slot()] == seq && s.timer(timer) == Some(self.now);
+        if !live {
+            return; // Cancelled or superseded.
+        }
+        self.tally.events += 1;
+        if timer == TimerKind::Election && self.now >= self.tally.reference && self.tally.first_declare.is_none() {
+            self.tally.first_declare = Some(self.now);
+        }
+        self.record(What::Timer { server: row, timer });
+        self.feed(row, Input::Timer(timer));
+    }
+
+    fn apply_fault(&mut self, i: usize) {
+        self.tally.events += 1;
+        self.record(What::Fault { source: self.scenario.faults[i].source as u32 });
+        match &self.scenario.faults[i].action {
+            FaultAction::Crash(r) => {
+                self.feed(*r, Input::Crash);
+                self.tally.set_up(*r, false);
+            }
+            FaultAction::Recover(r) => {
+                self.tally.set(*r, true, crate::server::Role::Backup, None);
+                self.feed(*r, Input::Recover);
+            }
+            FaultAction::Partition(groups) => self.reach.partition(groups),
+            FaultAction::Cut { from, to } => self.reach.cut(*from, *to),
+            FaultAction::Heal => self.reach.heal(),
+            FaultAction::Rerank(rows) => {
+                let version = self.table.version + 1;
+                self.table = Arc::new(RankTable::new(version, rows.clone(), &self.scenario.delays_us, self.scenario.params.guard));
+                for row in 0..self.servers.len() as u32 {
+                    self.feed(row, Input::Rerank(self.table.clone()));
+                }
+            }
+        }
+        if self.scenario.params.known_functional {
+            self.update_functional();
+        }
+    }
+
+    /// The functional table of each live server: the live servers on its
+    /// side of any partition that it can hear from (SPEC §4).
+    fn update_functional(&mut self) {
+        let n = self.servers.len();
+        for me in 0..n as u32 {
+            if !self.servers[me as usize].is_up() {
+                continue;
+            }
+            let table: Vec<bool> = (0..n as Index)
+                .map(|j| {
+                    let r = self.table.row(j);
+                    self.servers[r as usize].is_up() && (r == me || self.reach.can_send(r, me))
+                })
+                .collect();
+            self.feed(me, Input::Functional(table));
+        }
+    }
+}
