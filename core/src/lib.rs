@@ -58,6 +58,7 @@
 //! ```
 
 pub mod delays;
+pub mod gen;
 pub mod message;
 pub mod params;
 pub mod ranking;
