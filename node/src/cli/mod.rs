@@ -1,0 +1,114 @@
+//! The command line.
+
+mod delays;
+mod demo;
+mod render;
+mod sim;
+
+use clap::{Parser, Subcommand};
+use stagger_core::{Scenario, ScenarioError};
+use std::path::{Path, PathBuf};
+
+/// Staggered-timer master election: simulate, inspect and draw elections.
+#[derive(Parser, Debug)]
+#[command(name = "stagger", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate a scenario and report the SPEC §8 metrics.
+    Sim {
+        /// The scenario JSON file.
+        file: PathBuf,
+        /// Print the metrics as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Write the full trace of the run to this JSON file.
+        #[arg(long, value_name = "OUT.json")]
+        trace: Option<PathBuf>,
+    },
+    /// Print δ_j and D_i per rank and the predicted winner when the top k
+    /// ranks are down.
+    Delays {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw a run as a standalone SVG space-time diagram.
+    Render {
+        file: PathBuf,
+        /// Where to write the SVG.
+        #[arg(short, long, value_name = "OUT.svg")]
+        output: PathBuf,
+        /// Start of the window in ms (default: around the election).
+        #[arg(long)]
+        from_ms: Option<f64>,
+        /// End of the window in ms (default: around the election).
+        #[arg(long)]
+        to_ms: Option<f64>,
+        /// Width in pixels.
+        #[arg(long, default_value_t = 0)]
+        width: u32,
+    },
+    /// Simulate the patent's five cities, print what happened and write the
+    /// diagram, the trace and the scenario to a folder.
+    Demo {
+        /// Where to write the files.
+        #[arg(long, default_value = "target/stagger-demo")]
+        out: PathBuf,
+    },
+}
+
+/// Why a command failed, and whose fault it is.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The scenario file is wrong: the user's to fix.
+    #[error("{path}: {source}")]
+    Scenario { path: String, source: ScenarioError },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    /// The arguments do not make sense together.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    /// 2 for bad input, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario { .. } | CliError::Usage(_) => 2,
+            CliError::Io { .. } => 1,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Sim { file, json, trace } => sim::run(&file, json, trace.as_deref()),
+        Command::Delays { file, json } => delays::run(&file, json),
+        Command::Render { file, output, from_ms, to_ms, width } => render::run(&file, &output, from_ms, to_ms, width),
+        Command::Demo { out } => demo::run(&out),
+    }
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io { path: path.display().to_string(), source })?;
+    Scenario::from_json(&text).map_err(|source| CliError::Scenario { path: path.display().to_string(), source })
+}
+
+pub(crate) fn write(path: &Path, contents: &str) -> Result<(), CliError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Io { path: dir.display().to_string(), source })?;
+    }
+    std::fs::write(path, contents).map_err(|source| CliError::Io { path: path.display().to_string(), source })
+}
+
+/// Milliseconds with three decimals, or "never".
+pub(crate) fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "never".to_string(), |v| format!("{v:.3} ms"))
+}

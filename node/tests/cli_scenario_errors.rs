@@ -1,0 +1,219 @@
+//! Every malformed scenario is refused with a non-zero exit and a message
+//! that names the offending field (issue 2 point 4, SPEC §7 "Errors").
+
+use serde_json::{json, Value};
+use std::process::Command;
+
+const PATENT: &str = include_str!("../../static/scenarios/patent-5.json");
+
+fn patent() -> Value {
+    serde_json::from_str(PATENT).unwrap()
+}
+
+/// Runs `stagger sim` on `text` and returns (exit code, stderr).
+fn sim_text(text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.json");
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).arg("sim").arg(&path).arg("--json").output().unwrap();
+    if !out.status.success() {
+        assert!(out.stdout.is_empty(), "no metrics may be printed for a bad scenario");
+    }
+    (out.status.code().unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn refused(v: Value, field: &str, words: &str) {
+    let (code, err) = sim_text(&v.to_string());
+    assert_eq!(code, 2, "expected exit 2, stderr: {err}");
+    assert!(err.contains(field), "stderr should name field `{field}`: {err}");
+    assert!(err.contains(words), "stderr should say `{words}`: {err}");
+}
+
+#[test]
+fn valid_scenario_runs() {
+    let (code, err) = sim_text(PATENT);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn non_square_matrix() {
+    let mut v = patent();
+    v["delays_ms"][2] = json!([110, 120, 0, 80]);
+    refused(v, "delays_ms[2]", "square");
+}
+
+#[test]
+fn wrong_number_of_rows() {
+    let mut v = patent();
+    v["delays_ms"].as_array_mut().unwrap().pop();
+    refused(v, "delays_ms", "one row per server");
+}
+
+#[test]
+fn negative_delay() {
+    let mut v = patent();
+    v["delays_ms"][1][3] = json!(-5);
+    refused(v, "delays_ms[1][3]", "non-negative");
+}
+
+#[test]
+fn non_zero_diagonal() {
+    let mut v = patent();
+    v["delays_ms"][3][3] = json!(1);
+    refused(v, "delays_ms[3][3]", "to itself must be 0");
+}
+
+#[test]
+fn unknown_id_in_ranking() {
+    let mut v = patent();
+    v["ranking"][2] = json!("paris");
+    refused(v, "ranking[2]", "unknown server id 'paris'");
+}
+
+#[test]
+fn unknown_id_in_fault() {
+    let mut v = patent();
+    v["faults"][0]["crash"] = json!("paris");
+    refused(v, "faults[0].crash", "unknown server id 'paris'");
+}
+
+#[test]
+fn duplicate_server_id() {
+    let mut v = patent();
+    v["servers"][4]["id"] = json!("sydney");
+    refused(v, "servers[4].id", "listed twice");
+}
+
+#[test]
+fn timeout_not_below_period() {
+    let mut v = patent();
+    v["detection"]["timeout_ms"] = json!(500);
+    refused(v, "detection.timeout_ms", "must be shorter than the detection period");
+}
+
+#[test]
+fn timeout_not_below_one_of_several_periods() {
+    let mut v = patent();
+    v["detection"]["period_ms"] = json!([500, 500, 300, 500, 500]);
+    refused(v, "detection.timeout_ms", "P = 300");
+}
+
+#[test]
+fn unknown_top_level_field() {
+    let mut v = patent();
+    v["colour"] = json!("blue");
+    refused(v, "colour", "unknown field");
+}
+
+#[test]
+fn unknown_nested_field() {
+    let mut v = patent();
+    v["detection"]["perod_ms"] = json!(500);
+    refused(v, "detection.perod_ms", "unknown field");
+}
+
+#[test]
+fn missing_ranking() {
+    let mut v = patent();
+    v.as_object_mut().unwrap().remove("ranking");
+    refused(v, "ranking", "missing");
+}
+
+#[test]
+fn ranking_and_rank_by_together() {
+    let mut v = patent();
+    v["rank_by"] = json!("compute");
+    refused(v, "rank_by", "not both");
+}
+
+#[test]
+fn duplicate_in_ranking() {
+    let mut v = patent();
+    v["ranking"] = json!(["ottawa", "atlanta", "atlanta", "sydney", "tokyo"]);
+    refused(v, "ranking[2]", "'atlanta' is listed twice");
+}
+
+#[test]
+fn ranking_omits_a_server() {
+    let mut v = patent();
+    v["ranking"] = json!(["ottawa", "atlanta", "sydney", "tokyo"]);
+    refused(v, "ranking", "omits server 'bangalore'");
+}
+
+#[test]
+fn rank_by_missing_attribute() {
+    let mut v = patent();
+    v.as_object_mut().unwrap().remove("ranking");
+    v["rank_by"] = json!("compute");
+    refused(v, "rank_by", "server 'atlanta' has no attribute 'compute'");
+}
+
+#[test]
+fn jitter_out_of_range() {
+    let mut v = patent();
+    v["network"] = json!({"jitter": 1.0});
+    refused(v, "network.jitter", "outside [0, 1)");
+}
+
+#[test]
+fn loss_out_of_range() {
+    let mut v = patent();
+    v["network"] = json!({"loss": 1.5});
+    refused(v, "network.loss", "outside [0, 1]");
+}
+
+#[test]
+fn server_twice_in_one_partition() {
+    let mut v = patent();
+    v["faults"] = json!([{"at_ms": 100, "partition": [["ottawa", "atlanta"], ["atlanta", "tokyo"]]}]);
+    refused(v, "faults[0].partition[1][0]", "'atlanta' is listed twice");
+}
+
+#[test]
+fn crash_of_a_server_already_down() {
+    let mut v = patent();
+    v["faults"] = json!([{"at_ms": 100, "crash": "tokyo"}, {"at_ms": 200, "crash": "tokyo"}]);
+    refused(v, "faults[1].crash", "already down");
+}
+
+#[test]
+fn recover_of_a_server_that_is_up() {
+    let mut v = patent();
+    v["faults"] = json!([{"at_ms": 100, "recover": "tokyo"}]);
+    refused(v, "faults[0].recover", "already up");
+}
+
+#[test]
+fn fault_with_two_actions() {
+    let mut v = patent();
+    v["faults"] = json!([{"at_ms": 100, "crash": "tokyo", "heal": true}]);
+    refused(v, "faults[0]", "exactly one of");
+}
+
+#[test]
+fn timer_field_of_another_scheme() {
+    let mut v = patent();
+    v["timer"] = json!({"scheme": "equal", "base_ms": 50});
+    refused(v, "timer.base_ms", "not used by the equal scheme");
+}
+
+#[test]
+fn wrong_type() {
+    let mut v = patent();
+    v["seed"] = json!("forty-two");
+    refused(v, "seed", "invalid type");
+}
+
+#[test]
+fn not_json_at_all() {
+    let (code, err) = sim_text("{ this is not json");
+    assert_eq!(code, 2);
+    assert!(err.contains("line 1"), "{err}");
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["sim", "/nonexistent/x.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.json"));
+}
