@@ -160,6 +160,11 @@ impl<'a> Sim<'a> {
         Run { metrics, trace: self.trace.map(|events| Trace { events }), phases: self.phases }
     }
 
+    /// Events still queued (cancelled timers included until they surface).
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+
     pub fn now(&self) -> Time {
         self.now
     }

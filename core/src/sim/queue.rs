@@ -69,12 +69,9 @@ impl Queue {
         Some(Event { time, class, seq, kind })
     }
 
+    /// Events still queued, stale timers included.
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 

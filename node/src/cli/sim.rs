@@ -57,7 +57,7 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
     };
     out += &format!(
         "  {}; first declare at {}; converged at {}; final master {}\n",
-        m.crash_at_ms.map_or("no crash".to_string(), |v| format!("{v:.3} ms")),
+        m.crash_at_ms.map_or("no crash".to_string(), |v| format!("crash at {v:.3} ms")),
         ms(m.first_declare_at_ms),
         ms(m.converged_at_ms),
         winner
