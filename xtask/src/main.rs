@@ -1,1 +1,152 @@
-fn main() {}
+//! `cargo xtask`: the project's two set-up commands and their helpers.
+//!
+//! - `cargo xtask demo`: the main job on its built-in default.
+//! - `cargo xtask test`: every test, native and wasm.
+//!
+//! Both install what they need on a fresh machine (the wasm target, the
+//! wasm-bindgen CLI at the version pinned in `Cargo.lock`, Node.js) and fail
+//! loudly, naming the missing piece, when they cannot.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("setup") => setup(),
+        Some("bench") => bench(),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|test|setup|bench>");
+            eprintln!("  demo   simulate the patent's five cities and write the diagram");
+            eprintln!("  test   run every test: native, then the wasm determinism check under node");
+            eprintln!("  setup  install the wasm target, wasm-bindgen CLI and Node.js if missing");
+            eprintln!("  bench  run the criterion benchmarks of the simulator");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result {
+    eprintln!("xtask: {what}");
+    let status = cmd.status().map_err(|e| format!("{what}: could not start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what}: failed with {status}"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn demo(extra: &[String]) -> Result {
+    run(
+        "build and run `stagger demo`",
+        cargo().args(["run", "--release", "--quiet", "-p", "stagger-node", "--bin", "stagger", "--", "demo"]).args(extra),
+    )
+}
+
+fn test() -> Result {
+    setup()?;
+    run("native tests (cargo test --workspace)", cargo().args(["test", "--workspace"]))?;
+    wasm_determinism()
+}
+
+/// Hashes the corpus natively, then runs the wasm test under node with the
+/// native hashes compiled in; it fails unless every trace is identical.
+fn wasm_determinism() -> Result {
+    eprintln!("xtask: native trace hashes");
+    let native = output(cargo().args(["run", "--quiet", "-p", "stagger-core", "--example", "trace_hashes"]))
+        .ok_or("could not compute the native trace hashes")?;
+    if native.trim().is_empty() {
+        return Err("the native trace hash list is empty".into());
+    }
+    run(
+        "wasm determinism test under node (wasm-bindgen-test-runner)",
+        cargo()
+            .args(["test", "-p", "stagger-core", "--target", "wasm32-unknown-unknown", "--test", "wasm_trace"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+            .env("STAGGER_NATIVE_HASHES_TEXT", native),
+    )
+}
+
+fn bench() -> Result {
+    run("criterion benchmarks", cargo().args(["bench", "-p", "stagger-core", "--bench", "sim"]))
+}
+
+/// Installs what the tests need and checks it, once per machine.
+fn setup() -> Result {
+    // The wasm target.
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        run("install the wasm32-unknown-unknown target", Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    // The wasm-bindgen CLI, at exactly the library's version.
+    let want = locked_version("wasm-bindgen")?;
+    let have = output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
+    if !have.contains(&want) {
+        // Without --locked: with it the install fails on a yanked
+        // webpki-roots version.
+        run(
+            &format!("install wasm-bindgen-cli {want} (about 2 minutes)"),
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &want,
+            ]),
+        )?;
+        let have = output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
+        if !have.contains(&want) {
+            return Err(format!("wasm-bindgen-test-runner {want} is still not on PATH (found: {:?}); add ~/.cargo/bin to PATH", have.trim()));
+        }
+    }
+    // Node.js runs the wasm tests.
+    if output(Command::new("node").arg("--version")).is_none() {
+        apt_install(&["nodejs"])?;
+        output(Command::new("node").arg("--version")).ok_or("node is still missing after installing nodejs")?;
+    }
+    Ok(())
+}
+
+fn apt_install(pkgs: &[&str]) -> Result {
+    run("apt-get update", Command::new("apt-get").args(["update", "-q"]))?;
+    run(&format!("apt-get install {}", pkgs.join(" ")), Command::new("apt-get").args(["install", "-y", "-q"]).args(pkgs))
+}
+
+/// The version of `name` pinned in Cargo.lock.
+fn locked_version(name: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{name}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err(format!("{name} is not in Cargo.lock"))
+}
