@@ -313,8 +313,12 @@ impl Server {
     /// The detection periodic timer 510 fires: re-arm it first (SPEC §6),
     /// then act by role.
     fn on_tick(&mut self, now: Time) {
-        let m = self.tick;
-        self.tick += 1;
+        // The grid index of this tick. A real-time driver may wake late (a
+        // background browser tab is throttled to about once a minute), so
+        // the next tick is the first grid point after `now`, not after the
+        // tick that was due: the timer never fires a burst to catch up.
+        let m = now.0.saturating_sub(self.phase.0) / self.period.0.max(1);
+        self.tick = m + 1;
         let next = self.grid(self.tick);
         self.arm(TimerKind::Detection, next);
         match self.role {
@@ -388,6 +392,7 @@ impl Server {
     /// Acts 810–820.
     fn enter_election(&mut self, now: Time, rng: &mut Rng) {
         let held = self.claim.take().map(|(c, _)| c);
+        self.timers.stop(TimerKind::VerifyTimeout);
         self.reset_detection();
         self.set_role(Role::WaitElection, None);
         let delay = self.draw_delay(rng);
