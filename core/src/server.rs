@@ -190,6 +190,8 @@ impl Server {
     pub fn new(config: ServerConfig) -> Server {
         let n = config.table.len();
         let index = config.table.index_of(config.row);
+        let dead_len = if config.params.skip_known_dead { n } else { 0 };
+        let functional_len = if config.params.known_functional { n } else { 0 };
         let (role, master) = if index == 0 { (Role::Master, Some(0)) } else { (Role::Backup, Some(0)) };
         let mut server = Server {
             row: config.row,
@@ -207,8 +209,10 @@ impl Server {
             pending: None,
             misses: 0,
             claim: None,
-            known_dead: vec![false; n],
-            functional: vec![true; n],
+            // Only allocated when the option is on: a 1,000-server run
+            // would otherwise spend more time zeroing tables than electing.
+            known_dead: vec![false; dead_len],
+            functional: vec![true; functional_len],
             out: VecDeque::new(),
         };
         server.arm(TimerKind::Detection, Time::ZERO + server.phase);
@@ -579,7 +583,9 @@ impl Server {
             return;
         }
         // Hearing from S_j again ends its "known dead" status (SPEC §5).
-        self.known_dead[env.from as usize] = false;
+        if let Some(dead) = self.known_dead.get_mut(env.from as usize) {
+            *dead = false;
+        }
         match env.msg {
             Message::Inquiry { seq } => {
                 // Only a Master answers; any other role drops an inquiry.
