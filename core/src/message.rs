@@ -31,12 +31,7 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 4] = [
-        MessageKind::Inquiry,
-        MessageKind::Reply,
-        MessageKind::Declare,
-        MessageKind::Revoke,
-    ];
+    pub const ALL: [MessageKind; 4] = [MessageKind::Inquiry, MessageKind::Reply, MessageKind::Declare, MessageKind::Revoke];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -40,10 +40,7 @@ impl RankTable {
         let mut delta = vec![Span::ZERO; n];
         for j in 1..n {
             let from = rows[j] as usize;
-            let worst = ((j + 1)..n)
-                .map(|k| delays_us[from][rows[k] as usize])
-                .max()
-                .unwrap_or(0);
+            let worst = ((j + 1)..n).map(|k| delays_us[from][rows[k] as usize]).max().unwrap_or(0);
             let guard = if j + 1 < n { guard } else { Span::ZERO };
             delta[j] = Span(worst) + guard;
         }
@@ -92,16 +89,10 @@ mod tests {
     use super::*;
 
     fn patent() -> Vec<Vec<u64>> {
-        [
-            [0, 20, 110, 110, 75],
-            [20, 0, 120, 105, 80],
-            [110, 120, 0, 80, 60],
-            [110, 105, 80, 0, 55],
-            [75, 80, 60, 55, 0],
-        ]
-        .iter()
-        .map(|r| r.iter().map(|ms| ms * 1000).collect())
-        .collect()
+        [[0, 20, 110, 110, 75], [20, 0, 120, 105, 80], [110, 120, 0, 80, 60], [110, 105, 80, 0, 55], [75, 80, 60, 55, 0]]
+            .iter()
+            .map(|r| r.iter().map(|ms| ms * 1000).collect())
+            .collect()
     }
 
     #[test]

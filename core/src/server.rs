@@ -89,10 +89,9 @@ pub enum Refusal {
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refusal::Version { ours, theirs } => write!(
-                f,
-                "message stamped with ranking version {theirs}, but this server runs version {ours}"
-            ),
+            Refusal::Version { ours, theirs } => {
+                write!(f, "message stamped with ranking version {theirs}, but this server runs version {ours}")
+            }
             Refusal::UnknownSender => write!(f, "sender index is not a member of the group"),
             Refusal::BadIndex { idx } => write!(f, "message names index {idx}, which is not a member of the group"),
         }

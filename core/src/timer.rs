@@ -21,12 +21,7 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 4] = [
-        TimerKind::Detection,
-        TimerKind::InquiryTimeout,
-        TimerKind::Election,
-        TimerKind::VerifyTimeout,
-    ];
+    pub const ALL: [TimerKind; 4] = [TimerKind::Detection, TimerKind::InquiryTimeout, TimerKind::Election, TimerKind::VerifyTimeout];
 
     pub fn slot(self) -> usize {
         self as usize

@@ -56,10 +56,7 @@ fn act_510_timer_keeps_grid_across_role_changes() {
     // still at 500, and 1000 after it. No role change moves it.
     let mut s = waiting(1, params());
     assert_eq!(s.timer(Detection), Some(ms(500)));
-    assert_eq!(
-        fire(&mut s, ms(450), Election),
-        vec![role(Role::Master, Some(1)), send_all(1, declare(1))]
-    );
+    assert_eq!(fire(&mut s, ms(450), Election), vec![role(Role::Master, Some(1)), send_all(1, declare(1))]);
     assert_eq!(s.timer(Detection), Some(ms(500)));
     assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000))]);
     // And back to Backup: still the same grid.
@@ -74,24 +71,10 @@ fn act_510_timer_keeps_grid_across_role_changes() {
 fn act_520_backup_sends_inquiry_to_master_on_tick() {
     let mut s = server(2);
     drain(&mut s);
-    assert_eq!(
-        tick(&mut s, ms(0)),
-        vec![
-            armed(Detection, ms(500)),
-            send_to(2, 0, inquiry(1)),
-            armed(InquiryTimeout, ms(400)),
-        ]
-    );
+    assert_eq!(tick(&mut s, ms(0)), vec![armed(Detection, ms(500)), send_to(2, 0, inquiry(1)), armed(InquiryTimeout, ms(400)),]);
     assert_eq!(recv(&mut s, ms(110), 0, reply(1)), vec![]);
     // Each inquiry takes the next seq.
-    assert_eq!(
-        tick(&mut s, ms(500)),
-        vec![
-            armed(Detection, ms(1000)),
-            send_to(2, 0, inquiry(2)),
-            armed(InquiryTimeout, ms(900)),
-        ]
-    );
+    assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000)), send_to(2, 0, inquiry(2)), armed(InquiryTimeout, ms(900)),]);
 }
 
 #[test]
@@ -121,11 +104,7 @@ fn act_530_inquiry_timeout_armed_tau_after_inquiry() {
     drain(&mut s);
     assert_eq!(
         tick(&mut s, Time(3_000)),
-        vec![
-            armed(Detection, Time(603_000)),
-            send_to(4, 0, inquiry(1)),
-            armed(InquiryTimeout, Time(253_000)),
-        ]
+        vec![armed(Detection, Time(603_000)), send_to(4, 0, inquiry(1)), armed(InquiryTimeout, Time(253_000)),]
     );
     assert_eq!(s.poll_timeout(), Some((Time(253_000), InquiryTimeout)));
 }
@@ -142,10 +121,7 @@ fn act_540_reply_means_master_functional() {
     assert_eq!(s.misses(), 0);
     assert_eq!((s.role(), s.master()), (Role::Backup, Some(0)));
     // The timeout is gone: feeding it is a usage error, and changes nothing.
-    assert_eq!(
-        s.handle_input(ms(400), Input::Timer(InquiryTimeout), &mut Rng::new(0)),
-        Err(UsageError::TimerNotDue(InquiryTimeout))
-    );
+    assert_eq!(s.handle_input(ms(400), Input::Timer(InquiryTimeout), &mut Rng::new(0)), Err(UsageError::TimerNotDue(InquiryTimeout)));
     assert_eq!(drain(&mut s), vec![]);
     assert_eq!(s.poll_timeout(), Some((ms(500), Detection)));
 }
@@ -171,10 +147,7 @@ fn act_540_reply_with_wrong_seq_or_sender_is_not_the_reply() {
     // Right seq, but from a server that was not asked.
     assert_eq!(recv(&mut s, ms(31), 1, reply(1)), vec![]);
     assert_eq!(s.timer(InquiryTimeout), Some(ms(400)));
-    assert_eq!(
-        fire(&mut s, ms(400), InquiryTimeout),
-        election_entry(1, Some(0), span(D_MS[2]), ms(400))
-    );
+    assert_eq!(fire(&mut s, ms(400), InquiryTimeout), election_entry(1, Some(0), span(D_MS[2]), ms(400)));
 }
 
 // ----- act 550: the timeout -----
@@ -218,10 +191,7 @@ fn act_550_misses_gt_1_needs_consecutive_misses() {
     assert_eq!(tick(&mut s, ms(2000)), inquiry_tick(3, Some(0), 5, ms(2000), per, tau));
     assert_eq!(fire(&mut s, ms(2400), InquiryTimeout), vec![note(Note::Miss { count: 2 })]);
     assert_eq!(tick(&mut s, ms(2500)), inquiry_tick(3, Some(0), 6, ms(2500), per, tau));
-    assert_eq!(
-        fire(&mut s, ms(2900), InquiryTimeout),
-        election_entry(3, Some(0), span(D_MS[3]), ms(2900))
-    );
+    assert_eq!(fire(&mut s, ms(2900), InquiryTimeout), election_entry(3, Some(0), span(D_MS[3]), ms(2900)));
 }
 
 #[test]
@@ -234,10 +204,7 @@ fn act_550_late_reply_after_timeout_does_not_reset_misses() {
     assert_eq!(recv(&mut s, ms(401), 0, reply(1)), vec![]);
     assert_eq!(s.misses(), 1);
     tick(&mut s, ms(500));
-    assert_eq!(
-        fire(&mut s, ms(900), InquiryTimeout),
-        election_entry(2, Some(0), span(D_MS[1]), ms(900))
-    );
+    assert_eq!(fire(&mut s, ms(900), InquiryTimeout), election_entry(2, Some(0), span(D_MS[1]), ms(900)));
 }
 
 #[test]
@@ -251,10 +218,7 @@ fn reset_accepting_new_master_cancels_inquiry_and_resets_misses() {
     tick(&mut s, ms(0));
     assert_eq!(fire(&mut s, ms(400), InquiryTimeout), vec![note(Note::Miss { count: 1 })]);
     tick(&mut s, ms(500));
-    assert_eq!(
-        fire(&mut s, ms(900), InquiryTimeout),
-        election_entry(2, Some(0), span(D_MS[3]), ms(900))
-    );
+    assert_eq!(fire(&mut s, ms(900), InquiryTimeout), election_entry(2, Some(0), span(D_MS[3]), ms(900)));
     assert_eq!(recv(&mut s, ms(950), 2, declare(2)), vec![role(Role::Backup, Some(2))]);
     assert_eq!(tick(&mut s, ms(1000)), inquiry_tick(3, Some(2), 3, ms(1000), per, tau));
     assert_eq!(fire(&mut s, ms(1400), InquiryTimeout), vec![note(Note::Miss { count: 1 })]);
@@ -291,21 +255,14 @@ fn act_560_claim_while_master_functional_verify_pending_then_master_replies_clai
     // A worse claim (3 > 0): held, and the master is asked at once.
     assert_eq!(
         recv(&mut s, ms(150), 3, declare(3)),
-        vec![
-            note(Note::ClaimPending { idx: 3 }),
-            send_to(2, 0, inquiry(2)),
-            armed(VerifyTimeout, ms(550)),
-        ]
+        vec![note(Note::ClaimPending { idx: 3 }), send_to(2, 0, inquiry(2)), armed(VerifyTimeout, ms(550)),]
     );
     assert_eq!((s.role(), s.master()), (Role::Backup, Some(0)));
     // The master replies: the claim is dropped.
     assert_eq!(recv(&mut s, ms(370), 0, reply(2)), vec![note(Note::ClaimDropped { idx: 3 })]);
     assert_eq!((s.role(), s.master()), (Role::Backup, Some(0)));
     assert_eq!(s.timer(VerifyTimeout), None);
-    assert_eq!(
-        s.handle_input(ms(550), Input::Timer(VerifyTimeout), &mut Rng::new(0)),
-        Err(UsageError::TimerNotDue(VerifyTimeout))
-    );
+    assert_eq!(s.handle_input(ms(550), Input::Timer(VerifyTimeout), &mut Rng::new(0)), Err(UsageError::TimerNotDue(VerifyTimeout)));
     // Detection goes on as before.
     assert_eq!(tick(&mut s, ms(500)), inquiry_tick(2, Some(0), 3, ms(500), span(P_MS), span(TAU_MS)));
 }
@@ -318,11 +275,7 @@ fn act_560_claim_while_master_functional_verify_no_reply_within_tau_claim_accept
     assert_eq!(recv(&mut s, ms(40), 0, reply(1)), vec![]);
     assert_eq!(
         recv(&mut s, ms(60), 3, declare(3)),
-        vec![
-            note(Note::ClaimPending { idx: 3 }),
-            send_to(2, 0, inquiry(2)),
-            armed(VerifyTimeout, ms(460)),
-        ]
+        vec![note(Note::ClaimPending { idx: 3 }), send_to(2, 0, inquiry(2)), armed(VerifyTimeout, ms(460)),]
     );
     // No reply within τ: S_0 is down; accept the pending claim.
     assert_eq!(fire(&mut s, ms(460), VerifyTimeout), vec![role(Role::Backup, Some(3))]);
@@ -354,16 +307,9 @@ fn act_560_claim_while_master_functional_verify_pending_revoke_timeout_treated_a
     assert_eq!(recv(&mut s, ms(20), 0, reply(1)), vec![]);
     assert_eq!(
         recv(&mut s, ms(60), 2, revoke(2, 3)),
-        vec![
-            note(Note::ClaimPending { idx: 3 }),
-            send_to(1, 0, inquiry(2)),
-            armed(VerifyTimeout, ms(460)),
-        ]
+        vec![note(Note::ClaimPending { idx: 3 }), send_to(1, 0, inquiry(2)), armed(VerifyTimeout, ms(460)),]
     );
-    assert_eq!(
-        fire(&mut s, ms(460), VerifyTimeout),
-        vec![role(Role::Master, Some(1)), send_all(1, revoke(3, 1))]
-    );
+    assert_eq!(fire(&mut s, ms(460), VerifyTimeout), vec![role(Role::Master, Some(1)), send_all(1, revoke(3, 1))]);
 }
 
 #[test]
@@ -376,11 +322,7 @@ fn act_560_claim_while_master_functional_verify_keeps_the_best_held_claim() {
     assert_eq!(recv(&mut s, ms(20), 0, reply(1)), vec![]);
     assert_eq!(
         recv(&mut s, ms(50), 4, declare(4)),
-        vec![
-            note(Note::ClaimPending { idx: 4 }),
-            send_to(1, 0, inquiry(2)),
-            armed(VerifyTimeout, ms(450)),
-        ]
+        vec![note(Note::ClaimPending { idx: 4 }), send_to(1, 0, inquiry(2)), armed(VerifyTimeout, ms(450)),]
     );
     assert_eq!(recv(&mut s, ms(60), 3, declare(3)), vec![note(Note::ClaimPending { idx: 3 })]);
     assert_eq!(recv(&mut s, ms(70), 4, declare(4)), vec![]);
@@ -398,11 +340,7 @@ fn act_560_claim_while_master_functional_verify_detection_timeout_with_held_clai
     tick(&mut s, ms(0));
     assert_eq!(
         recv(&mut s, ms(100), 3, declare(3)),
-        vec![
-            note(Note::ClaimPending { idx: 3 }),
-            send_to(2, 0, inquiry(2)),
-            armed(VerifyTimeout, ms(500)),
-        ]
+        vec![note(Note::ClaimPending { idx: 3 }), send_to(2, 0, inquiry(2)), armed(VerifyTimeout, ms(500)),]
     );
     let mut expected = election_entry(1, Some(0), span(D_MS[2]), ms(400));
     expected.push(role(Role::Backup, Some(3)));
@@ -436,10 +374,7 @@ fn act_560_claim_while_master_functional_contest() {
     let mut s = server_with(2, with_claim(ClaimPolicy::Contest));
     drain(&mut s);
     tick(&mut s, ms(0));
-    assert_eq!(
-        recv(&mut s, ms(100), 3, declare(3)),
-        vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]
-    );
+    assert_eq!(recv(&mut s, ms(100), 3, declare(3)), vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]);
     assert_eq!(s.timer(InquiryTimeout), None, "leaving Backup cancels the inquiry");
     assert_eq!(s.timer(Detection), Some(ms(500)));
 
@@ -456,10 +391,7 @@ fn act_560_claim_while_master_functional_contest() {
     // A Revoke reaching a contesting Backup: same rule on idx.
     let mut s = server_with(1, with_claim(ClaimPolicy::Contest));
     drain(&mut s);
-    assert_eq!(
-        recv(&mut s, ms(100), 2, revoke(3, 2)),
-        vec![role(Role::Master, Some(1)), send_all(1, revoke(2, 1))]
-    );
+    assert_eq!(recv(&mut s, ms(100), 2, revoke(3, 2)), vec![role(Role::Master, Some(1)), send_all(1, revoke(2, 1))]);
 }
 
 #[test]
@@ -496,10 +428,7 @@ fn announce_every_1_announces_on_every_tick_and_0_never() {
     let mut s = server_with(0, Params { announce_every: 1, ..params() });
     drain(&mut s);
     for m in 0..3u64 {
-        assert_eq!(
-            tick(&mut s, ms(m * 500)),
-            vec![armed(Detection, ms((m + 1) * 500)), send_all(0, declare(0))]
-        );
+        assert_eq!(tick(&mut s, ms(m * 500)), vec![armed(Detection, ms((m + 1) * 500)), send_all(0, declare(0))]);
     }
     let mut s = server_with(0, params());
     drain(&mut s);
@@ -543,10 +472,7 @@ fn recovery_backup_with_no_master_on_old_grid_broadcasts_and_accepts_replier() {
     assert_eq!(s.poll_timeout(), None, "a crashed server's timers are void");
 
     // Recover at 1700: the grid is 123 + m·500, so the next tick is 2123.
-    assert_eq!(
-        step(&mut s, ms(1700), Input::Recover),
-        vec![role(Role::Backup, None), armed(Detection, ms(2123))]
-    );
+    assert_eq!(step(&mut s, ms(1700), Input::Recover), vec![role(Role::Backup, None), armed(Detection, ms(2123))]);
     assert!(s.is_up());
     assert_eq!((s.role(), s.master()), (Role::Backup, None));
     assert_eq!(s.poll_timeout(), Some((ms(2123), Detection)));
@@ -569,10 +495,7 @@ fn recovery_exactly_on_a_grid_point_ticks_at_once() {
     drain(&mut s);
     tick(&mut s, ms(0));
     step(&mut s, ms(10), Input::Crash);
-    assert_eq!(
-        step(&mut s, ms(1500), Input::Recover),
-        vec![role(Role::Backup, None), armed(Detection, ms(1500))]
-    );
+    assert_eq!(step(&mut s, ms(1500), Input::Recover), vec![role(Role::Backup, None), armed(Detection, ms(1500))]);
 }
 
 #[test]
@@ -581,10 +504,7 @@ fn recovery_of_old_master_never_takes_mastership_back_by_itself() {
     drain(&mut s);
     assert_eq!(tick(&mut s, ms(0)), vec![armed(Detection, ms(500))]);
     step(&mut s, ms(300), Input::Crash);
-    assert_eq!(
-        step(&mut s, ms(3000), Input::Recover),
-        vec![role(Role::Backup, None), armed(Detection, ms(3000))]
-    );
+    assert_eq!(step(&mut s, ms(3000), Input::Recover), vec![role(Role::Backup, None), armed(Detection, ms(3000))]);
     assert_eq!(tick(&mut s, ms(3000)), inquiry_tick(0, None, 1, ms(3000), span(P_MS), span(TAU_MS)));
     // The recovered S_0 does not answer inquiries: it is not a master.
     assert_eq!(recv(&mut s, ms(3010), 2, inquiry(9)), vec![]);
@@ -618,10 +538,7 @@ fn recovery_with_no_master_claims_by_policy() {
     let mut d = recovered(ClaimPolicy::Defer);
     assert_eq!(recv(&mut d, ms(30), 3, declare(3)), vec![role(Role::Backup, Some(3))]);
     let mut c = recovered(ClaimPolicy::Contest);
-    assert_eq!(
-        recv(&mut c, ms(30), 3, declare(3)),
-        vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]
-    );
+    assert_eq!(recv(&mut c, ms(30), 3, declare(3)), vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]);
     let mut c = recovered(ClaimPolicy::Contest);
     assert_eq!(recv(&mut c, ms(30), 1, declare(1)), vec![role(Role::Backup, Some(1))]);
 }
@@ -663,20 +580,11 @@ fn usage_error_timer_not_due_or_not_armed() {
     tick(&mut s, ms(0));
     let mut rng = Rng::new(0);
     // Armed, but not yet due.
-    assert_eq!(
-        s.handle_input(ms(399), Input::Timer(InquiryTimeout), &mut rng),
-        Err(UsageError::TimerNotDue(InquiryTimeout))
-    );
-    assert_eq!(
-        s.handle_input(ms(499), Input::Timer(Detection), &mut rng),
-        Err(UsageError::TimerNotDue(Detection))
-    );
+    assert_eq!(s.handle_input(ms(399), Input::Timer(InquiryTimeout), &mut rng), Err(UsageError::TimerNotDue(InquiryTimeout)));
+    assert_eq!(s.handle_input(ms(499), Input::Timer(Detection), &mut rng), Err(UsageError::TimerNotDue(Detection)));
     // Not armed at all.
     assert_eq!(s.handle_input(ms(600), Input::Timer(Election), &mut rng), Err(UsageError::TimerNotDue(Election)));
-    assert_eq!(
-        s.handle_input(ms(600), Input::Timer(VerifyTimeout), &mut rng),
-        Err(UsageError::TimerNotDue(VerifyTimeout))
-    );
+    assert_eq!(s.handle_input(ms(600), Input::Timer(VerifyTimeout), &mut rng), Err(UsageError::TimerNotDue(VerifyTimeout)));
     // The state is as it was.
     assert_eq!(drain(&mut s), vec![]);
     assert_eq!(s.timer(InquiryTimeout), Some(ms(400)));
@@ -688,9 +596,6 @@ fn usage_error_timer_not_due_or_not_armed() {
 fn usage_error_functional_table_of_wrong_size() {
     let mut s = server(1);
     drain(&mut s);
-    assert_eq!(
-        s.handle_input(ms(0), Input::Functional(vec![true; 4]), &mut Rng::new(0)),
-        Err(UsageError::WrongSize { got: 4, want: 5 })
-    );
+    assert_eq!(s.handle_input(ms(0), Input::Functional(vec![true; 4]), &mut Rng::new(0)), Err(UsageError::WrongSize { got: 4, want: 5 }));
     assert_eq!(drain(&mut s), vec![]);
 }

@@ -39,11 +39,7 @@ fn act_820_election_timer_armed_with_d_i() {
         let mut s = server(i);
         drain(&mut s);
         tick(&mut s, ms(0));
-        assert_eq!(
-            fire(&mut s, ms(400), InquiryTimeout),
-            election_entry(1, Some(0), span(D_MS[i as usize]), ms(400)),
-            "S_{i}"
-        );
+        assert_eq!(fire(&mut s, ms(400), InquiryTimeout), election_entry(1, Some(0), span(D_MS[i as usize]), ms(400)), "S_{i}");
         assert_eq!(s.election_delay(), Some(span(D_MS[i as usize])));
     }
 }
@@ -55,11 +51,7 @@ fn act_820_election_timer_equal_scheme() {
         let mut s = server_with(i, p.clone());
         drain(&mut s);
         tick(&mut s, ms(0));
-        assert_eq!(
-            fire(&mut s, ms(400), InquiryTimeout),
-            election_entry(1, Some(0), span(75), ms(400)),
-            "S_{i}"
-        );
+        assert_eq!(fire(&mut s, ms(400), InquiryTimeout), election_entry(1, Some(0), span(75), ms(400)), "S_{i}");
     }
 }
 
@@ -76,19 +68,13 @@ fn act_820_election_timer_randomized_drawn_afresh_at_each_entry() {
     drain(&mut s);
     assert_eq!(s.election_delay(), None);
     step_rng(&mut s, ms(0), Input::Timer(Detection), &mut rng);
-    assert_eq!(
-        step_rng(&mut s, ms(400), Input::Timer(InquiryTimeout), &mut rng),
-        election_entry(1, Some(0), d1, ms(400))
-    );
+    assert_eq!(step_rng(&mut s, ms(400), Input::Timer(InquiryTimeout), &mut rng), election_entry(1, Some(0), d1, ms(400)));
     assert_eq!(step_rng(&mut s, ms(420), Input::Receive(env(1, declare(1))), &mut rng), vec![role(Role::Backup, Some(1))]);
     assert_eq!(
         step_rng(&mut s, ms(500), Input::Timer(Detection), &mut rng),
         inquiry_tick(3, Some(1), 2, ms(500), span(P_MS), span(TAU_MS))
     );
-    assert_eq!(
-        step_rng(&mut s, ms(900), Input::Timer(InquiryTimeout), &mut rng),
-        election_entry(1, Some(1), d2, ms(900))
-    );
+    assert_eq!(step_rng(&mut s, ms(900), Input::Timer(InquiryTimeout), &mut rng), election_entry(1, Some(1), d2, ms(900)));
     // Exactly one draw per entry, nothing else.
     assert_eq!(rng, expect_rng);
 }
@@ -106,11 +92,7 @@ fn act_820_guard_adds_to_inner_deltas_only() {
         let mut s = server_with(i, p.clone());
         drain(&mut s);
         tick(&mut s, ms(0));
-        assert_eq!(
-            fire(&mut s, ms(400), InquiryTimeout),
-            election_entry(1, Some(0), span(d), ms(400)),
-            "S_{i}"
-        );
+        assert_eq!(fire(&mut s, ms(400), InquiryTimeout), election_entry(1, Some(0), span(d), ms(400)), "S_{i}");
     }
 }
 
@@ -152,10 +134,7 @@ fn act_820_recovered_s0_uses_the_formula_d0_equals_t1() {
     drain(&mut s);
     tick(&mut s, ms(0));
     step(&mut s, ms(300), Input::Crash);
-    assert_eq!(
-        step(&mut s, ms(1200), Input::Recover),
-        vec![role(Role::Backup, None), armed(Detection, ms(1500))]
-    );
+    assert_eq!(step(&mut s, ms(1200), Input::Recover), vec![role(Role::Backup, None), armed(Detection, ms(1500))]);
     assert_eq!(tick(&mut s, ms(1500)), inquiry_tick(0, None, 1, ms(1500), span(P_MS), span(TAU_MS)));
     // Nobody answers the broadcast: a miss with no master, then D_0 = T1.
     assert_eq!(fire(&mut s, ms(1900), InquiryTimeout), election_entry(1, None, span(50), ms(1900)));
@@ -179,10 +158,7 @@ fn act_830_840_claim_before_expiry_cancels_timer() {
     assert_eq!(recv(&mut s, ms(450), 1, declare(1)), vec![role(Role::Backup, Some(1))]);
     assert_eq!(s.timer(Election), None);
     assert_eq!(s.poll_timeout(), Some((ms(500), Detection)));
-    assert_eq!(
-        s.handle_input(ms(570), Input::Timer(Election), &mut Rng::new(0)),
-        Err(UsageError::TimerNotDue(Election))
-    );
+    assert_eq!(s.handle_input(ms(570), Input::Timer(Election), &mut Rng::new(0)), Err(UsageError::TimerNotDue(Election)));
     assert_eq!(drain(&mut s), vec![]);
     assert_eq!(tick(&mut s, ms(500)), inquiry_tick(2, Some(1), 2, ms(500), span(P_MS), span(TAU_MS)));
 }
@@ -202,10 +178,7 @@ fn act_830_840_claim_at_the_expiry_instant_wins_when_delivered_first() {
 fn act_850_860_declare_on_expiry() {
     let mut s = waiting(1, params());
     assert_eq!(s.poll_timeout(), Some((ms(450), Election)));
-    assert_eq!(
-        fire(&mut s, ms(450), Election),
-        vec![role(Role::Master, Some(1)), send_all(1, declare(1))]
-    );
+    assert_eq!(fire(&mut s, ms(450), Election), vec![role(Role::Master, Some(1)), send_all(1, declare(1))]);
     assert_eq!((s.role(), s.master()), (Role::Master, Some(1)));
     assert_eq!(s.timer(Election), None);
     // Back to timer 510 via A: the grid is unchanged; a Master only re-arms.
@@ -213,10 +186,7 @@ fn act_850_860_declare_on_expiry() {
     assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000))]);
 
     let mut s = waiting(4, params());
-    assert_eq!(
-        fire(&mut s, ms(705), Election),
-        vec![role(Role::Master, Some(4)), send_all(4, declare(4))]
-    );
+    assert_eq!(fire(&mut s, ms(705), Election), vec![role(Role::Master, Some(4)), send_all(4, declare(4))]);
 }
 
 // ----- act 870: after the Declare -----

@@ -28,23 +28,14 @@ fn act_905_910_only_declare_and_revoke_reach_mastership_updating() {
 #[test]
 fn act_905_910_malformed_envelopes_are_refused() {
     let mut s = waiting(2, params());
-    assert_eq!(
-        recv(&mut s, ms(410), 7, declare(1)),
-        vec![Output::Refused { from: 7, reason: Refusal::UnknownSender }]
-    );
+    assert_eq!(recv(&mut s, ms(410), 7, declare(1)), vec![Output::Refused { from: 7, reason: Refusal::UnknownSender }]);
     assert_eq!(
         recv(&mut s, ms(411), 2, declare(2)),
         vec![Output::Refused { from: 2, reason: Refusal::UnknownSender }],
         "a message from oneself"
     );
-    assert_eq!(
-        recv(&mut s, ms(412), 1, declare(9)),
-        vec![Output::Refused { from: 1, reason: Refusal::BadIndex { idx: 9 } }]
-    );
-    assert_eq!(
-        recv(&mut s, ms(413), 1, revoke(5, 1)),
-        vec![Output::Refused { from: 1, reason: Refusal::BadIndex { idx: 5 } }]
-    );
+    assert_eq!(recv(&mut s, ms(412), 1, declare(9)), vec![Output::Refused { from: 1, reason: Refusal::BadIndex { idx: 9 } }]);
+    assert_eq!(recv(&mut s, ms(413), 1, revoke(5, 1)), vec![Output::Refused { from: 1, reason: Refusal::BadIndex { idx: 5 } }]);
     // Nothing was applied.
     assert_eq!((s.role(), s.master()), (Role::WaitElection, None));
     assert_eq!(s.timer(Election), Some(ms(570)));
@@ -125,10 +116,7 @@ fn act_970_revoke_wait_election_better_index_takes_over() {
     // S_1 waits; a Revoke names S_3 (1 < 3): S_1 becomes Master and sends
     // Revoke{3, 1} to all ([0066]).
     let mut s = waiting(1, params());
-    assert_eq!(
-        recv(&mut s, ms(420), 2, revoke(2, 3)),
-        vec![role(Role::Master, Some(1)), send_all(1, revoke(3, 1))]
-    );
+    assert_eq!(recv(&mut s, ms(420), 2, revoke(2, 3)), vec![role(Role::Master, Some(1)), send_all(1, revoke(3, 1))]);
     assert_eq!(s.timer(Election), None, "taking over cancels the election timer");
     assert_eq!(s.timer(Detection), Some(ms(500)));
     assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000))]);
@@ -159,10 +147,7 @@ fn act_970_revoke_reaching_a_backup_follows_the_claim_policy() {
     assert_eq!(recv(&mut s, ms(450), 4, revoke(2, 4)), vec![note(Note::ClaimIgnored { idx: 4 })]);
     // contest: i < idx takes over.
     let mut s = backup_of(3, 2, with_claim(ClaimPolicy::Contest));
-    assert_eq!(
-        recv(&mut s, ms(450), 4, revoke(2, 4)),
-        vec![role(Role::Master, Some(3)), send_all(3, revoke(4, 3))]
-    );
+    assert_eq!(recv(&mut s, ms(450), 4, revoke(2, 4)), vec![role(Role::Master, Some(3)), send_all(3, revoke(4, 3))]);
 }
 
 // ----- [0062]: the functional table -----
@@ -180,10 +165,7 @@ fn known_functional_0062_lowest_functional_wait_election_takes_over() {
     // S_0 is down; S_1 is the lowest functional index, so it contests.
     let mut s = waiting(1, kf());
     functional(&mut s, ms(405), [false, true, true, true, true]);
-    assert_eq!(
-        recv(&mut s, ms(420), 2, revoke(2, 3)),
-        vec![role(Role::Master, Some(1)), send_all(1, revoke(3, 1))]
-    );
+    assert_eq!(recv(&mut s, ms(420), 2, revoke(2, 3)), vec![role(Role::Master, Some(1)), send_all(1, revoke(3, 1))]);
 }
 
 #[test]
@@ -195,10 +177,7 @@ fn known_functional_0062_wait_election_not_lowest_functional_accepts_worse_revok
     assert_eq!(recv(&mut s, ms(420), 3, revoke(4, 3)), vec![role(Role::Backup, Some(3))]);
     // Without the table, S_2 contests.
     let mut s = waiting(2, params());
-    assert_eq!(
-        recv(&mut s, ms(420), 3, revoke(4, 3)),
-        vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]
-    );
+    assert_eq!(recv(&mut s, ms(420), 3, revoke(4, 3)), vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]);
 }
 
 #[test]
@@ -229,10 +208,7 @@ fn known_functional_0062_does_not_change_the_backup_row() {
     let mut s = server_with(2, p);
     drain(&mut s);
     functional(&mut s, ms(0), [true, true, true, true, true]);
-    assert_eq!(
-        recv(&mut s, ms(10), 3, declare(3)),
-        vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]
-    );
+    assert_eq!(recv(&mut s, ms(10), 3, declare(3)), vec![role(Role::Master, Some(2)), send_all(2, revoke(3, 2))]);
 }
 
 // ----- re-ranking (SPEC §1) -----
@@ -264,14 +240,7 @@ fn rerank_bumps_version_and_refuses_other_versions() {
     );
     assert_eq!((s.role(), s.master()), (Role::Backup, Some(4)));
     // New messages carry the new version, and go to the master's new index.
-    assert_eq!(
-        tick(&mut s, ms(500)),
-        vec![
-            armed(Detection, ms(1000)),
-            send_to_v(2, 4, 2, inquiry(2)),
-            armed(InquiryTimeout, ms(900)),
-        ]
-    );
+    assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000)), send_to_v(2, 4, 2, inquiry(2)), armed(InquiryTimeout, ms(900)),]);
     // A reply with the right version counts.
     assert_eq!(recv_v(&mut s, ms(610), 4, 2, reply(2)), vec![]);
     assert_eq!(s.timer(InquiryTimeout), None);
@@ -303,10 +272,7 @@ fn rerank_during_wait_election_restarts_delay_under_new_index() {
         vec![note(Note::ElectionDelay { delay: span(280) }), armed(Election, ms(700))]
     );
     assert_eq!((s.role(), s.master(), s.index()), (Role::WaitElection, None, 3));
-    assert_eq!(
-        fire(&mut s, ms(700), Election),
-        vec![role(Role::Master, Some(3)), send_all_v(3, 2, declare(3))]
-    );
+    assert_eq!(fire(&mut s, ms(700), Election), vec![role(Role::Master, Some(3)), send_all_v(3, 2, declare(3))]);
 }
 
 #[test]
@@ -317,22 +283,12 @@ fn rerank_while_down_applies_on_recovery() {
     step(&mut s, ms(10), Input::Crash);
     assert_eq!(step(&mut s, ms(20), Input::Rerank(reversed(2))), vec![]);
     assert_eq!(s.version(), 2);
-    assert_eq!(
-        step(&mut s, ms(30), Input::Recover),
-        vec![role(Role::Backup, None), armed(Detection, ms(500))]
-    );
+    assert_eq!(step(&mut s, ms(30), Input::Recover), vec![role(Role::Backup, None), armed(Detection, ms(500))]);
     assert_eq!(
         recv_v(&mut s, ms(40), 1, 1, declare(1)),
         vec![Output::Refused { from: 1, reason: Refusal::Version { ours: 2, theirs: 1 } }]
     );
-    assert_eq!(
-        tick(&mut s, ms(500)),
-        vec![
-            armed(Detection, ms(1000)),
-            send_all_v(2, 2, inquiry(2)),
-            armed(InquiryTimeout, ms(900)),
-        ]
-    );
+    assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000)), send_all_v(2, 2, inquiry(2)), armed(InquiryTimeout, ms(900)),]);
 }
 
 #[test]
@@ -340,10 +296,7 @@ fn rerank_with_wrong_size_is_a_usage_error() {
     let mut s = server(2);
     drain(&mut s);
     let small = std::sync::Arc::new(RankTable::new(2, vec![0, 1, 2], &[vec![0, 1, 1], vec![1, 0, 1], vec![1, 1, 0]], Span::ZERO));
-    assert_eq!(
-        s.handle_input(ms(10), Input::Rerank(small), &mut Rng::new(0)),
-        Err(UsageError::WrongSize { got: 3, want: 5 })
-    );
+    assert_eq!(s.handle_input(ms(10), Input::Rerank(small), &mut Rng::new(0)), Err(UsageError::WrongSize { got: 3, want: 5 }));
     assert_eq!(drain(&mut s), vec![]);
     assert_eq!(s.version(), 1);
 }
@@ -362,10 +315,7 @@ fn rerank_during_wait_election_randomized_draws_once_more() {
     let mut s = server_with(1, p);
     drain(&mut s);
     step_rng(&mut s, ms(0), Input::Timer(Detection), &mut rng);
-    assert_eq!(
-        step_rng(&mut s, ms(400), Input::Timer(InquiryTimeout), &mut rng),
-        election_entry(1, Some(0), d1, ms(400))
-    );
+    assert_eq!(step_rng(&mut s, ms(400), Input::Timer(InquiryTimeout), &mut rng), election_entry(1, Some(0), d1, ms(400)));
     assert_eq!(
         step_rng(&mut s, ms(420), Input::Rerank(reversed(2)), &mut rng),
         vec![note(Note::ElectionDelay { delay: d2 }), armed(Election, ms(420) + d2)]

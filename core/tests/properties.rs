@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use stagger_core::scenario::{DetectionEntry, FaultEntry, NetworkEntry, PhaseMode, SchemeName, TimerEntry};
-use stagger_core::*;
 use stagger_core::Rng;
+use stagger_core::*;
 
 /// A group of `n` servers with the given one-way delays (ms), ranked by
 /// `order` (a permutation of rows), whose top-ranked server and every index
@@ -30,10 +30,7 @@ fn group(matrix: Vec<Vec<f64>>, order: &[usize], also_down: &[bool]) -> Scenario
 
 fn matrix(n: usize) -> impl Strategy<Value = Vec<Vec<f64>>> {
     prop::collection::vec(prop::collection::vec(0u32..=300, n), n).prop_map(|m| {
-        m.iter()
-            .enumerate()
-            .map(|(j, row)| row.iter().enumerate().map(|(k, v)| if j == k { 0.0 } else { *v as f64 }).collect())
-            .collect()
+        m.iter().enumerate().map(|(j, row)| row.iter().enumerate().map(|(k, v)| if j == k { 0.0 } else { *v as f64 }).collect()).collect()
     })
 }
 
@@ -161,7 +158,12 @@ fn seed_sweep_invariants() {
         let s = f.validate().unwrap_or_else(|e| panic!("seed {seed}: generated scenario invalid: {e}"));
         let a = Sim::new(&s, true).run();
         let b = Sim::new(&s, true).run();
-        let why = |what: &str| format!("seed {seed}: {what}\n  rerun: STAGGER_SEED={seed} cargo test -p stagger-core --test properties seed_sweep\n  scenario: {}", f.to_json_pretty());
+        let why = |what: &str| {
+            format!(
+                "seed {seed}: {what}\n  rerun: STAGGER_SEED={seed} cargo test -p stagger-core --test properties seed_sweep\n  scenario: {}",
+                f.to_json_pretty()
+            )
+        };
         let (ta, tb) = (a.trace.as_ref().unwrap(), b.trace.as_ref().unwrap());
         assert_eq!(ta.hash(), tb.hash(), "{}", why("the same seed gave two traces"));
         assert_eq!(a.metrics, b.metrics, "{}", why("the same seed gave two results"));

@@ -39,8 +39,6 @@ fn spec_8_worked_example() {
     assert_eq!(entered, vec![1, 2, 3, 4]);
     // Bangalore's own election timer is due at 2570 too, but the delivery
     // runs first, so the timer is cancelled and never fires.
-    let bangalore_timer = trace.events.iter().any(|e| {
-        matches!(e.what, What::Timer { server: 2, timer: TimerKind::Election })
-    });
+    let bangalore_timer = trace.events.iter().any(|e| matches!(e.what, What::Timer { server: 2, timer: TimerKind::Election }));
     assert!(!bangalore_timer, "the delivery at 2570 must win the tie");
 }

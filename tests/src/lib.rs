@@ -23,11 +23,5 @@ pub fn presets() -> Vec<(String, ScenarioFile)> {
 
 /// A preset, validated.
 pub fn preset(name: &str) -> Scenario {
-    presets()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .unwrap_or_else(|| panic!("no preset {name}"))
-        .1
-        .validate()
-        .unwrap()
+    presets().into_iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no preset {name}")).1.validate().unwrap()
 }

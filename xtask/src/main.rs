@@ -121,7 +121,10 @@ fn setup() -> Result {
         )?;
         let have = output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
         if !have.contains(&want) {
-            return Err(format!("wasm-bindgen-test-runner {want} is still not on PATH (found: {:?}); add ~/.cargo/bin to PATH", have.trim()));
+            return Err(format!(
+                "wasm-bindgen-test-runner {want} is still not on PATH (found: {:?}); add ~/.cargo/bin to PATH",
+                have.trim()
+            ));
         }
     }
     // Node.js runs the wasm tests.

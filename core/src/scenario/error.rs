@@ -74,10 +74,9 @@ impl fmt::Display for Problem {
             Problem::Duplicate(id) => write!(f, "'{id}' is listed twice"),
             Problem::Omitted(id) => write!(f, "the ranking omits server '{id}'"),
             Problem::BadId(m) => write!(f, "{m}"),
-            Problem::TimeoutNotBelowPeriod { timeout_ms, period_ms } => write!(
-                f,
-                "the inquiry timeout τ = {timeout_ms} ms must be shorter than the detection period P = {period_ms} ms"
-            ),
+            Problem::TimeoutNotBelowPeriod { timeout_ms, period_ms } => {
+                write!(f, "the inquiry timeout τ = {timeout_ms} ms must be shorter than the detection period P = {period_ms} ms")
+            }
             Problem::OutOfRange { value, range } => write!(f, "{value} is outside {range}"),
             Problem::NotApplicable(m) => write!(f, "{m}"),
             Problem::MissingAttr { id, attr } => {

@@ -53,7 +53,10 @@ pub enum FaultAction {
     Recover(u32),
     /// Disjoint groups of rows; unlisted rows stand alone.
     Partition(Vec<Vec<u32>>),
-    Cut { from: u32, to: u32 },
+    Cut {
+        from: u32,
+        to: u32,
+    },
     Heal,
     /// The new ranking, rows by index.
     Rerank(Vec<u32>),
@@ -89,11 +92,7 @@ impl Scenario {
     }
 
     pub fn crash_at(&self) -> Option<Time> {
-        self.faults
-            .iter()
-            .filter(|f| matches!(f.action, FaultAction::Crash(_)))
-            .map(|f| f.at)
-            .min()
+        self.faults.iter().filter(|f| matches!(f.action, FaultAction::Crash(_))).map(|f| f.at).min()
     }
 }
 
@@ -134,7 +133,10 @@ impl ScenarioFile {
         if self.delays_ms.len() != n {
             return err(
                 "delays_ms".into(),
-                Problem::BadNumber(format!("the delay matrix must have one row per server: got {} rows for {n} servers", self.delays_ms.len())),
+                Problem::BadNumber(format!(
+                    "the delay matrix must have one row per server: got {} rows for {n} servers",
+                    self.delays_ms.len()
+                )),
             );
         }
         let mut delays_us = Vec::with_capacity(n);
@@ -146,7 +148,10 @@ impl ScenarioFile {
             for (k, &ms) in row.iter().enumerate() {
                 let field = format!("delays_ms[{j}][{k}]");
                 let us = ms_to_us(ms).ok_or_else(|| {
-                    ScenarioError::new(field.clone(), Problem::BadNumber(format!("delay {ms} must be a non-negative number of milliseconds")))
+                    ScenarioError::new(
+                        field.clone(),
+                        Problem::BadNumber(format!("delay {ms} must be a non-negative number of milliseconds")),
+                    )
                 })?;
                 if j == k && us != 0 {
                     return err(field, Problem::NonZeroDiagonal);
@@ -178,9 +183,9 @@ impl ScenarioFile {
         }
 
         let until_ms = self.until_ms.unwrap_or(12_000.0);
-        let until = ms_to_us(until_ms)
-            .map(Time)
-            .ok_or_else(|| ScenarioError::new("until_ms", Problem::BadNumber(format!("{until_ms} must be a non-negative number of milliseconds"))))?;
+        let until = ms_to_us(until_ms).map(Time).ok_or_else(|| {
+            ScenarioError::new("until_ms", Problem::BadNumber(format!("{until_ms} must be a non-negative number of milliseconds")))
+        })?;
 
         let faults = self.faults(&row_of, &resolve, &ids, &attrs, n)?;
 
@@ -255,7 +260,10 @@ impl ScenarioFile {
         if let Some(d) = &self.detection {
             if let Some(t) = d.timeout_ms {
                 p.timeout = ms_to_us(t).map(Span).ok_or_else(|| {
-                    ScenarioError::new("detection.timeout_ms", Problem::BadNumber(format!("{t} must be a non-negative number of milliseconds")))
+                    ScenarioError::new(
+                        "detection.timeout_ms",
+                        Problem::BadNumber(format!("{t} must be a non-negative number of milliseconds")),
+                    )
                 })?;
             }
             if let Some(m) = d.misses {
@@ -315,19 +323,16 @@ impl ScenarioFile {
         for (i, f) in self.faults.iter().enumerate() {
             let base = format!("faults[{i}]");
             let at = ms_to_us(f.at_ms).map(Time).ok_or_else(|| {
-                ScenarioError::new(format!("{base}.at_ms"), Problem::BadNumber(format!("{} must be a non-negative number of milliseconds", f.at_ms)))
+                ScenarioError::new(
+                    format!("{base}.at_ms"),
+                    Problem::BadNumber(format!("{} must be a non-negative number of milliseconds", f.at_ms)),
+                )
             })?;
-            let given = [
-                f.crash.is_some(),
-                f.recover.is_some(),
-                f.partition.is_some(),
-                f.cut.is_some(),
-                f.heal.is_some(),
-                f.rerank.is_some(),
-            ]
-            .iter()
-            .filter(|x| **x)
-            .count();
+            let given =
+                [f.crash.is_some(), f.recover.is_some(), f.partition.is_some(), f.cut.is_some(), f.heal.is_some(), f.rerank.is_some()]
+                    .iter()
+                    .filter(|x| **x)
+                    .count();
             if given != 1 {
                 return Err(ScenarioError::new(
                     base,
@@ -442,9 +447,8 @@ fn explicit_ranking(field: &str, list: &[String], row_of: &HashMap<&str, u32>, n
 fn rank_by_attr(field: &str, attr: &str, ids: &[String], attrs: &[BTreeMap<String, f64>]) -> Result<Vec<u32>, ScenarioError> {
     let mut rows: Vec<(u32, f64)> = Vec::with_capacity(ids.len());
     for (r, a) in attrs.iter().enumerate() {
-        let v = *a.get(attr).ok_or_else(|| {
-            ScenarioError::new(field, Problem::MissingAttr { id: ids[r].clone(), attr: attr.to_string() })
-        })?;
+        let v =
+            *a.get(attr).ok_or_else(|| ScenarioError::new(field, Problem::MissingAttr { id: ids[r].clone(), attr: attr.to_string() }))?;
         rows.push((r as u32, v));
     }
     rows.sort_by(|(ra, va), (rb, vb)| vb.total_cmp(va).then_with(|| ids[*ra as usize].cmp(&ids[*rb as usize])));

@@ -182,9 +182,7 @@ impl<'a> Sim<'a> {
 
     fn feed(&mut self, row: u32, input: Input) {
         let now = self.now;
-        self.servers[row as usize]
-            .handle_input(now, input, &mut self.rng)
-            .expect("the simulator only feeds valid inputs");
+        self.servers[row as usize].handle_input(now, input, &mut self.rng).expect("the simulator only feeds valid inputs");
         self.drain(row);
     }
 

@@ -39,17 +39,50 @@ impl DropReason {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum What {
     /// `faults[source]` applied.
-    Fault { source: u32 },
+    Fault {
+        source: u32,
+    },
     /// A copy handed to the network; `arrive` is `None` when it was dropped
     /// at once (loss or partition).
-    Send { id: u64, from: u32, to: u32, msg: Message, arrive: Option<Time> },
-    Deliver { id: u64, from: u32, to: u32, msg: Message },
-    Drop { id: u64, from: u32, to: u32, msg: Message, reason: DropReason },
-    Timer { server: u32, timer: TimerKind },
+    Send {
+        id: u64,
+        from: u32,
+        to: u32,
+        msg: Message,
+        arrive: Option<Time>,
+    },
+    Deliver {
+        id: u64,
+        from: u32,
+        to: u32,
+        msg: Message,
+    },
+    Drop {
+        id: u64,
+        from: u32,
+        to: u32,
+        msg: Message,
+        reason: DropReason,
+    },
+    Timer {
+        server: u32,
+        timer: TimerKind,
+    },
     /// `master` is a row.
-    Role { server: u32, role: Role, master: Option<u32> },
-    Refused { server: u32, from: u32, reason: Refusal },
-    Note { server: u32, note: Note },
+    Role {
+        server: u32,
+        role: Role,
+        master: Option<u32>,
+    },
+    Refused {
+        server: u32,
+        from: u32,
+        reason: Refusal,
+    },
+    Note {
+        server: u32,
+        note: Note,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -209,10 +242,7 @@ impl Trace {
 
     /// Counts sends by kind, for checks against the metrics.
     pub fn sends_of(&self, kind: MessageKind) -> usize {
-        self.events
-            .iter()
-            .filter(|e| matches!(&e.what, What::Send { msg, .. } if msg.kind() == kind))
-            .count()
+        self.events.iter().filter(|e| matches!(&e.what, What::Send { msg, .. } if msg.kind() == kind)).count()
     }
 }
 

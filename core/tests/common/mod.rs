@@ -31,16 +31,10 @@ pub fn span(x: u64) -> Span {
 
 /// SPEC §7's delay matrix, in µs, in `servers` order.
 pub fn patent_delays_us() -> Vec<Vec<u64>> {
-    [
-        [0u64, 20, 110, 110, 75],
-        [20, 0, 120, 105, 80],
-        [110, 120, 0, 80, 60],
-        [110, 105, 80, 0, 55],
-        [75, 80, 60, 55, 0],
-    ]
-    .iter()
-    .map(|r| r.iter().map(|ms| ms * 1000).collect())
-    .collect()
+    [[0u64, 20, 110, 110, 75], [20, 0, 120, 105, 80], [110, 120, 0, 80, 60], [110, 105, 80, 0, 55], [75, 80, 60, 55, 0]]
+        .iter()
+        .map(|r| r.iter().map(|ms| ms * 1000).collect())
+        .collect()
 }
 
 pub fn identity() -> Vec<u32> {
@@ -159,11 +153,7 @@ pub fn inquiry_tick(from: Index, to: Option<Index>, seq: u64, now: Time, period:
         Some(m) => send_to(from, m, inquiry(seq)),
         None => send_all(from, inquiry(seq)),
     };
-    vec![
-        armed(TimerKind::Detection, now + period),
-        send,
-        armed(TimerKind::InquiryTimeout, now + tau),
-    ]
+    vec![armed(TimerKind::Detection, now + period), send, armed(TimerKind::InquiryTimeout, now + tau)]
 }
 
 /// The outputs of entering the election after the `count`-th miss

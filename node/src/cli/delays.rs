@@ -29,10 +29,7 @@ pub fn run(file: &Path, json: bool) -> Result<(), CliError> {
     for p in &r.predictions {
         let slack = p.slack_ms.map_or("-".to_string(), |s| format!("{s:+.3} ms"));
         let verdict = if p.clean { "clean: one broadcast" } else { "contested" };
-        println!(
-            "{:<3} {:<w$} {:<w$} {:>12.3} ms {:>12}  {}",
-            p.down, p.first, p.winner, p.declares_after_ms, slack, verdict
-        );
+        println!("{:<3} {:<w$} {:<w$} {:>12.3} ms {:>12}  {}", p.down, p.first, p.winner, p.declares_after_ms, slack, verdict);
     }
     Ok(())
 }

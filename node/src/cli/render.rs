@@ -9,8 +9,10 @@ use std::path::Path;
 pub fn run(file: &Path, output: &Path, from_ms: Option<f64>, to_ms: Option<f64>, width: u32) -> Result<(), CliError> {
     let scenario = load(file)?;
     let to_time = |flag: &str, v: Option<f64>| -> Result<Option<Time>, CliError> {
-        v.map(|ms| ms_to_us(ms).map(Time).ok_or_else(|| CliError::Usage(format!("{flag} must be a non-negative number of milliseconds, got {ms}"))))
-            .transpose()
+        v.map(|ms| {
+            ms_to_us(ms).map(Time).ok_or_else(|| CliError::Usage(format!("{flag} must be a non-negative number of milliseconds, got {ms}")))
+        })
+        .transpose()
     };
     let from = to_time("--from-ms", from_ms)?;
     let to = to_time("--to-ms", to_ms)?;

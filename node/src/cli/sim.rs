@@ -69,10 +69,7 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
     );
     out += &format!(
         "  split brain {:.3} ms, at most {} master(s) at once; {} events until {}\n",
-        m.split_brain_ms,
-        m.max_masters,
-        m.events,
-        scenario.until
+        m.split_brain_ms, m.max_masters, m.events, scenario.until
     );
     out
 }
