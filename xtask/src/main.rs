@@ -117,6 +117,9 @@ fn setup() -> Result {
                 "wasm-bindgen-cli",
                 "--version",
                 &want,
+                // Reinstall even if cargo believes it is installed: a
+                // missing runner binary or another version must be fixed.
+                "--force",
             ]),
         )?;
         let have = output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
