@@ -1,0 +1,113 @@
+//! The simulation commands end to end, through the real binary.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+const PATENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/scenarios/patent-5.json");
+
+fn stagger(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(args).output().unwrap();
+    assert!(out.status.success(), "stagger {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn sim_json_prints_spec_8_metrics_as_one_object() {
+    let out = stagger(&["sim", PATENT, "--json"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim().lines().count(), 1, "one JSON object on one line");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["crash_at_ms"], 1900.0);
+    assert_eq!(v["first_declare_at_ms"], 2450.0);
+    assert_eq!(v["converged_at_ms"], 2570.0);
+    assert_eq!(v["final_master"], "atlanta");
+    let m = &v["messages"];
+    for k in ["inquiry", "reply", "declare", "revoke", "total"] {
+        assert!(m[k].is_u64(), "messages.{k}");
+    }
+    assert_eq!(m["declare"], 4);
+    assert_eq!(m["revoke"], 0);
+    let sum: u64 = ["inquiry", "reply", "declare", "revoke"].iter().map(|k| m[k].as_u64().unwrap()).sum();
+    assert_eq!(m["total"].as_u64().unwrap(), sum);
+    assert_eq!(v["election_messages"], 4);
+    assert_eq!(v["split_brain_ms"], 0.0);
+    assert_eq!(v["max_masters"], 1);
+    assert!(v["events"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn sim_without_json_prints_a_readable_summary() {
+    let text = String::from_utf8(stagger(&["sim", PATENT]).stdout).unwrap();
+    assert!(text.contains("converged at 2570.000 ms"), "{text}");
+    assert!(text.contains("final master atlanta (S1)"), "{text}");
+    assert!(text.contains("declare 4, revoke 0"), "{text}");
+}
+
+#[test]
+fn sim_trace_writes_every_kind_of_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.json");
+    stagger(&["sim", PATENT, "--trace", path.to_str().unwrap()]);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v["servers"][0], "ottawa");
+    let events = v["events"].as_array().unwrap();
+    for kind in ["fault", "send", "deliver", "drop", "timer", "role", "note"] {
+        assert!(events.iter().any(|e| e["type"] == kind), "trace has {kind} events");
+    }
+    let declares = events.iter().filter(|e| e["type"] == "send" && e["kind"] == "declare").count();
+    assert_eq!(declares, 4);
+    let atlanta_master =
+        events.iter().any(|e| e["type"] == "role" && e["server"] == "atlanta" && e["role"] == "Master" && e["t_ms"] == 2450.0);
+    assert!(atlanta_master);
+}
+
+#[test]
+fn delays_json_has_ranks_and_predictions() {
+    let v: Value = serde_json::from_slice(&stagger(&["delays", PATENT, "--json"]).stdout).unwrap();
+    let d: Vec<f64> = v["ranks"].as_array().unwrap().iter().map(|r| r["d_ms"].as_f64().unwrap()).collect();
+    assert_eq!(d, vec![50.0, 50.0, 170.0, 250.0, 305.0]);
+    let ids: Vec<&str> = v["ranks"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["ottawa", "atlanta", "bangalore", "sydney", "tokyo"]);
+    let winners: Vec<&str> = v["predictions"].as_array().unwrap().iter().map(|p| p["winner"].as_str().unwrap()).collect();
+    assert_eq!(winners, vec!["atlanta", "bangalore", "sydney", "tokyo"]);
+}
+
+#[test]
+fn delays_table_is_readable() {
+    let text = String::from_utf8(stagger(&["delays", PATENT]).stdout).unwrap();
+    assert!(text.contains("bangalore"));
+    assert!(text.contains("170.000"));
+    assert!(text.contains("clean: one broadcast"));
+}
+
+#[test]
+fn render_writes_a_standalone_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.svg");
+    stagger(&["render", PATENT, "-o", path.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"));
+    assert!(svg.contains("converged 2570.000 ms"));
+    assert!(!svg.contains("<script"), "standalone and safe to embed");
+}
+
+#[test]
+fn render_refuses_an_empty_window() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger"))
+        .args(["render", PATENT, "-o", "/tmp/never.svg", "--from-ms", "3000", "--to-ms", "2000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--from-ms"));
+}
+
+#[test]
+fn demo_writes_diagram_trace_and_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stagger(&["demo", "--out", dir.path().to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("final master atlanta"));
+    for f in ["patent-5.svg", "patent-5.trace.json", "patent-5.json"] {
+        assert!(dir.path().join(f).exists(), "{f}");
+    }
+}
