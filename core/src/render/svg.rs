@@ -1505,33 +1505,21 @@ impl LegendGlyph {
     }
 }
 
-/// Path data of a ✕ centred on (x, y).
+/// The path data of a ✕ centred on (x, y).
+fn cross_d(x: f64, y: f64, r: f64) -> String {
+    format!("M{} {}L{} {}M{} {}L{} {}", num(x - r), num(y - r), num(x + r), num(y + r), num(x - r), num(y + r), num(x + r), num(y - r))
+}
+
+/// A ✕ that takes its stroke from the enclosing group.
 fn cross_path(x: f64, y: f64, r: f64) -> String {
-    format!(
-        "<path d=\"M{} {}L{} {}M{} {}L{} {}\"/>",
-        num(x - r),
-        num(y - r),
-        num(x + r),
-        num(y + r),
-        num(x - r),
-        num(y + r),
-        num(x + r),
-        num(y - r)
-    )
+    format!("<path d=\"{}\"/>", cross_d(x, y, r))
 }
 
 /// A stroked ✕.
 fn cross(x: f64, y: f64, r: f64, color: &str, width: f64) -> String {
     format!(
-        "<path d=\"M{} {}L{} {}M{} {}L{} {}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linecap=\"round\"/>",
-        num(x - r),
-        num(y - r),
-        num(x + r),
-        num(y + r),
-        num(x - r),
-        num(y + r),
-        num(x + r),
-        num(y - r),
+        "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linecap=\"round\"/>",
+        cross_d(x, y, r),
         color,
         num(width)
     )
