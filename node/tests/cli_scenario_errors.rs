@@ -102,14 +102,14 @@ fn timeout_not_below_one_of_several_periods() {
 fn unknown_top_level_field() {
     let mut v = patent();
     v["colour"] = json!("blue");
-    refused(v, "colour", "unknown field");
+    refused(v, ": colour: unknown field", "expected one of `name`");
 }
 
 #[test]
 fn unknown_nested_field() {
     let mut v = patent();
     v["detection"]["perod_ms"] = json!(500);
-    refused(v, "detection.perod_ms", "unknown field");
+    refused(v, ": detection.perod_ms: unknown field", "`period_ms`");
 }
 
 #[test]
@@ -216,4 +216,18 @@ fn missing_file_is_an_io_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["sim", "/nonexistent/x.json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.json"));
+}
+
+#[test]
+fn missing_required_field_is_named() {
+    let mut v = patent();
+    v["faults"] = json!([{"crash": "tokyo"}]);
+    refused(v, "faults[0].at_ms", "required");
+}
+
+#[test]
+fn unknown_field_inside_a_list_is_named_with_its_index() {
+    let mut v = patent();
+    v["servers"][1] = json!({"ix": "atlanta"});
+    refused(v, ": servers[1].ix: unknown field", "`id`");
 }

@@ -20,8 +20,8 @@ pub struct ScenarioError {
 pub enum Problem {
     /// Not JSON, or a value of the wrong type.
     Syntax(String),
-    /// A field the format does not have.
-    UnknownField,
+    /// A field the format does not have; the text lists the fields it does.
+    UnknownField(String),
     /// A required field is absent.
     Missing(&'static str),
     /// Two fields that exclude each other are both present.
@@ -62,7 +62,8 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Syntax(m) => write!(f, "{m}"),
-            Problem::UnknownField => write!(f, "unknown field"),
+            Problem::UnknownField(expected) if expected.is_empty() => write!(f, "unknown field"),
+            Problem::UnknownField(expected) => write!(f, "unknown field (expected {expected})"),
             Problem::Missing(what) => write!(f, "missing: {what}"),
             Problem::Conflict(what) => write!(f, "{what}"),
             Problem::NotSquare { len, want } => {
@@ -97,14 +98,17 @@ pub(crate) fn from_serde(err: serde_path_to_error::Error<serde_json::Error>) -> 
     let container = if path == "." { String::new() } else { path };
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or("");
-        let field = if container.is_empty() { name.to_string() } else { format!("{container}.{name}") };
+        // serde_path_to_error already ends the path with the unknown key.
+        let field = if container.is_empty() {
+            name.to_string()
+        } else if container == name || container.ends_with(&format!(".{name}")) {
+            container
+        } else {
+            format!("{container}.{name}")
+        };
         let expected = rest.split_once(", expected ").map(|(_, e)| e);
-        let mut problem = "unknown field".to_string();
-        if let Some(e) = expected {
-            let e = e.split(" at line").next().unwrap_or(e);
-            problem = format!("unknown field (expected {e})");
-        }
-        return ScenarioError::new(field, Problem::Syntax(problem));
+        let expected = expected.map(|e| e.split(" at line").next().unwrap_or(e).to_string()).unwrap_or_default();
+        return ScenarioError::new(field, Problem::UnknownField(expected));
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or("");
