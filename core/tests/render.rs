@@ -610,3 +610,18 @@ fn other_shapes_render_well_formed() {
         assert_eq!(arrows(&doc, None).len(), want.min(MAX_ARROWS), "{name}");
     }
 }
+
+#[test]
+fn plot_geometry_maps_time_to_the_drawing() {
+    use stagger_core::render::svg::{plot, SvgOptions};
+    let scenario = stagger_core::Scenario::from_json(include_str!("../../static/scenarios/patent-5.json")).unwrap();
+    let run = stagger_core::Sim::new(&scenario, true).run();
+    let p = plot(&scenario, &run, &SvgOptions::default());
+    assert_eq!(p.width, 960.0);
+    assert!(p.x0 > 0.0 && p.x1 < p.width);
+    let mid = stagger_core::Time((p.from.0 + p.to.0) / 2);
+    let f = p.fraction_of(mid);
+    assert!((p.time_at(f).0 as i64 - mid.0 as i64).abs() <= 1);
+    assert_eq!(p.time_at(0.0), p.from);
+    assert_eq!(p.time_at(1.0), p.to);
+}

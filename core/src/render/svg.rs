@@ -79,6 +79,42 @@ pub fn window(scenario: &Scenario, run: &Run, opts: &SvgOptions) -> (Time, Time)
     (Time(from), Time(to))
 }
 
+/// Where the time axis of a [`space_time`] drawing lies, so an interactive
+/// view can put a playback cursor over it: time `t` is at
+/// `x0 + (t − from)/(to − from)·(x1 − x0)` in a drawing `width` units wide.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plot {
+    pub from: Time,
+    pub to: Time,
+    pub x0: f64,
+    pub x1: f64,
+    pub width: f64,
+}
+
+impl Plot {
+    /// The time at horizontal fraction `f` (0 = left edge of the drawing,
+    /// 1 = right edge), clamped to the window.
+    pub fn time_at(&self, f: f64) -> Time {
+        let x = f * self.width;
+        let u = ((x - self.x0) / (self.x1 - self.x0)).clamp(0.0, 1.0);
+        Time(self.from.0 + ((self.to.0 - self.from.0) as f64 * u).round() as u64)
+    }
+
+    /// The horizontal fraction of time `t`, clamped to the plot.
+    pub fn fraction_of(&self, t: Time) -> f64 {
+        let span = (self.to.0 - self.from.0).max(1) as f64;
+        let u = ((t.0 as f64 - self.from.0 as f64) / span).clamp(0.0, 1.0);
+        (self.x0 + u * (self.x1 - self.x0)) / self.width
+    }
+}
+
+/// The geometry [`space_time`] uses for these options.
+pub fn plot(scenario: &Scenario, run: &Run, opts: &SvgOptions) -> Plot {
+    let (from, to) = window(scenario, run, opts);
+    let l = Layout::new(scenario, opts, from.0, to.0);
+    Plot { from, to, x0: l.x0, x1: l.x1, width: l.w }
+}
+
 /// Draws `run` (which must carry a trace) as a standalone SVG document.
 ///
 /// Without a trace, only the lanes in their initial roles are drawn, with a

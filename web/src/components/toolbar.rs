@@ -1,0 +1,126 @@
+//! The top bar: presets, sharing, export and import, help.
+
+use crate::components::use_store;
+use crate::state::Action;
+use crate::{dom, presets, share};
+use gloo::file::callbacks::FileReader;
+use gloo::file::File;
+use stagger_core::ScenarioFile;
+use std::cell::RefCell;
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+#[function_component(Toolbar)]
+pub fn toolbar() -> Html {
+    let store = use_store();
+    // Keeps an import's reader alive until it has called back.
+    let reader: Rc<RefCell<Option<FileReader>>> = use_mut_ref(|| None);
+
+    let on_preset = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let name = e.target_unchecked_into::<HtmlSelectElement>().value();
+            if let Some(f) = presets::file(&name) {
+                store.dispatch(Action::Load(f));
+            }
+        })
+    };
+    let on_link = {
+        let store = store.clone();
+        Callback::from(move |_| {
+            let url = dom::url_with_hash(&share::encode(&store.file));
+            dom::copy(&url);
+            store.dispatch(Action::Notice(Some("Link copied: it carries the whole scenario.".into())));
+        })
+    };
+    let on_embed = {
+        let store = store.clone();
+        Callback::from(move |_| {
+            let url = dom::url_with_hash(&share::encode(&store.file)).replacen("index.html", "", 1);
+            let url = match url.split_once('#') {
+                Some((base, frag)) => format!("{}embed.html#{frag}", base.trim_end_matches('/').to_string() + "/"),
+                None => url,
+            };
+            let snippet = format!("<iframe src=\"{url}\" width=\"960\" height=\"560\" style=\"border:0\" loading=\"lazy\" title=\"Stagger election\"></iframe>");
+            dom::copy(&snippet);
+            store.dispatch(Action::Notice(Some("Embed snippet copied (an <iframe> of embed.html).".into())));
+        })
+    };
+    let on_export_json = {
+        let store = store.clone();
+        Callback::from(move |_| {
+            let name = format!("{}.json", share::file_stem(&store.file));
+            dom::download(&name, "application/json", &store.file.to_json_pretty());
+        })
+    };
+    let on_export_svg = {
+        let store = store.clone();
+        Callback::from(move |_| match &store.last_good {
+            Some(c) => dom::download(&format!("{}.svg", share::file_stem(&store.file)), "image/svg+xml", &c.svg),
+            None => store.dispatch(Action::Notice(Some("Nothing to export: the scenario is not valid.".into()))),
+        })
+    };
+    let on_import = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+            let name = file.name();
+            let store = store.clone();
+            let task = gloo::file::callbacks::read_as_text(&File::from(file), move |text| {
+                let action = match text.map_err(|e| e.to_string()).and_then(|t| ScenarioFile::from_json(&t).map_err(|e| e.to_string())) {
+                    Ok(f) => match f.validate() {
+                        Ok(_) => Action::Load(f),
+                        // An invalid file still loads, so its error shows at the field.
+                        Err(e) => {
+                            store.dispatch(Action::Load(f));
+                            Action::Notice(Some(format!("{name} imported, but it is not valid: {e}")))
+                        }
+                    },
+                    Err(e) => Action::Notice(Some(format!("{name} could not be imported: {e}"))),
+                };
+                store.dispatch(action);
+            });
+            *reader.borrow_mut() = Some(task);
+            input.set_value("");
+        })
+    };
+    let on_help = {
+        let store = store.clone();
+        Callback::from(move |_| store.dispatch(Action::ToggleHelp))
+    };
+    let current = store.file.name.clone().unwrap_or_default();
+
+    html! {
+        <header class="toolbar">
+            <div class="brand">
+                <span class="logo" aria-hidden="true">{"⧗"}</span>
+                <span class="name">{"Stagger"}</span>
+                <span class="tagline">{"staggered election timers, live"}</span>
+            </div>
+            <label class="preset">
+                <span>{"Preset"}</span>
+                <select onchange={on_preset} data-testid="preset">
+                    { for presets::PRESETS.iter().map(|(name, _)| html! {
+                        <option value={*name} selected={*name == current}>{*name}</option>
+                    }) }
+                    if !presets::PRESETS.iter().any(|(n, _)| *n == current) {
+                        <option value="" selected=true disabled=true>{if current.is_empty() { "custom".to_string() } else { current.clone() }}</option>
+                    }
+                </select>
+            </label>
+            <div class="actions">
+                <button onclick={on_link} title="Copy a link that carries the whole scenario">{"Copy link"}</button>
+                <button onclick={on_embed} title="Copy an <iframe> snippet for documentation">{"Embed"}</button>
+                <button onclick={on_export_json} data-testid="export-json">{"Export JSON"}</button>
+                <label class="button" title="Load a scenario JSON file">
+                    {"Import JSON"}
+                    <input type="file" accept=".json,application/json" onchange={on_import} data-testid="import-json" />
+                </label>
+                <button onclick={on_export_svg} data-testid="export-svg">{"Export SVG"}</button>
+                <button class="help-button" onclick={on_help} title="Keyboard shortcuts (?)" aria-label="Help">{"?"}</button>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,87 @@
+//! Sharing: the scenario in the URL fragment, export and import as JSON,
+//! and the diagram as SVG.
+//!
+//! The fragment is `#scenario=<base64url of the scenario JSON, no padding>`.
+//! It is plain so that anyone can build such a link by hand or from a script
+//! (`base64 -w0 file.json | tr '+/' '-_' | tr -d '='`).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use stagger_core::ScenarioFile;
+
+const KEY: &str = "scenario=";
+
+/// The fragment (without `#`) that carries `file`.
+pub fn encode(file: &ScenarioFile) -> String {
+    let json = serde_json::to_string(file).expect("a scenario file serializes");
+    format!("{KEY}{}", URL_SAFE_NO_PAD.encode(json.as_bytes()))
+}
+
+/// What a fragment asks for.
+#[derive(Debug, PartialEq)]
+pub enum Fragment {
+    /// No `scenario=` in it: show the default.
+    Empty,
+    Scenario(ScenarioFile),
+    /// A `scenario=` that cannot be read, and why.
+    Malformed(String),
+}
+
+/// Reads a fragment, with or without its leading `#`. Other `&`-separated
+/// parameters are ignored. Padding is tolerated.
+pub fn decode(fragment: &str) -> Fragment {
+    let fragment = fragment.trim_start_matches('#');
+    let Some(value) = fragment.split('&').find_map(|p| p.strip_prefix(KEY)) else {
+        return Fragment::Empty;
+    };
+    let bytes = match URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')) {
+        Ok(b) => b,
+        Err(e) => return Fragment::Malformed(format!("the link's scenario is not valid base64url: {e}")),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Fragment::Malformed("the link's scenario is not UTF-8 text".into());
+    };
+    match ScenarioFile::from_json(&text) {
+        Ok(f) => Fragment::Scenario(f),
+        Err(e) => Fragment::Malformed(format!("the link's scenario is not a valid scenario: {e}")),
+    }
+}
+
+/// A file name for exports, from the scenario's name.
+pub fn file_stem(file: &ScenarioFile) -> String {
+    let name = file.name.clone().unwrap_or_else(|| "scenario".into());
+    let clean: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    if clean.is_empty() {
+        "scenario".into()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let f = crate::presets::default_file();
+        let frag = encode(&f);
+        assert!(!frag.contains('=') || frag.matches('=').count() == 1, "no padding");
+        assert_eq!(decode(&format!("#{frag}")), Fragment::Scenario(f));
+    }
+
+    #[test]
+    fn malformed_fragments_say_why() {
+        assert_eq!(decode(""), Fragment::Empty);
+        assert_eq!(decode("#other=1"), Fragment::Empty);
+        match decode("#scenario=!!!") {
+            Fragment::Malformed(m) => assert!(m.contains("base64url"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let not_json = URL_SAFE_NO_PAD.encode(b"{\"servers\": 3}");
+        match decode(&format!("scenario={not_json}")) {
+            Fragment::Malformed(m) => assert!(m.contains("servers"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The playground's state: one `Reducible` value owned by the `App` through
+//! `use_reducer`, changed only by [`Action`]s (after Yew's function_todomvc).
+//!
+//! Every edit of the scenario re-validates it with the CLI's own validation
+//! and re-runs the simulation in the tab, so what the page shows is always
+//! what `stagger sim` would print for the same file.
+
+use crate::edit;
+use stagger_core::delays::{report, DelayReport};
+use stagger_core::render::svg::{plot, space_time, Plot, SvgOptions};
+use stagger_core::{Run, Scenario, ScenarioError, ScenarioFile, Sim, Time};
+use std::rc::Rc;
+use yew::Reducible;
+
+/// The tabs of the playground.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Edit,
+    Watch,
+    Compare,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Edit, Tab::Watch, Tab::Compare];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Edit => "Edit",
+            Tab::Watch => "Watch",
+            Tab::Compare => "Compare",
+        }
+    }
+}
+
+/// Everything derived from a valid scenario.
+#[derive(Debug)]
+pub struct Computed {
+    pub scenario: Scenario,
+    /// The run, with its trace.
+    pub run: Run,
+    pub report: DelayReport,
+    /// The space-time diagram as SVG markup, and where its time axis lies.
+    pub svg: String,
+    pub plot: Plot,
+}
+
+impl Computed {
+    pub fn new(scenario: Scenario) -> Computed {
+        let run = Sim::new(&scenario, true).run();
+        let report = report(&scenario);
+        let opts = SvgOptions::default();
+        let svg = space_time(&scenario, &run, &opts);
+        let plot = plot(&scenario, &run, &opts);
+        Computed { scenario, run, report, svg, plot }
+    }
+
+    /// The times at which something happens in the trace, in order, for
+    /// stepping.
+    pub fn event_times(&self) -> Vec<Time> {
+        let mut v: Vec<Time> = self.run.trace.as_ref().map(|t| t.events.iter().map(|e| e.t).collect()).unwrap_or_default();
+        v.dedup();
+        v
+    }
+}
+
+/// The result of the last edit: a run, or the validation error that
+/// prevented it.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Ok(Rc<Computed>),
+    Invalid(ScenarioError),
+}
+
+impl Outcome {
+    pub fn of(file: &ScenarioFile) -> Outcome {
+        match file.validate() {
+            Ok(s) => Outcome::Ok(Rc::new(Computed::new(s))),
+            Err(e) => Outcome::Invalid(e),
+        }
+    }
+
+    pub fn computed(&self) -> Option<&Rc<Computed>> {
+        match self {
+            Outcome::Ok(c) => Some(c),
+            Outcome::Invalid(_) => None,
+        }
+    }
+
+    pub fn error(&self) -> Option<&ScenarioError> {
+        match self {
+            Outcome::Ok(_) => None,
+            Outcome::Invalid(e) => Some(e),
+        }
+    }
+}
+
+/// Playback speeds offered, in virtual milliseconds per real second.
+pub const SPEEDS: [f64; 7] = [50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0];
+pub const DEFAULT_SPEED: usize = 2;
+
+#[derive(Clone, Debug)]
+pub struct Playground {
+    /// The scenario as the user edits it.
+    pub file: ScenarioFile,
+    /// The last valid run. Kept while the file is invalid, so the diagram
+    /// does not vanish while a number is half typed.
+    pub last_good: Option<Rc<Computed>>,
+    pub outcome: Outcome,
+    /// Edit the mirror cell too when a matrix cell changes.
+    pub symmetric: bool,
+    pub tab: Tab,
+    pub playhead: Time,
+    pub playing: bool,
+    /// An index into [`SPEEDS`].
+    pub speed: usize,
+    pub help: bool,
+    /// A transient message: "link copied", or why an import failed.
+    pub notice: Option<String>,
+    /// An error that stopped the page from loading what it was asked to
+    /// (a malformed `#scenario=` fragment). Shown until the next load.
+    pub load_error: Option<String>,
+}
+
+/// Derived runs compare by identity: a new run is a new `Rc`.
+impl PartialEq for Playground {
+    fn eq(&self, o: &Playground) -> bool {
+        let same_run = match (&self.last_good, &o.last_good) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_run
+            && self.file == o.file
+            && self.outcome.error() == o.outcome.error()
+            && self.symmetric == o.symmetric
+            && self.tab == o.tab
+            && self.playhead == o.playhead
+            && self.playing == o.playing
+            && self.speed == o.speed
+            && self.help == o.help
+            && self.notice == o.notice
+            && self.load_error == o.load_error
+    }
+}
+
+/// Everything that can change the playground.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Replace the whole scenario (a preset, an import, a shared link).
+    Load(ScenarioFile),
+    /// A page load whose scenario could not be read; the reason is shown.
+    LoadFailed(String),
+    /// Replace the scenario with an edited copy.
+    Update(ScenarioFile),
+    /// One of the structural edits of [`edit`].
+    Edit(edit::Edit),
+    SetSymmetric(bool),
+    SetTab(Tab),
+    Play,
+    Pause,
+    TogglePlay,
+    /// Move to the next (`+1`) or previous (`-1`) instant with an event.
+    Step(i32),
+    Seek(Time),
+    /// Advance playback by this much real time, in milliseconds.
+    Tick(f64),
+    Faster,
+    Slower,
+    ToggleHelp,
+    CloseOverlays,
+    Notice(Option<String>),
+}
+
+impl Playground {
+    pub fn new(file: ScenarioFile) -> Playground {
+        let outcome = Outcome::of(&file);
+        let last_good = outcome.computed().cloned();
+        let playhead = last_good.as_ref().map_or(Time::ZERO, |c| c.plot.from);
+        Playground {
+            file,
+            last_good,
+            outcome,
+            symmetric: true,
+            tab: Tab::Edit,
+            playhead,
+            playing: false,
+            speed: DEFAULT_SPEED,
+            help: false,
+            notice: None,
+            load_error: None,
+        }
+    }
+
+    /// Virtual milliseconds per real second.
+    pub fn speed_ms_per_s(&self) -> f64 {
+        SPEEDS[self.speed]
+    }
+
+    fn set_file(&mut self, file: ScenarioFile, reset_playhead: bool) {
+        self.file = file;
+        self.outcome = Outcome::of(&self.file);
+        if let Some(c) = self.outcome.computed() {
+            self.last_good = Some(c.clone());
+            if reset_playhead || self.playhead < c.plot.from || self.playhead > c.plot.to {
+                self.playhead = c.plot.from;
+            }
+        }
+    }
+}
+
+impl Reducible for Playground {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Load(file) => {
+                s.load_error = None;
+                s.playing = false;
+                s.set_file(file, true);
+            }
+            Action::LoadFailed(why) => s.load_error = Some(why),
+            Action::Update(file) => s.set_file(file, false),
+            Action::Edit(e) => {
+                let mut file = s.file.clone();
+                match edit::apply(&mut file, e, s.symmetric) {
+                    Ok(()) => s.set_file(file, false),
+                    Err(why) => s.notice = Some(why),
+                }
+            }
+            Action::SetSymmetric(on) => s.symmetric = on,
+            Action::SetTab(t) => s.tab = t,
+            Action::Play => s.playing = s.last_good.is_some(),
+            Action::Pause => s.playing = false,
+            Action::TogglePlay => {
+                if let Some(c) = &s.last_good {
+                    if !s.playing && s.playhead >= c.plot.to {
+                        s.playhead = c.plot.from;
+                    }
+                    s.playing = !s.playing;
+                }
+            }
+            Action::Step(dir) => {
+                s.playing = false;
+                if let Some(c) = &s.last_good {
+                    let times = c.event_times();
+                    let next = if dir >= 0 {
+                        times.iter().find(|t| **t > s.playhead).copied()
+                    } else {
+                        times.iter().rev().find(|t| **t < s.playhead).copied()
+                    };
+                    if let Some(t) = next {
+                        s.playhead = t.clamp(c.plot.from, c.plot.to);
+                    }
+                }
+            }
+            Action::Seek(t) => {
+                if let Some(c) = &s.last_good {
+                    s.playhead = t.clamp(c.plot.from, c.plot.to);
+                }
+            }
+            Action::Tick(real_ms) => {
+                if let (true, Some(c)) = (s.playing, &s.last_good) {
+                    let advance = (real_ms.max(0.0) * s.speed_ms_per_s()).round() as u64; // µs
+                    s.playhead = Time(s.playhead.0 + advance);
+                    if s.playhead >= c.plot.to {
+                        s.playhead = c.plot.to;
+                        s.playing = false;
+                    }
+                }
+            }
+            Action::Faster => s.speed = (s.speed + 1).min(SPEEDS.len() - 1),
+            Action::Slower => s.speed = s.speed.saturating_sub(1),
+            Action::ToggleHelp => s.help = !s.help,
+            Action::CloseOverlays => {
+                s.help = false;
+                s.notice = None;
+            }
+            Action::Notice(n) => s.notice = n,
+        }
+        Rc::new(s)
+    }
+}
