@@ -14,13 +14,15 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
+        Some("web") => web().map(|_| ()),
         Some("test") => test(),
         Some("setup") => setup(),
         Some("bench") => bench(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|setup|bench>");
+            eprintln!("usage: cargo xtask <demo|test|web|setup|bench>");
             eprintln!("  demo   simulate the patent's five cities and write the diagram");
             eprintln!("  test   run every test: native, then the wasm determinism check under node");
+            eprintln!("  web    build the playground into dist/ (wasm, JS, HTML, CSS, scenarios)");
             eprintln!("  setup  install the wasm target, wasm-bindgen CLI and Node.js if missing");
             eprintln!("  bench  run the criterion benchmarks of the simulator");
             return ExitCode::from(2);
@@ -71,8 +73,125 @@ fn demo(extra: &[String]) -> Result {
 
 fn test() -> Result {
     setup()?;
+    // The node embeds dist/ and the browser tests load it, so it comes first.
+    web()?;
     run("native tests (cargo test --workspace)", cargo().args(["test", "--workspace"]))?;
-    wasm_determinism()
+    wasm_determinism()?;
+    run(
+        "wasm unit tests of the playground under node",
+        cargo()
+            .args(["test", "-p", "stagger-web", "--target", "wasm32-unknown-unknown", "--lib"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
+    )
+}
+
+/// Sizes of the built playground, for the budget in docs/benchmarks.md.
+pub struct WebSizes {
+    pub wasm: u64,
+    pub js: u64,
+    pub wasm_gz: u64,
+    pub js_gz: u64,
+}
+
+/// Builds the playground into `dist/`: the wasm through wasm-bindgen and
+/// wasm-opt, the pages, the stylesheet and the example scenarios.
+fn web() -> Result<WebSizes> {
+    setup()?;
+    let root = root();
+    run(
+        "build stagger-web for wasm32 (profile wasm-release)",
+        cargo().args(["build", "-p", "stagger-web", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"]),
+    )?;
+    let dist = root.join("dist");
+    let pkg = dist.join("pkg");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&pkg).map_err(|e| format!("create {}: {e}", pkg.display()))?;
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/stagger_web.wasm");
+    run(
+        "wasm-bindgen --target web",
+        Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-name", "stagger_web", "--out-dir"]).arg(&pkg).arg(&wasm),
+    )?;
+    let opt = wasm_opt()?;
+    let bg = pkg.join("stagger_web_bg.wasm");
+    run(
+        "wasm-opt -Oz",
+        Command::new(&opt)
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .arg(&bg)
+            .arg("-o")
+            .arg(&bg),
+    )?;
+    let stat = root.join("static");
+    for e in std::fs::read_dir(&stat).map_err(|e| format!("static/: {e}"))? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "html" || x == "css" || x == "svg" || x == "ico") {
+            std::fs::copy(&p, dist.join(p.file_name().expect("a file"))).map_err(|e| format!("copy {}: {e}", p.display()))?;
+        }
+    }
+    let scen = dist.join("scenarios");
+    std::fs::create_dir_all(&scen).map_err(|e| e.to_string())?;
+    for e in std::fs::read_dir(stat.join("scenarios")).map_err(|e| e.to_string())? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "json") {
+            std::fs::copy(&p, scen.join(p.file_name().expect("a file"))).map_err(|e| e.to_string())?;
+        }
+    }
+    let sizes = WebSizes {
+        wasm: size(&bg),
+        js: size(&pkg.join("stagger_web.js")),
+        wasm_gz: gz_size(&bg)?,
+        js_gz: gz_size(&pkg.join("stagger_web.js"))?,
+    };
+    eprintln!(
+        "xtask: dist/ ready: wasm {} B ({} B gzipped), js {} B ({} B gzipped); wasm + js gzipped = {} B",
+        sizes.wasm,
+        sizes.wasm_gz,
+        sizes.js,
+        sizes.js_gz,
+        sizes.wasm_gz + sizes.js_gz
+    );
+    Ok(sizes)
+}
+
+/// The wasm features rustc emits by default for wasm32-unknown-unknown;
+/// wasm-opt must accept them all.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// wasm-opt from the npm package binaryen@132, installed under target/.
+/// Debian's binaryen is too old to read wasm-bindgen's output.
+fn wasm_opt() -> Result<PathBuf> {
+    let tools = root().join("target/tools");
+    let bin = tools.join("node_modules/.bin/wasm-opt");
+    let ok = output(Command::new(&bin).arg("--version")).is_some_and(|v| v.contains("132"));
+    if !ok {
+        if output(Command::new("npm").arg("--version")).is_none() {
+            apt_install(&["nodejs", "npm"])?;
+        }
+        std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
+        run(
+            "npm install binaryen@132 (wasm-opt)",
+            Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&tools).arg("binaryen@132"),
+        )?;
+    }
+    output(Command::new(&bin).arg("--version")).ok_or_else(|| format!("{} does not run after installing binaryen@132", bin.display()))?;
+    Ok(bin)
+}
+
+fn size(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+fn gz_size(p: &Path) -> Result<u64> {
+    let out = Command::new("gzip").args(["-9", "-c"]).arg(p).output().map_err(|e| format!("gzip: {e}"))?;
+    Ok(out.stdout.len() as u64)
 }
 
 /// Hashes the corpus natively, then runs the wasm test under node with the
