@@ -24,6 +24,8 @@ pub fn default_file() -> ScenarioFile {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     #[test]
     fn every_preset_is_valid() {
         for (name, _) in super::PRESETS {

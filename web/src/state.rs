@@ -281,3 +281,110 @@ impl Reducible for Playground {
         Rc::new(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Run natively by `cargo test` and in wasm under node by
+    //! `cargo xtask test` (wasm-bindgen-test).
+    use super::*;
+    use crate::edit::Edit;
+    use crate::presets;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn start() -> Rc<Playground> {
+        Rc::new(Playground::new(presets::default_file()))
+    }
+
+    #[test]
+    fn a_new_playground_runs_its_scenario() {
+        let p = start();
+        let c = p.last_good.as_ref().expect("the default preset runs");
+        assert_eq!(c.run.metrics.final_master.as_deref(), Some("atlanta"));
+        assert_eq!(c.run.metrics.converged_at_ms, Some(2570.0));
+        assert_eq!(p.playhead, c.plot.from, "playback starts at the left edge of the diagram");
+    }
+
+    #[test]
+    fn an_edit_reruns_the_simulation() {
+        let p = start();
+        let before = p.last_good.clone().unwrap();
+        let p = p.reduce(Action::Edit(Edit::SetDelay { j: 1, k: 2, ms: 400.0 }));
+        let after = p.last_good.clone().unwrap();
+        assert!(!Rc::ptr_eq(&before, &after));
+        assert_eq!(p.file.delays_ms[2][1], 400.0, "symmetric editing is on by default");
+        assert_ne!(after.run.metrics.converged_at_ms, before.run.metrics.converged_at_ms);
+    }
+
+    #[test]
+    fn an_invalid_edit_keeps_the_last_good_run_and_names_the_field() {
+        let p = start();
+        let good = p.last_good.clone().unwrap();
+        let p = p.reduce(Action::Edit(Edit::SetDelay { j: 1, k: 2, ms: -5.0 }));
+        let e = p.outcome.error().expect("a negative delay is refused");
+        assert_eq!(e.field, "delays_ms[1][2]");
+        assert!(Rc::ptr_eq(p.last_good.as_ref().unwrap(), &good));
+    }
+
+    #[test]
+    fn stepping_visits_event_instants_in_order() {
+        let p = start();
+        let c = p.last_good.clone().unwrap();
+        let p = p.reduce(Action::Step(1));
+        let first = p.playhead;
+        assert!(first > c.plot.from);
+        assert!(c.event_times().contains(&first));
+        let p = p.reduce(Action::Step(1));
+        assert!(p.playhead > first);
+        let p = p.reduce(Action::Step(-1));
+        assert_eq!(p.playhead, first);
+    }
+
+    #[test]
+    fn playback_advances_with_speed_and_stops_at_the_end() {
+        let p = start();
+        let c = p.last_good.clone().unwrap();
+        let p = p.reduce(Action::Play);
+        assert!(p.playing);
+        let from = p.playhead;
+        let p = p.reduce(Action::Tick(100.0));
+        // 100 ms of real time at 250 virtual ms per second = 25 virtual ms.
+        assert_eq!(p.playhead.0 - from.0, 25_000);
+        let p = p.reduce(Action::Tick(1e9));
+        assert_eq!(p.playhead, c.plot.to);
+        assert!(!p.playing);
+        let p = p.reduce(Action::TogglePlay);
+        assert!(p.playing);
+        assert_eq!(p.playhead, c.plot.from, "playing again from the end restarts");
+    }
+
+    #[test]
+    fn seeking_is_clamped_to_the_window() {
+        let p = start();
+        let c = p.last_good.clone().unwrap();
+        assert_eq!(p.clone().reduce(Action::Seek(Time(0))).playhead, c.plot.from);
+        assert_eq!(p.reduce(Action::Seek(Time(u64::MAX))).playhead, c.plot.to);
+    }
+
+    #[test]
+    fn speed_and_overlays() {
+        let p = start();
+        let p = p.reduce(Action::Faster).reduce(Action::Faster);
+        assert_eq!(p.speed, DEFAULT_SPEED + 2);
+        let p = (0..20).fold(p, |p, _| p.reduce(Action::Slower));
+        assert_eq!(p.speed, 0);
+        let p = p.reduce(Action::ToggleHelp).reduce(Action::Notice(Some("x".into())));
+        assert!(p.help && p.notice.is_some());
+        let p = p.reduce(Action::CloseOverlays);
+        assert!(!p.help && p.notice.is_none());
+    }
+
+    #[test]
+    fn loading_a_file_resets_playback_and_clears_a_load_error() {
+        let p = start().reduce(Action::LoadFailed("bad link".into()));
+        assert!(p.load_error.is_some());
+        let p = p.reduce(Action::Load(presets::file("storm").unwrap()));
+        assert!(p.load_error.is_none());
+        assert_eq!(p.last_good.as_ref().unwrap().run.metrics.final_master.as_deref(), Some("node-1"));
+    }
+}
