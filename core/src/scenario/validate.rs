@@ -99,8 +99,7 @@ impl Scenario {
 impl ScenarioFile {
     /// Parses JSON text, naming the field of any syntax or type error.
     pub fn from_json(text: &str) -> Result<ScenarioFile, ScenarioError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(super::error::from_serde)
+        serde_json::from_str(text).map_err(|e| super::error::from_json_error(text, e))
     }
 
     /// Checks every rule of SPEC §7.
