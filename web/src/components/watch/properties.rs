@@ -1,0 +1,166 @@
+//! Named properties of the run, each with a verdict and one line of
+//! evidence, in the style of a model checker's report (stateright's
+//! "always"/"eventually" properties).
+//!
+//! They are re-checked on every edit, so changing a delay or the timer
+//! scheme shows at once which guarantee breaks and why. The checks read the
+//! same [`Timeline`] the animation uses, plus the SPEC §8 metrics, and are
+//! pure functions ([`check`]) so they can be tested without a browser.
+
+use super::model::{Status, Timeline};
+use super::{fmt_ms, Shared};
+use crate::state::Computed;
+use stagger_core::time::ms_to_us;
+use stagger_core::Time;
+use yew::prelude::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Holds,
+    Fails,
+    /// Nothing to check (no election took place).
+    Vacuous,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// The `data-testid` suffix.
+    pub key: &'static str,
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub evidence: String,
+}
+
+/// The three properties of a run.
+pub fn check(c: &Computed, tl: &Timeline) -> [Checked; 3] {
+    let m = &c.run.metrics;
+    let sc = &c.scenario;
+    let end = sc.until;
+
+    // (1) Safety once settled: never two live masters after convergence.
+    let (verdict, evidence) = match m.converged_at_ms.and_then(ms_to_us).map(Time) {
+        None => (
+            Verdict::Fails,
+            format!(
+                "never converged: no instant after which exactly one live master is named by every live server (up to {} masters at once)",
+                m.max_masters
+            ),
+        ),
+        Some(at) => {
+            let after = tl.max_masters_from(at);
+            let before = tl.max_masters_before(at);
+            let split = if before > 1 { format!("; {before} at once before it") } else { String::new() };
+            if after <= 1 {
+                (Verdict::Holds, format!("at most {after} live master from {} to the end ({}){split}", fmt_ms(at), fmt_ms(end)))
+            } else {
+                (Verdict::Fails, format!("{after} live masters at once after convergence at {}", fmt_ms(at)))
+            }
+        }
+    };
+    let one_master = Checked { key: "one-master", name: "At most one master after convergence", verdict, evidence };
+
+    // (2) The election's intent: the best survivor takes over.
+    let rows = tl.final_rows_by_index();
+    let lowest = rows.iter().enumerate().find(|(_, r)| tl.state(**r as usize, end).status != Status::Down);
+    let label = |i: usize, r: u32| format!("{} (S{i})", sc.ids[r as usize]);
+    let (verdict, evidence) = match (m.final_master.as_deref(), lowest) {
+        (_, None) => (Verdict::Fails, "no server is live at the end".to_string()),
+        (Some(fm), Some((i, r))) if fm == sc.ids[*r as usize] => {
+            (Verdict::Holds, format!("{} is the lowest live index at {} and the final master", label(i, *r), fmt_ms(end)))
+        }
+        (Some(fm), Some((i, r))) => {
+            let j = sc.row_of(fm).and_then(|fr| rows.iter().position(|x| *x == fr)).unwrap_or(0);
+            (Verdict::Fails, format!("the final master is {fm} (S{j}), but {} is live and ranks higher", label(i, *r)))
+        }
+        (None, Some((i, r))) => (Verdict::Fails, format!("no single master at the end; the lowest live index is {}", label(i, *r))),
+    };
+    let lowest_wins = Checked { key: "lowest-wins", name: "The lowest live index wins", verdict, evidence };
+
+    // (3) Cost: the staggered timers promise one broadcast, N − 1 copies.
+    let bound = sc.len().saturating_sub(1) as u64;
+    let em = m.election_messages;
+    let (verdict, evidence) = if em == 0 && m.crash_at_ms.is_none() {
+        (Verdict::Vacuous, "no crash, no election: 0 election messages".to_string())
+    } else {
+        let ratio = em as f64 / bound.max(1) as f64;
+        let detail = format!("{} declare, {} revoke in all", m.messages.declare, m.messages.revoke);
+        if em == bound {
+            (Verdict::Holds, format!("{em} election messages = N − 1 = {bound}: one broadcast (1.00×; {detail})"))
+        } else {
+            (Verdict::Fails, format!("{em} election messages vs N − 1 = {bound}: {ratio:.2}× the one-broadcast bound ({detail})"))
+        }
+    };
+    let bound = Checked { key: "one-broadcast", name: "Messages vs the one-broadcast bound", verdict, evidence };
+    [one_master, lowest_wins, bound]
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PropertiesProps {
+    pub computed: Shared<Computed>,
+    pub timeline: Shared<Timeline>,
+    pub playhead: Time,
+}
+
+#[function_component(Properties)]
+pub fn properties(p: &PropertiesProps) -> Html {
+    // Checked once per run; only the "now" line follows the playhead.
+    let checked = use_memo((p.computed.clone(), p.timeline.clone()), |(c, tl)| check(c, tl));
+    let holding = checked.iter().filter(|c| c.verdict != Verdict::Fails).count();
+    let now = p.timeline.masters_at(p.playhead);
+    html! {
+        <section class="card props" data-testid="properties" aria-label="Properties of the run">
+            <h3>{"Properties"}<span class="muted">{format!(" · {holding} of {} hold", checked.len())}</span></h3>
+            <ul>
+                { for checked.iter().map(|c| {
+                    let (class, badge, said) = match c.verdict {
+                        Verdict::Holds => ("holds", "✓", "holds"),
+                        Verdict::Fails => ("fails", "✗", "fails"),
+                        Verdict::Vacuous => ("vacuous", "–", "not applicable"),
+                    };
+                    html! {
+                        <li class={classes!("prop", class)} data-testid={format!("prop-{}", c.key)} data-verdict={class}>
+                            <span class="badge" role="img" aria-label={said}>{badge}</span>
+                            <div class="what">
+                                <div class="name">{c.name}</div>
+                                <div class="evidence">{&c.evidence}</div>
+                                if c.key == "one-master" {
+                                    <div class={classes!("now", (now > 1).then_some("alarm"))}>
+                                        {format!("at the playhead: {now} live master{}", if now == 1 { "" } else { "s" })}
+                                    </div>
+                                }
+                            </div>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(file: stagger_core::ScenarioFile) -> [Checked; 3] {
+        let c = Computed::new(file.validate().unwrap());
+        let tl = Timeline::build(&c.scenario, &c.run);
+        check(&c, &tl)
+    }
+
+    #[test]
+    fn the_patent_example_holds_everything() {
+        let [a, b, c] = checked(crate::presets::default_file());
+        assert_eq!(a.verdict, Verdict::Holds, "{}", a.evidence);
+        assert_eq!(b.verdict, Verdict::Holds, "{}", b.evidence);
+        assert!(b.evidence.contains("atlanta (S1)"), "{}", b.evidence);
+        assert_eq!(c.verdict, Verdict::Holds, "{}", c.evidence);
+        assert!(c.evidence.starts_with("4 election messages = N − 1 = 4"), "{}", c.evidence);
+    }
+
+    #[test]
+    fn the_storm_costs_more_than_one_broadcast() {
+        let [_, _, c] = checked(crate::presets::file("storm").unwrap());
+        assert_eq!(c.verdict, Verdict::Fails, "{}", c.evidence);
+        assert!(c.evidence.contains("× the one-broadcast bound"), "{}", c.evidence);
+    }
+}
