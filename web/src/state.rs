@@ -42,6 +42,8 @@ pub struct Computed {
     /// The space-time diagram as SVG markup, and where its time axis lies.
     pub svg: String,
     pub plot: Plot,
+    /// The instants at which something happens, in order, for stepping.
+    pub times: Vec<Time>,
 }
 
 impl Computed {
@@ -51,15 +53,9 @@ impl Computed {
         let opts = SvgOptions::default();
         let svg = space_time(&scenario, &run, &opts);
         let plot = plot(&scenario, &run, &opts);
-        Computed { scenario, run, report, svg, plot }
-    }
-
-    /// The times at which something happens in the trace, in order, for
-    /// stepping.
-    pub fn event_times(&self) -> Vec<Time> {
-        let mut v: Vec<Time> = self.run.trace.as_ref().map(|t| t.events.iter().map(|e| e.t).collect()).unwrap_or_default();
-        v.dedup();
-        v
+        let mut times: Vec<Time> = run.trace.as_ref().map(|t| t.events.iter().map(|e| e.t).collect()).unwrap_or_default();
+        times.dedup();
+        Computed { scenario, run, report, svg, plot, times }
     }
 }
 
@@ -166,6 +162,8 @@ pub enum Action {
     Tick(f64),
     Faster,
     Slower,
+    /// Pick a speed by its index into [`SPEEDS`].
+    SetSpeed(usize),
     ToggleHelp,
     CloseOverlays,
     Notice(Option<String>),
@@ -243,11 +241,11 @@ impl Reducible for Playground {
             Action::Step(dir) => {
                 s.playing = false;
                 if let Some(c) = &s.last_good {
-                    let times = c.event_times();
+                    let times = &c.times;
                     let next = if dir >= 0 {
-                        times.iter().find(|t| **t > s.playhead).copied()
+                        times.get(times.partition_point(|t| *t <= s.playhead)).copied()
                     } else {
-                        times.iter().rev().find(|t| **t < s.playhead).copied()
+                        times.partition_point(|t| *t < s.playhead).checked_sub(1).map(|i| times[i])
                     };
                     if let Some(t) = next {
                         s.playhead = t.clamp(c.plot.from, c.plot.to);
@@ -271,6 +269,7 @@ impl Reducible for Playground {
             }
             Action::Faster => s.speed = (s.speed + 1).min(SPEEDS.len() - 1),
             Action::Slower => s.speed = s.speed.saturating_sub(1),
+            Action::SetSpeed(i) => s.speed = i.min(SPEEDS.len() - 1),
             Action::ToggleHelp => s.help = !s.help,
             Action::CloseOverlays => {
                 s.help = false;
@@ -333,7 +332,7 @@ mod tests {
         let p = p.reduce(Action::Step(1));
         let first = p.playhead;
         assert!(first > c.plot.from);
-        assert!(c.event_times().contains(&first));
+        assert!(c.times.contains(&first));
         let p = p.reduce(Action::Step(1));
         assert!(p.playhead > first);
         let p = p.reduce(Action::Step(-1));

@@ -95,7 +95,11 @@ pub fn toolbar() -> Html {
     html! {
         <header class="toolbar">
             <div class="brand">
-                <span class="logo" aria-hidden="true">{"⧗"}</span>
+                <svg class="logo" viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">
+                    <rect x="1" y="3" width="6" height="3" rx="1" fill="#f6d28b" />
+                    <rect x="1" y="8.5" width="11" height="3" rx="1" fill="#f3eaa0" />
+                    <rect x="1" y="14" width="17" height="3" rx="1" fill="#e3e9f1" stroke="#0072b2" stroke-width="0.8" />
+                </svg>
                 <span class="name">{"Stagger"}</span>
                 <span class="tagline">{"staggered election timers, live"}</span>
             </div>

@@ -78,13 +78,9 @@ pub fn controls(p: &ControlsProps) -> Html {
     };
     let on_speed = {
         let store = store.clone();
-        let current = store.speed as i64;
         Callback::from(move |e: Event| {
-            let Ok(want) = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<i64>() else { return };
-            // Only relative steps exist; step as often as needed.
-            let (step, times) = if want >= current { (Action::Faster, want - current) } else { (Action::Slower, current - want) };
-            for _ in 0..times {
-                store.dispatch(step.clone());
+            if let Ok(i) = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<usize>() {
+                store.dispatch(Action::SetSpeed(i));
             }
         })
     };
