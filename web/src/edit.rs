@@ -7,30 +7,72 @@
 //! validation to report at the field. An `Err` here means the edit itself
 //! could not be made, such as a CSV paste that is not a matrix.
 
-use stagger_core::scenario::{FaultEntry, Periods, RerankEntry, ServerEntry};
+mod faults;
+mod settings;
+
+use stagger_core::scenario::{FaultEntry, Periods, RerankEntry, SchemeName, ServerEntry};
 use stagger_core::{gen, Rng, ScenarioFile};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Edit {
     AddServer,
     RemoveServer(usize),
-    RenameServer { row: usize, id: String },
+    RenameServer {
+        row: usize,
+        id: String,
+    },
     /// Set (or with `None` remove) a numeric attribute.
-    SetAttr { row: usize, key: String, value: Option<f64> },
+    SetAttr {
+        row: usize,
+        key: String,
+        value: Option<f64>,
+    },
+    /// Give every server a new attribute, at 0 where it lacks it.
+    AddAttr(String),
+    /// Remove an attribute from every server. Ranking by it first switches
+    /// to an explicit ranking in the current order, so the order survives.
+    RemoveAttr(String),
     /// Move the server at rank `from` to rank `to`.
-    MoveRank { from: usize, to: usize },
+    MoveRank {
+        from: usize,
+        to: usize,
+    },
     /// Rank by an attribute (`Some`) or switch back to an explicit ranking
     /// in the current order (`None`).
     RankBy(Option<String>),
+    /// Rebuild an invalid explicit ranking: each known id once, in its
+    /// current order, then the servers it omits, in `servers` order.
+    RepairRanking,
     /// Set `delays_ms[j][k]`, and `[k][j]` too when editing symmetrically.
-    SetDelay { j: usize, k: usize, ms: f64 },
+    SetDelay {
+        j: usize,
+        k: usize,
+        ms: f64,
+    },
     /// Make the matrix symmetric by copying the upper triangle down.
     Symmetrize,
     /// A seeded random matrix with one-way delays in `[lo, hi]` ms.
-    Randomize { seed: u64, lo: u64, hi: u64 },
+    Randomize {
+        seed: u64,
+        lo: u64,
+        hi: u64,
+    },
     /// Replace the matrix with pasted CSV (commas, semicolons, tabs or
     /// spaces between numbers; one row per line).
     PasteCsv(String),
+    /// Switch the timer scheme, dropping the parameters the new scheme does
+    /// not use (validation refuses them) and filling those it needs.
+    SetScheme(SchemeName),
+    /// One detection period for all servers (`false`) or one per server.
+    PerServerPeriods(bool),
+    /// Insert a fault; the list stays in the order faults apply.
+    AddFault(FaultEntry),
+    /// Replace fault `index`; the list stays in the order faults apply.
+    SetFault {
+        index: usize,
+        fault: FaultEntry,
+    },
+    RemoveFault(usize),
 }
 
 /// Applies `e` to `file`.
@@ -46,6 +88,14 @@ pub fn apply(file: &mut ScenarioFile, e: Edit, symmetric: bool) -> Result<(), St
                 None => s.attrs.remove(&key),
             };
         }
+        Edit::AddAttr(key) => settings::add_attr(file, key)?,
+        Edit::RemoveAttr(key) => settings::remove_attr(file, &key),
+        Edit::RepairRanking => settings::repair_ranking(file),
+        Edit::SetScheme(scheme) => settings::set_scheme(file, scheme),
+        Edit::PerServerPeriods(on) => settings::per_server_periods(file, on),
+        Edit::AddFault(f) => faults::add(file, f),
+        Edit::SetFault { index, fault } => faults::set(file, index, fault)?,
+        Edit::RemoveFault(index) => faults::remove(file, index)?,
         Edit::MoveRank { from, to } => {
             let mut order = ranking(file);
             if from >= order.len() || to >= order.len() {
@@ -174,6 +224,11 @@ fn remove_server(file: &mut ScenarioFile, row: usize) -> Result<(), String> {
 
 fn rename(file: &mut ScenarioFile, row: usize, id: String) -> Result<(), String> {
     let old = file.servers.get(row).ok_or("no such server")?.id.clone();
+    // Renaming onto another server's id would merge the two servers'
+    // references (ranking, faults) beyond repair, so it is refused.
+    if file.servers.iter().enumerate().any(|(r, s)| r != row && s.id == id) {
+        return Err(format!("'{id}' is already the id of another server"));
+    }
     let swap = |x: &mut String| {
         if *x == old {
             *x = id.clone();
@@ -226,7 +281,7 @@ pub fn parse_csv(text: &str, n: usize) -> Result<Vec<Vec<f64>>, String> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let row: Result<Vec<f64>, String> = line
-            .split(|c: char| c == ',' || c == ';' || c == '\t' || c == ' ')
+            .split([',', ';', '\t', ' '])
             .filter(|c| !c.trim().is_empty())
             .map(|c| c.trim().parse::<f64>().map_err(|_| format!("line {}: '{}' is not a number", i + 1, c.trim())))
             .collect();
@@ -271,6 +326,13 @@ mod tests {
         assert_eq!(f.ranking.as_ref().unwrap()[0], "montreal");
         assert_eq!(f.faults[0].crash.as_deref(), Some("montreal"));
         f.validate().unwrap();
+    }
+
+    #[test]
+    fn rename_onto_another_id_is_refused() {
+        let mut f = patent();
+        assert!(apply(&mut f, Edit::RenameServer { row: 1, id: "ottawa".into() }, true).unwrap_err().contains("already"));
+        assert_eq!(f, patent());
     }
 
     #[test]

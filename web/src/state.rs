@@ -227,7 +227,14 @@ impl Reducible for Playground {
                 }
             }
             Action::SetSymmetric(on) => s.symmetric = on,
-            Action::SetTab(t) => s.tab = t,
+            Action::SetTab(t) => {
+                // Playback only shows on the Watch tab; ticking elsewhere
+                // would re-render a large editor 30 times a second.
+                if t != Tab::Watch {
+                    s.playing = false;
+                }
+                s.tab = t;
+            }
             Action::Play => s.playing = s.last_good.is_some(),
             Action::Pause => s.playing = false,
             Action::TogglePlay => {

@@ -1,0 +1,120 @@
+//! One fault: its time, its kind and its targets. Every change replaces the
+//! fault through `Edit::SetFault`, which keeps the list in time order.
+
+use super::fault_targets::{PartitionPicker, RerankPicker, ServerSelect};
+use super::faults::Kind;
+use super::field::{at, within, FieldError, NumField};
+use super::{current_ranking, ids};
+use crate::components::{use_store, Store};
+use crate::edit::Edit;
+use crate::state::Action;
+use stagger_core::scenario::{FaultEntry, RerankEntry};
+use std::collections::BTreeSet;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct RowProps {
+    /// The fault's position in the file's `faults` list.
+    pub index: usize,
+}
+
+/// A callback that edits a copy of fault `index` and dispatches it.
+fn setter<T: 'static>(store: &Store, index: usize, f: impl Fn(&mut FaultEntry, T) + 'static) -> Callback<T> {
+    let store = store.clone();
+    Callback::from(move |v: T| {
+        if let Some(mut fault) = store.file.faults.get(index).cloned() {
+            f(&mut fault, v);
+            store.dispatch(Action::Edit(Edit::SetFault { index, fault }));
+        }
+    })
+}
+
+#[function_component(FaultRow)]
+pub fn fault_row(p: &RowProps) -> Html {
+    let store = use_store();
+    let i = p.index;
+    let Some(fault) = store.file.faults.get(i).cloned() else { return html! {} };
+    let err = store.outcome.error();
+    let base = format!("faults[{i}]");
+    let all_ids = ids(&store.file);
+    let kind = Kind::of(&fault);
+
+    let on_time = setter(&store, i, |f, v: Option<f64>| {
+        if let Some(v) = v {
+            f.at_ms = v;
+        }
+    });
+    let on_remove = {
+        let store = store.clone();
+        Callback::from(move |_: MouseEvent| store.dispatch(Action::Edit(Edit::RemoveFault(i))))
+    };
+    let server = |path: String, value: &str, set: fn(&mut FaultEntry, String)| {
+        html! {
+            <ServerSelect field={path.clone()} value={value.to_string()} ids={all_ids.clone()} error={at(err, &path)}
+                on_change={setter(&store, i, set)} />
+        }
+    };
+    let (targets, target_path) = match (&kind, &fault) {
+        (Some(Kind::Crash), FaultEntry { crash: Some(id), .. }) => {
+            (server(format!("{base}.crash"), id, |f, v| f.crash = Some(v)), format!("{base}.crash"))
+        }
+        (Some(Kind::Recover), FaultEntry { recover: Some(id), .. }) => {
+            (server(format!("{base}.recover"), id, |f, v| f.recover = Some(v)), format!("{base}.recover"))
+        }
+        (Some(Kind::Cut), FaultEntry { cut: Some([from, to]), .. }) => {
+            let path = format!("{base}.cut");
+            let html = html! {
+                <span class="ed-cut">
+                    { server(format!("{path}[0]"), from, |f, v| if let Some(c) = &mut f.cut { c[0] = v }) }
+                    <span class="arrow" title="messages this way are dropped">{"→ ✂ →"}</span>
+                    { server(format!("{path}[1]"), to, |f, v| if let Some(c) = &mut f.cut { c[1] = v }) }
+                    <FieldError field={path.clone()} error={at(err, &path)} />
+                </span>
+            };
+            (html, path)
+        }
+        (Some(Kind::Partition), FaultEntry { partition: Some(groups), .. }) => {
+            let path = format!("{base}.partition");
+            let html = html! {
+                <PartitionPicker field={path.clone()} groups={groups.clone()} ids={all_ids.clone()} error={within(err, &path, &[])}
+                    on_change={setter(&store, i, |f, g: Vec<Vec<String>>| f.partition = Some(g))} />
+            };
+            (html, path)
+        }
+        (Some(Kind::Rerank), FaultEntry { rerank: Some(entry), .. }) => {
+            let path = format!("{base}.rerank");
+            let keys: BTreeSet<String> = store.file.servers.iter().flat_map(|s| s.attrs.keys().cloned()).collect();
+            let html = html! {
+                <RerankPicker field={path.clone()} entry={entry.clone()} ranking={current_ranking(&store)}
+                    attrs={keys.into_iter().collect::<Vec<_>>()} err={err.cloned()}
+                    on_change={setter(&store, i, |f, r: RerankEntry| f.rerank = Some(r))} />
+            };
+            (html, path)
+        }
+        // `heal: false` (an import) is said on the row, which has no other input.
+        (Some(Kind::Heal), _) => (html! { <span class="muted">{"every partition and cut is lifted"}</span> }, base.clone()),
+        _ => (html! { <span class="muted">{"not one action: remove it and add it again"}</span> }, base.clone()),
+    };
+    let at_path = format!("{base}.at_ms");
+    let mut own = vec![at_path.clone()];
+    if target_path != base {
+        own.push(target_path);
+    }
+    let row_error = within(err, &base, &own);
+    let name = kind.map_or("invalid", Kind::name);
+
+    html! {
+        <li class={classes!("ed-fault", format!("kind-{name}"), row_error.is_some().then_some("invalid"))} data-index={i.to_string()}>
+            <span class="ed-fault-time">
+                <NumField<f64> field={at_path.clone()} value={Some(fault.at_ms)} step={100.0} label={format!("time of fault {i}")}
+                    error={at(err, &at_path)} on_commit={on_time} />
+                <span class="unit muted">{"ms"}</span>
+            </span>
+            <span class={classes!("ed-kind", format!("kind-{name}"))}>{name}</span>
+            <span class="ed-fault-targets">{ targets }</span>
+            <button class="icon danger" onclick={on_remove} title="Remove this fault" aria-label={format!("Remove fault {i}")}
+                data-testid={format!("remove-fault-{i}")}>{"✕"}</button>
+            <FieldError field={base.clone()} error={row_error} />
+        </li>
+    }
+}
