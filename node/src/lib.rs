@@ -8,5 +8,8 @@
 //! - `cli/mod.rs`: the command line and its error type.
 //! - `cli/sim.rs`, `cli/delays.rs`, `cli/render.rs`, `cli/demo.rs`: one
 //!   file per command.
+//! - `serve.rs`: `stagger serve`, the playground over HTTP from files
+//!   embedded at build time by `build.rs`.
 
 pub mod cli;
+pub mod serve;

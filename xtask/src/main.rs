@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             eprintln!("  demo   simulate the patent's five cities and write the diagram");
             eprintln!("  test   run every test: native, then the wasm determinism check under node");
             eprintln!("  web    build the playground into dist/ (wasm, JS, HTML, CSS, scenarios)");
-            eprintln!("  setup  install the wasm target, wasm-bindgen CLI and Node.js if missing");
+            eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium and chromedriver if missing");
             eprintln!("  bench  run the criterion benchmarks of the simulator");
             return ExitCode::from(2);
         }
@@ -254,8 +254,23 @@ fn setup() -> Result {
         apt_install(&["nodejs"])?;
         output(Command::new("node").arg("--version")).ok_or("node is still missing after installing nodejs")?;
     }
+    // Headless Chromium and its chromedriver run the playground's browser
+    // tests (node/tests/browser.rs). Debian ships the two at one version.
+    let browser = [CHROMIUM, CHROMEDRIVER];
+    if browser.iter().any(|p| !Path::new(p).exists()) {
+        apt_install(&["chromium", "chromium-driver"])?;
+    }
+    for p in browser {
+        if !Path::new(p).exists() {
+            return Err(format!("{p} is still missing after `apt-get install chromium chromium-driver`"));
+        }
+        output(Command::new(p).arg("--version")).ok_or_else(|| format!("{p} --version fails: the browser tests cannot run"))?;
+    }
     Ok(())
 }
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 fn apt_install(pkgs: &[&str]) -> Result {
     run("apt-get update", Command::new("apt-get").args(["update", "-q"]))?;

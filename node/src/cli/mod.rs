@@ -60,6 +60,15 @@ pub enum Command {
         #[arg(long, default_value = "target/stagger-demo")]
         out: PathBuf,
     },
+    /// Serve the playground (built into this binary) over HTTP until Ctrl-C.
+    Serve {
+        /// The TCP port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
 }
 
 /// Why a command failed, and whose fault it is.
@@ -92,7 +101,32 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Delays { file, json } => delays::run(&file, json),
         Command::Render { file, output, from_ms, to_ms, width } => render::run(&file, &output, from_ms, to_ms, width),
         Command::Demo { out } => demo::run(&out),
+        Command::Serve { port, host } => serve(&host, port),
     }
+}
+
+/// `stagger serve`: binds, prints the URL and serves until Ctrl-C.
+fn serve(host: &str, port: u16) -> Result<(), CliError> {
+    let addr = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let io = |source| CliError::Io { path: addr.clone(), source };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(io)?;
+        let local = listener.local_addr().map_err(io)?;
+        if !crate::serve::playground_embedded() {
+            eprintln!("warning: {}; every request will get 503", crate::serve::NOT_BUILT);
+        }
+        println!("serving the playground at http://{local}/ (Ctrl-C stops)");
+        let shutdown = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal handler: serve until killed.
+                std::future::pending::<()>().await;
+            }
+        };
+        crate::serve::run(listener, shutdown).await.map_err(io)?;
+        eprintln!("stopped");
+        Ok(())
+    })
 }
 
 /// Reads and validates a scenario file.
