@@ -10,6 +10,7 @@ use super::matrix_tools::MatrixTools;
 use crate::components::use_store;
 use crate::edit::Edit;
 use crate::state::{Action, Playground};
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// The cell background for `value` on a scale up to `max`, and whether the
@@ -59,9 +60,29 @@ fn cell(p: &CellProps) -> Html {
     }
 }
 
+/// At most this many rows and columns are on the page at once. A 200-server
+/// matrix is 40,000 inputs; rendering them all made every edit take about a
+/// second, so large matrices are edited through a window that pages.
+pub const WINDOW: usize = 16;
+
+/// The `(j, k)` of a cell path such as `delays_ms[3][7]`.
+pub fn cell_of(field: &str) -> Option<(usize, usize)> {
+    let rest = field.strip_prefix("delays_ms[")?;
+    let (j, rest) = rest.split_once("][")?;
+    let k = rest.strip_suffix(']')?;
+    Some((j.parse().ok()?, k.parse().ok()?))
+}
+
+/// The first index of a window of `WINDOW` that shows `i`.
+fn window_start(i: usize, n: usize) -> usize {
+    (i / WINDOW * WINDOW).min(n.saturating_sub(WINDOW))
+}
+
 #[function_component(Matrix)]
 pub fn matrix() -> Html {
     let store = use_store();
+    // The visible window's first row and column.
+    let origin = use_state(|| (0usize, 0usize));
     let f = &store.file;
     let err = store.outcome.error();
     let ids: Vec<&str> = f.servers.iter().map(|s| s.id.as_str()).collect();
@@ -71,6 +92,37 @@ pub fn matrix() -> Html {
     let symmetric_now = is_symmetric(m);
     let dispatch = store.dispatcher();
     let large = n > 12;
+    let paged = n > WINDOW;
+    // Keep the window inside the matrix, and on the cell an error names.
+    let (mut r0, mut c0) = *origin;
+    if let Some((j, k)) = err.and_then(|e| cell_of(&e.field)).filter(|(j, k)| *j < n && *k < n) {
+        if !(r0..r0 + WINDOW).contains(&j) || !(c0..c0 + WINDOW).contains(&k) {
+            (r0, c0) = (window_start(j, n), window_start(k, n));
+        }
+    }
+    r0 = r0.min(n.saturating_sub(WINDOW));
+    c0 = c0.min(n.saturating_sub(WINDOW));
+    let rows: Vec<usize> = (r0..n.min(r0 + WINDOW)).collect();
+    let cols: Vec<usize> = (c0..n.min(c0 + WINDOW)).collect();
+    let pager = |label: &'static str, at: usize, set: Box<dyn Fn(usize) -> (usize, usize)>| {
+        let origin = origin.clone();
+        let set = Rc::new(set);
+        let go = |to: usize| {
+            let origin = origin.clone();
+            let set = set.clone();
+            Callback::from(move |_: MouseEvent| origin.set(set(to)))
+        };
+        let last = n.saturating_sub(WINDOW);
+        html! {
+            <span class="ed-pager">
+                {format!("{label} {}–{} of {n} ", at + 1, (at + WINDOW).min(n))}
+                <button disabled={at == 0} onclick={go(0)} title="first">{"⏮"}</button>
+                <button disabled={at == 0} onclick={go(at.saturating_sub(WINDOW))} title="previous">{"◀"}</button>
+                <button disabled={at >= last} onclick={go((at + WINDOW).min(last))} title="next">{"▶"}</button>
+                <button disabled={at >= last} onclick={go(last)} title="last">{"⏭"}</button>
+            </span>
+        }
+    };
 
     let on_symmetric = {
         let store = store.clone();
@@ -85,7 +137,7 @@ pub fn matrix() -> Html {
     };
     // Cells show their own errors; the rest (a short row, a missing row)
     // is said above the grid.
-    let cell_paths: Vec<String> = (0..n).flat_map(|j| (0..n).map(move |k| format!("delays_ms[{j}][{k}]"))).collect();
+    let cell_paths: Vec<String> = rows.iter().flat_map(|&j| cols.iter().map(move |&k| format!("delays_ms[{j}][{k}]"))).collect();
     let grid_error = within(err, "delays_ms", &cell_paths);
     let head = |id: &str| {
         let short: String =
@@ -114,18 +166,24 @@ pub fn matrix() -> Html {
                 }
             </p>
             <FieldError field="delays_ms" error={grid_error} />
+            if paged {
+                <div class="ed-pagers" data-testid="matrix-pager">
+                    { pager("rows", r0, Box::new(move |to| (to, c0))) }
+                    { pager("columns", c0, Box::new(move |to| (r0, to))) }
+                </div>
+            }
             <div class={classes!("ed-grid-wrap", large.then_some("large"))} data-testid="matrix">
                 <table class="ed-grid">
                     <thead>
-                        <tr><th class="corner" title="from ↓ / to →">{"from \\ to"}</th>{ for ids.iter().map(|id| head(id)) }</tr>
+                        <tr><th class="corner" title="from ↓ / to →">{"from \\ to"}</th>{ for cols.iter().map(|&k| head(ids[k])) }</tr>
                     </thead>
                     <tbody>
-                        { for (0..n).map(|j| html! {
+                        { for rows.iter().map(|&j| html! {
                             <tr key={j}>
                                 <th scope="row" title={ids[j].to_string()} data-field={format!("delays_ms[{j}]")}
                                     class={classes!(err.is_some_and(|e| e.field == format!("delays_ms[{j}]")).then_some("invalid"))}>
                                     {ids[j]}</th>
-                                { for (0..n).map(|k| {
+                                { for cols.iter().map(|&k| {
                                     let path = format!("delays_ms[{j}][{k}]");
                                     html! {
                                         <Cell key={k} {j} {k} value={m.get(j).and_then(|r| r.get(k)).copied()} {max}
@@ -146,6 +204,17 @@ pub fn matrix() -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cell_paths_and_windows() {
+        assert_eq!(cell_of("delays_ms[3][17]"), Some((3, 17)));
+        assert_eq!(cell_of("delays_ms[3]"), None);
+        assert_eq!(cell_of("detection.period_ms"), None);
+        assert_eq!(window_start(0, 200), 0);
+        assert_eq!(window_start(37, 200), 32);
+        assert_eq!(window_start(199, 200), 184, "the last window is full");
+        assert_eq!(window_start(5, 10), 0);
+    }
 
     #[test]
     fn heat_is_pale_for_short_and_deep_for_long_links() {
