@@ -104,7 +104,7 @@ fn render_refuses_an_empty_window() {
 #[test]
 fn demo_writes_diagram_trace_and_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let out = stagger(&["demo", "--out", dir.path().to_str().unwrap()]);
+    let out = stagger(&["demo", "--no-serve", "--out", dir.path().to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("final master atlanta"));
     for f in ["patent-5.svg", "patent-5.trace.json", "patent-5.json"] {

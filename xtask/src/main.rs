@@ -1,10 +1,12 @@
 //! `cargo xtask`: the project's two set-up commands and their helpers.
 //!
-//! - `cargo xtask demo`: the main job on its built-in default.
+//! - `cargo xtask demo`: the main job on its built-in default (builds the
+//!   playground, simulates the five cities, serves the playground).
 //! - `cargo xtask test`: every test, native and wasm.
 //!
 //! Both install what they need on a fresh machine (the wasm target, the
-//! wasm-bindgen CLI at the version pinned in `Cargo.lock`, Node.js) and fail
+//! wasm-bindgen CLI at the version pinned in `Cargo.lock`, Node.js, wasm-opt
+//! from npm binaryen, Chromium and chromedriver) and fail
 //! loudly, naming the missing piece, when they cannot.
 
 use std::path::{Path, PathBuf};
@@ -16,11 +18,11 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("web") => web().map(|_| ()),
         Some("test") => test(),
-        Some("setup") => setup(),
+        Some("setup") => setup().and_then(|_| setup_browser()),
         Some("bench") => bench(),
         _ => {
             eprintln!("usage: cargo xtask <demo|test|web|setup|bench>");
-            eprintln!("  demo   simulate the patent's five cities and write the diagram");
+            eprintln!("  demo   simulate the patent's five cities, write the diagram, serve the playground");
             eprintln!("  test   run every test: native, then the wasm determinism check under node");
             eprintln!("  web    build the playground into dist/ (wasm, JS, HTML, CSS, scenarios)");
             eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium and chromedriver if missing");
@@ -65,6 +67,8 @@ fn output(cmd: &mut Command) -> Option<String> {
 }
 
 fn demo(extra: &[String]) -> Result {
+    // The demo serves the playground, which the binary embeds from dist/.
+    web()?;
     run(
         "build and run `stagger demo`",
         cargo().args(["run", "--release", "--quiet", "-p", "stagger-node", "--bin", "stagger", "--", "demo"]).args(extra),
@@ -73,6 +77,7 @@ fn demo(extra: &[String]) -> Result {
 
 fn test() -> Result {
     setup()?;
+    setup_browser()?;
     // The node embeds dist/ and the browser tests load it, so it comes first.
     web()?;
     run("native tests (cargo test --workspace)", cargo().args(["test", "--workspace"]))?;
@@ -254,8 +259,13 @@ fn setup() -> Result {
         apt_install(&["nodejs"])?;
         output(Command::new("node").arg("--version")).ok_or("node is still missing after installing nodejs")?;
     }
-    // Headless Chromium and its chromedriver run the playground's browser
-    // tests (node/tests/browser.rs). Debian ships the two at one version.
+    Ok(())
+}
+
+/// Headless Chromium and its chromedriver run the playground's browser
+/// tests (node/tests/browser.rs). Debian ships the two at one version. Only
+/// the tests need them, so the demo does not install a browser.
+fn setup_browser() -> Result {
     let browser = [CHROMIUM, CHROMEDRIVER];
     if browser.iter().any(|p| !Path::new(p).exists()) {
         apt_install(&["chromium", "chromium-driver"])?;

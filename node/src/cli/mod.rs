@@ -53,12 +53,19 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         width: u32,
     },
-    /// Simulate the patent's five cities, print what happened and write the
-    /// diagram, the trace and the scenario to a folder.
+    /// Simulate the patent's five cities, print what happened, write the
+    /// diagram, the trace and the scenario to a folder, then serve the
+    /// playground with that scenario loaded until Ctrl-C.
     Demo {
         /// Where to write the files.
         #[arg(long, default_value = "target/stagger-demo")]
         out: PathBuf,
+        /// The port of the playground.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Only simulate and write the files.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Serve the playground (built into this binary) over HTTP until Ctrl-C.
     Serve {
@@ -100,13 +107,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sim { file, json, trace } => sim::run(&file, json, trace.as_deref()),
         Command::Delays { file, json } => delays::run(&file, json),
         Command::Render { file, output, from_ms, to_ms, width } => render::run(&file, &output, from_ms, to_ms, width),
-        Command::Demo { out } => demo::run(&out),
-        Command::Serve { port, host } => serve(&host, port),
+        Command::Demo { out, port, no_serve } => {
+            let fragment = demo::run(&out)?;
+            if no_serve {
+                return Ok(());
+            }
+            serve("127.0.0.1", port, &format!("#{fragment}"))
+        }
+        Command::Serve { port, host } => serve(&host, port, ""),
     }
 }
 
-/// `stagger serve`: binds, prints the URL and serves until Ctrl-C.
-fn serve(host: &str, port: u16) -> Result<(), CliError> {
+/// `stagger serve`: binds, prints the URL (with `fragment` appended, so
+/// the demo can open its own scenario) and serves until Ctrl-C.
+fn serve(host: &str, port: u16, fragment: &str) -> Result<(), CliError> {
     let addr = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
     let io = |source| CliError::Io { path: addr.clone(), source };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
@@ -116,7 +130,7 @@ fn serve(host: &str, port: u16) -> Result<(), CliError> {
         if !crate::serve::playground_embedded() {
             eprintln!("warning: {}; every request will get 503", crate::serve::NOT_BUILT);
         }
-        println!("serving the playground at http://{local}/ (Ctrl-C stops)");
+        println!("serving the playground at http://{local}/{fragment} (Ctrl-C stops)");
         let shutdown = async {
             if tokio::signal::ctrl_c().await.is_err() {
                 // No signal handler: serve until killed.
