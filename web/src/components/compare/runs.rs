@@ -1,0 +1,128 @@
+//! The nine runs of the side-by-side table, and which value of a column
+//! is best (pure logic, no Yew).
+//!
+//! The runs are done one by one: a large scenario's storm can take a while,
+//! so the table fills in slices rather than freezing the tab, and every run
+//! has an event budget (`capped.rs`).
+
+use super::capped::{self, Stopped, MAX_EVENTS};
+use super::variants::{variants, TimerSet, Variant};
+use stagger_core::{Metrics, Scenario, ScenarioFile};
+
+/// A variant's run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub variant: Variant,
+    /// `None` while it has not run, when it was stopped, or if the variant
+    /// does not validate (it always should: only the timer changes, with
+    /// valid parameters).
+    pub metrics: Option<Metrics>,
+    /// Set when the run exceeded its event budget.
+    pub stopped: Option<Stopped>,
+    pub pending: bool,
+}
+
+impl Row {
+    /// Crash → converged, in ms; `None` without a crash or convergence.
+    pub fn recovery_ms(&self) -> Option<f64> {
+        let m = self.metrics.as_ref()?;
+        Some(m.converged_at_ms? - m.crash_at_ms?)
+    }
+
+    /// Election messages; a lower bound for a stopped run.
+    pub fn messages(&self) -> Option<f64> {
+        self.metrics.as_ref().map(|m| m.election_messages).or(self.stopped.map(|s| s.messages)).map(|m| m as f64)
+    }
+}
+
+/// The nine runs, in table order.
+#[derive(Clone, Debug)]
+pub struct Runs {
+    pub timers: TimerSet,
+    rows: Vec<Row>,
+    done: usize,
+}
+
+impl Runs {
+    pub fn new(file: &ScenarioFile, scenario: &Scenario) -> Runs {
+        let rows =
+            variants(file, scenario).into_iter().map(|variant| Row { variant, metrics: None, stopped: None, pending: true }).collect();
+        Runs { timers: TimerSet::derive(file, scenario), rows, done: 0 }
+    }
+
+    /// Every row, pending ones included.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    pub fn finished(&self) -> bool {
+        self.done == self.rows.len()
+    }
+
+    /// Runs pending rows in order while `more()` says so, at least one.
+    /// Returns whether all have run.
+    pub fn step(&mut self, more: impl Fn() -> bool) -> bool {
+        while let Some(row) = self.rows.get_mut(self.done) {
+            match row.variant.file.validate().map(|s| capped::run(&s, MAX_EVENTS)) {
+                Ok(Ok(m)) => row.metrics = Some(m),
+                Ok(Err(stopped)) => row.stopped = Some(stopped),
+                Err(_) => {}
+            }
+            row.pending = false;
+            self.done += 1;
+            if !more() {
+                break;
+            }
+        }
+        self.finished()
+    }
+}
+
+/// The best (smallest) value of a column; `None` values (no convergence)
+/// never win. Rows holding this value are highlighted.
+pub fn best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    values.into_iter().flatten().fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.min(v))))
+}
+
+/// The column's best value, or `None` when every row ties: highlighting
+/// all nine rows would say nothing.
+pub fn distinct_best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let vals: Vec<Option<f64>> = values.into_iter().collect();
+    if vals.windows(2).all(|w| w[0] == w[1]) {
+        None
+    } else {
+        best(vals)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets;
+    use stagger_core::scenario::SchemeName;
+
+    #[test]
+    fn own_row_reproduces_the_scenario_run() {
+        let file = presets::file("storm").unwrap();
+        let s = file.validate().unwrap();
+        let mut runs = Runs::new(&file, &s);
+        assert!(!runs.step(|| false), "one row per call when out of time");
+        assert!(!runs.rows()[0].pending && runs.rows()[1].pending);
+        assert!(runs.step(|| true));
+        let rows = runs.rows();
+        let own = rows.iter().find(|r| r.variant.own).unwrap();
+        assert_eq!(own.metrics.as_ref(), Some(&stagger_core::Sim::new(&s, false).run().metrics));
+        let integral = rows.iter().find(|r| r.variant.scheme == SchemeName::Integral).unwrap();
+        let m = integral.metrics.as_ref().unwrap();
+        assert_eq!(m.messages.revoke, 0, "one broadcast");
+        assert!(own.metrics.as_ref().unwrap().election_messages > m.election_messages, "the storm costs more");
+    }
+
+    #[test]
+    fn best_ignores_missing_values() {
+        assert_eq!(best([Some(3.0), None, Some(1.5)]), Some(1.5));
+        assert_eq!(best([None, None]), None);
+        assert_eq!(distinct_best([Some(0.0), Some(0.0), Some(0.0)]), None, "a tie everywhere is not news");
+        assert_eq!(distinct_best([None, Some(4.0), Some(52.0)]), Some(4.0));
+    }
+}

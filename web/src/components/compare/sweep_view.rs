@@ -1,0 +1,191 @@
+//! The sweep card: election messages and recovery time against N, computed
+//! in slices so the tab stays responsive.
+//!
+//! A full sweep is ~170 simulations (up to a second or more in wasm), so it
+//! runs in slices (`slices.rs`), drawing each curve as it grows. Sweeps
+//! are cached outside the component, keyed on what they depend on, so
+//! leaving the tab, undoing an edit or raising N never repeats a run.
+
+use super::capped::MAX_EVENTS;
+use super::chart::{thousands, LineChart, Mark, Point as ChartPoint, Series, Unit};
+use super::slices::{use_slices, Step};
+use super::sweep::{Point, SweepSpec, MAX_N, MIN_N};
+use super::sweep_job::Sweep;
+use super::variants::{fmt_ms, scheme_name, SCHEMES};
+use crate::components::use_store;
+use stagger_core::scenario::SchemeName;
+use std::cell::RefCell;
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// The largest N on offer; the default keeps the first sweep short.
+const MAX_CHOICES: [usize; 6] = [10, 20, 30, 40, 50, 60];
+const DEFAULT_MAX: usize = 40;
+/// Sweeps kept for recently seen scenarios.
+const CACHE_LEN: usize = 4;
+
+type Shared = Rc<RefCell<Sweep>>;
+
+thread_local! {
+    static CACHE: RefCell<Vec<Shared>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The sweep for `spec`, partial or complete, most recently used first.
+fn cached(spec: SweepSpec) -> Shared {
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let sweep = match c.iter().position(|s| s.borrow().spec == spec) {
+            Some(i) => c.remove(i),
+            None => Rc::new(RefCell::new(Sweep::new(spec))),
+        };
+        c.insert(0, sweep.clone());
+        c.truncate(CACHE_LEN);
+        sweep
+    })
+}
+
+#[function_component(SweepView)]
+pub fn sweep_view() -> Html {
+    let store = use_store();
+    let max_n = use_state(|| DEFAULT_MAX);
+    let log_y = use_state(|| false);
+    let computed = store.outcome.computed().cloned();
+    let sweep = use_memo(store.file.clone(), move |f| computed.map(|c| cached(SweepSpec::new(f, &c.scenario))));
+    let n_max = *max_n;
+    let step = (*sweep)
+        .clone()
+        .filter(|s| s.borrow().progress(n_max).0 < s.borrow().progress(n_max).1)
+        .map(|s| -> Step { Rc::new(move |more: &dyn Fn() -> bool| s.borrow_mut().step(n_max, more)) });
+    use_slices((store.file.clone(), n_max), step);
+
+    let Some(sweep) = (*sweep).clone() else { return html! {} };
+    let sw = sweep.borrow();
+    let (done, total) = sw.progress(n_max);
+    let running = done < total;
+    // Each chart reads one value off a point; a stopped run gives a lower
+    // bound for messages and no recovery time.
+    let series = |value: fn(Point) -> Option<f64>| -> Rc<Vec<Series>> {
+        Rc::new(
+            SCHEMES
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Series {
+                    name: scheme_name(*s),
+                    dash: match s {
+                        SchemeName::Integral => 0,
+                        SchemeName::Equal => 1,
+                        SchemeName::Randomized => 2,
+                    },
+                    points: (MIN_N..=n_max)
+                        .filter_map(|n| sw.point(n, i).map(|p| (n, p)))
+                        .map(|(n, p)| ChartPoint {
+                            x: n as f64,
+                            y: value(p),
+                            mark: match p {
+                                Point::Ran { .. } => Mark::Value,
+                                Point::Stopped { .. } => Mark::AtLeast,
+                                Point::Skipped => Mark::NotRun,
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+        )
+    };
+    let messages = series(|p| p.messages().map(|m| m as f64));
+    let recovery = series(Point::recovery_ms);
+
+    let on_max = {
+        let max_n = max_n.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(v) = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<usize>() {
+                max_n.set(v.clamp(MIN_N, MAX_N));
+            }
+        })
+    };
+    let on_log = {
+        let log_y = log_y.clone();
+        Callback::from(move |e: Event| log_y.set(e.target_unchecked_into::<HtmlInputElement>().checked()))
+    };
+    let spec = &sw.spec;
+    let crash = if spec.scenario_crashes {
+        format!("the top-ranked server crashes at {} ms, as in your scenario", fmt_ms(spec.crash_ms))
+    } else {
+        format!("the top-ranked server crashes at {} ms (your scenario has no crash)", fmt_ms(spec.crash_ms))
+    };
+
+    html! {
+        <section class="card sweep" data-testid="sweep-chart" data-state={if running { "running" } else { "done" }}>
+            <header class="sweep-head">
+                <h3>{"Growing the group"}</h3>
+                <label class="max-n">{"N up to "}
+                    <select onchange={on_max} aria-label="largest group size">
+                        { for MAX_CHOICES.iter().map(|&m| html! {
+                            <option value={m.to_string()} selected={m == n_max}>{m}</option>
+                        }) }
+                    </select>
+                </label>
+            </header>
+            <p class="muted caption">
+                {format!(
+                    "Random groups of N = {MIN_N}…{n_max} servers with one-way delays uniform in [{}, {}] ms (your matrix's range{}), one group per N for every scheme; {crash}. Detection, claim policy and timer parameters as in the table above; each run lasts until {} ms.",
+                    fmt_ms(spec.lo_us as f64 / 1000.0), fmt_ms(spec.hi_us as f64 / 1000.0),
+                    if spec.symmetric { ", symmetric" } else { "" }, fmt_ms(spec.until_ms),
+                )}
+            </p>
+            if running {
+                <div class="sweep-progress" role="progressbar" aria-valuemin="0" aria-valuemax={total.to_string()} aria-valuenow={done.to_string()}>
+                    <div class="bar"><div class="fill" style={format!("width: {:.1}%", 100.0 * done as f64 / total as f64)}></div></div>
+                    <span>{format!("Simulating groups… {done} / {total} runs")}</span>
+                </div>
+            } else {
+                <p class="takeaway">{takeaway(&sw, n_max)}</p>
+            }
+            <div class="charts">
+                <LineChart title="Election messages" y_label="Declare + Revoke after the crash" x_label="servers N"
+                    x_range={(MIN_N as f64, n_max as f64)} series={messages} unit={Unit::Count} log_y={*log_y}>
+                    <label class="log-toggle"><input type="checkbox" checked={*log_y} onchange={on_log} />{"log scale"}</label>
+                </LineChart>
+                <LineChart title="Crash → converged" y_label="recovery time (ms)" x_label="servers N"
+                    x_range={(MIN_N as f64, n_max as f64)} series={recovery} unit={Unit::Ms} />
+            </div>
+        </section>
+    }
+}
+
+/// The one sentence a reader should take away, read off the largest group.
+fn takeaway(sw: &Sweep, n: usize) -> String {
+    let index = |scheme| SCHEMES.iter().position(|s| *s == scheme).expect("every scheme is swept");
+    let at = |scheme| sw.point(n, index(scheme));
+    // A scheme whose claims multiply past the budget is the headline.
+    for (i, scheme) in SCHEMES.iter().enumerate() {
+        if let Some(k) = (MIN_N..=n).find(|&k| matches!(sw.point(k, i), Some(Point::Stopped { .. }))) {
+            return format!(
+                "Under {} timers the claims multiply without settling: the run for N = {k} was stopped after {} events, and larger groups were not run.",
+                scheme_name(*scheme),
+                thousands(MAX_EVENTS)
+            );
+        }
+    }
+    let (
+        Some(Point::Ran { messages: em, recovery_ms: er }),
+        Some(Point::Ran { messages: im, recovery_ms: ir }),
+        Some(Point::Ran { messages: rm, recovery_ms: rr }),
+    ) = (at(SchemeName::Equal), at(SchemeName::Integral), at(SchemeName::Randomized))
+    else {
+        return String::new();
+    };
+    let ms = |v: Option<f64>| v.map_or("never converges".to_string(), |v| format!("{v:.0} ms"));
+    let same_time = matches!((er, ir), (Some(a), Some(b)) if (a - b).abs() < 1.0);
+    format!(
+        "At N = {n}: equal timers send {} election messages, integral {}, randomized {}; recovery takes {}, {} and {}{}",
+        thousands(em),
+        thousands(im),
+        thousands(rm),
+        ms(er),
+        ms(ir),
+        ms(rr),
+        if same_time && em > im { ": the storm costs messages, not time." } else { "." },
+    )
+}
