@@ -298,6 +298,8 @@ pub fn parse_csv(text: &str, n: usize) -> Result<Vec<Vec<f64>>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     fn patent() -> ScenarioFile {

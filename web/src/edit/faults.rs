@@ -35,6 +35,8 @@ fn sort(file: &mut ScenarioFile) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::super::{apply, Edit};
     use stagger_core::scenario::FaultEntry;
     use stagger_core::ScenarioFile;

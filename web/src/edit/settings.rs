@@ -51,15 +51,7 @@ pub(super) fn repair_ranking(file: &mut ScenarioFile) {
 }
 
 pub(super) fn set_scheme(file: &mut ScenarioFile, scheme: SchemeName) {
-    let t = file.timer.get_or_insert(TimerEntry {
-        scheme: SchemeName::Integral,
-        base_ms: None,
-        delay_ms: None,
-        min_ms: None,
-        max_ms: None,
-        guard_ms: None,
-        skip_known_dead: None,
-    });
+    let t = file.timer.get_or_insert_with(|| TimerEntry::scheme(SchemeName::Integral));
     // Carry the old scheme's one number over where it has a meaning.
     let carried = t.base_ms.or(t.delay_ms).or(t.min_ms);
     t.scheme = scheme;
@@ -99,6 +91,8 @@ pub(super) fn per_server_periods(file: &mut ScenarioFile, on: bool) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::super::{apply, Edit};
     use stagger_core::scenario::{Periods, SchemeName};
     use stagger_core::ScenarioFile;

@@ -233,6 +233,8 @@ pub fn line_chart(p: &ChartProps) -> Html {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     #[test]
     fn thousands_groups_digits() {
         assert_eq!(super::thousands(0), "0");

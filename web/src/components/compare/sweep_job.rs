@@ -58,6 +58,8 @@ impl Sweep {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use crate::presets;
     use stagger_core::scenario::SchemeName;

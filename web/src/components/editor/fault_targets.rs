@@ -188,6 +188,8 @@ pub fn rerank_picker(p: &RerankProps) -> Html {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     fn ids() -> Vec<String> {

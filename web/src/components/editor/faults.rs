@@ -151,6 +151,8 @@ pub fn faults() -> Html {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     fn patent() -> ScenarioFile {

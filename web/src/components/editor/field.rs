@@ -147,6 +147,8 @@ pub fn field_error(p: &ErrorProps) -> Html {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use stagger_core::scenario::Problem;
 

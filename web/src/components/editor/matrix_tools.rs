@@ -102,6 +102,8 @@ pub fn matrix_tools() -> Html {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     #[test]
     fn csv_round_trips_through_the_paste_parser() {
         let m = vec![vec![0.0, 12.5, 3.0], vec![12.5, 0.0, 7.0], vec![3.0, 7.0, 0.0]];

@@ -189,6 +189,8 @@ pub fn num_field<T: Num>(p: &NumProps<T>) -> Html {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     #[test]

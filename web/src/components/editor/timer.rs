@@ -20,15 +20,7 @@ const SCHEMES: [(SchemeName, &str, &str); 3] = [
 
 /// The timer entry, created with the defaults when the file has none.
 fn timer(f: &mut ScenarioFile) -> &mut TimerEntry {
-    f.timer.get_or_insert(TimerEntry {
-        scheme: SchemeName::Integral,
-        base_ms: None,
-        delay_ms: None,
-        min_ms: None,
-        max_ms: None,
-        guard_ms: None,
-        skip_known_dead: None,
-    })
+    f.timer.get_or_insert_with(|| TimerEntry::scheme(SchemeName::Integral))
 }
 
 #[function_component(Timer)]

@@ -67,6 +67,8 @@ impl Flights {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use stagger_core::Sim;
 

@@ -248,6 +248,8 @@ impl Timeline {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use stagger_core::Sim;
 

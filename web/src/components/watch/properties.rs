@@ -139,6 +139,8 @@ pub fn properties(p: &PropertiesProps) -> Html {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     fn checked(file: stagger_core::ScenarioFile) -> [Checked; 3] {
