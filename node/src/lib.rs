@@ -11,5 +11,9 @@
 //! - `serve.rs`: `stagger serve`, the playground over HTTP from files
 //!   embedded at build time by `build.rs`.
 
+pub mod auth;
 pub mod cli;
+pub mod group;
+pub mod runtime;
 pub mod serve;
+pub mod wire;

@@ -5,10 +5,10 @@
 //! CLI then serves the playground with the same scenario loaded.
 
 use super::{write, CliError};
-use stagger_core::delays::report;
-use stagger_core::render::svg::{space_time, SvgOptions};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use stagger_core::delays::report;
+use stagger_core::render::svg::{space_time, SvgOptions};
 use stagger_core::{Scenario, ScenarioFile, Sim};
 use std::path::Path;
 

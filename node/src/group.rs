@@ -1,0 +1,203 @@
+//! The group file of `stagger node --group FILE`: a scenario (SPEC §7) plus
+//! what a live group needs — each server's `addr`, which members are
+//! browser tabs (`"kind": "browser"`), the group `secret`, and
+//! `emulate_delays`.
+//!
+//! The extra fields are taken off the JSON before the rest is validated as a
+//! scenario, so a group file gets exactly the scenario checks (and errors
+//! naming the field) that `stagger sim` applies, and the scenario part can be
+//! pasted into the playground as it is.
+
+use serde_json::Value;
+use stagger_core::{Scenario, ScenarioError, ScenarioFile};
+use std::net::SocketAddr;
+
+/// What kind of member a server is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A `stagger node` process, reachable at its `addr`.
+    Native,
+    /// A browser tab that joins through some node's `/ws`; it has no address.
+    Browser,
+}
+
+/// One member of the live group, in `servers` order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub id: String,
+    pub kind: Kind,
+    /// Where a native member listens; `None` for browser members.
+    pub addr: Option<SocketAddr>,
+}
+
+/// A validated group file. Its `Debug` leaves the secret out, so it can be
+/// logged.
+#[derive(Clone)]
+pub struct Group {
+    pub scenario: Scenario,
+    /// The scenario part, as the playground would load it.
+    pub file: ScenarioFile,
+    pub members: Vec<Member>,
+    pub secret: String,
+    /// Add the matrix's one-way delay to every send, so a loopback group
+    /// behaves like the WAN it describes.
+    pub emulate_delays: bool,
+}
+
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("name", &self.scenario.name)
+            .field("members", &self.members)
+            .field("secret", &"<redacted>")
+            .field("emulate_delays", &self.emulate_delays)
+            .finish()
+    }
+}
+
+/// A group file that cannot be used. The file's author is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error("{field}: {problem}")]
+    Field { field: String, problem: String },
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+fn field(field: impl Into<String>, problem: impl Into<String>) -> GroupError {
+    GroupError::Field { field: field.into(), problem: problem.into() }
+}
+
+impl Group {
+    pub fn from_json(text: &str) -> Result<Group, GroupError> {
+        let mut v: Value = serde_json::from_str(text).map_err(|e| field("(file)", e.to_string()))?;
+        let obj = v.as_object_mut().ok_or_else(|| field("(file)", "a group file is a JSON object"))?;
+        let secret = match obj.remove("secret") {
+            Some(Value::String(s)) if s.len() >= 8 => s,
+            Some(Value::String(_)) => return Err(field("secret", "the group secret must be at least 8 characters")),
+            Some(_) => return Err(field("secret", "must be a string")),
+            None => return Err(field("secret", "missing: a live group needs a shared secret")),
+        };
+        let emulate_delays = match obj.remove("emulate_delays") {
+            None => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(field("emulate_delays", "must be true or false")),
+        };
+        let servers = obj.get_mut("servers").and_then(Value::as_array_mut).ok_or_else(|| field("servers", "missing: a list of servers"))?;
+        let mut extras = Vec::with_capacity(servers.len());
+        for (i, s) in servers.iter_mut().enumerate() {
+            let Some(s) = s.as_object_mut() else { return Err(field(format!("servers[{i}]"), "must be an object")) };
+            let kind = match s.remove("kind") {
+                None => Kind::Native,
+                Some(Value::String(k)) if k == "native" => Kind::Native,
+                Some(Value::String(k)) if k == "browser" => Kind::Browser,
+                Some(other) => return Err(field(format!("servers[{i}].kind"), format!("must be \"native\" or \"browser\", not {other}"))),
+            };
+            let addr = match s.remove("addr") {
+                None => None,
+                Some(Value::String(a)) => Some(
+                    a.parse::<SocketAddr>()
+                        .map_err(|_| field(format!("servers[{i}].addr"), format!("'{a}' is not host:port (an IP address and a port)")))?,
+                ),
+                Some(_) => return Err(field(format!("servers[{i}].addr"), "must be a \"host:port\" string")),
+            };
+            match (kind, addr) {
+                (Kind::Native, None) => return Err(field(format!("servers[{i}].addr"), "missing: a native member needs an address")),
+                (Kind::Browser, Some(_)) => {
+                    return Err(field(format!("servers[{i}].addr"), "a browser member has no address; it joins through a node's /ws"))
+                }
+                _ => {}
+            }
+            extras.push((kind, addr));
+        }
+        let file: ScenarioFile = serde_json::from_value(v).map_err(|e| field("(scenario)", e.to_string()))?;
+        let scenario = file.validate()?;
+        let members = scenario.ids.iter().zip(extras).map(|(id, (kind, addr))| Member { id: id.clone(), kind, addr }).collect::<Vec<_>>();
+        for (i, a) in members.iter().enumerate() {
+            if let Some(dup) = members[..i].iter().find(|b| a.addr.is_some() && b.addr == a.addr) {
+                return Err(field(
+                    format!("servers[{i}].addr"),
+                    format!("{} is also the address of '{}'", a.addr.expect("checked"), dup.id),
+                ));
+            }
+        }
+        if !members.iter().any(|m| m.kind == Kind::Native) {
+            return Err(field("servers", "at least one member must be a native node"));
+        }
+        Ok(Group { scenario, file, members, secret, emulate_delays })
+    }
+
+    /// The row of a member id.
+    pub fn row_of(&self, id: &str) -> Option<u32> {
+        self.scenario.row_of(id)
+    }
+
+    /// The documented dialing rule: of two native members, the one listed
+    /// first in `servers` dials the other; browser members always dial.
+    /// So every pair has exactly one connection, and a restarted node is
+    /// re-dialled by the members before it and re-dials those after it.
+    pub fn dials(&self, me: u32, peer: u32) -> bool {
+        let (a, b) = (&self.members[me as usize], &self.members[peer as usize]);
+        a.kind == Kind::Native && b.kind == Kind::Native && me < peer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> serde_json::Value {
+        let mut v: Value = serde_json::from_str(include_str!("../../static/scenarios/patent-5.json")).unwrap();
+        for (i, s) in v["servers"].as_array_mut().unwrap().iter_mut().enumerate() {
+            s["addr"] = Value::String(format!("127.0.0.1:{}", 7000 + i));
+        }
+        v["secret"] = Value::String("correct horse".into());
+        v["emulate_delays"] = Value::Bool(true);
+        v
+    }
+
+    #[test]
+    fn a_group_file_is_a_scenario_plus_addresses_and_a_secret() {
+        let g = Group::from_json(&group().to_string()).unwrap();
+        assert_eq!(g.members.len(), 5);
+        assert_eq!(g.members[1].addr.unwrap().port(), 7001);
+        assert!(g.emulate_delays);
+        assert_eq!(g.secret, "correct horse");
+        assert!(g.dials(0, 3) && !g.dials(3, 0));
+    }
+
+    #[test]
+    fn debug_output_leaves_the_secret_out() {
+        let g = Group::from_json(&group().to_string()).unwrap();
+        assert!(!format!("{g:?}").contains("correct horse"));
+    }
+
+    #[test]
+    fn browser_members_have_no_address_and_always_dial() {
+        let mut v = group();
+        v["servers"][4].as_object_mut().unwrap().remove("addr");
+        v["servers"][4]["kind"] = Value::String("browser".into());
+        let g = Group::from_json(&v.to_string()).unwrap();
+        assert_eq!(g.members[4].kind, Kind::Browser);
+        assert!(!g.dials(0, 4), "a node never dials a browser");
+    }
+
+    #[test]
+    fn mistakes_name_their_field() {
+        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+            (Box::new(|v| drop(v.as_object_mut().unwrap().remove("secret"))), "secret: missing"),
+            (Box::new(|v| v["secret"] = Value::String("short".into())), "secret: the group secret must be"),
+            (Box::new(|v| v["servers"][2]["addr"] = Value::String("nowhere".into())), "servers[2].addr: 'nowhere' is not host:port"),
+            (Box::new(|v| drop(v["servers"][1].as_object_mut().unwrap().remove("addr"))), "servers[1].addr: missing"),
+            (Box::new(|v| v["servers"][3]["addr"] = Value::String("127.0.0.1:7000".into())), "servers[3].addr: 127.0.0.1:7000 is also"),
+            (Box::new(|v| v["servers"][0]["kind"] = Value::String("robot".into())), "servers[0].kind"),
+            (Box::new(|v| v["detection"]["timeout_ms"] = Value::from(900)), "detection.timeout_ms"),
+        ];
+        for (edit, want) in cases {
+            let mut v = group();
+            edit(&mut v);
+            let e = Group::from_json(&v.to_string()).unwrap_err().to_string();
+            assert!(e.contains(want), "{e} should contain {want}");
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The engine driver: one `stagger-core` [`Server`] driven with real time.
+//!
+//! This is the same engine the simulator drives; only the driver differs.
+//! One task owns the engine (so it needs no lock) and `select!`s over the
+//! inputs that reach it and the engine's next wake-up. Time is the tokio
+//! clock since the node started, as microseconds; randomness is a seeded
+//! [`Rng`]. What the engine asks to send goes out on an unbounded channel
+//! as [`Outgoing`] items, which the mesh turns into frames; what happens is
+//! kept in a bounded ring of [`LogEntry`] for `/api/trace` and observers.
+
+use crate::group::Group;
+use stagger_core::{Envelope, Index, Input, Output, Rng, Role, Server, ServerConfig, Target, Time};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// What the mesh and the admin API can tell the engine.
+#[derive(Debug)]
+pub enum Command {
+    /// A message from a peer, already authenticated.
+    Receive(Envelope),
+    /// The set of members with a live, authenticated connection changed
+    /// (`known_functional`, SPEC §4); indexed by row.
+    Connected(Vec<bool>),
+    /// Admin: stop acting as if crashed (timers void, messages ignored).
+    Crash,
+    /// Admin: restart as a Backup with no master (SPEC §6).
+    Recover,
+}
+
+/// A message the engine wants sent: to one row, or to every other member.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    pub to: Option<u32>,
+    pub env: Envelope,
+}
+
+/// What the node reports at `/api/status`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Status {
+    pub id: String,
+    pub index: Index,
+    pub role: &'static str,
+    pub master: Option<String>,
+    pub ranking_version: u32,
+    pub up: bool,
+}
+
+/// One line of the node's recent history.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LogEntry {
+    /// Milliseconds since the node started.
+    pub t_ms: f64,
+    pub what: String,
+}
+
+/// The recent history, shared with the HTTP handlers.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<VecDeque<LogEntry>>>);
+
+/// How many entries `/api/trace` keeps.
+pub const LOG_CAP: usize = 2_000;
+
+impl Log {
+    pub fn push(&self, t: Time, what: String) {
+        let mut q = self.0.lock().expect("the log lock is never poisoned");
+        if q.len() == LOG_CAP {
+            q.pop_front();
+        }
+        q.push_back(LogEntry { t_ms: t.as_ms(), what });
+    }
+
+    pub fn recent(&self) -> Vec<LogEntry> {
+        self.0.lock().expect("the log lock is never poisoned").iter().cloned().collect()
+    }
+}
+
+/// Handles to a running engine.
+pub struct Engine {
+    pub commands: mpsc::UnboundedSender<Command>,
+    pub status: watch::Receiver<Status>,
+    pub log: Log,
+}
+
+/// Starts the engine of `row` in `group`. Its sends come out of `out`.
+pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outgoing>) -> (Engine, tokio::task::JoinHandle<()>) {
+    let s = &group.scenario;
+    let table = s.rank_table();
+    let server = Server::new(ServerConfig {
+        row,
+        period: s.periods[row as usize],
+        phase: stagger_core::Span::ZERO,
+        params: Arc::new(s.params.clone()),
+        table: table.clone(),
+    });
+    let ids = s.ids.clone();
+    let status = status_of(&server, &ids);
+    let (status_tx, status_rx) = watch::channel(status);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let log = Log::default();
+    let driver = Driver { server, ids, rng: Rng::new(seed), start: Instant::now(), out, status: status_tx, log: log.clone() };
+    let task = tokio::spawn(driver.run(rx));
+    (Engine { commands: tx, status: status_rx, log }, task)
+}
+
+struct Driver {
+    server: Server,
+    ids: Vec<String>,
+    rng: Rng,
+    start: Instant,
+    out: mpsc::UnboundedSender<Outgoing>,
+    status: watch::Sender<Status>,
+    log: Log,
+}
+
+impl Driver {
+    fn now(&self) -> Time {
+        Time(self.start.elapsed().as_micros() as u64)
+    }
+
+    fn deadline(&self, at: Time) -> Instant {
+        self.start + std::time::Duration::from_micros(at.0)
+    }
+
+    /// Runs until every command sender is gone.
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        self.drain();
+        loop {
+            let wake = self.server.poll_timeout();
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.command(cmd),
+                    None => return,
+                },
+                _ = sleep_until(wake.map(|(at, _)| self.deadline(at))) => {
+                    let (_, timer) = wake.expect("only armed timers wake the driver");
+                    let now = self.now();
+                    // The clock may be past the deadline; the engine takes the
+                    // late tick as due and re-arms on its grid (docs/protocol.md D2).
+                    let _ = self.server.handle_input(now.max(self.server.timer(timer).unwrap_or(now)), Input::Timer(timer), &mut self.rng);
+                    self.drain();
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let now = self.now();
+        let input = match cmd {
+            Command::Receive(env) => Input::Receive(env),
+            Command::Connected(rows) => {
+                let table = self.server.table().clone();
+                Input::Functional((0..rows.len() as Index).map(|i| rows[table.row(i) as usize]).collect())
+            }
+            Command::Crash => {
+                self.log.push(now, "crashed by the admin".into());
+                Input::Crash
+            }
+            Command::Recover => {
+                self.log.push(now, "recovered by the admin".into());
+                Input::Recover
+            }
+        };
+        if let Err(e) = self.server.handle_input(now, input, &mut self.rng) {
+            // A crashed engine ignores the network: that is the crash.
+            if !matches!(e, stagger_core::UsageError::Down) {
+                self.log.push(now, format!("ignored input: {e}"));
+            }
+        }
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        let now = self.now();
+        while let Some(o) = self.server.poll_output() {
+            match o {
+                Output::Send { to, env } => {
+                    let to = match to {
+                        Target::One(i) => Some(self.server.table().row(i)),
+                        Target::All => None,
+                    };
+                    let _ = self.out.send(Outgoing { to, env });
+                }
+                Output::Role { role, master } => {
+                    let m = master.map(|i| self.ids[self.server.table().row(i) as usize].clone());
+                    self.log.push(now, format!("role {} master {}", role.name(), m.as_deref().unwrap_or("none")));
+                }
+                Output::Refused { from, reason } => self.log.push(now, format!("refused a message from index {from}: {reason}")),
+                Output::Note(n) => self.log.push(now, format!("{n:?}")),
+                Output::Armed { .. } => {}
+            }
+        }
+        let _ = self.status.send(status_of(&self.server, &self.ids));
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn status_of(s: &Server, ids: &[String]) -> Status {
+    Status {
+        id: ids[s.row() as usize].clone(),
+        index: s.index(),
+        role: if s.is_up() { s.role().name() } else { "Down" },
+        master: if s.is_up() { s.master().map(|i| ids[s.table().row(i) as usize].clone()) } else { None },
+        ranking_version: s.version(),
+        up: s.is_up(),
+    }
+}
+
+/// Whether `role` is the master role, for tests and the status API.
+pub fn is_master(role: &str) -> bool {
+    role == Role::Master.name()
+}
