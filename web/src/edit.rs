@@ -298,9 +298,9 @@ pub fn parse_csv(text: &str, n: usize) -> Result<Vec<Vec<f64>>, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     fn patent() -> ScenarioFile {
         crate::presets::file("patent-5").unwrap()

@@ -60,9 +60,9 @@ pub fn file_stem(file: &ScenarioFile) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     #[test]
     fn round_trip() {

@@ -114,19 +114,14 @@ fn web() -> Result<WebSizes> {
     let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/stagger_web.wasm");
     run(
         "wasm-bindgen --target web",
-        Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-name", "stagger_web", "--out-dir"]).arg(&pkg).arg(&wasm),
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-name", "stagger_web", "--out-dir"])
+            .arg(&pkg)
+            .arg(&wasm),
     )?;
     let opt = wasm_opt()?;
     let bg = pkg.join("stagger_web_bg.wasm");
-    run(
-        "wasm-opt -Oz",
-        Command::new(&opt)
-            .arg("-Oz")
-            .args(WASM_FEATURES)
-            .arg(&bg)
-            .arg("-o")
-            .arg(&bg),
-    )?;
+    run("wasm-opt -Oz", Command::new(&opt).arg("-Oz").args(WASM_FEATURES).arg(&bg).arg("-o").arg(&bg))?;
     let stat = root.join("static");
     for e in std::fs::read_dir(&stat).map_err(|e| format!("static/: {e}"))? {
         let p = e.map_err(|e| e.to_string())?.path();

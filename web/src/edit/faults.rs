@@ -35,11 +35,11 @@ fn sort(file: &mut ScenarioFile) {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::super::{apply, Edit};
     use stagger_core::scenario::FaultEntry;
     use stagger_core::ScenarioFile;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn patent() -> ScenarioFile {
         crate::presets::file("patent-5").unwrap()

@@ -91,11 +91,11 @@ pub(super) fn per_server_periods(file: &mut ScenarioFile, on: bool) {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::super::{apply, Edit};
     use stagger_core::scenario::{Periods, SchemeName};
     use stagger_core::ScenarioFile;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn patent() -> ScenarioFile {
         crate::presets::file("patent-5").unwrap()

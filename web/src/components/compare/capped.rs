@@ -39,10 +39,10 @@ pub fn run(scenario: &Scenario, max_events: u64) -> Result<Metrics, Stopped> {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use crate::presets;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn a_finished_run_is_the_plain_run() {

@@ -97,11 +97,11 @@ pub fn distinct_best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f6
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use crate::presets;
     use stagger_core::scenario::SchemeName;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn own_row_reproduces_the_scenario_run() {

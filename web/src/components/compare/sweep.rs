@@ -127,11 +127,11 @@ impl Point {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::super::capped::MAX_EVENTS;
     use super::*;
     use crate::presets;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn spec(name: &str) -> SweepSpec {
         let f = presets::file(name).unwrap();

@@ -58,11 +58,11 @@ impl Sweep {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use crate::presets;
     use stagger_core::scenario::SchemeName;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn spec(name: &str) -> SweepSpec {
         let f = presets::file(name).unwrap();

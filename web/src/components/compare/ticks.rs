@@ -88,9 +88,9 @@ fn clean(v: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     #[test]
     fn steps_are_one_two_five() {

@@ -132,10 +132,10 @@ pub fn variants(file: &ScenarioFile, scenario: &Scenario) -> Vec<Variant> {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use crate::presets;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn nine_variants_with_one_own_row() {

@@ -188,9 +188,9 @@ pub fn rerank_picker(p: &RerankProps) -> Html {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     fn ids() -> Vec<String> {
         ["a", "b", "c", "d"].map(String::from).to_vec()

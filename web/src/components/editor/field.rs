@@ -147,10 +147,10 @@ pub fn field_error(p: &ErrorProps) -> Html {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use stagger_core::scenario::Problem;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn errors_match_exactly_or_inside_a_container() {

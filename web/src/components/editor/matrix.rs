@@ -203,9 +203,9 @@ pub fn matrix() -> Html {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     #[test]
     fn cell_paths_and_windows() {

@@ -189,9 +189,9 @@ pub fn num_field<T: Num>(p: &NumProps<T>) -> Html {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     #[test]
     fn typed_numbers_parse_or_say_why() {

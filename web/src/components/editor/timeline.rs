@@ -118,9 +118,9 @@ pub fn timeline() -> Html {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     #[test]
     fn close_markers_take_different_lanes() {

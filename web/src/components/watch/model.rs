@@ -248,10 +248,10 @@ impl Timeline {
 
 #[cfg(test)]
 mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
     use stagger_core::Sim;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn patent() -> (Scenario, Run) {
         let s = crate::presets::default_file().validate().unwrap();

@@ -139,9 +139,9 @@ pub fn properties(p: &PropertiesProps) -> Html {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use super::*;
 
     fn checked(file: stagger_core::ScenarioFile) -> [Checked; 3] {
         let c = Computed::new(file.validate().unwrap());
