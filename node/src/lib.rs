@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod cli;
 pub mod group;
+pub mod live;
 pub mod runtime;
 pub mod serve;
 pub mod wire;

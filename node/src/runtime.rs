@@ -2,9 +2,16 @@
 //!
 //! This is the same engine the simulator drives; only the driver differs.
 //! One task owns the engine (so it needs no lock) and `select!`s over the
-//! inputs that reach it and the engine's next wake-up. Time is the tokio
-//! clock since the node started, as microseconds; randomness is a seeded
-//! [`Rng`]. What the engine asks to send goes out on an unbounded channel
+//! inputs that reach it and the engine's next wake-up. Randomness is a
+//! seeded [`Rng`].
+//!
+//! **Time** is wall-clock microseconds since the Unix epoch, read once at
+//! start and then advanced by the monotonic tokio clock. With
+//! `"phase": "synchronous"` every node's detection grid is then
+//! `m·P` on that shared time base, so members on one machine (or on
+//! NTP-synchronised machines, up to their skew) really do inquire together,
+//! which is what the integral timer assumes; `"asynchronous"` draws a
+//! seeded phase per node. Residual skew is what `guard_ms` absorbs. What the engine asks to send goes out on an unbounded channel
 //! as [`Outgoing`] items, which the mesh turns into frames; what happens is
 //! kept in a bounded ring of [`LogEntry`] for `/api/trace` and observers.
 
@@ -87,19 +94,20 @@ pub struct Engine {
 pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outgoing>) -> (Engine, tokio::task::JoinHandle<()>) {
     let s = &group.scenario;
     let table = s.rank_table();
-    let server = Server::new(ServerConfig {
-        row,
-        period: s.periods[row as usize],
-        phase: stagger_core::Span::ZERO,
-        params: Arc::new(s.params.clone()),
-        table: table.clone(),
-    });
+    let mut rng = Rng::new(seed);
+    let period = s.periods[row as usize];
+    let phase = match s.phase {
+        stagger_core::scenario::PhaseMode::Synchronous => stagger_core::Span::ZERO,
+        stagger_core::scenario::PhaseMode::Asynchronous => stagger_core::Span(rng.below(period.0.max(1))),
+    };
+    let server = Server::new(ServerConfig { row, period, phase, params: Arc::new(s.params.clone()), table: table.clone() });
     let ids = s.ids.clone();
     let status = status_of(&server, &ids);
     let (status_tx, status_rx) = watch::channel(status);
     let (tx, rx) = mpsc::unbounded_channel();
     let log = Log::default();
-    let driver = Driver { server, ids, rng: Rng::new(seed), start: Instant::now(), out, status: status_tx, log: log.clone() };
+    let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+    let driver = Driver { server, ids, rng, start: Instant::now(), epoch, out, status: status_tx, log: log.clone() };
     let task = tokio::spawn(driver.run(rx));
     (Engine { commands: tx, status: status_rx, log }, task)
 }
@@ -109,6 +117,8 @@ struct Driver {
     ids: Vec<String>,
     rng: Rng,
     start: Instant,
+    /// Wall-clock µs since the Unix epoch at `start`.
+    epoch: u64,
     out: mpsc::UnboundedSender<Outgoing>,
     status: watch::Sender<Status>,
     log: Log,
@@ -116,15 +126,29 @@ struct Driver {
 
 impl Driver {
     fn now(&self) -> Time {
-        Time(self.start.elapsed().as_micros() as u64)
+        Time(self.epoch + self.start.elapsed().as_micros() as u64)
     }
 
+    /// The instant of engine time `at`; times before the start are now.
     fn deadline(&self, at: Time) -> Instant {
-        self.start + std::time::Duration::from_micros(at.0)
+        self.start + std::time::Duration::from_micros(at.0.saturating_sub(self.epoch))
+    }
+
+    /// Milliseconds since this node started, for the log.
+    fn since_start(&self, t: Time) -> Time {
+        Time(t.0.saturating_sub(self.epoch))
     }
 
     /// Runs until every command sender is gone.
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        // A live node never assumes the patent's initial state (S_0 master,
+        // the rest its backups): it may be restarting into a group that has
+        // elected someone else since. It starts as a recovered server does
+        // (SPEC §6): a Backup with no master that finds the master through a
+        // broadcast inquiry, or elects one when nobody answers.
+        let now = self.now();
+        let _ = self.server.handle_input(now, Input::Crash, &mut self.rng);
+        let _ = self.server.handle_input(now, Input::Recover, &mut self.rng);
         self.drain();
         loop {
             let wake = self.server.poll_timeout();
@@ -147,6 +171,7 @@ impl Driver {
 
     fn command(&mut self, cmd: Command) {
         let now = self.now();
+        let rel = self.since_start(now);
         let input = match cmd {
             Command::Receive(env) => Input::Receive(env),
             Command::Connected(rows) => {
@@ -154,25 +179,25 @@ impl Driver {
                 Input::Functional((0..rows.len() as Index).map(|i| rows[table.row(i) as usize]).collect())
             }
             Command::Crash => {
-                self.log.push(now, "crashed by the admin".into());
+                self.log.push(rel, "crashed by the admin".into());
                 Input::Crash
             }
             Command::Recover => {
-                self.log.push(now, "recovered by the admin".into());
+                self.log.push(rel, "recovered by the admin".into());
                 Input::Recover
             }
         };
         if let Err(e) = self.server.handle_input(now, input, &mut self.rng) {
             // A crashed engine ignores the network: that is the crash.
             if !matches!(e, stagger_core::UsageError::Down) {
-                self.log.push(now, format!("ignored input: {e}"));
+                self.log.push(rel, format!("ignored input: {e}"));
             }
         }
         self.drain();
     }
 
     fn drain(&mut self) {
-        let now = self.now();
+        let now = self.since_start(self.now());
         while let Some(o) = self.server.poll_output() {
             match o {
                 Output::Send { to, env } => {

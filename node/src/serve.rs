@@ -19,6 +19,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,9 +57,51 @@ fn lookup(table: Assets, path: &str) -> Option<(&'static [u8], &'static str)> {
     table.iter().find(|(p, _, _)| *p == path).map(|(_, bytes, ty)| (*bytes, *ty))
 }
 
+/// An application mounted beside the static files: the live node's
+/// `/api/...` routes and its `/ws` endpoint. `stagger serve` has none.
+pub trait App: Send + Sync + 'static {
+    /// Answers a request under `/api/`, or `None` to let the files answer.
+    fn respond(&self, req: &Request) -> Option<ApiResponse>;
+    /// Runs a WebSocket session on `socket`, whose upgrade request `req`
+    /// has been read but not answered. Returns when the session ends.
+    fn upgrade<'a>(&'a self, socket: &'a mut TcpStream, req: Request) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+}
+
+/// A response decided by an [`App`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json(status: u16, value: &impl serde::Serialize) -> ApiResponse {
+        ApiResponse { status, content_type: "application/json", body: serde_json::to_vec(value).expect("API values serialize") }
+    }
+
+    pub fn text(status: u16, message: &str) -> ApiResponse {
+        ApiResponse { status, content_type: "text/plain; charset=utf-8", body: format!("{message}\n").into_bytes() }
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
 /// What the server serves and its limits. [`Config::default`] (the
 /// embedded files) is what `stagger serve` uses.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// The files served. Without an `index.html` every request gets 503
     /// with [`NOT_BUILT`].
@@ -71,6 +114,8 @@ pub struct Config {
     pub read_timeout: Duration,
     /// How long a client may take to read a whole response.
     pub write_timeout: Duration,
+    /// The live node's routes, if any.
+    pub app: Option<Arc<dyn App>>,
 }
 
 impl Default for Config {
@@ -81,6 +126,7 @@ impl Default for Config {
             max_head_bytes: 16 * 1024,
             read_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(60),
+            app: None,
         }
     }
 }
@@ -199,7 +245,25 @@ impl Handler {
                 &format!("the request head is larger than {} bytes", self.config.max_head_bytes),
             ),
             Ok(Ok(bytes)) => match Request::parse(&bytes) {
-                Ok(req) => respond(&req, self.config.assets),
+                Ok(req) => match self.config.app.clone() {
+                    Some(app) if req.target == "/ws" || req.target.starts_with("/ws?") => {
+                        if !req.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+                            Response::error(400, "Bad Request", "/ws speaks WebSocket: send an Upgrade: websocket request")
+                        } else {
+                            // The session owns the connection until it ends.
+                            tokio::select! {
+                                _ = app.upgrade(&mut self.socket, req) => {}
+                                _ = self.shutdown.recv() => {}
+                            }
+                            return Ok(());
+                        }
+                    }
+                    Some(app) if req.target.starts_with("/api/") => match app.respond(&req) {
+                        Some(r) => Response::new(r.status, reason_phrase(r.status), r.content_type, &r.body, req.method != "HEAD", &[]),
+                        None => Response::error(404, "Not Found", &format!("not found: {}", req.target)),
+                    },
+                    _ => respond(&req, self.config.assets),
+                },
                 Err(why) => Response::error(400, "Bad Request", why),
             },
         };

@@ -175,7 +175,7 @@ pub enum WireError {
     /// The sender's fault: the text is not a JSON frame of this format
     /// (invalid JSON, not an object, unknown `type`, missing or mistyped
     /// field). `detail` is serde's message, which names the problem.
-    #[error("invalid frame: {detail}")]
+    #[error("invalid JSON frame: {detail}")]
     Json { detail: String },
     /// The sender's fault (or a mix of releases): the frame's wire version
     /// is not the one this node speaks.
@@ -371,7 +371,7 @@ mod tests {
         let err = decode(r#"{"v":1,"type":"auth","proof":"ab""#).unwrap_err();
         let WireError::Json { detail } = &err else { panic!("{err:?}") };
         assert!(detail.contains("EOF"), "{detail}");
-        assert!(err.reason().starts_with("invalid frame: "), "{}", err.reason());
+        assert!(err.reason().starts_with("invalid JSON frame: "), "{}", err.reason());
 
         let err = decode("{v:1}").unwrap_err();
         let WireError::Json { detail } = &err else { panic!("{err:?}") };

@@ -1,5 +1,6 @@
 //! The command line.
 
+mod ctl;
 mod delays;
 mod demo;
 mod render;
@@ -67,6 +68,31 @@ pub enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Run one member of a live group: the engine on real time, the mesh
+    /// over WebSocket, the playground and the API on one port.
+    Node {
+        /// The group file: a scenario plus addresses and the secret.
+        #[arg(long, value_name = "FILE")]
+        group: PathBuf,
+        /// This member's id.
+        #[arg(long)]
+        id: String,
+        /// Allow admin actions (crash, recover, isolate, heal) with this
+        /// token; also read from STAGGER_ADMIN_TOKEN.
+        #[arg(long, env = "STAGGER_ADMIN_TOKEN")]
+        admin_token: Option<String>,
+    },
+    /// Control a running node: crash, recover, isolate, heal, or status.
+    Ctl {
+        /// The node's base URL, e.g. http://127.0.0.1:7001
+        #[arg(long)]
+        node: String,
+        /// The admin token (not needed for status).
+        #[arg(long, env = "STAGGER_ADMIN_TOKEN", default_value = "")]
+        token: String,
+        /// crash | recover | isolate | heal | status
+        action: String,
+    },
     /// Serve the playground (built into this binary) over HTTP until Ctrl-C.
     Serve {
         /// The TCP port to listen on (0: any free port).
@@ -115,6 +141,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             serve("127.0.0.1", port, &format!("#{fragment}"))
         }
         Command::Serve { port, host } => serve(&host, port, ""),
+        Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
+        Command::Ctl { node, token, action } => ctl::run(&node, &token, &action),
     }
 }
 
@@ -139,6 +167,35 @@ fn serve(host: &str, port: u16, fragment: &str) -> Result<(), CliError> {
         };
         crate::serve::run(listener, shutdown).await.map_err(io)?;
         eprintln!("stopped");
+        Ok(())
+    })
+}
+
+/// `stagger node`: runs one member until Ctrl-C or SIGTERM.
+fn node(path: &Path, id: &str, admin_token: Option<String>) -> Result<(), CliError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io { path: p.clone(), source })?;
+    let group = crate::group::Group::from_json(&text).map_err(|e| CliError::Usage(format!("{p}: {e}")))?;
+    let row = group.row_of(id).ok_or_else(|| CliError::Usage(format!("{p}: '{id}' is not a member of the group")))?;
+    let addr = group.members[row as usize]
+        .addr
+        .ok_or_else(|| CliError::Usage(format!("'{id}' is a browser member; only native members run as nodes")))?;
+    let io = |source| CliError::Io { path: addr.to_string(), source };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
+        println!("node {id} serving the playground, /api and /ws at http://{addr}/ (Ctrl-C stops)");
+        let shutdown = async {
+            #[cfg(unix)]
+            {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+                tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        crate::live::run(group, id, admin_token, listener, shutdown).await.map_err(io)?;
+        eprintln!("node {id} stopped");
         Ok(())
     })
 }

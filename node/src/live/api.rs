@@ -1,0 +1,119 @@
+//! The node's HTTP routes beside the playground: `GET /api/status`,
+//! `GET /api/trace`, `POST /api/admin/{crash,recover,isolate,heal}` with
+//! `Authorization: Bearer <token>`, and the `/ws` upgrade.
+
+use super::{authorized, isolated, mesh, Node};
+use crate::runtime::Command;
+use crate::serve::{ApiResponse, App, Request};
+use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role as WsRole;
+use tokio_tungstenite::WebSocketStream;
+
+impl Node {
+    /// The JSON of `/api/status`.
+    pub fn status_json(&self) -> serde_json::Value {
+        let s = self.engine.status.borrow().clone();
+        let slots = self.slots.lock().expect("slots lock");
+        let peers: Vec<_> = self
+            .group
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| *r as u32 != self.me)
+            .map(|(r, m)| {
+                let kind = match m.kind {
+                    crate::group::Kind::Native => "native",
+                    crate::group::Kind::Browser => "browser",
+                };
+                json!({"id": m.id, "kind": kind, "state": slots[r].state})
+            })
+            .collect();
+        json!({
+            "id": s.id, "index": s.index, "role": s.role, "master": s.master,
+            "ranking_version": s.ranking_version, "up": s.up, "isolated": isolated(self), "peers": peers,
+        })
+    }
+}
+
+impl App for Node {
+    fn respond(&self, req: &Request) -> Option<ApiResponse> {
+        let path = req.target.split('?').next().unwrap_or("");
+        match (req.method.as_str(), path) {
+            ("GET" | "HEAD", "/api/status") => Some(ApiResponse::json(200, &self.status_json())),
+            ("GET" | "HEAD", "/api/trace") => Some(ApiResponse::json(200, &json!({"id": self.id(), "events": self.engine.log.recent()}))),
+            ("POST", p) if p.starts_with("/api/admin/") => {
+                let token = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+                if !authorized(self, token) {
+                    let why = if self.admin_token.is_none() {
+                        "admin actions are disabled on this node (start it with --admin-token)"
+                    } else {
+                        "wrong or missing admin token"
+                    };
+                    self.log(format!("refused an admin request: {why}"));
+                    return Some(ApiResponse::text(403, why));
+                }
+                let action = &p["/api/admin/".len()..];
+                let detail = match action {
+                    "crash" => self.engine.commands.send(Command::Crash).map(|_| "crashed"),
+                    "recover" => self.engine.commands.send(Command::Recover).map(|_| "recovered"),
+                    "isolate" => {
+                        self.isolated.store(true, Ordering::SeqCst);
+                        Ok("isolated: every message in or out is dropped")
+                    }
+                    "heal" => {
+                        self.isolated.store(false, Ordering::SeqCst);
+                        Ok("healed")
+                    }
+                    other => {
+                        return Some(ApiResponse::text(
+                            404,
+                            &format!("unknown admin action '{other}': use crash, recover, isolate or heal"),
+                        ))
+                    }
+                };
+                self.log(format!("admin: {action}"));
+                Some(match detail {
+                    Ok(d) => ApiResponse::json(200, &json!({"ok": true, "detail": d, "status": self.status_json()})),
+                    Err(_) => ApiResponse::text(503, "the engine has stopped"),
+                })
+            }
+            (_, "/api/status" | "/api/trace") => Some(ApiResponse::text(405, "use GET")),
+            _ => None,
+        }
+    }
+
+    fn upgrade<'a>(&'a self, socket: &'a mut TcpStream, req: Request) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let Some(key) = req.header("sec-websocket-key") else {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 29\r\n\r\nmissing Sec-WebSocket-Key...\n")
+                    .await;
+                return;
+            };
+            let head = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                derive_accept_key(key.as_bytes())
+            );
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let ws = WebSocketStream::from_raw_socket(socket, WsRole::Server, Some(mesh::ws_config())).await;
+            let me = self.arc();
+            mesh::accept(me, ws).await;
+        })
+    }
+}
+
+impl Node {
+    /// This node as an `Arc`, for sessions that share it.
+    fn arc(&self) -> Arc<Node> {
+        self.this.upgrade().expect("a node serving requests is alive")
+    }
+}

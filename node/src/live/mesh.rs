@@ -1,0 +1,312 @@
+//! The mesh: who dials whom, the handshake, and the message sessions.
+//!
+//! **Dialing rule** (`Group::dials`): of two native members, the one listed
+//! first in `servers` dials the other, so every pair has one connection.
+//! Browser members and observers always dial. A dialer retries with
+//! exponential backoff from 100 ms to 2 s (with jitter, so restarted groups
+//! do not dial in lockstep), and starts again from 100 ms after a connection
+//! that lasted.
+//!
+//! **Sessions** refuse, with an `error` frame, a log line and a close:
+//! binary frames and random bytes, invalid JSON, frames over
+//! [`MAX_FRAME`](crate::wire::MAX_FRAME), a wrong secret, a replayed
+//! handshake, an unknown member, and messages stamped with another ranking
+//! version or another sender index than the authenticated peer's.
+
+use super::{isolated, Node, PeerState};
+use crate::auth::{Acceptor, Dialer};
+use crate::runtime::{Command, Outgoing};
+use crate::wire::{self, Frame, Role, MAX_FRAME};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::WebSocketStream;
+
+/// How long a peer has to complete the handshake.
+const HANDSHAKE: Duration = Duration::from_secs(5);
+
+/// Frame limits for every WebSocket, so an oversized frame is refused
+/// before it is buffered whole.
+pub fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME))
+}
+
+/// Hands each message the engine sends to the connections it goes to.
+pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
+    let mut stop = node.shutdown.clone();
+    loop {
+        let out = tokio::select! {
+            out = rx.recv() => match out { Some(o) => o, None => return },
+            _ = stop.changed() => return,
+        };
+        if isolated(&node) {
+            continue; // Isolated: every copy is lost, as in a partition.
+        }
+        let text = wire::encode(&Frame::Msg { env: out.env });
+        let now = Instant::now();
+        let slots = node.slots.lock().expect("slots lock");
+        for (row, slot) in slots.iter().enumerate() {
+            if row as u32 == node.me || out.to.is_some_and(|t| t as usize != row) {
+                continue;
+            }
+            if let (PeerState::Connected, Some(tx)) = (slot.state, &slot.tx) {
+                let delay = if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 };
+                let _ = tx.send((now + Duration::from_micros(delay), text.clone()));
+            }
+        }
+    }
+}
+
+/// Keeps a connection to `peer` (a member this node dials) until shutdown.
+pub async fn dial_forever(node: Arc<Node>, peer: u32) {
+    let mut stop = node.shutdown.clone();
+    let addr = node.group.members[peer as usize].addr.expect("native members have addresses");
+    let mut backoff = Duration::from_millis(100);
+    let mut jitter = stagger_core::Rng::new(node.me as u64 * 7919 + peer as u64);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        node.set_state(peer, PeerState::Connecting);
+        let started = Instant::now();
+        let attempt = async {
+            let tcp = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr))
+                .await
+                .map_err(|_| "connect timed out".to_string())?;
+            let tcp = tcp.map_err(|e| e.to_string())?;
+            let _ = tcp.set_nodelay(true);
+            let url = format!("ws://{addr}/ws");
+            let (ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(ws_config())).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(ws)
+        };
+        let ws = tokio::select! {
+            r = attempt => r,
+            _ = stop.changed() => return,
+        };
+        match ws {
+            Ok(ws) => match dial_handshake(&node, ws, peer).await {
+                Ok(ws) => session(node.clone(), ws, peer).await,
+                Err(why) => node.log(format!("handshake with {} failed: {why}", node.group.members[peer as usize].id)),
+            },
+            Err(_) => {} // Not up yet: the normal case while a group starts.
+        }
+        node.set_state(peer, PeerState::Down);
+        if started.elapsed() > Duration::from_secs(5) {
+            backoff = Duration::from_millis(100);
+        }
+        let wait = backoff + Duration::from_millis(jitter.below(50));
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn next_frame<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) -> Result<Frame, String> {
+    let msg = tokio::time::timeout(HANDSHAKE, ws.next()).await.map_err(|_| "the handshake timed out".to_string())?;
+    match msg {
+        Some(Ok(WsMessage::Text(t))) => wire::decode(t.as_str()).map_err(|e| e.reason()),
+        Some(Ok(WsMessage::Binary(b))) => wire::decode_bytes(&b).map_err(|e| e.reason()),
+        Some(Ok(other)) => Err(format!("unexpected {} during the handshake", kind(&other))),
+        Some(Err(e)) => Err(ws_error(&e)),
+        None => Err("the connection closed during the handshake".into()),
+    }
+}
+
+/// A WebSocket error as a reason for the log: an oversized frame says so
+/// in the same words as the wire format's own size check.
+fn ws_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
+    match e {
+        tokio_tungstenite::tungstenite::Error::Capacity(c) => format!("frame is larger than the {MAX_FRAME}-byte limit ({c})"),
+        other => other.to_string(),
+    }
+}
+
+fn kind(m: &WsMessage) -> &'static str {
+    match m {
+        WsMessage::Text(_) => "text frame",
+        WsMessage::Binary(_) => "binary frame",
+        WsMessage::Ping(_) | WsMessage::Pong(_) => "ping",
+        WsMessage::Close(_) => "close",
+        WsMessage::Frame(_) => "raw frame",
+    }
+}
+
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, frame: &Frame) -> Result<(), String> {
+    ws.send(WsMessage::text(wire::encode(frame))).await.map_err(|e| e.to_string())
+}
+
+/// Refuses a peer: an `error` frame with the reason, a log line, a close.
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(node: &Node, ws: &mut WebSocketStream<S>, who: &str, reason: String) {
+    node.log(format!("refused {who}: {reason}"));
+    let _ = send(ws, &Frame::error(reason)).await;
+    let _ = ws.close(None).await;
+}
+
+async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    node: &Node,
+    mut ws: WebSocketStream<S>,
+    peer: u32,
+) -> Result<WebSocketStream<S>, String> {
+    let mut d = Dialer::new(&node.group.secret, node.id(), Role::Member);
+    send(&mut ws, &d.hello()).await?;
+    let auth = d.on_challenge(next_frame(&mut ws).await?).map_err(|e| e.reason())?;
+    let want = &node.group.members[peer as usize].id;
+    if d.acceptor_id() != Some(want.as_str()) {
+        return Err(format!("dialed {want} but {:?} answered", d.acceptor_id()));
+    }
+    send(&mut ws, &auth).await?;
+    d.on_welcome(next_frame(&mut ws).await?).map_err(|e| e.reason())?;
+    Ok(ws)
+}
+
+/// The acceptor's side of `/ws`: handshake, then a member session or an
+/// observer stream.
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: WebSocketStream<S>) {
+    let members: Vec<String> = node.group.members.iter().map(|m| m.id.clone()).collect();
+    let mut a = Acceptor::new(&node.group.secret, node.id(), &members, node.guard.clone());
+    let hello = match next_frame(&mut ws).await {
+        Ok(f) => f,
+        Err(why) => return refuse(&node, &mut ws, "a connection", why).await,
+    };
+    let challenge = match a.on_hello(hello) {
+        Ok(c) => c,
+        Err(e) => return refuse(&node, &mut ws, "a connection", e.reason()).await,
+    };
+    if send(&mut ws, &challenge).await.is_err() {
+        return;
+    }
+    let peer = match next_frame(&mut ws).await.and_then(|f| a.on_auth(f).map_err(|e| e.reason())) {
+        Ok(p) => p,
+        Err(why) => return refuse(&node, &mut ws, "a connection", why).await,
+    };
+    let table = node.group.scenario.rank_table();
+    let welcome = Frame::Welcome {
+        id: node.id().to_string(),
+        index: table.index_of(node.me),
+        ranking_version: node.engine.status.borrow().ranking_version,
+    };
+    match peer.role {
+        Role::Observer => {
+            if send(&mut ws, &welcome).await.is_ok() {
+                observe(node, ws).await;
+            }
+        }
+        Role::Member => {
+            let row = node.group.row_of(&peer.id).expect("the acceptor only admits members of the group");
+            if row == node.me {
+                return refuse(&node, &mut ws, &peer.id, "a member cannot connect to itself".into()).await;
+            }
+            if send(&mut ws, &welcome).await.is_ok() {
+                session(node, ws, row).await;
+            }
+        }
+    }
+}
+
+/// Exchanges protocol messages with member `row` until either side stops.
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSocketStream<S>, row: u32) {
+    let id = node.group.members[row as usize].id.clone();
+    let conn = node.next_conn.fetch_add(1, Ordering::SeqCst);
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, String)>();
+    {
+        let mut slots = node.slots.lock().expect("slots lock");
+        let slot = &mut slots[row as usize];
+        *slot = super::Slot { state: PeerState::Connected, tx: Some(tx), conn };
+    }
+    node.log(format!("connected to {id}"));
+    node.notify_engine();
+    let (mut sink, mut stream) = ws.split();
+    let writer = async {
+        while let Some((due, text)) = rx.recv().await {
+            tokio::time::sleep_until(due).await;
+            if sink.send(WsMessage::text(text)).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    };
+    let expected = node.group.scenario.rank_table().index_of(row);
+    let reader = async {
+        let mut stop = node.shutdown.clone();
+        loop {
+            let msg = tokio::select! {
+                m = stream.next() => m,
+                _ = stop.changed() => return None,
+            };
+            let why = match msg {
+                None | Some(Ok(WsMessage::Close(_))) => return None,
+                Some(Err(e)) => ws_error(&e),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                Some(Ok(WsMessage::Binary(b))) => {
+                    wire::decode_bytes(&b).err().map(|e| e.reason()).unwrap_or_else(|| "binary frames are not spoken here".into())
+                }
+                Some(Ok(WsMessage::Frame(_))) => continue,
+                Some(Ok(WsMessage::Text(t))) => match wire::decode(t.as_str()) {
+                    Ok(Frame::Msg { env }) => {
+                        let version = node.engine.status.borrow().ranking_version;
+                        if env.version != version {
+                            format!("message stamped with ranking version {}, but this node runs version {version}", env.version)
+                        } else if env.from != expected {
+                            format!("message claims sender index {}, but {id} is index {expected}", env.from)
+                        } else {
+                            if !isolated(&node) {
+                                let _ = node.engine.commands.send(Command::Receive(env));
+                            }
+                            continue;
+                        }
+                    }
+                    Ok(Frame::Error { reason }) => format!("the peer closed with: {reason}"),
+                    Ok(other) => format!("unexpected {} frame in a session", other.kind()),
+                    Err(e) => e.reason(),
+                },
+            };
+            return Some(why);
+        }
+    };
+    let refusal = tokio::select! {
+        r = reader => r,
+        _ = writer => None,
+    };
+    if let Some(why) = refusal {
+        node.log(format!("refused {id}: {why}"));
+    }
+    {
+        let mut slots = node.slots.lock().expect("slots lock");
+        let slot = &mut slots[row as usize];
+        if slot.conn == conn {
+            *slot = super::Slot { state: PeerState::Down, tx: None, conn: 0 };
+        }
+    }
+    node.log(format!("disconnected from {id}"));
+    node.notify_engine();
+}
+
+/// Streams the node's log to an observer, one `event` frame per entry.
+async fn observe<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: WebSocketStream<S>) {
+    let mut sent = 0usize;
+    let mut stop = node.shutdown.clone();
+    loop {
+        let entries = node.engine.log.recent();
+        let skip = sent.min(entries.len());
+        for e in &entries[skip..] {
+            let frame = Frame::Event { t_ms: e.t_ms, what: serde_json::Value::String(e.what.clone()) };
+            if send(&mut ws, &frame).await.is_err() {
+                return;
+            }
+        }
+        sent = entries.len();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            m = ws.next() => if m.is_none() || matches!(m, Some(Ok(WsMessage::Close(_))) | Some(Err(_))) { return },
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! `stagger node --group FILE --id ID`: one member of a live group.
+//!
+//! ## Layout
+//!
+//! - `mod.rs`: the [`Node`] (shared state) and [`run`], which wires the
+//!   engine, the mesh and the HTTP server together and shuts them down.
+//! - `mesh.rs`: connections to the other members: the dialing rule,
+//!   reconnection with backoff, the HMAC handshake and the message sessions.
+//! - `api.rs`: `/api/status`, `/api/trace`, `/api/admin/…` and `/ws`.
+//!
+//! One port serves everything: the playground, the API and the WebSocket
+//! endpoint that peers, browser members and observers dial.
+
+mod api;
+mod mesh;
+
+use crate::auth::ReplayGuard;
+use crate::group::{Group, Kind};
+use crate::runtime::{self, Command, Engine, Outgoing};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, watch};
+
+pub use mesh::ws_config;
+
+/// The state of the connection to one member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeerState {
+    /// No connection, and none being made (the member is ours to wait for).
+    Down,
+    /// Dialing or handshaking.
+    Connecting,
+    /// Authenticated and exchanging messages.
+    Connected,
+}
+
+/// One slot per member row.
+struct Slot {
+    state: PeerState,
+    /// Frames to write to this member's connection, with the instant they
+    /// are due (later than now when delays are emulated).
+    tx: Option<mpsc::UnboundedSender<(tokio::time::Instant, String)>>,
+    /// Which connection owns the slot, so a replaced one does not clear it.
+    conn: u64,
+}
+
+/// A running member.
+pub struct Node {
+    pub group: Arc<Group>,
+    pub me: u32,
+    engine: Engine,
+    slots: Mutex<Vec<Slot>>,
+    guard: Arc<ReplayGuard>,
+    admin_token: Option<String>,
+    isolated: AtomicBool,
+    next_conn: AtomicU64,
+    shutdown: watch::Receiver<bool>,
+    started: tokio::time::Instant,
+    /// A handle on itself, for sessions started from `&self`.
+    this: std::sync::Weak<Node>,
+}
+
+impl Node {
+    pub fn id(&self) -> &str {
+        &self.group.members[self.me as usize].id
+    }
+
+    fn log(&self, what: String) {
+        eprintln!("[{}] {what}", self.id());
+        self.engine.log.push(stagger_core::Time(self.started.elapsed().as_micros() as u64), what);
+    }
+
+    /// Rows with a live, authenticated connection, this node included: the
+    /// functional table of [0062] for a node (SPEC §4).
+    fn connected(&self) -> Vec<bool> {
+        let slots = self.slots.lock().expect("slots lock");
+        slots.iter().enumerate().map(|(r, s)| r as u32 == self.me || s.state == PeerState::Connected).collect()
+    }
+
+    fn notify_engine(&self) {
+        let _ = self.engine.commands.send(Command::Connected(self.connected()));
+    }
+
+    fn set_state(&self, row: u32, state: PeerState) {
+        let mut slots = self.slots.lock().expect("slots lock");
+        if slots[row as usize].state != PeerState::Connected || state != PeerState::Connecting {
+            slots[row as usize].state = state;
+        }
+    }
+}
+
+/// Runs the member `id` of `group` until `shutdown` resolves. `listener`
+/// must be bound to the member's address (tests bind their own).
+pub async fn run(
+    group: Group,
+    id: &str,
+    admin_token: Option<String>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let me = group.row_of(id).ok_or_else(|| std::io::Error::other(format!("'{id}' is not a member of the group")))?;
+    if group.members[me as usize].kind != Kind::Native {
+        return Err(std::io::Error::other(format!("'{id}' is a browser member; it joins from the playground's Live view")));
+    }
+    let group = Arc::new(group);
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<Outgoing>();
+    let (engine, engine_task) = runtime::spawn(&group, me, group.scenario.seed ^ me as u64, out_tx);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let n = group.members.len();
+    let node = Arc::new_cyclic(|this| Node {
+        group: group.clone(),
+        me,
+        engine,
+        slots: Mutex::new((0..n).map(|_| Slot { state: PeerState::Down, tx: None, conn: 0 }).collect()),
+        guard: Arc::new(ReplayGuard::default()),
+        admin_token,
+        isolated: AtomicBool::new(false),
+        next_conn: AtomicU64::new(1),
+        shutdown: stop_rx,
+        started: tokio::time::Instant::now(),
+        this: this.clone(),
+    });
+    node.log(format!("member {} (index {}) listening on {}", node.id(), group.scenario.rank_table().index_of(me), listener.local_addr()?));
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(mesh::route(node.clone(), out_rx));
+    for peer in 0..n as u32 {
+        if group.dials(me, peer) {
+            tasks.spawn(mesh::dial_forever(node.clone(), peer));
+        }
+    }
+    let config = crate::serve::Config { app: Some(node.clone() as Arc<dyn crate::serve::App>), ..crate::serve::Config::default() };
+    let served = crate::serve::run_with(listener, config, shutdown).await;
+    // Stop dialers and sessions, then the engine (its command senders are
+    // dropped with the node), and wait for every task.
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    drop(node);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), engine_task).await;
+    served
+}
+
+/// Whether `action` may be run with `token` on this node.
+fn authorized(node: &Node, token: Option<&str>) -> bool {
+    match (&node.admin_token, token) {
+        (Some(want), Some(got)) => crate::auth::constant_time_eq(want.as_bytes(), got.as_bytes()),
+        _ => false,
+    }
+}
+
+fn isolated(node: &Node) -> bool {
+    node.isolated.load(Ordering::SeqCst)
+}
