@@ -319,3 +319,61 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
     // The node keeps serving, and the group still agrees on s0.
     g.wait_for("the group to agree on s0", Duration::from_secs(5), |g| g.agree_on("s0", &[0, 1, 2, 3, 4]));
 }
+
+/// Sends SIGINT or SIGTERM to `child` and waits, with a bound, for it to exit.
+fn stop_with(child: &mut Child, signal: &str) -> std::process::ExitStatus {
+    let ok = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the process did not stop within 10 s of {signal}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_node_stops_cleanly_on_sigterm_and_its_peers_notice() {
+    let _one_at_a_time = serial();
+    let mut g = Group::start(0);
+    let mut c = g.children[4].take().unwrap();
+    let status = stop_with(&mut c, "-TERM");
+    assert!(status.success(), "exit status {status:?}");
+    g.wait_for("s0 to see s4 down", Duration::from_secs(5), |g| {
+        g.status(0).is_some_and(|s| s["peers"].as_array().unwrap().iter().any(|p| p["id"] == "s4" && p["state"] != "connected"))
+    });
+    assert!(g.agree_on("s0", &[0, 1, 2, 3]));
+}
+
+#[test]
+fn the_demo_runs_five_live_nodes_and_stops_on_ctrl_c() {
+    let _one_at_a_time = serial();
+    let base = free_port().port().saturating_sub(10).max(20_000);
+    let out = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_stagger"))
+        .args(["demo", "--port", &base.to_string(), "--out"])
+        .arg(out.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", base + 1).parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ok = http(addr, "GET", "/api/status", None).ok().and_then(|(_, b)| serde_json::from_str::<Value>(&b).ok());
+        if ok.is_some_and(|s| s["master"] == "ottawa") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo's atlanta never followed ottawa");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = stop_with(&mut demo, "-INT");
+    assert!(status.success(), "exit status {status:?}");
+    let mut printed = String::new();
+    demo.stdout.take().unwrap().read_to_string(&mut printed).unwrap();
+    assert!(printed.contains("stagger ctl --node"), "{printed}");
+    assert!(out.path().join("group.json").exists());
+    assert!(http(addr, "GET", "/api/status", None).is_err(), "nothing listens after Ctrl-C");
+}

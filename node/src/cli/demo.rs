@@ -40,3 +40,69 @@ pub fn run(out: &Path) -> Result<String, CliError> {
     let json = serde_json::to_string(&file).expect("a scenario serializes");
     Ok(format!("scenario={}", URL_SAFE_NO_PAD.encode(json)))
 }
+
+/// The live half of the demo: the five cities as five `stagger node`s in
+/// this process, on consecutive ports from `port`, with the matrix's delays
+/// emulated on loopback, until Ctrl-C.
+pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
+    let ids = ["ottawa", "atlanta", "bangalore", "sydney", "tokyo"];
+    let mut v: serde_json::Value = serde_json::from_str(PATENT_5).expect("the built-in scenario is JSON");
+    for (i, s) in v["servers"].as_array_mut().expect("servers").iter_mut().enumerate() {
+        s["addr"] = serde_json::Value::String(format!("127.0.0.1:{}", port as usize + i));
+    }
+    let token = crate::auth::nonce()[..32].to_string();
+    v["secret"] = serde_json::Value::String(crate::auth::nonce());
+    v["emulate_delays"] = serde_json::Value::Bool(true);
+    v["faults"] = serde_json::json!([]);
+    // Live detection is not synchronous to the microsecond: a crash that
+    // lands while Bangalore's inquiry is still in flight makes Bangalore
+    // detect one period before Atlanta. A guard of one period keeps the
+    // staggering intact (docs/protocol.md), and re-announcement lets two
+    // masters meet again after an isolation heals.
+    v["timer"]["guard_ms"] = serde_json::json!(500);
+    v["announce_every"] = serde_json::json!(2);
+    let text = serde_json::to_string_pretty(&v).expect("JSON");
+    let group_path = out.join("group.json");
+    write(&group_path, &text)?;
+    let group = crate::group::Group::from_json(&text).map_err(|e| CliError::Usage(format!("the demo's group: {e}")))?;
+    let io = |source| CliError::Io { path: format!("127.0.0.1:{port}"), source };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
+    runtime.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut nodes = tokio::task::JoinSet::new();
+        for (i, id) in ids.iter().enumerate() {
+            let addr = group.members[i].addr.expect("native");
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
+            let mut stop = stop_rx.clone();
+            let (group, id, token) = (group.clone(), id.to_string(), token.clone());
+            nodes.spawn(async move {
+                let shutdown = async move {
+                    let _ = stop.changed().await;
+                };
+                crate::live::run(group, &id, Some(token), listener, shutdown).await
+            });
+        }
+        let base = format!("http://127.0.0.1:{port}");
+        println!();
+        println!("Five live nodes, the patent's cities with their delays emulated on loopback:");
+        for (i, id) in ids.iter().enumerate() {
+            println!("  {id:<10} http://127.0.0.1:{}/api/status", port as usize + i);
+        }
+        println!();
+        println!("Playground:  {base}/#{fragment}");
+        println!("Crash the master and watch Atlanta take over:");
+        println!("  stagger ctl --node {base} --token {token} crash");
+        println!("  stagger ctl --node http://127.0.0.1:{} --token {token} status", port + 1);
+        println!("Group file for your own `stagger node` runs: {}", group_path.display());
+        println!("Ctrl-C stops everything.");
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+        while let Some(r) = nodes.join_next().await {
+            if let Ok(Err(e)) = r {
+                eprintln!("a node stopped with: {e}");
+            }
+        }
+        eprintln!("all five nodes stopped");
+        Ok(())
+    })
+}

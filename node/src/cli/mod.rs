@@ -55,13 +55,15 @@ pub enum Command {
         width: u32,
     },
     /// Simulate the patent's five cities, print what happened, write the
-    /// diagram, the trace and the scenario to a folder, then serve the
-    /// playground with that scenario loaded until Ctrl-C.
+    /// diagram, the trace and the scenario to a folder, then run the five
+    /// cities as live nodes on loopback (serving the playground) until
+    /// Ctrl-C.
     Demo {
         /// Where to write the files.
         #[arg(long, default_value = "target/stagger-demo")]
         out: PathBuf,
-        /// The port of the playground.
+        /// The first node's port (the playground is served there); the
+        /// others take the next four.
         #[arg(long, default_value_t = 8080)]
         port: u16,
         /// Only simulate and write the files.
@@ -138,7 +140,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             if no_serve {
                 return Ok(());
             }
-            serve("127.0.0.1", port, &format!("#{fragment}"))
+            demo::live(port, &out, &fragment)
         }
         Command::Serve { port, host } => serve(&host, port, ""),
         Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
