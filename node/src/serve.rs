@@ -88,6 +88,7 @@ impl ApiResponse {
 fn reason_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -258,8 +259,30 @@ impl Handler {
                             return Ok(());
                         }
                     }
+                    // The Live view of a playground served by one node reads
+                    // and controls the others: the API allows any origin (the
+                    // admin token, not the origin, guards the actions).
+                    Some(_) if req.target.starts_with("/api/") && req.method == "OPTIONS" => Response::new(
+                        204,
+                        "No Content",
+                        "text/plain",
+                        b"",
+                        false,
+                        &[
+                            ("Access-Control-Allow-Origin", "*"),
+                            ("Access-Control-Allow-Methods", "GET, POST"),
+                            ("Access-Control-Allow-Headers", "Authorization"),
+                        ],
+                    ),
                     Some(app) if req.target.starts_with("/api/") => match app.respond(&req) {
-                        Some(r) => Response::new(r.status, reason_phrase(r.status), r.content_type, &r.body, req.method != "HEAD", &[]),
+                        Some(r) => Response::new(
+                            r.status,
+                            reason_phrase(r.status),
+                            r.content_type,
+                            &r.body,
+                            req.method != "HEAD",
+                            &[("Access-Control-Allow-Origin", "*")],
+                        ),
                         None => Response::error(404, "Not Found", &format!("not found: {}", req.target)),
                     },
                     _ => respond(&req, self.config.assets),

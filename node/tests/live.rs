@@ -377,3 +377,22 @@ fn the_demo_runs_five_live_nodes_and_stops_on_ctrl_c() {
     assert!(out.path().join("group.json").exists());
     assert!(http(addr, "GET", "/api/status", None).is_err(), "nothing listens after Ctrl-C");
 }
+
+#[test]
+fn the_group_api_lists_members_without_the_secret_and_allows_other_origins() {
+    let _one_at_a_time = serial();
+    let g = Group::start(0);
+    let (code, body) = http(g.addrs[1], "GET", "/api/group", None).unwrap();
+    assert_eq!(code, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["members"].as_array().unwrap().len(), 5);
+    assert_eq!(v["members"][2]["addr"], g.addrs[2].to_string());
+    assert!(!body.contains(SECRET), "the secret never leaves the node");
+    // A Live view served by one node polls and controls the others.
+    let mut s = TcpStream::connect(g.addrs[1]).unwrap();
+    write!(s, "OPTIONS /api/admin/crash HTTP/1.1\r\nHost: x\r\nOrigin: http://elsewhere\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 204"), "{text}");
+    assert!(text.contains("Access-Control-Allow-Headers: Authorization"), "{text}");
+}

@@ -4,6 +4,7 @@
 use crate::components::compare::Compare;
 use crate::components::editor::Editor;
 use crate::components::help::Help;
+use crate::components::live::Live;
 use crate::components::results::{DelayTable, MetricsStrip, Winners};
 use crate::components::toolbar::Toolbar;
 use crate::components::watch::Watch;
@@ -22,7 +23,17 @@ use yew::prelude::*;
 /// What the page starts with: the scenario in the fragment, or the default
 /// with the reason the fragment could not be used.
 fn initial() -> Playground {
-    match share::decode(&dom::hash()) {
+    let hash = dom::hash();
+    let mut p = from_fragment(&hash);
+    p.live_token = share::param(&hash, "token");
+    if share::param(&hash, "tab").as_deref() == Some("live") {
+        p.tab = Tab::Live;
+    }
+    p
+}
+
+fn from_fragment(hash: &str) -> Playground {
+    match share::decode(hash) {
         Fragment::Scenario(f) => Playground::new(f),
         Fragment::Empty => Playground::new(presets::default_file()),
         Fragment::Malformed(why) => {
@@ -80,6 +91,7 @@ pub fn app() -> Html {
                     "e" | "1" => Action::SetTab(Tab::Edit),
                     "w" | "2" => Action::SetTab(Tab::Watch),
                     "c" | "3" => Action::SetTab(Tab::Compare),
+                    "v" | "4" => Action::SetTab(Tab::Live),
                     "?" => Action::ToggleHelp,
                     "Escape" => Action::CloseOverlays,
                     _ => return,
@@ -151,6 +163,7 @@ pub fn app() -> Html {
                         },
                         Tab::Watch => html! { <Watch /> },
                         Tab::Compare => html! { <Compare /> },
+                        Tab::Live => html! { <Live /> },
                     } }
                 </main>
                 if store.help { <Help /> }

@@ -47,6 +47,11 @@ pub fn decode(fragment: &str) -> Fragment {
     }
 }
 
+/// The value of `key=` among the fragment's `&`-separated parameters.
+pub fn param(fragment: &str, key: &str) -> Option<String> {
+    fragment.trim_start_matches('#').split('&').find_map(|p| p.strip_prefix(key)?.strip_prefix('=')).map(str::to_string)
+}
+
 /// A file name for exports, from the scenario's name.
 pub fn file_stem(file: &ScenarioFile) -> String {
     let name = file.name.clone().unwrap_or_else(|| "scenario".into());
@@ -63,6 +68,13 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn fragment_parameters() {
+        assert_eq!(param("#scenario=abc&token=t0k&tab=live", "token").as_deref(), Some("t0k"));
+        assert_eq!(param("#tab=live", "tab").as_deref(), Some("live"));
+        assert_eq!(param("#tabs=x", "tab"), None);
+    }
 
     #[test]
     fn round_trip() {

@@ -18,16 +18,18 @@ pub enum Tab {
     Edit,
     Watch,
     Compare,
+    Live,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Edit, Tab::Watch, Tab::Compare];
+    pub const ALL: [Tab; 4] = [Tab::Edit, Tab::Watch, Tab::Compare, Tab::Live];
 
     pub fn label(self) -> &'static str {
         match self {
             Tab::Edit => "Edit",
             Tab::Watch => "Watch",
             Tab::Compare => "Compare",
+            Tab::Live => "Live",
         }
     }
 }
@@ -112,6 +114,9 @@ pub struct Playground {
     pub help: bool,
     /// A transient message: "link copied", or why an import failed.
     pub notice: Option<String>,
+    /// The admin token of a live group, from the `token=` fragment
+    /// parameter that `stagger demo` puts in its URL.
+    pub live_token: Option<String>,
     /// An error that stopped the page from loading what it was asked to
     /// (a malformed `#scenario=` fragment). Shown until the next load.
     pub load_error: Option<String>,
@@ -136,6 +141,7 @@ impl PartialEq for Playground {
             && self.help == o.help
             && self.notice == o.notice
             && self.load_error == o.load_error
+            && self.live_token == o.live_token
     }
 }
 
@@ -185,6 +191,7 @@ impl Playground {
             speed: DEFAULT_SPEED,
             help: false,
             notice: None,
+            live_token: None,
             load_error: None,
         }
     }

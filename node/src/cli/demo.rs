@@ -90,6 +90,7 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
         }
         println!();
         println!("Playground:  {base}/#{fragment}");
+        println!("Live view:   {base}/#tab=live&token={token}  (crash, recover, isolate and heal from the page)");
         println!("Crash the master and watch Atlanta take over:");
         println!("  stagger ctl --node {base} --token {token} crash");
         println!("  stagger ctl --node http://127.0.0.1:{} --token {token} status", port + 1);

@@ -1,5 +1,5 @@
 //! The node's HTTP routes beside the playground: `GET /api/status`,
-//! `GET /api/trace`, `POST /api/admin/{crash,recover,isolate,heal}` with
+//! `GET /api/trace`, `GET /api/group` (members and scenario, no secret), `POST /api/admin/{crash,recover,isolate,heal}` with
 //! `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
 use super::{authorized, isolated, mesh, Node};
@@ -47,6 +47,19 @@ impl App for Node {
         let path = req.target.split('?').next().unwrap_or("");
         match (req.method.as_str(), path) {
             ("GET" | "HEAD", "/api/status") => Some(ApiResponse::json(200, &self.status_json())),
+            ("GET" | "HEAD", "/api/group") => {
+                // Everything a Live view needs to find the members; never the secret.
+                let members: Vec<_> = self
+                    .group
+                    .members
+                    .iter()
+                    .map(|m| json!({"id": m.id, "addr": m.addr.map(|a| a.to_string()), "browser": m.kind == crate::group::Kind::Browser}))
+                    .collect();
+                Some(ApiResponse::json(
+                    200,
+                    &json!({"members": members, "scenario": self.group.file, "emulate_delays": self.group.emulate_delays}),
+                ))
+            }
             ("GET" | "HEAD", "/api/trace") => Some(ApiResponse::json(200, &json!({"id": self.id(), "events": self.engine.log.recent()}))),
             ("POST", p) if p.starts_with("/api/admin/") => {
                 let token = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);

@@ -4,7 +4,7 @@ use crate::components::use_store;
 use crate::state::Action;
 use yew::prelude::*;
 
-pub const SHORTCUTS: [(&str, &str); 9] = [
+pub const SHORTCUTS: [(&str, &str); 10] = [
     ("Space / k", "play or pause"),
     ("→ / l", "step to the next event"),
     ("← / j", "step to the previous event"),
@@ -12,6 +12,7 @@ pub const SHORTCUTS: [(&str, &str); 9] = [
     ("e / 1", "Edit tab"),
     ("w / 2", "Watch tab"),
     ("c / 3", "Compare tab"),
+    ("v / 4", "Live tab"),
     ("?", "this help"),
     ("Esc", "close overlays"),
 ];

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod editor;
 pub mod help;
+pub mod live;
 pub mod results;
 pub mod toolbar;
 pub mod watch;

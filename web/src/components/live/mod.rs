@@ -1,0 +1,141 @@
+//! The Live tab: the members of a running group (`stagger demo` or your own
+//! `stagger node`s), their roles as the nodes report them, and the admin
+//! actions that make a failover happen.
+//!
+//! The page is served by one node; `/api/group` on that origin lists the
+//! members and their addresses, and each member's `/api/status` and
+//! `/api/trace` are polled (the API allows any origin). Admin actions need
+//! the group's admin token, which `stagger demo` hands to its own page in
+//! the URL fragment (`#…&token=…`, never sent to a server).
+//!
+//! Not yet here: joining the group from this tab as a browser member, and
+//! drawing the live messages on the space-time diagram.
+
+mod member;
+
+use crate::components::use_store;
+use gloo::net::http::Request;
+use gloo::timers::callback::Interval;
+use member::{MemberCard, MemberView};
+use serde_json::Value;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// How often the nodes are asked.
+const POLL_MS: u32 = 500;
+
+/// What the last poll saw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// `None` until the serving node answered `/api/group`.
+    pub members: Option<Vec<MemberView>>,
+    pub error: Option<String>,
+    /// Recent log lines of every node, newest last: (node, t_ms, what).
+    pub log: Vec<(String, f64, String)>,
+}
+
+async fn get_json(url: &str) -> Result<Value, String> {
+    let resp = Request::get(url).send().await.map_err(|e| e.to_string())?;
+    if !resp.ok() {
+        return Err(format!("{url} answered {}", resp.status()));
+    }
+    resp.json::<Value>().await.map_err(|e| e.to_string())
+}
+
+/// One round of polling: the group from this origin, then every member.
+async fn poll() -> Snapshot {
+    let group = match get_json("/api/group").await {
+        Ok(g) => g,
+        Err(e) => {
+            return Snapshot {
+                error: Some(format!(
+                    "No live group here ({e}). Start one with `cargo xtask demo` or `stagger node`, and open the playground from a node's address."
+                )),
+                ..Snapshot::default()
+            }
+        }
+    };
+    let mut members = Vec::new();
+    let mut log = Vec::new();
+    for m in group["members"].as_array().cloned().unwrap_or_default() {
+        let id = m["id"].as_str().unwrap_or_default().to_string();
+        let addr = m["addr"].as_str().map(str::to_string);
+        let browser = m["browser"].as_bool().unwrap_or(false);
+        let status = match &addr {
+            Some(a) => get_json(&format!("http://{a}/api/status")).await.ok(),
+            None => None,
+        };
+        if let (Some(a), true) = (&addr, status.is_some()) {
+            if let Ok(t) = get_json(&format!("http://{a}/api/trace")).await {
+                for e in t["events"].as_array().cloned().unwrap_or_default().iter().rev().take(12) {
+                    log.push((id.clone(), e["t_ms"].as_f64().unwrap_or(0.0), e["what"].as_str().unwrap_or_default().to_string()));
+                }
+            }
+        }
+        members.push(MemberView { id, addr, browser, status });
+    }
+    log.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let keep = log.len().saturating_sub(40);
+    Snapshot { members: Some(members), error: None, log: log.split_off(keep) }
+}
+
+#[function_component(Live)]
+pub fn live() -> Html {
+    let store = use_store();
+    let snap = use_state(Snapshot::default);
+    {
+        let snap = snap.clone();
+        use_effect_with((), move |_| {
+            let tick = {
+                let snap = snap.clone();
+                move || {
+                    let snap = snap.clone();
+                    wasm_bindgen_futures::spawn_local(async move { snap.set(poll().await) });
+                }
+            };
+            tick();
+            let interval = Interval::new(POLL_MS, tick);
+            move || drop(interval)
+        });
+    }
+    let token: Option<Rc<str>> = store.live_token.clone().map(Rc::from);
+    let masters: Vec<String> = snap
+        .members
+        .iter()
+        .flatten()
+        .filter_map(|m| m.status.as_ref())
+        .filter(|s| s["role"] == "Master")
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    html! {
+        <div class="live" data-testid="live">
+            <p class="live-intro muted">
+                {"The group as its members report it, every half second. "}
+                if token.is_none() {
+                    {"Admin actions need the token that "}<code>{"stagger demo"}</code>{" puts in its URL."}
+                }
+            </p>
+            if let Some(e) = &snap.error {
+                <div class="banner notice">{e}</div>
+            }
+            if let Some(members) = &snap.members {
+                <div class={classes!("live-verdict", (masters.len() == 1).then_some("ok"))} data-testid="live-masters">
+                    { match masters.len() {
+                        0 => "No master right now: an election is under way.".to_string(),
+                        1 => format!("One master: {}.", masters[0]),
+                        n => format!("{n} masters: {} (split brain).", masters.join(", ")),
+                    } }
+                </div>
+                <div class="live-members">
+                    { for members.iter().map(|m| html! { <MemberCard member={m.clone()} token={token.clone()} /> }) }
+                </div>
+                <h3>{"Recent events"}</h3>
+                <table class="live-log">
+                    { for snap.log.iter().rev().map(|(node, t, what)| html! {
+                        <tr><td class="num">{format!("{t:.1} ms")}</td><td>{node}</td><td>{what}</td></tr>
+                    }) }
+                </table>
+            }
+        </div>
+    }
+}
