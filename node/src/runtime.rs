@@ -102,12 +102,17 @@ pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outg
     };
     let server = Server::new(ServerConfig { row, period, phase, params: Arc::new(s.params.clone()), table: table.clone() });
     let ids = s.ids.clone();
+    // Down until the driver's first period has passed (see `Driver::run`),
+    // and reported so from the first status on.
+    let mut server = server;
+    let _ = server.handle_input(Time::ZERO, Input::Crash, &mut rng);
+    while server.poll_output().is_some() {}
     let status = status_of(&server, &ids);
     let (status_tx, status_rx) = watch::channel(status);
     let (tx, rx) = mpsc::unbounded_channel();
     let log = Log::default();
     let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
-    let driver = Driver { server, ids, rng, start: Instant::now(), epoch, out, status: status_tx, log: log.clone() };
+    let driver = Driver { server, ids, rng, start: Instant::now(), epoch, period, out, status: status_tx, log: log.clone() };
     let task = tokio::spawn(driver.run(rx));
     (Engine { commands: tx, status: status_rx, log }, task)
 }
@@ -119,6 +124,8 @@ struct Driver {
     start: Instant,
     /// Wall-clock µs since the Unix epoch at `start`.
     epoch: u64,
+    /// The detection period, which a starting node waits before joining.
+    period: stagger_core::Span,
     out: mpsc::UnboundedSender<Outgoing>,
     status: watch::Sender<Status>,
     log: Log,
@@ -146,13 +153,22 @@ impl Driver {
         // elected someone else since. It starts as a recovered server does
         // (SPEC §6): a Backup with no master that finds the master through a
         // broadcast inquiry, or elects one when nobody answers.
-        let now = self.now();
-        let _ = self.server.handle_input(now, Input::Crash, &mut self.rng);
-        let _ = self.server.handle_input(now, Input::Recover, &mut self.rng);
+        //
+        // It stays down for one detection period first, so that the mesh can
+        // form: a node that inquired before any peer had connected would
+        // count a miss against a master that is alive.
+        let period = std::time::Duration::from_micros(self.period.0);
+        let mut recover_at = Some(Instant::now() + period);
         self.drain();
         loop {
             let wake = self.server.poll_timeout();
             tokio::select! {
+                _ = sleep_until(recover_at) => {
+                    recover_at = None;
+                    let now = self.now();
+                    let _ = self.server.handle_input(now, Input::Recover, &mut self.rng);
+                    self.drain();
+                }
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => self.command(cmd),
                     None => return,
