@@ -307,21 +307,23 @@ struct Obs {
     since: Instant,
 }
 
-/// One `GET /api/status` on a fresh connection.
-fn status(addr: SocketAddr, timeout: Duration) -> Option<Value> {
+/// One `GET` on a fresh connection; the body of a 200 answer.
+fn get(addr: SocketAddr, path: &str, timeout: Duration) -> Option<String> {
     let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
     s.set_read_timeout(Some(timeout)).ok()?;
     s.set_write_timeout(Some(timeout)).ok()?;
     let _ = s.set_nodelay(true);
-    write!(s, "GET /api/status HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
     let mut buf = Vec::with_capacity(1024);
     s.read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf);
     let (head, body) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return None;
-    }
-    serde_json::from_str(body).ok()
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+}
+
+/// One `GET /api/status`.
+fn status(addr: SocketAddr, timeout: Duration) -> Option<Value> {
+    serde_json::from_str(&get(addr, "/api/status", timeout)?).ok()
 }
 
 struct PollShared {
@@ -466,6 +468,28 @@ fn describe(obs: &[Obs], ids: &[String]) -> String {
     format!("{} of {} fully connected, {silent} not answering, masters {:?}", full, ids.len(), masters)
 }
 
+/// Who says what: `s0 Master, s1 Backup of s0, s2 silent, …`.
+fn roles(obs: &[Obs], ids: &[String]) -> String {
+    let one = |(id, o): (&String, &Obs)| match (o.ok, o.role.as_str(), &o.master) {
+        (false, _, _) => format!("{id} silent"),
+        (true, "Master", _) => format!("{id} Master"),
+        (true, role, Some(m)) => format!("{id} {role} of {m}"),
+        (true, role, None) => format!("{id} {role}"),
+    };
+    ids.iter().zip(obs).map(one).collect::<Vec<_>>().join(", ")
+}
+
+/// Saves every member's `/api/trace` to a folder that outlives the run.
+fn save_traces(c: &Cluster, label: &str) -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("stagger-bench-traces-{}", std::process::id())).join(label);
+    std::fs::create_dir_all(&dir).ok()?;
+    for (id, addr) in c.ids.iter().zip(&c.addrs) {
+        let body = get(*addr, "/api/trace", Duration::from_secs(2)).unwrap_or_else(|| "null".into());
+        std::fs::write(dir.join(format!("{id}.json")), body).ok()?;
+    }
+    Some(dir)
+}
+
 // ---------------------------------------------------------------------------
 // The machine.
 
@@ -493,9 +517,10 @@ fn machine() -> Value {
     json!({"cores": cores(), "cpu": cpu_model(), "load_average": loadavg()})
 }
 
-fn machine_line() -> String {
-    let load = loadavg().map_or("n/a".to_string(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]));
-    format!("machine: {} cores ({}), load average {load}", cores(), cpu_model())
+/// The machine and its load average (1, 5, 15 min) before the run and now.
+fn machine_line(before: Option<[f64; 3]>) -> String {
+    let show = |l: Option<[f64; 3]>| l.map_or("n/a".to_string(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]));
+    format!("machine: {} cores ({}), load average {} before, {} after", cores(), cpu_model(), show(before), show(loadavg()))
 }
 
 /// Clock ticks per second for /proc/PID/stat (`getconf CLK_TCK`, else 100).
@@ -621,6 +646,9 @@ fn seed() -> u64 {
 /// Poll interval while a failover is being timed, and otherwise.
 const FAST: Duration = Duration::from_millis(2);
 const SLOW: Duration = Duration::from_millis(25);
+/// How long a restarted member has to rejoin (normally well under 1 s; the
+/// dialers' backoff is at most 2 s).
+const REJOIN: Duration = Duration::from_secs(10);
 
 struct Kill {
     killed: usize,
@@ -636,6 +664,10 @@ struct Kill {
     rejoin_ms: Option<f64>,
     /// The master after the rejoin (the winner, unless the rejoin disturbed it).
     master_after: Option<usize>,
+    /// What the members said when the rejoin did not settle, and where
+    /// their traces were saved.
+    rejoin_failure: Option<String>,
+    traces: Option<PathBuf>,
 }
 
 fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
@@ -657,6 +689,7 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
         eprintln!("group formed in {:.0} ms; master {}", ms_since(Instant::now(), formed), ids[first]);
     }
     let d_ms = c.d_ms.clone();
+    let addrs: Vec<String> = c.addrs.iter().map(|a| a.to_string()).collect();
     let d1 = d_ms.get(1).copied().unwrap_or(0.0);
     let bound = |d: f64| setup.period_ms + setup.timeout_ms + d + setup.delay_ms + 50.0;
     let mut rng = stagger_core::Rng::new(seed());
@@ -690,14 +723,31 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
             ms: got.map(|(_, since)| ms_since(since, t0)),
             rejoin_ms: None,
             master_after: None,
+            rejoin_failure: None,
+            traces: None,
         };
         // Restart the killed member: it rejoins as a Backup.
         let killed = master;
         c.spawn(killed)?;
         let t1 = Instant::now();
-        let rejoined = wait(&c, &p, Duration::from_secs(20), |o| healthy(o, &ids))?;
+        let rejoined = wait(&c, &p, REJOIN, |o| healthy(o, &ids))?;
         run.rejoin_ms = rejoined.map(|_| ms_since(Instant::now(), t1));
         run.master_after = rejoined;
+        let mut repaired = rejoined.is_some();
+        if rejoined.is_none() {
+            // Keep the evidence, then restart the rejoining member until the
+            // group is one again, so the remaining kills still count.
+            run.rejoin_failure = Some(roles(&p.snapshot(), &ids));
+            run.traces = save_traces(&c, &format!("kill-{}", k + 1));
+            for _ in 0..3 {
+                c.kill9(killed);
+                c.spawn(killed)?;
+                if wait(&c, &p, REJOIN, |o| healthy(o, &ids))?.is_some() {
+                    repaired = true;
+                    break;
+                }
+            }
+        }
         if !as_json {
             eprintln!(
                 "kill {:>3}/{kills}: {} -> {} in {}, rejoined in {}",
@@ -705,12 +755,18 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
                 ids[killed],
                 run.winner.map_or("nobody".to_string(), |w| ids[w].clone()),
                 run.ms.map_or("(no agreement within 10 s)".to_string(), |m| format!("{m:.1} ms")),
-                run.rejoin_ms.map_or("(not within 20 s)".to_string(), |m| format!("{m:.0} ms")),
+                run.rejoin_ms.map_or("(not within 10 s)".to_string(), |m| format!("{m:.0} ms")),
             );
+            if let Some(f) = &run.rejoin_failure {
+                eprintln!(
+                    "    rejoin did not settle: {f}; traces in {}",
+                    run.traces.as_ref().map_or("(not saved)".into(), |t| t.display().to_string())
+                );
+            }
         }
         runs.push(run);
-        if rejoined.is_none() {
-            aborted = Some(format!("after kill {}: the group did not heal within 20 s: {}", k + 1, describe(&p.snapshot(), &ids)));
+        if !repaired {
+            aborted = Some(format!("after kill {}: the group did not heal after 4 restarts: {}", k + 1, roles(&p.snapshot(), &ids)));
             break;
         }
     }
@@ -726,9 +782,11 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
     let bound_1 = bound(d1);
     let within = runs.iter().filter(|r| r.ms.is_some_and(|m| m <= bound_1)).count();
     let rejoin: Vec<f64> = runs.iter().filter_map(|r| r.rejoin_ms).collect();
+    let rejoin_failures = runs.iter().filter(|r| r.rejoin_failure.is_some()).count();
     let out = json!({
         "bench": "failover",
         "setup": setup.json(),
+        "addrs": addrs,
         "d_ms": d_ms,
         "bound_ms": bound_1,
         "bound": "P + tau + D_1 + max delay + 50 ms",
@@ -741,6 +799,7 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
         "winner_always_lowest_live_index": lowest_always && !runs.is_empty(),
         "winner_lowest_live_index_count": lowest_count,
         "master_kept_after_rejoin": stable,
+        "rejoin_failures": rejoin_failures,
         "failover_ms": summary(&times),
         "rejoin_ms": summary(&rejoin),
         "runs": runs.iter().map(|r| json!({
@@ -749,6 +808,7 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
             "lowest_live": r.lowest_live, "lowest_live_index": r.lowest_live_index,
             "converged": r.ms.is_some(), "ms": r.ms.map(r3),
             "rejoin_ms": r.rejoin_ms.map(r3), "master_after_rejoin": r.master_after.map(|m| ids[m].clone()),
+            "rejoin_failure": r.rejoin_failure, "traces": r.traces.as_ref().map(|t| t.display().to_string()),
         })).collect::<Vec<_>>(),
         "machine": machine(),
         "load_average_before": load_before,
@@ -763,7 +823,7 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
             "  P = {} ms, tau = {} ms, integral T1 = {} ms, guard {} ms, {} ms delays (emulated); D_i = {:?} ms",
             setup.period_ms, setup.timeout_ms, setup.base_ms, setup.guard_ms, setup.delay_ms, d_ms
         );
-        println!("  status polled every {} ms per member; {}", FAST.as_millis(), machine_line());
+        println!("  status polled every {} ms per member; {}", FAST.as_millis(), machine_line(load_before));
         println!();
         println!("  kill  killed  winner  lowest live   failover     rejoin");
         for (k, r) in runs.iter().enumerate() {
@@ -778,18 +838,28 @@ fn failover(kills: u32, as_json: bool) -> Result<(), CliError> {
             );
         }
         println!();
-        let f = &out["failover_ms"];
+        let f = |k: &str| out["failover_ms"][k].as_f64().map_or("-".to_string(), |v| format!("{v:.1} ms"));
         println!(
-            "  failover: median {} ms, p90 {} ms, p99 {} ms, max {} ms (min {} ms, mean {} ms; nearest-rank percentiles of {converged})",
-            f["median"], f["p90"], f["p99"], f["max"], f["min"], f["mean"]
+            "  failover: median {}, p90 {}, p99 {}, max {} (min {}, mean {}; nearest-rank percentiles of {converged} kills)",
+            f("median"),
+            f("p90"),
+            f("p99"),
+            f("max"),
+            f("min"),
+            f("mean")
         );
         println!("  bound P + tau + D_1 + max delay + 50 ms = {bound_1} ms: {within} of {} within", runs.len());
         println!("  the winner was the lowest live index in {lowest_count} of {} kills", runs.len());
         println!("  the restarted member rejoined as a Backup without changing the master in {stable} of {}", runs.len());
-        println!(
-            "  rejoin (restart until all five agree, fully connected): median {} ms, max {} ms",
-            out["rejoin_ms"]["median"], out["rejoin_ms"]["max"]
-        );
+        let r = |k: &str| out["rejoin_ms"][k].as_f64().map_or("-".to_string(), |v| format!("{v:.0} ms"));
+        println!("  rejoin (restart until all five agree, fully connected): median {}, max {}", r("median"), r("max"));
+        if rejoin_failures > 0 {
+            println!("  the rejoin did NOT settle within {} s in {rejoin_failures} of {} kills:", REJOIN.as_secs(), runs.len());
+            for (k, r) in runs.iter().enumerate().filter(|(_, r)| r.rejoin_failure.is_some()) {
+                let t = r.traces.as_ref().map_or("(not saved)".into(), |t| t.display().to_string());
+                println!("    kill {}: {}; traces in {t}", k + 1, r.rejoin_failure.as_deref().unwrap_or(""));
+            }
+        }
         if let Some(a) = &aborted {
             println!("  ABORTED: {a}");
         }
@@ -864,7 +934,7 @@ fn idle(seconds: u64, as_json: bool) -> Result<(), CliError> {
             setup.timeout_ms
         );
         println!("  CPU time (utime + stime) from /proc/PID/stat at {} ticks/s; RSS from /proc/PID/status", clock_ticks());
-        println!("  {}", machine_line());
+        println!("  {}", machine_line(load_before));
         println!();
         println!("  node  role     CPU (% of one core)  RSS       peak RSS  threads");
         for (i, id) in ids.iter().enumerate() {
@@ -916,6 +986,7 @@ fn capacity(max: usize, as_json: bool) -> Result<(), CliError> {
     let files = open_file_limit();
     let load_before = loadavg();
     let mut steps: Vec<Step> = Vec::new();
+    let mut rng = stagger_core::Rng::new(seed());
     for &n in &sizes {
         let setup = Setup::capacity(n);
         let mut c = Cluster::new(&setup, &format!("bench-capacity-{n}"))?;
@@ -948,6 +1019,8 @@ fn capacity(max: usize, as_json: bool) -> Result<(), CliError> {
             steps.push(step);
             break;
         }
+        // One kill, at a uniformly random phase of the detection grid.
+        std::thread::sleep(Duration::from_micros(rng.below((setup.period_ms * 1000.0) as u64)));
         let survivors: Vec<usize> = (0..n).filter(|&i| i != master).collect();
         let t1 = Instant::now();
         c.kill9(master);
@@ -1003,14 +1076,14 @@ fn capacity(max: usize, as_json: bool) -> Result<(), CliError> {
     }
     println!("stagger bench capacity: one group of N members, each a process, on 127.0.0.1");
     println!("  P = 500 ms, tau = 300 ms, integral T1 = 30 ms, guard 50 ms, 1 ms delays (not emulated); 30 s to converge");
-    println!("  {}", machine_line());
+    println!("  {}", machine_line(load_before));
     if let Some((s, h)) = &files {
         println!("  open files (/proc/self/limits, inherited by the nodes): soft {s}, hard {h}; a node needs about N + 10");
     }
     println!();
     println!("      N  connections  start all  formed + elected   failover  idle CPU total  per node  RSS total  per node");
     for s in &steps {
-        let cpu = |v: Option<f64>, d: f64| v.map_or("-".to_string(), |c| format!("{:.1} %", c / d));
+        let cpu = |v: Option<f64>, d: f64| v.map_or("-".to_string(), |c| format!("{:.2} %", c / d));
         let rss = |v: Option<u64>, d: f64| v.map_or("-".to_string(), |k| format!("{:.1} MiB", mib(k) / d));
         println!(
             "  {:>5}  {:>11}  {:>9}  {:>16}  {:>9}  {:>14}  {:>8}  {:>9}  {:>8}",

@@ -223,6 +223,23 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
     }
     node.log(format!("connected to {id}"));
     node.notify_engine();
+    // A master tells a newly connected member who it is at once. Without
+    // this, a member that restarted and elected itself before the mesh
+    // re-formed would keep a second master until someone re-announced
+    // (found by `stagger bench failover`; docs/protocol.md L10).
+    {
+        let status = node.engine.status.borrow().clone();
+        if status.up && crate::runtime::is_master(status.role) {
+            let env = stagger_core::Envelope {
+                from: status.index,
+                version: status.ranking_version,
+                msg: stagger_core::Message::DeclareMaster { idx: status.index },
+            };
+            if let Some(tx) = &node.slots.lock().expect("slots lock")[row as usize].tx {
+                let _ = tx.send((Instant::now(), wire::encode(&Frame::Msg { env })));
+            }
+        }
+    }
     let (mut sink, mut stream) = ws.split();
     let writer = async {
         while let Some((due, text)) = rx.recv().await {
