@@ -33,8 +33,14 @@ const HANDSHAKE: Duration = Duration::from_secs(5);
 
 /// Frame limits for every WebSocket, so an oversized frame is refused
 /// before it is buffered whole.
+///
+/// The read buffer is 8 KiB instead of tungstenite's 128 KiB: frames are a
+/// few hundred bytes, and a node keeps one buffer per member, so the default
+/// made memory, not CPU, what limits how many members one machine holds
+/// (docs/benchmarks.md, "capacity"). Larger frames still arrive; the buffer
+/// is only the size of each read.
 pub fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME))
+    WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME)).read_buffer_size(8 * 1024)
 }
 
 /// Hands each message the engine sends to the connections it goes to.
