@@ -82,9 +82,12 @@ impl Node {
         let _ = self.engine.commands.send(Command::Connected(self.connected()));
     }
 
+    /// A dialer's view of its attempt. A connected slot belongs to its
+    /// session, which clears it itself when it ends, so a dialer never
+    /// overwrites one (another connection may have replaced its own).
     fn set_state(&self, row: u32, state: PeerState) {
         let mut slots = self.slots.lock().expect("slots lock");
-        if slots[row as usize].state != PeerState::Connected || state != PeerState::Connecting {
+        if slots[row as usize].state != PeerState::Connected {
             slots[row as usize].state = state;
         }
     }
