@@ -66,16 +66,8 @@ async fn a_crashed_master_is_replaced_by_the_next_rank() {
     .await;
     engines[0].commands.send(Command::Crash).unwrap();
     // Detection (≤ P + τ) plus D_1 = T1 = 10 ms, with room for a loaded CI.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !(runtime::is_master(status(1).role) && status(2).master.as_deref() == Some("b")) {
-        if tokio::time::Instant::now() > deadline {
-            for (i, e) in engines.iter().enumerate() {
-                eprintln!("{i}: {:?}", e.log.recent().iter().map(|l| format!("{:.1} {}", l.t_ms, l.what)).collect::<Vec<_>>());
-            }
-            panic!("timed out waiting for b to take over");
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_for("b to take over", Duration::from_secs(10), || runtime::is_master(status(1).role) && status(2).master.as_deref() == Some("b"))
+        .await;
     assert_eq!(status(0).role, "Down");
     assert!(engines[1].log.recent().iter().any(|e| e.what.contains("role Master")));
     // A recovered a rejoins as a Backup and learns the master by inquiry.
