@@ -500,6 +500,91 @@ fn a_malformed_fragment_shows_why_and_a_working_page() {
     });
 }
 
+/// (f) The Watch, Compare and Live tabs are the second wasm module
+/// (web/src/bridge.rs): fetched only when one is opened, kept in step with
+/// the page both ways, and the Watch tab's SVG export is `stagger render`'s.
+#[test]
+fn the_other_tabs_load_on_demand_and_stay_in_step_with_the_page() {
+    browser_test(Duration::from_secs(180), |p| async move {
+        let wasm_loaded = || async {
+            let v =
+                p.js("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('.wasm'));", vec![]).await;
+            v.as_array().unwrap().iter().map(|n| n.as_str().unwrap().rsplit('/').next().unwrap().to_string()).collect::<Vec<_>>()
+        };
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+        assert_eq!(wasm_loaded().await, ["stagger_web_bg.wasm"], "a first visit loads only the page's module");
+
+        // Page -> views: the Watch tab draws the page's scenario.
+        p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
+        let arrows = p
+            .until("#views [data-testid=space-time] svg with message arrows", || async {
+                let n = p.count("#views [data-testid=space-time] svg path.msg").await;
+                (n > 0).then_some(n)
+            })
+            .await;
+        assert!(wasm_loaded().await.contains(&"stagger_views_bg.wasm".to_string()), "opening Watch loads the views module");
+
+        // The export is byte for byte what `stagger render` writes.
+        p.c.find(Locator::Css("[data-testid=export-svg]")).await.unwrap().click().await.unwrap();
+        let downloads = p.downloads.clone();
+        let exported = p
+            .until("a finished .svg download", || {
+                let downloads = downloads.clone();
+                async move {
+                    std::fs::read_dir(&downloads).ok()?.flatten().map(|e| e.path()).find(|f| f.extension().is_some_and(|x| x == "svg"))
+                }
+            })
+            .await;
+        let (file, rendered) = (p.scratch.join("patent-5.json"), p.scratch.join("render.svg"));
+        std::fs::write(&file, &json).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_stagger")).arg("render").arg(&file).arg("-o").arg(&rendered).output().unwrap();
+        assert!(out.status.success(), "stagger render: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(read(&exported), read(&rendered), "the Watch tab's export equals `stagger render`");
+
+        // Views -> page: Compare's "watch" on another scheme switches the
+        // page's scenario (its URL and metrics) and its tab.
+        p.c.find(Locator::Css("[data-testid=tab-compare]")).await.unwrap().click().await.unwrap();
+        p.until("the compare table to finish", || async {
+            (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(())
+        })
+        .await;
+        p.c.find(Locator::Css("tr[data-scheme=equal][data-policy=contest] button.watch-variant")).await.unwrap().click().await.unwrap();
+        p.until("the page's Watch tab to be selected", || async {
+            let v = p
+                .js("const t = document.querySelector('[data-testid=tab-watch]'); return t && t.getAttribute('aria-selected');", vec![])
+                .await;
+            (v.as_str() == Some("true")).then_some(())
+        })
+        .await;
+        let carried = p
+            .until("the page's URL to carry the equal-timer variant", || async {
+                let url = p.c.current_url().await.ok()?;
+                let frag = url.fragment()?.strip_prefix("scenario=")?.to_string();
+                let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
+                (serde_json::to_value(&f).ok()?["timer"]["scheme"] == "equal").then_some(f)
+            })
+            .await;
+        let variant = carried.to_json_pretty();
+        expect_metrics(&p, &sim(&variant, &p.scratch)).await;
+
+        // Page -> views again: a link pasted into the open page redraws Watch.
+        let storm = scenario_text("storm");
+        p.goto(&format!("index.html{}", fragment(&storm))).await;
+        expect_metrics(&p, &sim(&storm, &p.scratch)).await;
+        let title = ScenarioFile::from_json(&storm).unwrap().name.unwrap();
+        p.until(&format!("the Watch diagram titled {title:?}"), || async {
+            let t = p.text("#views [data-testid=space-time] svg").await?;
+            t.contains(&title).then_some(())
+        })
+        .await;
+        eprintln!(
+            "views module: loaded on first open, {arrows} arrows, export = stagger render, Compare -> page and page -> Watch in step"
+        );
+    });
+}
+
 // ------------------------------------------------------------ measurement
 
 /// The 200-server integral scenario of the budget: `s000`..`s199` on a

@@ -1,24 +1,57 @@
 //! The playground page: owns the state, keeps the URL in step with the
-//! scenario, drives playback and routes keyboard shortcuts.
+//! scenario, routes keyboard shortcuts, and hosts the Watch, Compare and
+//! Live tabs, which live in a second wasm module loaded on first use
+//! ([`crate::bridge`]).
 
-use crate::components::compare::Compare;
+use crate::bridge::{self, Snapshot};
 use crate::components::editor::Editor;
 use crate::components::help::Help;
-use crate::components::live::Live;
 use crate::components::results::{DelayTable, MetricsStrip, Winners};
 use crate::components::toolbar::Toolbar;
-use crate::components::watch::Watch;
 use crate::components::Store;
 use crate::dom;
 use crate::presets;
 use crate::share::{self, Fragment};
 use crate::state::{Action, Playground, Tab};
 use gloo::events::EventListener;
-use gloo::timers::callback::Interval;
-use std::cell::Cell;
-use std::rc::Rc;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `index.html`'s loader: imports and starts `pkg/stagger_views.js`,
+    /// resolving to the module.
+    #[wasm_bindgen(js_namespace = window, js_name = staggerLoadViews, catch)]
+    fn load_views() -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Where the views module is.
+#[derive(Clone, PartialEq)]
+enum Views {
+    /// Not needed yet: only the Edit tab has been shown.
+    Idle,
+    Loading,
+    Ready,
+    Failed(String),
+}
+
+/// Fetches the views module and mounts it on `#views` with `start`.
+async fn mount_views(start: Snapshot) -> Result<(), String> {
+    let promise = load_views().map_err(|e| format!("the page has no module loader ({})", js_reason(&e)))?;
+    let module = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| js_reason(&e))?;
+    let mount = js_sys::Reflect::get(&module, &JsValue::from_str("mount_views"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("the views module has no mount_views")?;
+    mount.call1(&JsValue::NULL, &JsValue::from_str(&start.to_json())).map_err(|e| js_reason(&e))?;
+    Ok(())
+}
+
+/// A thrown JavaScript value as text: an `Error`'s message, or a string.
+fn js_reason(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| "an unknown error".into())
+}
 
 /// What the page starts with: the scenario in the fragment, or the default
 /// with the reason the fragment could not be used.
@@ -26,8 +59,8 @@ fn initial() -> Playground {
     let hash = dom::hash();
     let mut p = from_fragment(&hash);
     p.live_token = share::param(&hash, "token");
-    if share::param(&hash, "tab").as_deref() == Some("live") {
-        p.tab = Tab::Live;
+    if let Some(tab) = share::param(&hash, "tab").as_deref().and_then(Tab::from_name) {
+        p.tab = tab;
     }
     p
 }
@@ -79,15 +112,11 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             let listener = EventListener::new(&dom::document(), "keydown", move |e| {
                 let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-                if e.ctrl_key() || e.meta_key() || e.alt_key() || typing_in_a_field(e) {
+                if e.ctrl_key() || e.meta_key() || e.alt_key() || dom::typing_in_a_field(e) {
                     return;
                 }
+                // Playback keys are the views module's (crate::views).
                 let action = match e.key().as_str() {
-                    " " | "k" => Action::TogglePlay,
-                    "ArrowRight" | "l" => Action::Step(1),
-                    "ArrowLeft" | "j" => Action::Step(-1),
-                    "+" | "=" => Action::Faster,
-                    "-" | "_" => Action::Slower,
                     "e" | "1" => Action::SetTab(Tab::Edit),
                     "w" | "2" => Action::SetTab(Tab::Watch),
                     "c" | "3" => Action::SetTab(Tab::Compare),
@@ -103,19 +132,45 @@ pub fn app() -> Html {
         });
     }
 
-    // Playback: about 30 frames a second while playing.
+    // The other tabs: load the views module the first time one is opened,
+    // then keep it told of the scenario and the tab.
+    let views = use_state(|| Views::Idle);
+    {
+        let views = views.clone();
+        let start =
+            Snapshot { scenario: Some(store.file.clone()), tab: Some(store.tab.name().to_string()), token: store.live_token.clone() };
+        use_effect_with((start, (*views).clone()), move |(start, state)| match state {
+            Views::Idle if start.tab() != Some(Tab::Edit) => {
+                views.set(Views::Loading);
+                let start = start.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    views.set(match mount_views(start).await {
+                        Ok(()) => Views::Ready,
+                        Err(why) => Views::Failed(why),
+                    });
+                });
+            }
+            Views::Ready => bridge::send(bridge::TO_VIEWS, &Snapshot { token: None, ..start.clone() }),
+            _ => {}
+        });
+    }
+    // Their news: a scenario changed there, or another tab asked for.
     {
         let store = store.clone();
-        use_effect_with(store.playing, move |playing| {
-            let interval = playing.then(|| {
-                let last = Rc::new(Cell::new(dom::now_ms()));
-                Interval::new(33, move || {
-                    let now = dom::now_ms();
-                    let dt = now - last.replace(now);
-                    store.dispatch(Action::Tick(dt.min(250.0)));
-                })
+        use_effect_with((), move |_| {
+            let l = EventListener::new(&dom::window(), bridge::TO_PAGE, move |e| match bridge::received(e) {
+                Ok(snap) => {
+                    let tab = snap.tab();
+                    if let Some(file) = snap.scenario {
+                        store.dispatch(Action::Update(file));
+                    }
+                    if let Some(tab) = tab {
+                        store.dispatch(Action::SetTab(tab));
+                    }
+                }
+                Err(why) => store.dispatch(Action::Notice(Some(why))),
             });
-            move || drop(interval)
+            move || drop(l)
         });
     }
 
@@ -146,7 +201,7 @@ pub fn app() -> Html {
                 <nav class="tabs" role="tablist">
                     { for Tab::ALL.iter().map(|t| html! {
                         <button role="tab" class={classes!("tab", (*t == tab).then_some("active"))}
-                            aria-selected={(*t == tab).to_string()} data-testid={format!("tab-{}", t.label().to_lowercase())}
+                            aria-selected={(*t == tab).to_string()} data-testid={format!("tab-{}", t.name())}
                             onclick={on_tab(*t)}>{t.label()}</button>
                     }) }
                 </nav>
@@ -161,19 +216,20 @@ pub fn app() -> Html {
                                 </section>
                             </div>
                         },
-                        Tab::Watch => html! { <Watch /> },
-                        Tab::Compare => html! { <Compare /> },
-                        Tab::Live => html! { <Live /> },
+                        // Drawn by the views module on #views, next to #app.
+                        _ => match &*views {
+                            Views::Failed(why) => html! {
+                                <div class="banner error" role="alert" data-testid="views-error">
+                                    <strong>{format!("The {} view could not be loaded. ", tab.label())}</strong>{why}
+                                </div>
+                            },
+                            Views::Ready => html! {},
+                            _ => html! { <p class="boot">{format!("Loading the {} view…", tab.label())}</p> },
+                        },
                     } }
                 </main>
                 if store.help { <Help /> }
             </div>
         </ContextProvider<Store>>
     }
-}
-
-/// Shortcuts must not steal keys from a field being typed in.
-fn typing_in_a_field(e: &KeyboardEvent) -> bool {
-    let Some(t) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
-    matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || t.has_attribute("contenteditable")
 }

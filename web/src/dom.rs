@@ -62,3 +62,9 @@ pub fn copy(text: &str) {
 pub fn now_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or(0.0)
 }
+
+/// Shortcuts must not steal keys from a field being typed in.
+pub fn typing_in_a_field(e: &web_sys::KeyboardEvent) -> bool {
+    let Some(t) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return false };
+    matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || t.has_attribute("contenteditable")
+}

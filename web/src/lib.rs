@@ -16,10 +16,16 @@
 //!   `watch/`, `compare/`, plus the toolbar and the help overlay.
 //! - `dom.rs`: the few browser calls (download, clipboard, history).
 //!
-//! The pages are started from `static/index.html` and `static/embed.html`
-//! through [`run_app`] and [`run_embed`].
+//! - `bridge.rs`, `views.rs`: the split into two wasm modules.
+//!
+//! The crate is built twice for the browser. With feature `app` it exports
+//! [`run_app`], which `static/index.html` calls; with feature `views` it
+//! exports `mount_views` (the Watch, Compare and Live tabs, loaded when one
+//! is first opened) and `run_embed` (`static/embed.html`). Each build keeps
+//! only what its exports reach; [`bridge`] says why and how they talk.
 
 pub mod app;
+pub mod bridge;
 pub mod components;
 pub mod dom;
 pub mod edit;
@@ -27,17 +33,31 @@ pub mod embed;
 pub mod presets;
 pub mod share;
 pub mod state;
+pub mod views;
 
 use wasm_bindgen::prelude::*;
 
 /// Mounts the playground on `#app`.
+#[cfg(feature = "app")]
 #[wasm_bindgen]
 pub fn run_app() {
     let root = dom::element_by_id("app");
     yew::Renderer::<app::App>::with_root(root).render();
 }
 
+/// Mounts the Watch, Compare and Live tabs on `#views`, starting from the
+/// page's [`bridge::Snapshot`] (JSON). Called by the page, once.
+#[cfg(feature = "views")]
+#[wasm_bindgen]
+pub fn mount_views(start: &str) -> Result<(), JsError> {
+    let start = bridge::Snapshot::from_json(start).map_err(|e| JsError::new(&e))?;
+    let root = dom::element_by_id("views");
+    yew::Renderer::<views::Views>::with_root_and_props(root, views::ViewsProps { start }).render();
+    Ok(())
+}
+
 /// Mounts the embeddable view on `#app`.
+#[cfg(feature = "views")]
 #[wasm_bindgen]
 pub fn run_embed() {
     let root = dom::element_by_id("app");

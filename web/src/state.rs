@@ -9,6 +9,7 @@ use crate::edit;
 use stagger_core::delays::{report, DelayReport};
 use stagger_core::render::svg::{plot, space_time, Plot, SvgOptions};
 use stagger_core::{Run, Scenario, ScenarioError, ScenarioFile, Sim, Time};
+use std::cell::OnceCell;
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -32,6 +33,20 @@ impl Tab {
             Tab::Live => "Live",
         }
     }
+
+    /// The tab's name in URLs and between the playground's modules.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tab::Edit => "edit",
+            Tab::Watch => "watch",
+            Tab::Compare => "compare",
+            Tab::Live => "live",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.name() == name)
+    }
 }
 
 /// Everything derived from a valid scenario.
@@ -41,8 +56,11 @@ pub struct Computed {
     /// The run, with its trace.
     pub run: Run,
     pub report: DelayReport,
-    /// The space-time diagram as SVG markup, and where its time axis lies.
-    pub svg: String,
+    /// The space-time diagram as SVG markup, drawn when first asked for
+    /// (only the Watch tab draws it, and the page's module then carries no
+    /// renderer; see `bridge`).
+    svg: OnceCell<String>,
+    /// Where the diagram's time axis lies.
     pub plot: Plot,
     /// The instants at which something happens, in order, for stepping.
     pub times: Vec<Time>,
@@ -53,11 +71,15 @@ impl Computed {
         let run = Sim::new(&scenario, true).run();
         let report = report(&scenario);
         let opts = SvgOptions::default();
-        let svg = space_time(&scenario, &run, &opts);
         let plot = plot(&scenario, &run, &opts);
         let mut times: Vec<Time> = run.trace.as_ref().map(|t| t.events.iter().map(|e| e.t).collect()).unwrap_or_default();
         times.dedup();
-        Computed { scenario, run, report, svg, plot, times }
+        Computed { scenario, run, report, svg: OnceCell::new(), plot, times }
+    }
+
+    /// The space-time diagram, as `stagger render` draws it.
+    pub fn svg(&self) -> &str {
+        self.svg.get_or_init(|| space_time(&self.scenario, &self.run, &SvgOptions::default()))
     }
 }
 

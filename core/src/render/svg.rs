@@ -1024,7 +1024,7 @@ impl<'a> Doc<'a> {
                 w!(
                     self.s,
                     "<rect class=\"role {}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {} from {} to {}</title></rect>\n",
-                    seg.state.name().to_lowercase(),
+                    seg.state.name().to_ascii_lowercase(),
                     num(xa),
                     num(cy - bh / 2.0),
                     num(width),

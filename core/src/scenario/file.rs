@@ -82,6 +82,17 @@ pub enum SchemeName {
     Randomized,
 }
 
+impl SchemeName {
+    /// The name as written in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeName::Equal => "equal",
+            SchemeName::Integral => "integral",
+            SchemeName::Randomized => "randomized",
+        }
+    }
+}
+
 /// The detection of Fig. 5.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -218,7 +218,7 @@ impl ScenarioFile {
             };
             let not_for = |field: &str, present: bool| -> Result<(), ScenarioError> {
                 if present {
-                    let scheme = format!("{:?}", t.scheme).to_lowercase();
+                    let scheme = t.scheme.name();
                     return Err(ScenarioError::new(
                         format!("timer.{field}"),
                         Problem::NotApplicable(format!("not used by the {scheme} scheme")),

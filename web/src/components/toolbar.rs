@@ -54,13 +54,6 @@ pub fn toolbar() -> Html {
             dom::download(&name, "application/json", &store.file.to_json_pretty());
         })
     };
-    let on_export_svg = {
-        let store = store.clone();
-        Callback::from(move |_| match &store.last_good {
-            Some(c) => dom::download(&format!("{}.svg", share::file_stem(&store.file)), "image/svg+xml", &c.svg),
-            None => store.dispatch(Action::Notice(Some("Nothing to export: the scenario is not valid.".into()))),
-        })
-    };
     let on_import = {
         let store = store.clone();
         Callback::from(move |e: Event| {
@@ -122,7 +115,6 @@ pub fn toolbar() -> Html {
                     {"Import JSON"}
                     <input type="file" accept=".json,application/json" onchange={on_import} data-testid="import-json" />
                 </label>
-                <button onclick={on_export_svg} data-testid="export-svg">{"Export SVG"}</button>
                 <button class="help-button" onclick={on_help} title="Keyboard shortcuts (?)" aria-label="Help">{"?"}</button>
             </div>
         </header>

@@ -54,7 +54,7 @@ pub fn member_card(p: &Props) -> Html {
     let connected = m.status.as_ref().and_then(|s| s["peers"].as_array()).map(|p| p.iter().filter(|x| x["state"] == "connected").count());
     let can = p.token.is_some() && m.status.is_some();
     html! {
-        <div class={classes!("live-member", format!("role-{}", role.to_lowercase()))} data-testid={format!("live-{}", m.id)} data-role={role.clone()}>
+        <div class={classes!("live-member", format!("role-{}", role.to_ascii_lowercase()))} data-testid={format!("live-{}", m.id)} data-role={role.clone()}>
             <div class="live-head">
                 <strong>{&m.id}</strong>
                 <span class="live-role">{ if isolated { format!("{role} · isolated") } else { role.clone() } }</span>

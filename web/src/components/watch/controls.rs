@@ -9,6 +9,7 @@
 use super::fmt_ms;
 use crate::components::use_store;
 use crate::state::{Action, SPEEDS};
+use crate::{dom, share};
 use stagger_core::Time;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -94,6 +95,10 @@ pub fn controls(p: &ControlsProps) -> Html {
         "Play (space)"
     };
     let progress = 100.0 * (store.playhead.0.saturating_sub(from.0)) as f64 / (to.0 - from.0).max(1) as f64;
+    let on_export_svg = {
+        let (c, file) = (c.clone(), store.file.clone());
+        Callback::from(move |_: MouseEvent| dom::download(&format!("{}.svg", share::file_stem(&file)), "image/svg+xml", c.svg()))
+    };
     html! {
         <div class={classes!("transport", p.compact.then_some("compact"))} role="toolbar" aria-label="Playback">
             if !p.compact {
@@ -124,6 +129,8 @@ pub fn controls(p: &ControlsProps) -> Html {
                         }) }
                     </select>
                 </label>
+                <button class="export" onclick={on_export_svg} data-testid="export-svg"
+                    title="Download the diagram as drawn by `stagger render`">{"Export SVG"}</button>
             }
         </div>
     }

@@ -53,7 +53,7 @@ pub fn space_time(p: &SpaceTimeProps) -> Html {
     let tip = use_state(|| None::<Tip>);
     // `Some(resume)` while a seek drag is under way.
     let drag = use_mut_ref(|| None::<bool>);
-    let frame = use_memo(p.computed.clone(), |c| Frame::of(&c.svg, c.scenario.len()));
+    let frame = use_memo(p.computed.clone(), |c| Frame::of(c.svg(), c.scenario.len()));
     let plot = p.computed.plot;
 
     // The stage, the pointer in pixels from its corner, and its size.
@@ -225,5 +225,5 @@ struct SvgBodyProps {
 /// frames never touch (or re-compare) the SVG markup.
 #[function_component(SvgBody)]
 fn svg_body(p: &SvgBodyProps) -> Html {
-    html! { <div class="st-svg">{ Html::from_html_unchecked(AttrValue::from(p.computed.svg.clone())) }</div> }
+    html! { <div class="st-svg">{ Html::from_html_unchecked(AttrValue::from(p.computed.svg().to_string())) }</div> }
 }
