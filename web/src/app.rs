@@ -197,7 +197,8 @@ pub fn app() -> Html {
                 if let Some(n) = &store.notice {
                     <div class="banner notice" role="status" onclick={close_notice}>{n}</div>
                 }
-                <MetricsStrip />
+                // The simulation's metrics; the Live tab shows a real group instead.
+                if tab != Tab::Live { <MetricsStrip /> }
                 <nav class="tabs" role="tablist">
                     { for Tab::ALL.iter().map(|t| html! {
                         <button role="tab" class={classes!("tab", (*t == tab).then_some("active"))}
