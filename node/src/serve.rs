@@ -250,6 +250,8 @@ impl Handler {
                     Some(app) if req.target == "/ws" || req.target.starts_with("/ws?") => {
                         if !req.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
                             Response::error(400, "Bad Request", "/ws speaks WebSocket: send an Upgrade: websocket request")
+                        } else if req.header("sec-websocket-key").is_none() {
+                            Response::error(400, "Bad Request", "a WebSocket upgrade needs a Sec-WebSocket-Key header (RFC 6455, 4.1)")
                         } else {
                             // The session owns the connection until it ends.
                             tokio::select! {

@@ -443,4 +443,22 @@ fn the_group_api_lists_members_without_the_secret_and_allows_other_origins() {
     s.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 204"), "{text}");
     assert!(text.contains("Access-Control-Allow-Headers: Authorization"), "{text}");
+
+    // A /ws request that is not a complete WebSocket upgrade gets a 400
+    // naming what is missing, and the node keeps serving.
+    for (head, names) in [
+        ("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", "Upgrade: websocket"),
+        ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "Sec-WebSocket-Key"),
+    ] {
+        let mut s = TcpStream::connect(g.addrs[1]).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+        let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+        assert!(body.contains(names), "the reason names {names}: {text}");
+        let length: usize = text.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap().trim().parse().unwrap();
+        assert_eq!(length, body.len(), "Content-Length matches the body");
+    }
+    assert_eq!(http(g.addrs[1], "GET", "/api/status", None).unwrap().0, 200, "still serving");
 }

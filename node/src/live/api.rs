@@ -104,12 +104,9 @@ impl App for Node {
 
     fn upgrade<'a>(&'a self, socket: &'a mut TcpStream, req: Request) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
-            let Some(key) = req.header("sec-websocket-key") else {
-                let _ = socket
-                    .write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 29\r\n\r\nmissing Sec-WebSocket-Key...\n")
-                    .await;
-                return;
-            };
+            // serve.rs answers 400 to an upgrade without a key before
+            // handing the socket over.
+            let Some(key) = req.header("sec-websocket-key") else { return };
             let head = format!(
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
                 derive_accept_key(key.as_bytes())
