@@ -1,12 +1,12 @@
 //! The playground page: owns the state, keeps the URL in step with the
-//! scenario, routes keyboard shortcuts, and hosts the Watch, Compare and
-//! Live tabs, which live in a second wasm module loaded on first use
-//! ([`crate::bridge`]).
+//! scenario, routes keyboard shortcuts, shows the Overview tab, and hosts
+//! the Edit, Watch, Compare and Live tabs, which live in a second wasm
+//! module loaded on first use ([`crate::bridge`]).
 
 use crate::bridge::{self, Snapshot};
-use crate::components::editor::Editor;
 use crate::components::help::Help;
-use crate::components::results::{DelayTable, MetricsStrip, Winners};
+use crate::components::overview::Overview;
+use crate::components::results::MetricsStrip;
 use crate::components::toolbar::Toolbar;
 use crate::components::Store;
 use crate::dom;
@@ -117,10 +117,11 @@ pub fn app() -> Html {
                 }
                 // Playback keys are the views module's (crate::views).
                 let action = match e.key().as_str() {
-                    "e" | "1" => Action::SetTab(Tab::Edit),
-                    "w" | "2" => Action::SetTab(Tab::Watch),
-                    "c" | "3" => Action::SetTab(Tab::Compare),
-                    "v" | "4" => Action::SetTab(Tab::Live),
+                    "o" | "1" => Action::SetTab(Tab::Overview),
+                    "e" | "2" => Action::SetTab(Tab::Edit),
+                    "w" | "3" => Action::SetTab(Tab::Watch),
+                    "c" | "4" => Action::SetTab(Tab::Compare),
+                    "v" | "5" => Action::SetTab(Tab::Live),
                     "?" => Action::ToggleHelp,
                     "Escape" => Action::CloseOverlays,
                     _ => return,
@@ -140,7 +141,7 @@ pub fn app() -> Html {
         let start =
             Snapshot { scenario: Some(store.file.clone()), tab: Some(store.tab.name().to_string()), token: store.live_token.clone() };
         use_effect_with((start, (*views).clone()), move |(start, state)| match state {
-            Views::Idle if start.tab() != Some(Tab::Edit) => {
+            Views::Idle if start.tab() != Some(Tab::Overview) => {
                 views.set(Views::Loading);
                 let start = start.clone();
                 wasm_bindgen_futures::spawn_local(async move {
@@ -208,15 +209,7 @@ pub fn app() -> Html {
                 </nav>
                 <main>
                     { match tab {
-                        Tab::Edit => html! {
-                            <div class="edit-layout">
-                                <section class="editor-col"><Editor /></section>
-                                <section class="results-col">
-                                    <Winners />
-                                    <DelayTable />
-                                </section>
-                            </div>
-                        },
+                        Tab::Overview => html! { <Overview /> },
                         // Drawn by the views module on #views, next to #app.
                         _ => match &*views {
                             Views::Failed(why) => html! {

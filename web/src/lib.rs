@@ -20,8 +20,8 @@
 //!
 //! The crate is built twice for the browser. With feature `app` it exports
 //! [`run_app`], which `static/index.html` calls; with feature `views` it
-//! exports `mount_views` (the Watch, Compare and Live tabs, loaded when one
-//! is first opened) and `run_embed` (`static/embed.html`). Each build keeps
+//! exports `mount_views` (the Edit, Watch, Compare and Live tabs, loaded
+//! when one is first opened) and `run_embed` (`static/embed.html`). Each build keeps
 //! only what its exports reach; [`bridge`] says why and how they talk.
 
 pub mod app;
@@ -45,7 +45,7 @@ pub fn run_app() {
     yew::Renderer::<app::App>::with_root(root).render();
 }
 
-/// Mounts the Watch, Compare and Live tabs on `#views`, starting from the
+/// Mounts the Edit, Watch, Compare and Live tabs on `#views`, starting from the
 /// page's [`bridge::Snapshot`] (JSON). Called by the page, once.
 #[cfg(feature = "views")]
 #[wasm_bindgen]

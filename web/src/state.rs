@@ -16,6 +16,10 @@ use yew::Reducible;
 /// The tabs of the playground.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
+    /// The scenario's election at a glance: metrics, the diagram as
+    /// `stagger render` draws it, the delay table. What a first visit shows,
+    /// and all of it comes from the page's own (small) module.
+    Overview,
     Edit,
     Watch,
     Compare,
@@ -23,10 +27,11 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Edit, Tab::Watch, Tab::Compare, Tab::Live];
+    pub const ALL: [Tab; 5] = [Tab::Overview, Tab::Edit, Tab::Watch, Tab::Compare, Tab::Live];
 
     pub fn label(self) -> &'static str {
         match self {
+            Tab::Overview => "Overview",
             Tab::Edit => "Edit",
             Tab::Watch => "Watch",
             Tab::Compare => "Compare",
@@ -37,6 +42,7 @@ impl Tab {
     /// The tab's name in URLs and between the playground's modules.
     pub fn name(self) -> &'static str {
         match self {
+            Tab::Overview => "overview",
             Tab::Edit => "edit",
             Tab::Watch => "watch",
             Tab::Compare => "compare",
@@ -207,7 +213,7 @@ impl Playground {
             last_good,
             outcome,
             symmetric: true,
-            tab: Tab::Edit,
+            tab: Tab::Overview,
             playhead,
             playing: false,
             speed: DEFAULT_SPEED,

@@ -1,5 +1,5 @@
-//! The Watch, Compare and Live tabs as their own app, for the `views` wasm
-//! module (see [`crate::bridge`] for why there are two).
+//! The Edit, Watch, Compare and Live tabs as their own app, for the `views`
+//! wasm module (see [`crate::bridge`] for why there are two).
 //!
 //! The page mounts it on `#views` the first time one of these tabs is
 //! opened, and from then on keeps it told of the scenario and the tab. It
@@ -8,7 +8,9 @@
 
 use crate::bridge::{self, Snapshot};
 use crate::components::compare::Compare;
+use crate::components::editor::Editor;
 use crate::components::live::Live;
+use crate::components::results::{DelayTable, Winners};
 use crate::components::watch::Watch;
 use crate::components::Store;
 use crate::dom;
@@ -120,7 +122,16 @@ pub fn views(props: &ViewsProps) -> Html {
     }
 
     let body = match store.tab {
-        Tab::Edit => html! {},
+        Tab::Overview => html! {},
+        Tab::Edit => html! {
+            <div class="edit-layout">
+                <section class="editor-col"><Editor /></section>
+                <section class="results-col">
+                    <Winners />
+                    <DelayTable />
+                </section>
+            </div>
+        },
         Tab::Watch => html! { <Watch /> },
         Tab::Compare => html! { <Compare /> },
         Tab::Live => html! { <Live /> },

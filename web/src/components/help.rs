@@ -4,15 +4,16 @@ use crate::components::use_store;
 use crate::state::Action;
 use yew::prelude::*;
 
-pub const SHORTCUTS: [(&str, &str); 10] = [
-    ("Space / k", "play or pause"),
-    ("→ / l", "step to the next event"),
-    ("← / j", "step to the previous event"),
-    ("+ / −", "faster / slower playback"),
-    ("e / 1", "Edit tab"),
-    ("w / 2", "Watch tab"),
-    ("c / 3", "Compare tab"),
-    ("v / 4", "Live tab"),
+pub const SHORTCUTS: [(&str, &str); 11] = [
+    ("Space / k", "play or pause (Watch)"),
+    ("→ / l", "step to the next event (Watch)"),
+    ("← / j", "step to the previous event (Watch)"),
+    ("+ / −", "faster / slower playback (Watch)"),
+    ("o / 1", "Overview tab"),
+    ("e / 2", "Edit tab"),
+    ("w / 3", "Watch tab"),
+    ("c / 4", "Compare tab"),
+    ("v / 5", "Live tab"),
     ("?", "this help"),
     ("Esc", "close overlays"),
 ];

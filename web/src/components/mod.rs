@@ -5,6 +5,7 @@ pub mod compare;
 pub mod editor;
 pub mod help;
 pub mod live;
+pub mod overview;
 pub mod results;
 pub mod toolbar;
 pub mod watch;
