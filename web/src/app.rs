@@ -6,7 +6,6 @@
 use crate::bridge::{self, Snapshot};
 use crate::components::help::Help;
 use crate::components::overview::Overview;
-use crate::components::results::MetricsStrip;
 use crate::components::toolbar::Toolbar;
 use crate::components::Store;
 use crate::dom;
@@ -14,6 +13,8 @@ use crate::presets;
 use crate::share::{self, Fragment};
 use crate::state::{Action, Playground, Tab};
 use gloo::events::EventListener;
+use gloo::timers::callback::Timeout;
+use stagger_core::ScenarioFile;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -134,16 +135,19 @@ pub fn app() -> Html {
     }
 
     // The other tabs: load the views module the first time one is opened,
-    // then keep it told of the scenario and the tab.
+    // then keep it told of the scenario and the tab. `known` is what the
+    // views last sent or were sent, so a change is sent once and never
+    // echoed back (a 200-server scenario is 300 KB of JSON).
     let views = use_state(|| Views::Idle);
+    let token = store.live_token.clone();
+    let known = use_mut_ref(|| None::<(ScenarioFile, Tab)>);
     {
-        let views = views.clone();
-        let start =
-            Snapshot { scenario: Some(store.file.clone()), tab: Some(store.tab.name().to_string()), token: store.live_token.clone() };
-        use_effect_with((start, (*views).clone()), move |(start, state)| match state {
-            Views::Idle if start.tab() != Some(Tab::Overview) => {
+        let (views, known) = (views.clone(), known.clone());
+        use_effect_with((store.file.clone(), store.tab, (*views).clone()), move |(file, tab, state)| match state {
+            Views::Idle if *tab != Tab::Overview => {
                 views.set(Views::Loading);
-                let start = start.clone();
+                *known.borrow_mut() = Some((file.clone(), *tab));
+                let start = Snapshot { scenario: Some(file.clone()), tab: Some(tab.name().to_string()), token: token.clone() };
                 wasm_bindgen_futures::spawn_local(async move {
                     views.set(match mount_views(start).await {
                         Ok(()) => Views::Ready,
@@ -151,23 +155,49 @@ pub fn app() -> Html {
                     });
                 });
             }
-            Views::Ready => bridge::send(bridge::TO_VIEWS, &Snapshot { token: None, ..start.clone() }),
+            Views::Ready => {
+                let mut k = known.borrow_mut();
+                let mut snap = Snapshot::default();
+                if k.as_ref().map(|(f, _)| f) != Some(file) {
+                    snap.scenario = Some(file.clone());
+                }
+                if k.as_ref().map(|(_, t)| t) != Some(tab) {
+                    snap.tab = Some(tab.name().to_string());
+                }
+                *k = Some((file.clone(), *tab));
+                if snap != Snapshot::default() {
+                    bridge::send(bridge::TO_VIEWS, &snap);
+                }
+            }
             _ => {}
         });
     }
-    // Their news: a scenario changed there, or another tab asked for.
+    // Their news: a scenario changed there, or another tab asked for. Taken
+    // in a task of its own, so the views paint their result first.
     {
-        let store = store.clone();
+        let (store, known) = (store.clone(), known.clone());
         use_effect_with((), move |_| {
             let l = EventListener::new(&dom::window(), bridge::TO_PAGE, move |e| match bridge::received(e) {
                 Ok(snap) => {
                     let tab = snap.tab();
-                    if let Some(file) = snap.scenario {
-                        store.dispatch(Action::Update(file));
+                    if let Some((f, t)) = known.borrow_mut().as_mut() {
+                        if let Some(file) = &snap.scenario {
+                            *f = file.clone();
+                        }
+                        if let Some(tab) = tab {
+                            *t = tab;
+                        }
                     }
-                    if let Some(tab) = tab {
-                        store.dispatch(Action::SetTab(tab));
-                    }
+                    let store = store.clone();
+                    Timeout::new(0, move || {
+                        if let Some(file) = snap.scenario {
+                            store.dispatch(Action::Update(file));
+                        }
+                        if let Some(tab) = tab {
+                            store.dispatch(Action::SetTab(tab));
+                        }
+                    })
+                    .forget();
                 }
                 Err(why) => store.dispatch(Action::Notice(Some(why))),
             });
@@ -198,8 +228,6 @@ pub fn app() -> Html {
                 if let Some(n) = &store.notice {
                     <div class="banner notice" role="status" onclick={close_notice}>{n}</div>
                 }
-                // The simulation's metrics; the Live tab shows a real group instead.
-                if tab != Tab::Live { <MetricsStrip /> }
                 <nav class="tabs" role="tablist">
                     { for Tab::ALL.iter().map(|t| html! {
                         <button role="tab" class={classes!("tab", (*t == tab).then_some("active"))}

@@ -10,7 +10,7 @@ use crate::bridge::{self, Snapshot};
 use crate::components::compare::Compare;
 use crate::components::editor::Editor;
 use crate::components::live::Live;
-use crate::components::results::{DelayTable, Winners};
+use crate::components::results::{DelayTable, MetricsStrip, Winners};
 use crate::components::watch::Watch;
 use crate::components::Store;
 use crate::dom;
@@ -144,6 +144,10 @@ pub fn views(props: &ViewsProps) -> Html {
                     Callback::from(move |_| store.dispatch(Action::Notice(None)))
                 }>{n}</div>
             }
+            // The metrics of the run this module computed itself, so an edit
+            // shows its result without waiting for the page (the Live tab
+            // shows a real group instead).
+            if !matches!(store.tab, Tab::Overview | Tab::Live) { <MetricsStrip /> }
             { body }
         </ContextProvider<Store>>
     }

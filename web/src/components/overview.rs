@@ -7,7 +7,7 @@
 //! wasm module, so a first visit downloads nothing else (see
 //! [`crate::bridge`]); the buttons lead to the tabs that load the rest.
 
-use crate::components::results::{DelayTable, Winners};
+use crate::components::results::{DelayTable, MetricsStrip, Winners};
 use crate::components::use_store;
 use crate::state::{Action, Tab};
 use yew::prelude::*;
@@ -32,6 +32,8 @@ pub fn overview() -> Html {
         (None, None) => html! {},
     };
     html! {
+        <>
+        <MetricsStrip />
         <div class="overview-layout">
             <section class="card overview-main">
                 if let Some(d) = &store.file.description {
@@ -49,5 +51,6 @@ pub fn overview() -> Html {
                 <DelayTable />
             </section>
         </div>
+        </>
     }
 }
