@@ -483,6 +483,9 @@ fn the_embed_page_draws_the_space_time_diagram() {
                 (n > 0).then_some(n)
             })
             .await;
+        let v = p.js("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('.wasm'));", vec![]).await;
+        let wasm: Vec<&str> = v.as_array().unwrap().iter().map(|n| n.as_str().unwrap().rsplit('/').next().unwrap()).collect();
+        assert_eq!(wasm, ["stagger_embed_bg.wasm"], "embed.html loads only its own module");
         eprintln!("embed.html: {arrows} message arrows drawn");
     });
 }

@@ -10,8 +10,9 @@
 //!   render` draws it, the winners, the delay table): what a first visit
 //!   shows.
 //! - `stagger_views` (feature `views`): the Edit, Watch, Compare and Live
-//!   tabs, fetched the first time one of them is opened, and the whole of
-//!   `embed.html`.
+//!   tabs, fetched the first time one of them is opened.
+//! - `stagger_embed` (feature `embed`): all of `embed.html`, which needs
+//!   neither of the others.
 //!
 //! A first visit then downloads only the page's module, which keeps it
 //! within the size budget of docs/benchmarks.md; one module with everything

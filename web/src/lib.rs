@@ -21,7 +21,8 @@
 //! The crate is built twice for the browser. With feature `app` it exports
 //! [`run_app`], which `static/index.html` calls; with feature `views` it
 //! exports `mount_views` (the Edit, Watch, Compare and Live tabs, loaded
-//! when one is first opened) and `run_embed` (`static/embed.html`). Each build keeps
+//! when one is first opened); with feature `embed`, `run_embed`
+//! (`static/embed.html`). Each build keeps
 //! only what its exports reach; [`bridge`] says why and how they talk.
 
 pub mod app;
@@ -57,7 +58,7 @@ pub fn mount_views(start: &str) -> Result<(), JsError> {
 }
 
 /// Mounts the embeddable view on `#app`.
-#[cfg(feature = "views")]
+#[cfg(feature = "embed")]
 #[wasm_bindgen]
 pub fn run_embed() {
     let root = dom::element_by_id("app");

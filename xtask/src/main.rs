@@ -110,11 +110,11 @@ impl WebSizes {
     }
 }
 
-/// The playground's two wasm modules (web/src/bridge.rs): `stagger_web`
-/// for index.html, `stagger_views` for the other tabs and embed.html. Each
-/// is the same crate built with one feature, so it keeps only what its
-/// exports reach.
-const MODULES: [(&str, &str); 2] = [("app", "stagger_web"), ("views", "stagger_views")];
+/// The playground's wasm modules (web/src/bridge.rs): `stagger_web` for
+/// index.html, `stagger_views` for its Edit, Watch, Compare and Live tabs,
+/// `stagger_embed` for embed.html. Each is the same crate built with one
+/// feature, so it keeps only what its exports reach.
+const MODULES: [(&str, &str); 3] = [("app", "stagger_web"), ("views", "stagger_views"), ("embed", "stagger_embed")];
 
 /// Builds the playground into `dist/`: both wasm modules through
 /// wasm-bindgen and wasm-opt, the pages, the stylesheets and the example
@@ -172,10 +172,11 @@ fn web() -> Result<Vec<WebSizes>> {
         }
     }
     eprintln!(
-        "xtask: dist/ ready. First visit (index.html, Edit tab) loads stagger_web: {} B gzipped; \
-         opening Watch, Compare or Live adds stagger_views: {} B; embed.html loads stagger_views only.",
+        "xtask: dist/ ready. A first visit (index.html, Overview tab) loads stagger_web: {} B gzipped; \
+         opening Edit, Watch, Compare or Live adds stagger_views: {} B; embed.html loads stagger_embed: {} B.",
         sizes[0].gz_total(),
-        sizes[1].gz_total()
+        sizes[1].gz_total(),
+        sizes[2].gz_total()
     );
     Ok(sizes)
 }
