@@ -22,6 +22,7 @@
 //! - [`sim`]: the event queue, network model, faults, trace and metrics.
 //! - [`delays`]: `δ_j`, `D_i` and predicted winners, for `stagger delays`.
 //! - [`render`]: the standalone SVG space-time diagram.
+//! - [`flight`]: live nodes' recordings, merged into one trace to draw.
 //!
 //! ## Driving the engine
 //!
@@ -58,6 +59,7 @@
 //! ```
 
 pub mod delays;
+pub mod flight;
 pub mod gen;
 pub mod message;
 pub mod params;

@@ -16,6 +16,8 @@
 //! kept in a bounded ring of [`LogEntry`] for `/api/trace` and observers.
 
 use crate::group::Group;
+use stagger_core::flight::{Recorder, Recording};
+use stagger_core::sim::What;
 use stagger_core::{Envelope, Index, Input, Output, Rng, Role, Server, ServerConfig, Target, Time};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -83,11 +85,30 @@ impl Log {
     }
 }
 
+/// How many messages a node's flight recording keeps (`/api/flight`).
+pub const FLIGHT_CAP: usize = 4_000;
+
+/// The engine's flight recording in the simulator's trace vocabulary
+/// (`stagger_core::flight`), shared with the HTTP handlers.
+#[derive(Clone)]
+pub struct Flight(Arc<Mutex<Recorder>>);
+
+impl Flight {
+    fn record(&self, t: Time, what: What) {
+        self.0.lock().expect("the flight lock is never poisoned").record(t, what);
+    }
+
+    pub fn recording(&self) -> Recording {
+        self.0.lock().expect("the flight lock is never poisoned").recording()
+    }
+}
+
 /// Handles to a running engine.
 pub struct Engine {
     pub commands: mpsc::UnboundedSender<Command>,
     pub status: watch::Receiver<Status>,
     pub log: Log,
+    pub flight: Flight,
 }
 
 /// Starts the engine of `row` in `group`. Its sends come out of `out`.
@@ -112,9 +133,11 @@ pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outg
     let (tx, rx) = mpsc::unbounded_channel();
     let log = Log::default();
     let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
-    let driver = Driver { server, ids, rng, start: Instant::now(), epoch, period, out, status: status_tx, log: log.clone() };
+    let flight = Flight(Arc::new(Mutex::new(Recorder::new(row, FLIGHT_CAP))));
+    let driver =
+        Driver { server, ids, rng, start: Instant::now(), epoch, period, out, status: status_tx, log: log.clone(), flight: flight.clone() };
     let task = tokio::spawn(driver.run(rx));
-    (Engine { commands: tx, status: status_rx, log }, task)
+    (Engine { commands: tx, status: status_rx, log, flight }, task)
 }
 
 struct Driver {
@@ -129,6 +152,7 @@ struct Driver {
     out: mpsc::UnboundedSender<Outgoing>,
     status: watch::Sender<Status>,
     log: Log,
+    flight: Flight,
 }
 
 impl Driver {
@@ -188,8 +212,15 @@ impl Driver {
     fn command(&mut self, cmd: Command) {
         let now = self.now();
         let rel = self.since_start(now);
+        let mut receipt = None;
         let input = match cmd {
-            Command::Receive(env) => Input::Receive(env),
+            Command::Receive(env) => {
+                let table = self.server.table();
+                if (env.from as usize) < table.len() {
+                    receipt = Some(What::Deliver { id: 0, from: table.row(env.from), to: self.server.row(), msg: env.msg });
+                }
+                Input::Receive(env)
+            }
             Command::Connected(rows) => {
                 let table = self.server.table().clone();
                 Input::Functional((0..rows.len() as Index).map(|i| rows[table.row(i) as usize]).collect())
@@ -203,17 +234,23 @@ impl Driver {
                 Input::Recover
             }
         };
-        if let Err(e) = self.server.handle_input(now, input, &mut self.rng) {
-            // A crashed engine ignores the network: that is the crash.
-            if !matches!(e, stagger_core::UsageError::Down) {
-                self.log.push(rel, format!("ignored input: {e}"));
+        match self.server.handle_input(now, input, &mut self.rng) {
+            Ok(()) => {
+                if let Some(r) = receipt {
+                    self.flight.record(now, r);
+                }
             }
+            // A crashed engine ignores the network: that is the crash.
+            Err(stagger_core::UsageError::Down) => {}
+            Err(e) => self.log.push(rel, format!("ignored input: {e}")),
         }
         self.drain();
     }
 
     fn drain(&mut self) {
-        let now = self.since_start(self.now());
+        let at = self.now();
+        let now = self.since_start(at);
+        let me = self.server.row();
         while let Some(o) = self.server.poll_output() {
             match o {
                 Output::Send { to, env } => {
@@ -221,14 +258,27 @@ impl Driver {
                         Target::One(i) => Some(self.server.table().row(i)),
                         Target::All => None,
                     };
+                    let rows: Vec<u32> = match to {
+                        Some(r) => vec![r],
+                        None => (0..self.ids.len() as u32).filter(|r| *r != me).collect(),
+                    };
+                    for r in rows {
+                        self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg, arrive: None });
+                    }
                     let _ = self.out.send(Outgoing { to, env });
                 }
                 Output::Role { role, master } => {
                     let m = master.map(|i| self.ids[self.server.table().row(i) as usize].clone());
                     self.log.push(now, format!("role {} master {}", role.name(), m.as_deref().unwrap_or("none")));
+                    self.flight.record(at, What::Role { server: me, role, master: master.map(|i| self.server.table().row(i)) });
                 }
                 Output::Refused { from, reason } => self.log.push(now, format!("refused a message from index {from}: {reason}")),
-                Output::Note(n) => self.log.push(now, format!("{n:?}")),
+                Output::Note(n) => {
+                    if let stagger_core::Note::ElectionDelay { .. } = n {
+                        self.flight.record(at, What::Note { server: me, note: n });
+                    }
+                    self.log.push(now, format!("{n:?}"));
+                }
                 Output::Armed { .. } => {}
             }
         }

@@ -462,3 +462,81 @@ fn the_group_api_lists_members_without_the_secret_and_allows_other_origins() {
     }
     assert_eq!(http(g.addrs[1], "GET", "/api/status", None).unwrap().0, 200, "still serving");
 }
+
+/// Observers draw a live group with the simulator's renderer: every node's
+/// `/api/flight` recording merges into one trace in which the receipts pair
+/// with their sends, and the new master's DeclareMaster broadcast after a
+/// kill -9 arrives at every survivor.
+#[test]
+fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
+    use stagger_core::flight::{merge, Recording};
+    use stagger_core::render::svg::{space_time, SvgOptions};
+    use stagger_core::sim::What;
+    use stagger_core::{Message, Role, ScenarioFile};
+
+    let _one_at_a_time = serial();
+    let mut g = Group::start(0);
+    let all = [0, 1, 2, 3, 4];
+    let old = g.master(&all).unwrap();
+    g.kill9(old);
+    let rest: Vec<usize> = all.iter().copied().filter(|&i| i != old).collect();
+    g.wait_for("a new master", Duration::from_secs(5), |g| g.master(&rest).is_some_and(|m| m != old));
+    let new = g.master(&rest).unwrap() as u32;
+    std::thread::sleep(Duration::from_millis(100)); // let the last replies land
+
+    let parts: Vec<Recording> = rest
+        .iter()
+        .map(|&i| {
+            let (code, body) = http(g.addrs[i], "GET", "/api/flight", None).unwrap();
+            assert_eq!(code, 200, "{body}");
+            let v: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["id"], g.ids[i]);
+            serde_json::from_value(v["recording"].clone()).unwrap()
+        })
+        .collect();
+    assert!(parts.iter().all(|p| p.events.windows(2).all(|w| w[0].t <= w[1].t)), "each recording is in time order");
+    let trace = merge(&parts, 5);
+
+    // Pairing: most copies between survivors were received, none before sent.
+    let (mut sent, mut arrived) = (0, 0);
+    for e in &trace.events {
+        if let What::Send { from, to, arrive, .. } = &e.what {
+            if rest.contains(&(*from as usize)) && rest.contains(&(*to as usize)) {
+                sent += 1;
+                if let Some(a) = arrive {
+                    arrived += 1;
+                    assert!(*a >= e.t);
+                }
+            }
+        }
+    }
+    assert!(sent > 0 && arrived * 10 >= sent * 9, "{arrived} of {sent} copies between live members paired");
+    // The election: the new master's declare reached every other survivor.
+    for &i in rest.iter().filter(|&&i| i as u32 != new) {
+        let got = trace.events.iter().any(|e| {
+            matches!(&e.what, What::Send { from, to, msg: Message::DeclareMaster { .. }, arrive: Some(_), .. } if *from == new && *to as usize == i)
+        });
+        assert!(got, "{}'s DeclareMaster reached {}", g.ids[new as usize], g.ids[i]);
+    }
+    assert!(
+        trace.events.iter().any(|e| matches!(&e.what, What::Role { server, role: Role::Master, .. } if *server == new)),
+        "the new master's role change is recorded"
+    );
+
+    // And the simulator's renderer draws it.
+    let (_, group) = http(g.addrs[rest[0]], "GET", "/api/group", None).unwrap();
+    let group: Value = serde_json::from_str(&group).unwrap();
+    let scenario = ScenarioFile::from_json(&group["scenario"].to_string()).unwrap().validate().unwrap();
+    let (from, to) = (trace.events.first().unwrap().t, trace.events.last().unwrap().t);
+    let run = stagger_core::Run { metrics: Default::default(), trace: Some(trace), phases: Vec::new() };
+    let svg = space_time(&scenario, &run, &SvgOptions { from: Some(from), to: Some(to), ..Default::default() });
+    assert!(svg.matches("class=\"msg").count() >= sent.min(10), "message arrows are drawn");
+    assert!(svg.contains("DeclareMaster"), "the declares are drawn");
+
+    // `since_us` keeps the role changes and the messages from then on.
+    let since = to.0.saturating_sub(200_000);
+    let (_, body) = http(g.addrs[new as usize], "GET", &format!("/api/flight?since_us={since}"), None).unwrap();
+    let rec: Recording = serde_json::from_value(serde_json::from_str::<Value>(&body).unwrap()["recording"].clone()).unwrap();
+    assert!(rec.events.iter().any(|e| matches!(e.what, What::Role { .. })), "role changes are always there");
+    assert!(rec.events.iter().all(|e| e.t.0 >= since || matches!(e.what, What::Role { .. } | What::Note { .. })));
+}

@@ -1413,6 +1413,12 @@ impl<'a> Doc<'a> {
     fn caption_parts(&self) -> Vec<(String, String)> {
         let m = &self.run.metrics;
         let mut parts: Vec<(String, String)> = Vec::new();
+        if m.events == 0 {
+            // Not a simulated run (a live group's merged recordings): nothing
+            // was measured but who the members agree is master.
+            parts.push(("master".into(), m.final_master.clone().unwrap_or_else(|| "none agreed".into())));
+            return parts;
+        }
         parts.push(("final master".into(), m.final_master.clone().unwrap_or_else(|| "none".into())));
         parts.push(("election messages".into(), thousands(m.election_messages as usize)));
         match m.converged_at_ms.and_then(ms_to_us) {

@@ -34,8 +34,9 @@ impl MessageCounts {
 }
 
 /// What `stagger sim --json` prints. Times are absolute virtual
-/// milliseconds with three decimals.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// milliseconds with three decimals. The default is "nothing measured", for
+/// runs the simulator did not make (a live group's merged recordings).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub crash_at_ms: Option<f64>,
     pub first_declare_at_ms: Option<f64>,

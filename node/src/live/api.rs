@@ -1,11 +1,12 @@
 //! The node's HTTP routes beside the playground: `GET /api/status`,
-//! `GET /api/trace`, `GET /api/group` (members and scenario, no secret), `POST /api/admin/{crash,recover,isolate,heal}` with
+//! `GET /api/trace`, `GET /api/flight` (the engine's flight recording), `GET /api/group` (members and scenario, no secret), `POST /api/admin/{crash,recover,isolate,heal}` with
 //! `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
 use super::{authorized, isolated, mesh, Node};
 use crate::runtime::Command;
 use crate::serve::{ApiResponse, App, Request};
 use serde_json::json;
+use stagger_core::sim::What;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
@@ -61,6 +62,18 @@ impl App for Node {
                 ))
             }
             ("GET" | "HEAD", "/api/trace") => Some(ApiResponse::json(200, &json!({"id": self.id(), "events": self.engine.log.recent()}))),
+            // The engine's flight recording, in the simulator's trace
+            // vocabulary and engine time (µs since the Unix epoch), for
+            // observers that draw the group (stagger_core::flight).
+            // `?since_us=T` leaves out messages before T (role changes are
+            // always sent), so an observer polling a window stays cheap.
+            ("GET" | "HEAD", "/api/flight") => {
+                let mut rec = self.engine.flight.recording();
+                if let Some(since) = query(&req.target, "since_us").and_then(|v| v.parse::<u64>().ok()) {
+                    rec.events.retain(|e| e.t.0 >= since || matches!(e.what, What::Role { .. } | What::Note { .. }));
+                }
+                Some(ApiResponse::json(200, &json!({"id": self.id(), "recording": rec})))
+            }
             ("POST", p) if p.starts_with("/api/admin/") => {
                 let token = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
                 if !authorized(self, token) {
@@ -97,7 +110,7 @@ impl App for Node {
                     Err(_) => ApiResponse::text(503, "the engine has stopped"),
                 })
             }
-            (_, "/api/status" | "/api/trace") => Some(ApiResponse::text(405, "use GET")),
+            (_, "/api/status" | "/api/trace" | "/api/flight") => Some(ApiResponse::text(405, "use GET")),
             _ => None,
         }
     }
@@ -119,6 +132,11 @@ impl App for Node {
             mesh::accept(me, ws).await;
         })
     }
+}
+
+/// The value of `key` in the query string of `target`, if any.
+fn query<'a>(target: &'a str, key: &str) -> Option<&'a str> {
+    target.split_once('?')?.1.split('&').find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
 }
 
 impl Node {

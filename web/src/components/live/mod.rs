@@ -8,16 +8,22 @@
 //! the group's admin token, which `stagger demo` hands to its own page in
 //! the URL fragment (`#…&token=…`, never sent to a server).
 //!
-//! Not yet here: joining the group from this tab as a browser member, and
-//! drawing the live messages on the space-time diagram.
+//! Below the members, the group's recent seconds on the simulator's
+//! space-time diagram, from every member's flight recording ([`diagram`]).
+//!
+//! Not yet here: joining the group from this tab as a browser member.
 
+pub mod diagram;
 mod member;
 
 use crate::components::use_store;
+use diagram::{Observed, Outage};
 use gloo::net::http::Request;
 use gloo::timers::callback::Interval;
 use member::{MemberCard, MemberView};
 use serde_json::Value;
+use stagger_core::flight::Recording;
+use stagger_core::ScenarioFile;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -32,6 +38,11 @@ pub struct Snapshot {
     pub error: Option<String>,
     /// Recent log lines of every node, newest last: (node, t_ms, what).
     pub log: Vec<(String, f64, String)>,
+    /// The group's scenario and the members' flight recordings.
+    pub file: Option<ScenarioFile>,
+    pub flights: Vec<Recording>,
+    /// When this poll began, µs since the epoch on this browser's clock.
+    pub at_us: u64,
 }
 
 async fn get_json(url: &str) -> Result<Value, String> {
@@ -44,6 +55,8 @@ async fn get_json(url: &str) -> Result<Value, String> {
 
 /// One round of polling: the group from this origin, then every member.
 async fn poll() -> Snapshot {
+    let at_us = (js_sys::Date::now() * 1000.0) as u64;
+    let since = at_us.saturating_sub(diagram::WINDOW_US + 1_000_000);
     let group = match get_json("/api/group").await {
         Ok(g) => g,
         Err(e) => {
@@ -55,8 +68,10 @@ async fn poll() -> Snapshot {
             }
         }
     };
+    let file = ScenarioFile::from_json(&group["scenario"].to_string()).ok();
     let mut members = Vec::new();
     let mut log = Vec::new();
+    let mut flights = Vec::new();
     for m in group["members"].as_array().cloned().unwrap_or_default() {
         let id = m["id"].as_str().unwrap_or_default().to_string();
         let addr = m["addr"].as_str().map(str::to_string);
@@ -66,6 +81,11 @@ async fn poll() -> Snapshot {
             None => None,
         };
         if let (Some(a), true) = (&addr, status.is_some()) {
+            if let Ok(f) = get_json(&format!("http://{a}/api/flight?since_us={since}")).await {
+                if let Ok(r) = serde_json::from_value::<Recording>(f["recording"].clone()) {
+                    flights.push(r);
+                }
+            }
             if let Ok(t) = get_json(&format!("http://{a}/api/trace")).await {
                 for e in t["events"].as_array().cloned().unwrap_or_default().iter().rev().take(12) {
                     log.push((id.clone(), e["t_ms"].as_f64().unwrap_or(0.0), e["what"].as_str().unwrap_or_default().to_string()));
@@ -76,21 +96,34 @@ async fn poll() -> Snapshot {
     }
     log.sort_by(|a, b| a.1.total_cmp(&b.1));
     let keep = log.len().saturating_sub(40);
-    Snapshot { members: Some(members), error: None, log: log.split_off(keep) }
+    Snapshot { members: Some(members), error: None, log: log.split_off(keep), file, flights, at_us }
 }
 
 #[function_component(Live)]
 pub fn live() -> Html {
     let store = use_store();
     let snap = use_state(Snapshot::default);
+    // Who stopped answering, and when: the diagram draws them down.
+    let outages = use_mut_ref(Vec::<Outage>::new);
     {
-        let snap = snap.clone();
+        let (snap, outages) = (snap.clone(), outages.clone());
         use_effect_with((), move |_| {
             let tick = {
                 let snap = snap.clone();
                 move || {
-                    let snap = snap.clone();
-                    wasm_bindgen_futures::spawn_local(async move { snap.set(poll().await) });
+                    let (snap, outages) = (snap.clone(), outages.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let s = poll().await;
+                        if let Some(members) = &s.members {
+                            let answered: Vec<(String, bool)> = members
+                                .iter()
+                                .filter(|m| !m.browser)
+                                .map(|m| (m.id.clone(), m.status.as_ref().is_some_and(|st| st["up"] != false)))
+                                .collect();
+                            diagram::track(&mut outages.borrow_mut(), s.at_us, &answered);
+                        }
+                        snap.set(s);
+                    });
                 }
             };
             tick();
@@ -107,6 +140,15 @@ pub fn live() -> Html {
         .filter(|s| s["role"] == "Master")
         .filter_map(|s| s["id"].as_str().map(str::to_string))
         .collect();
+    let drawn = snap.file.as_ref().map(|file| {
+        diagram::draw(&Observed {
+            file: file.clone(),
+            parts: snap.flights.clone(),
+            outages: outages.borrow().clone(),
+            now_us: snap.at_us,
+            master: (masters.len() == 1).then(|| masters[0].clone()),
+        })
+    });
     html! {
         <div class="live" data-testid="live">
             <p class="live-intro muted">
@@ -129,6 +171,14 @@ pub fn live() -> Html {
                 <div class="live-members">
                     { for members.iter().map(|m| html! { <MemberCard member={m.clone()} token={token.clone()} /> }) }
                 </div>
+                <h3>{"The last eight seconds"}</h3>
+                { match drawn {
+                    Some(Ok(svg)) => html! {
+                        <div class="st-svg live-diagram" data-testid="live-space-time">{ Html::from_html_unchecked(AttrValue::from(svg)) }</div>
+                    },
+                    Some(Err(why)) => html! { <div class="banner notice">{format!("The diagram cannot be drawn: {why}")}</div> },
+                    None => html! {},
+                } }
                 <h3>{"Recent events"}</h3>
                 <table class="live-log">
                     { for snap.log.iter().rev().map(|(node, t, what)| html! {

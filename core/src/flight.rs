@@ -1,0 +1,202 @@
+//! Flight recordings of live nodes, and one trace made of them.
+//!
+//! A live node (`stagger node`) records what its engine did in the
+//! simulator's own [`TraceEvent`] vocabulary, in engine time (µs since the
+//! Unix epoch on the node's clock): its role changes and election delays,
+//! every copy it sends and every message it receives. An observer fetches
+//! the recordings of all members and [`merge`]s them into one [`Trace`],
+//! which the simulator's renderer draws like any simulated run. That is how
+//! the playground's Live tab shows a running group on the same space-time
+//! diagram as a simulation.
+//!
+//! A node cannot know when its copy arrives, and a receiver cannot know the
+//! sender's copy id, so [`merge`] pairs each receipt with its send: same
+//! sender, receiver and message, first in first out per ordered pair
+//! (members talk over one TCP connection per pair, which keeps order). A
+//! send never received stays `arrive: None` and is drawn as lost, which is
+//! what it was (its receiver was down, isolated or not connected).
+//!
+//! The clocks of nodes on one machine agree; across machines the diagram is
+//! as good as their clock synchronisation, and a receipt stamped before its
+//! send is drawn arriving at the send instant.
+
+use crate::message::Message;
+use crate::sim::{Trace, TraceEvent, What};
+use crate::time::Time;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+
+/// What one node recorded.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    /// The node's row in the group's scenario.
+    pub row: u32,
+    /// In time order.
+    pub events: Vec<TraceEvent>,
+}
+
+/// A bounded recorder for one node.
+///
+/// Role changes are kept apart from the message traffic and for longer, so
+/// that a recording always says what role the node had when its oldest
+/// message was sent, however chatty the group has been since.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    row: u32,
+    cap: usize,
+    traffic: VecDeque<TraceEvent>,
+    roles: VecDeque<TraceEvent>,
+}
+
+/// How many role changes a [`Recorder`] keeps.
+pub const ROLE_CAP: usize = 64;
+
+impl Recorder {
+    /// A recorder for `row` that keeps its last `cap` messages.
+    pub fn new(row: u32, cap: usize) -> Recorder {
+        Recorder { row, cap: cap.max(1), traffic: VecDeque::new(), roles: VecDeque::new() }
+    }
+
+    /// Records one event. Role changes and notes go to the long list;
+    /// sends and receipts to the bounded traffic list.
+    pub fn record(&mut self, t: Time, what: What) {
+        let (list, cap) = match what {
+            What::Role { .. } | What::Note { .. } => (&mut self.roles, ROLE_CAP),
+            _ => (&mut self.traffic, self.cap),
+        };
+        if list.len() == cap {
+            list.pop_front();
+        }
+        list.push_back(TraceEvent { t, what });
+    }
+
+    /// Everything kept, in time order (role changes first at equal times).
+    pub fn recording(&self) -> Recording {
+        let mut events: Vec<TraceEvent> = self.roles.iter().chain(self.traffic.iter()).cloned().collect();
+        events.sort_by_key(|e| e.t);
+        Recording { row: self.row, events }
+    }
+}
+
+/// One trace of a whole group from its members' recordings.
+///
+/// Sends get fresh ids, in time order; each receipt fills in the `arrive`
+/// of the send it pairs with (see the module docs) and is then dropped, as
+/// the renderer draws arrows from sends. Role changes and notes are kept as
+/// they are. Events of rows outside `0..rows` are dropped.
+pub fn merge(parts: &[Recording], rows: u32) -> Trace {
+    let mut all: Vec<TraceEvent> = parts.iter().flat_map(|p| p.events.iter().filter(|e| touches_only(&e.what, rows)).cloned()).collect();
+    // Stable: at one instant, a node's own order is kept.
+    all.sort_by_key(|e| e.t);
+
+    // Unpaired sends per (from, to, message), oldest first, as indexes into `out`.
+    let mut waiting: HashMap<(u32, u32, Message), VecDeque<usize>> = HashMap::new();
+    let mut out: Vec<TraceEvent> = Vec::with_capacity(all.len());
+    let mut receipts = Vec::new();
+    let mut next_id = 0u64;
+    for e in all {
+        match e.what {
+            What::Send { from, to, msg, .. } => {
+                waiting.entry((from, to, msg)).or_default().push_back(out.len());
+                out.push(TraceEvent { t: e.t, what: What::Send { id: next_id, from, to, msg, arrive: None } });
+                next_id += 1;
+            }
+            What::Deliver { from, to, msg, .. } => receipts.push((e.t, from, to, msg)),
+            _ => out.push(e),
+        }
+    }
+    // Receipts in time order; each takes the oldest waiting send it can.
+    for (t, from, to, msg) in receipts {
+        let Some(q) = waiting.get_mut(&(from, to, msg)) else { continue };
+        if let Some(i) = q.pop_front() {
+            let sent = out[i].t;
+            if let What::Send { arrive, .. } = &mut out[i].what {
+                *arrive = Some(t.max(sent));
+            }
+        }
+    }
+    Trace { events: out }
+}
+
+fn touches_only(what: &What, rows: u32) -> bool {
+    match what {
+        What::Send { from, to, .. } | What::Deliver { from, to, .. } | What::Drop { from, to, .. } => *from < rows && *to < rows,
+        What::Role { server, .. } | What::Timer { server, .. } | What::Refused { server, .. } | What::Note { server, .. } => *server < rows,
+        What::Fault { .. } => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Role;
+
+    fn send(t: u64, from: u32, to: u32, msg: Message) -> TraceEvent {
+        TraceEvent { t: Time(t), what: What::Send { id: 0, from, to, msg, arrive: None } }
+    }
+    fn recv(t: u64, from: u32, to: u32, msg: Message) -> TraceEvent {
+        TraceEvent { t: Time(t), what: What::Deliver { id: 0, from, to, msg } }
+    }
+
+    #[test]
+    fn receipts_pair_with_their_sends_in_order_and_lost_copies_stay_lost() {
+        let inq = |seq| Message::Inquiry { seq };
+        let declare = Message::DeclareMaster { idx: 1 };
+        let a = Recording {
+            row: 0,
+            events: vec![send(10, 0, 1, inq(1)), send(10, 0, 2, inq(1)), send(20, 0, 1, declare), send(30, 0, 1, declare)],
+        };
+        // Row 1 got both declares, paired first in, first out; row 2 never
+        // got its inquiry.
+        let b = Recording {
+            row: 1,
+            events: vec![
+                recv(15, 0, 1, inq(1)),
+                TraceEvent { t: Time(16), what: What::Role { server: 1, role: Role::Backup, master: Some(0) } },
+                recv(26, 0, 1, declare),
+                recv(33, 0, 1, declare),
+            ],
+        };
+        let t = merge(&[b, a], 3);
+        let sends: Vec<(u64, u32, Option<u64>)> = t
+            .events
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::Send { id, to, arrive, .. } => Some((*id, *to, arrive.map(|a| a.0))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sends, [(0, 1, Some(15)), (1, 2, None), (2, 1, Some(26)), (3, 1, Some(33))]);
+        assert!(t.events.iter().all(|e| !matches!(e.what, What::Deliver { .. })), "receipts are folded into their sends");
+        assert!(t.events.windows(2).all(|w| w[0].t <= w[1].t), "in time order");
+        assert_eq!(t.events.iter().filter(|e| matches!(e.what, What::Role { .. })).count(), 1);
+    }
+
+    #[test]
+    fn a_receipt_stamped_before_its_send_arrives_at_the_send_and_strangers_are_dropped() {
+        let m = Message::Inquiry { seq: 4 };
+        let t = merge(
+            &[
+                Recording { row: 0, events: vec![send(100, 0, 1, m), send(100, 0, 7, m)] },
+                Recording { row: 1, events: vec![recv(90, 0, 1, m)] },
+            ],
+            2,
+        );
+        assert_eq!(t.events.len(), 1, "row 7 is not in a two-row group");
+        assert!(matches!(t.events[0].what, What::Send { arrive: Some(Time(100)), .. }));
+    }
+
+    #[test]
+    fn the_recorder_keeps_roles_longer_than_traffic() {
+        let mut r = Recorder::new(2, 3);
+        r.record(Time(1), What::Role { server: 2, role: Role::Master, master: None });
+        for i in 0..10 {
+            r.record(Time(10 + i), What::Send { id: 0, from: 2, to: 0, msg: Message::Inquiry { seq: i }, arrive: None });
+        }
+        let rec = r.recording();
+        assert_eq!(rec.row, 2);
+        assert_eq!(rec.events.len(), 4, "the role and the last three sends");
+        assert!(matches!(rec.events[0].what, What::Role { role: Role::Master, .. }));
+        assert_eq!(rec.events[1].t, Time(17));
+    }
+}
