@@ -553,3 +553,179 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
     assert!(rec.events.iter().any(|e| matches!(e.what, What::Role { .. })), "role changes are always there");
     assert!(rec.events.iter().all(|e| e.t.0 >= since || matches!(e.what, What::Role { .. } | What::Note { .. })));
 }
+
+/// A browser member, as the playground's Live view will run it, but in
+/// Rust: the same engine, joined through one node's `/ws` with the member
+/// handshake, sending `relay` frames and taking `deliver` ones. Ranked above
+/// the surviving natives, it becomes master when the native master is
+/// killed, and the natives report it as master.
+#[test]
+fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master() {
+    use stagger_core::{Input, Output, Rng, Server, ServerConfig, Target, Time};
+    use stagger_node::auth::Dialer;
+    use stagger_node::wire::{self, Frame, Role as WireRole};
+
+    let _one_at_a_time = serial();
+    let ids = ["s0", "tab", "s1", "s2"];
+    let addrs: Vec<SocketAddr> = (0..4).map(|_| free_port()).collect();
+    let file = json!({
+        "name": "browser-member",
+        "servers": ids.iter().zip(&addrs).map(|(id, a)| if *id == "tab" { json!({"id": id, "kind": "browser"}) } else { json!({"id": id, "addr": a.to_string()}) }).collect::<Vec<_>>(),
+        "ranking": ids,
+        "delays_ms": (0..4).map(|j| (0..4).map(|k| if j == k { 0 } else { 2 }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 50},
+        "detection": {"period_ms": 300, "timeout_ms": 150},
+        "secret": SECRET,
+        "emulate_delays": true
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("group.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    let spawn = |id: &str| {
+        Command::new(env!("CARGO_BIN_EXE_stagger"))
+            .args(["node", "--group"])
+            .arg(&path)
+            .args(["--id", id])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut s0 = spawn("s0");
+    let mut s1 = spawn("s1");
+    let mut s2 = spawn("s2");
+    let status = |a: SocketAddr| -> Option<Value> { serde_json::from_str(&http(a, "GET", "/api/status", None).ok()?.1).ok() };
+
+    let group = stagger_node::group::Group::from_json(&file.to_string()).unwrap();
+    let scenario = group.scenario.clone();
+    let row = scenario.row_of("tab").unwrap();
+    let (role_tx, role_rx) = std::sync::mpsc::channel::<(String, Option<String>)>();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let host = addrs[3]; // joins through s2
+    let tab = std::thread::spawn(move || {
+        rt.block_on(async move {
+            let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
+            let start = tokio::time::Instant::now();
+            let now = || Time(epoch + start.elapsed().as_micros() as u64);
+            // Dial until s2 is up, then authenticate as member "tab".
+            let mut ws = loop {
+                if let Ok((ws, _)) = tokio_tungstenite::connect_async(format!("ws://{host}/ws")).await {
+                    break ws;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            let mut d = Dialer::new(SECRET, "tab", WireRole::Member);
+            ws.send(Ws::text(wire::encode(&d.hello()))).await.unwrap();
+            let next = |t: Option<Result<Ws, _>>| wire::decode(t.unwrap().unwrap().to_text().unwrap()).unwrap();
+            let auth = d.on_challenge(next(ws.next().await)).unwrap();
+            ws.send(Ws::text(wire::encode(&auth))).await.unwrap();
+            d.on_welcome(next(ws.next().await)).unwrap();
+
+            let table = scenario.rank_table();
+            let mut rng = Rng::new(7);
+            let period = scenario.periods[row as usize];
+            let mut server = Server::new(ServerConfig {
+                row,
+                period,
+                phase: stagger_core::Span::ZERO,
+                params: std::sync::Arc::new(scenario.params.clone()),
+                table: table.clone(),
+            });
+            // As a native node starts: down for a period, then recovered.
+            server.handle_input(now(), Input::Crash, &mut rng).unwrap();
+            let recover_at = start + Duration::from_micros(period.0);
+            let mut recovered = false;
+            loop {
+                // Drain: every send becomes one relay frame per receiver.
+                while let Some(o) = server.poll_output() {
+                    match o {
+                        Output::Send { to, env } => {
+                            let rows: Vec<u32> = match to {
+                                Target::One(i) => vec![table.row(i)],
+                                Target::All => (0..4).filter(|r| *r != row).collect(),
+                            };
+                            for r in rows {
+                                let frame = Frame::Relay { to: scenario.ids[r as usize].clone(), env };
+                                ws.send(Ws::text(wire::encode(&frame))).await.unwrap();
+                            }
+                        }
+                        Output::Role { role, master } => {
+                            let m = master.map(|i| scenario.ids[table.row(i) as usize].clone());
+                            let _ = role_tx.send((role.name().to_string(), m));
+                        }
+                        _ => {}
+                    }
+                }
+                let wake = server.poll_timeout();
+                let deadline = match (recovered, wake) {
+                    (false, _) => recover_at,
+                    (true, Some((at, _))) => start + Duration::from_micros(at.0.saturating_sub(epoch)),
+                    (true, None) => start + Duration::from_secs(3600),
+                };
+                tokio::select! {
+                    m = ws.next() => match m {
+                        Some(Ok(Ws::Text(t))) => match wire::decode(t.as_str()) {
+                            Ok(Frame::Deliver { env, .. }) => { let _ = server.handle_input(now(), Input::Receive(env), &mut rng); }
+                            other => panic!("the host sent {other:?}"),
+                        },
+                        Some(Ok(_)) => {}
+                        _ => return, // the test is over
+                    },
+                    _ = tokio::time::sleep_until(deadline) => {
+                        if !recovered {
+                            recovered = true;
+                            server.handle_input(now(), Input::Recover, &mut rng).unwrap();
+                        } else if let Some((at, timer)) = wake {
+                            let _ = server.handle_input(now().max(at), Input::Timer(timer), &mut rng);
+                        }
+                    }
+                }
+            }
+        })
+    });
+
+    // Everyone, the tab included, follows s0.
+    let natives = [(addrs[0], "s0"), (addrs[2], "s1"), (addrs[3], "s2")];
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut tab_role = (String::new(), None);
+    loop {
+        while let Ok(r) = role_rx.try_recv() {
+            tab_role = r;
+        }
+        let natives_agree = natives.iter().all(|(a, _)| status(*a).is_some_and(|s| s["master"] == "s0"));
+        if natives_agree && tab_role == ("Backup".to_string(), Some("s0".to_string())) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no agreement on s0: tab is {tab_role:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The natives see the tab as a connected member through s2's relay.
+    let peers = status(addrs[3]).unwrap()["peers"].clone();
+    assert!(peers.to_string().contains("tab"), "s2 lists the tab among its peers: {peers}");
+
+    // kill -9 the master: the tab, ranked next, takes over.
+    s0.kill().unwrap();
+    s0.wait().unwrap();
+    let killed = Instant::now();
+    loop {
+        while let Ok(r) = role_rx.try_recv() {
+            tab_role = r;
+        }
+        let natives_follow = natives[1..].iter().all(|(a, _)| status(*a).is_some_and(|s| s["master"] == "tab"));
+        if natives_follow && tab_role.0 == "Master" {
+            break;
+        }
+        assert!(killed.elapsed() < Duration::from_secs(5), "the tab did not take over: tab {tab_role:?}, s1 {:?}", status(addrs[2]));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let took = killed.elapsed();
+    // P + τ + D_1 (T1 + δ + guard = 82 ms) + the largest delay + 50 ms, plus
+    // a relay hop of 2 ms each way.
+    assert!(took < Duration::from_millis(300 + 150 + 30 + 50 + 2 + 50 + 4), "failover to the tab took {took:?}");
+    eprintln!("the browser member took over {took:?} after the kill; s1 and s2 report it as master");
+    for c in [&mut s1, &mut s2] {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+    tab.join().unwrap();
+}

@@ -15,6 +15,7 @@
 
 use super::{isolated, Node, PeerState};
 use crate::auth::{Acceptor, Dialer};
+use crate::group::Kind;
 use crate::runtime::{Command, Outgoing};
 use crate::wire::{self, Frame, Role, MAX_FRAME};
 use futures_util::{SinkExt, StreamExt};
@@ -54,19 +55,82 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
         if isolated(&node) {
             continue; // Isolated: every copy is lost, as in a partition.
         }
-        let text = wire::encode(&Frame::Msg { env: out.env });
         let now = Instant::now();
         let slots = node.slots.lock().expect("slots lock");
+        let delay_to = |row: usize| {
+            let d = if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 };
+            now + Duration::from_micros(d)
+        };
+        let msg = wire::encode(&Frame::Msg { env: out.env });
+        let deliver = wire::encode(&Frame::Deliver { from: node.id().to_string(), env: out.env });
         for (row, slot) in slots.iter().enumerate() {
             if row as u32 == node.me || out.to.is_some_and(|t| t as usize != row) {
                 continue;
             }
-            if let (PeerState::Connected, Some(tx)) = (slot.state, &slot.tx) {
-                let delay = if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 };
-                let _ = tx.send((now + Duration::from_micros(delay), text.clone()));
+            let browser = node.group.members[row].kind == Kind::Browser;
+            match (slot.state, &slot.tx) {
+                (PeerState::Connected, Some(tx)) => {
+                    let _ = tx.send((delay_to(row), if browser { deliver.clone() } else { msg.clone() }));
+                }
+                // A browser member hosted by another node, or by none: every
+                // native peer is asked to hand it over; its host will.
+                _ if browser => {
+                    let relay = wire::encode(&Frame::Relay { to: node.group.members[row].id.clone(), env: out.env });
+                    for (peer, s) in slots.iter().enumerate() {
+                        if node.group.members[peer].kind == Kind::Native {
+                            if let (PeerState::Connected, Some(tx)) = (s.state, &s.tx) {
+                                let _ = tx.send((delay_to(row), relay.clone()));
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }
+}
+
+/// Where a relayed message for member `to` goes from this node: into its
+/// own engine, down the connection of a member it holds (as `Deliver` to a
+/// browser member, as `Relay` to a native one, which then takes it), or,
+/// for a browser member it does not hold, to every native peer, once
+/// (`fan_out`; a relay that came from a native peer is not fanned out
+/// again, so nothing loops).
+fn relay(node: &Node, to: &str, env: stagger_core::Envelope, fan_out: bool) -> Result<(), String> {
+    let Some(row) = node.group.row_of(to) else { return Err(format!("relay to {to:?}, which is not a member of the group")) };
+    if row == node.me {
+        if !isolated(node) {
+            let _ = node.engine.commands.send(Command::Receive(env));
+        }
+        return Ok(());
+    }
+    if isolated(node) {
+        return Ok(());
+    }
+    let from = node.group.scenario.rank_table().row(env.from);
+    let sender = node.group.members.get(from as usize).map_or("?", |m| m.id.as_str()).to_string();
+    let slots = node.slots.lock().expect("slots lock");
+    let browser = node.group.members[row as usize].kind == Kind::Browser;
+    match (&slots[row as usize], browser) {
+        (super::Slot { state: PeerState::Connected, tx: Some(tx), .. }, true) => {
+            let _ = tx.send((Instant::now(), wire::encode(&Frame::Deliver { from: sender, env })));
+        }
+        (super::Slot { state: PeerState::Connected, tx: Some(tx), .. }, false) => {
+            let _ = tx.send((Instant::now(), wire::encode(&Frame::Relay { to: to.to_string(), env })));
+        }
+        (_, true) if fan_out => {
+            let text = wire::encode(&Frame::Relay { to: to.to_string(), env });
+            for (peer, s) in slots.iter().enumerate() {
+                if node.group.members[peer].kind == Kind::Native {
+                    if let (PeerState::Connected, Some(tx)) = (s.state, &s.tx) {
+                        let _ = tx.send((Instant::now(), text.clone()));
+                    }
+                }
+            }
+        }
+        _ => {} // Not reachable from here: lost, as over any broken link.
+    }
+    Ok(())
 }
 
 /// Keeps a connection to `peer` (a member this node dials) until shutdown.
@@ -241,8 +305,13 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                 version: status.ranking_version,
                 msg: stagger_core::Message::DeclareMaster { idx: status.index },
             };
+            let frame = if node.group.members[row as usize].kind == Kind::Browser {
+                Frame::Deliver { from: node.id().to_string(), env }
+            } else {
+                Frame::Msg { env }
+            };
             if let Some(tx) = &node.slots.lock().expect("slots lock")[row as usize].tx {
-                let _ = tx.send((Instant::now(), wire::encode(&Frame::Msg { env })));
+                let _ = tx.send((Instant::now(), wire::encode(&frame)));
             }
         }
     }
@@ -257,6 +326,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
         let _ = sink.close().await;
     };
     let expected = node.group.scenario.rank_table().index_of(row);
+    let browser = node.group.members[row as usize].kind == Kind::Browser;
     let reader = async {
         let mut stop = node.shutdown.clone();
         loop {
@@ -273,6 +343,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                 }
                 Some(Ok(WsMessage::Frame(_))) => continue,
                 Some(Ok(WsMessage::Text(t))) => match wire::decode(t.as_str()) {
+                    Ok(Frame::Msg { .. }) if browser => "a browser member sends relay frames, not msg".to_string(),
                     Ok(Frame::Msg { env }) => {
                         let version = node.engine.status.borrow().ranking_version;
                         if env.version != version {
@@ -284,6 +355,28 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                                 let _ = node.engine.commands.send(Command::Receive(env));
                             }
                             continue;
+                        }
+                    }
+                    // From a browser member: its own messages, to anyone.
+                    // From a native peer: its own message for a browser
+                    // member we may hold, or a browser member's message
+                    // that its host fanned out.
+                    Ok(Frame::Relay { to, env }) => {
+                        let version = node.engine.status.borrow().ranking_version;
+                        let table = node.group.scenario.rank_table();
+                        let sender_browser =
+                            (env.from as usize) < table.len() && node.group.members[table.row(env.from) as usize].kind == Kind::Browser;
+                        if env.version != version {
+                            format!("message stamped with ranking version {}, but this node runs version {version}", env.version)
+                        } else if browser && env.from != expected {
+                            format!("message claims sender index {}, but {id} is index {expected}", env.from)
+                        } else if !browser && !sender_browser && env.from != expected {
+                            format!("relay of a message from index {}, neither {id}'s own nor a browser member's", env.from)
+                        } else {
+                            match relay(&node, &to, env, browser) {
+                                Ok(()) => continue,
+                                Err(why) => why,
+                            }
                         }
                     }
                     Ok(Frame::Error { reason }) => format!("the peer closed with: {reason}"),
