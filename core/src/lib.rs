@@ -23,6 +23,8 @@
 //! - [`delays`]: `δ_j`, `D_i` and predicted winners, for `stagger delays`.
 //! - [`render`]: the standalone SVG space-time diagram.
 //! - [`flight`]: live nodes' recordings, merged into one trace to draw.
+//! - [`wire`]: the frames live members exchange and their HMAC handshake,
+//!   shared by the native node and the browser member.
 //!
 //! ## Driving the engine
 //!
@@ -71,6 +73,7 @@ pub mod server;
 pub mod sim;
 pub mod time;
 pub mod timer;
+pub mod wire;
 
 pub use message::{Envelope, Index, Message, MessageKind, Target};
 pub use params::{ClaimPolicy, Params, Scheme};

@@ -251,7 +251,7 @@ async fn handshake(
     use stagger_node::auth::Dialer;
     use stagger_node::wire::{decode, encode, Role};
     let mut s = ws(addr).await;
-    let mut d = Dialer::new(SECRET, id, Role::Member);
+    let mut d = Dialer::new(SECRET, id, Role::Member, stagger_node::auth::nonce());
     s.send(Ws::text(encode(&d.hello()))).await.unwrap();
     let Some(Ok(Ws::Text(c))) = s.next().await else { panic!("no challenge") };
     let auth = d.on_challenge(decode(c.as_str()).unwrap()).unwrap();
@@ -294,7 +294,7 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
 
         // A wrong secret.
         let mut s = ws(target).await;
-        let d = stagger_node::auth::Dialer::new("not-the-secret", "s1", stagger_node::wire::Role::Member);
+        let d = stagger_node::auth::Dialer::new("not-the-secret", "s1", stagger_node::wire::Role::Member, stagger_node::auth::nonce());
         s.send(Ws::text(stagger_node::wire::encode(&d.hello()))).await.unwrap();
         let Some(Ok(Ws::Text(c))) = s.next().await else { panic!("no challenge") };
         let mut d = d;
@@ -306,7 +306,7 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
 
         // A replayed authentication: the same Hello and Auth sent again.
         let mut first = ws(target).await;
-        let mut d = stagger_node::auth::Dialer::new(SECRET, "s4", stagger_node::wire::Role::Member);
+        let mut d = stagger_node::auth::Dialer::new(SECRET, "s4", stagger_node::wire::Role::Member, stagger_node::auth::nonce());
         let hello = stagger_node::wire::encode(&d.hello());
         first.send(Ws::text(hello.clone())).await.unwrap();
         let Some(Ok(Ws::Text(c))) = first.next().await else { panic!("no challenge") };
@@ -321,7 +321,7 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
 
         // An unknown member id.
         let mut s = ws(target).await;
-        let d = stagger_node::auth::Dialer::new(SECRET, "mallory", stagger_node::wire::Role::Member);
+        let d = stagger_node::auth::Dialer::new(SECRET, "mallory", stagger_node::wire::Role::Member, stagger_node::auth::nonce());
         s.send(Ws::text(stagger_node::wire::encode(&d.hello()))).await.unwrap();
         assert!(refusal(&mut s).await.contains("mallory"));
 
@@ -614,7 +614,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            let mut d = Dialer::new(SECRET, "tab", WireRole::Member);
+            let mut d = Dialer::new(SECRET, "tab", WireRole::Member, stagger_node::auth::nonce());
             ws.send(Ws::text(wire::encode(&d.hello()))).await.unwrap();
             let next = |t: Option<Result<Ws, _>>| wire::decode(t.unwrap().unwrap().to_text().unwrap()).unwrap();
             let auth = d.on_challenge(next(ws.next().await)).unwrap();

@@ -225,7 +225,7 @@ async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     mut ws: WebSocketStream<S>,
     peer: u32,
 ) -> Result<WebSocketStream<S>, String> {
-    let mut d = Dialer::new(&node.group.secret, node.id(), Role::Member);
+    let mut d = Dialer::new(&node.group.secret, node.id(), Role::Member, crate::auth::nonce());
     send(&mut ws, &d.hello()).await?;
     let auth = d.on_challenge(next_frame(&mut ws).await?).map_err(|e| e.reason())?;
     let want = &node.group.members[peer as usize].id;
@@ -241,7 +241,7 @@ async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
 /// observer stream.
 pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: WebSocketStream<S>) {
     let members: Vec<String> = node.group.members.iter().map(|m| m.id.clone()).collect();
-    let mut a = Acceptor::new(&node.group.secret, node.id(), &members, node.guard.clone());
+    let mut a = Acceptor::new(&node.group.secret, node.id(), &members, node.guard.clone(), crate::auth::nonce());
     let hello = match next_frame(&mut ws).await {
         Ok(f) => f,
         Err(why) => return refuse(&node, &mut ws, "a connection", why).await,
