@@ -605,11 +605,30 @@ struct LiveGroup {
 impl LiveGroup {
     fn start(n: usize) -> LiveGroup {
         let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        LiveGroup::start_with(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &[])
+    }
+
+    /// Members `ids` in ranking order; those in `browser` are browser
+    /// members (no process; `addrs` has a placeholder for them).
+    fn start_with(ids: &[&str], browser: &[&str]) -> LiveGroup {
+        let n = ids.len();
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
         let addrs: Vec<std::net::SocketAddr> =
             ids.iter().map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()).collect();
+        let servers: Vec<Value> = ids
+            .iter()
+            .zip(&addrs)
+            .map(|(id, a)| {
+                if browser.contains(&id.as_str()) {
+                    json!({"id": id, "kind": "browser"})
+                } else {
+                    json!({"id": id, "addr": a.to_string()})
+                }
+            })
+            .collect();
         let file = json!({
             "name": "observed",
-            "servers": ids.iter().zip(&addrs).map(|(id, a)| json!({"id": id, "addr": a.to_string()})).collect::<Vec<_>>(),
+            "servers": servers,
             "ranking": ids,
             "delays_ms": (0..n).map(|j| (0..n).map(|k| if j == k { 0 } else { 5 }).collect::<Vec<_>>()).collect::<Vec<_>>(),
             "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 50},
@@ -623,7 +642,7 @@ impl LiveGroup {
         let children = ids
             .iter()
             .map(|id| {
-                Some(
+                (!browser.contains(&id.as_str())).then(|| {
                     Command::new(env!("CARGO_BIN_EXE_stagger"))
                         .args(["node", "--group"])
                         .arg(&path)
@@ -631,11 +650,16 @@ impl LiveGroup {
                         .stdout(Stdio::null())
                         .stderr(Stdio::null())
                         .spawn()
-                        .unwrap(),
-                )
+                        .unwrap()
+                })
             })
             .collect();
         LiveGroup { _dir: dir, ids, addrs, children }
+    }
+
+    fn master_of(&self, i: usize) -> Option<String> {
+        let (_, body) = http_get(self.addrs[i], "/api/status")?;
+        serde_json::from_str::<Value>(&body).ok()?["master"].as_str().map(str::to_string)
     }
 
     fn kill9(&mut self, i: usize) {
@@ -695,6 +719,57 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
         })
         .await;
         eprintln!("live diagram: {arrows} arrows at first; the kill of {} and {}'s election drawn", ids[0], ids[1]);
+    });
+    drop(group);
+}
+
+/// A blocking GET on loopback: (status, body).
+fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let code = text.get(9..12)?.parse().ok()?;
+    Some((code, text.split_once("\r\n\r\n")?.1.to_string()))
+}
+
+/// (h) A browser member (issue 4 point 3): this tab joins the group through
+/// the node that served it, runs the engine in wasm, and, ranked above the
+/// surviving natives, becomes master when the native master is killed; the
+/// natives then report it as master.
+#[test]
+fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::start_with(&["s0", "tab", "s1", "s2"], &["tab"])));
+    let g = group.clone();
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (host, s1, s2) = {
+            let g = g.lock().unwrap();
+            (g.addrs[3], 2usize, 3usize)
+        };
+        p.c.goto(&format!("http://{host}/index.html#tab=live")).await.unwrap();
+        let secret = p.until("the join form", || async { p.c.find(Locator::Css("[data-testid=tab-member-secret]")).await.ok() }).await;
+        secret.send_keys("observed-secret").await.unwrap();
+        p.c.find(Locator::Css("[data-testid=tab-join]")).await.unwrap().click().await.unwrap();
+        p.until_text("[data-testid=tab-member-role]", "Backup (master s0)").await;
+        // The natives count the tab among their connected members.
+        p.until("s2 to list the tab as connected", || async {
+            let (_, body) = http_get(host, "/api/status")?;
+            let v: Value = serde_json::from_str(&body).ok()?;
+            v["peers"].as_array()?.iter().any(|x| x["id"] == "tab" && x["state"] == "connected").then_some(())
+        })
+        .await;
+
+        g.lock().unwrap().kill9(0);
+        let killed = Instant::now();
+        p.until_text("[data-testid=tab-member-role]", "Master").await;
+        p.until("s1 and s2 to report the tab as master", || async {
+            let g = g.lock().unwrap();
+            (g.master_of(s1).as_deref() == Some("tab") && g.master_of(s2).as_deref() == Some("tab")).then_some(())
+        })
+        .await;
+        eprintln!("the tab became master {:?} after s0 was killed; s1 and s2 report it", killed.elapsed());
     });
     drop(group);
 }

@@ -31,6 +31,7 @@ pub mod components;
 pub mod dom;
 pub mod edit;
 pub mod embed;
+pub mod member;
 pub mod presets;
 pub mod share;
 pub mod state;

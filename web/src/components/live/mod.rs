@@ -11,9 +11,12 @@
 //! Below the members, the group's recent seconds on the simulator's
 //! space-time diagram, from every member's flight recording ([`diagram`]).
 //!
-//! Not yet here: joining the group from this tab as a browser member.
+//! A group with `"kind": "browser"` members can be joined from here as one
+//! of them ([`join`]): the tab then runs the engine and takes part in the
+//! elections.
 
 pub mod diagram;
+mod join;
 mod member;
 
 use crate::components::use_store;
@@ -171,6 +174,9 @@ pub fn live() -> Html {
                 <div class="live-members">
                     { for members.iter().map(|m| html! { <MemberCard member={m.clone()} token={token.clone()} /> }) }
                 </div>
+                if let Some(file) = &snap.file {
+                    <join::Join members={members.clone()} file={file.clone()} />
+                }
                 <h3>{"The last eight seconds"}</h3>
                 { match drawn {
                     Some(Ok(svg)) => html! {
