@@ -331,6 +331,18 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
         s.send(Ws::text(stagger_node::wire::encode(&stagger_node::wire::Frame::Msg { env }))).await.unwrap();
         // Refused and closed (`refusal` panics if the node keeps it open).
         let _ = refusal(&mut s).await;
+
+        // A relay from a native member of someone else's message (only a
+        // browser member's may be relayed), and a relay to a stranger.
+        let mut s = handshake(target, "s4").await;
+        let env = stagger_core::Envelope { from: 2, version: 1, msg: stagger_core::Message::DeclareMaster { idx: 2 } };
+        s.send(Ws::text(stagger_node::wire::encode(&stagger_node::wire::Frame::Relay { to: "s0".into(), env }))).await.unwrap();
+        let _ = refusal(&mut s).await; // closed; the reason is in the log
+
+        let mut s = handshake(target, "s4").await;
+        let env = stagger_core::Envelope { from: 4, version: 1, msg: stagger_core::Message::Inquiry { seq: 1 } };
+        s.send(Ws::text(stagger_node::wire::encode(&stagger_node::wire::Frame::Relay { to: "nobody".into(), env }))).await.unwrap();
+        let _ = refusal(&mut s).await;
     });
     let log = g.trace(3);
     for needle in [
@@ -341,6 +353,8 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
         "replayed authentication",
         "mallory",
         "ranking version 7",
+        "neither s4's own nor a browser member's",
+        "nobody\\\", which is not a member of the group",
     ] {
         assert!(log.to_lowercase().contains(&needle.to_lowercase()), "the log names `{needle}`: {log}");
     }
@@ -719,6 +733,17 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
         std::thread::sleep(Duration::from_millis(5));
     }
     let took = killed.elapsed();
+    // A browser member that speaks like a native (`msg` instead of `relay`)
+    // is refused, and the group carries on.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut s = handshake(addrs[2], "tab").await;
+        let env = stagger_core::Envelope { from: 1, version: 1, msg: stagger_core::Message::Inquiry { seq: 9 } };
+        s.send(Ws::text(wire::encode(&Frame::Msg { env }))).await.unwrap();
+        let _ = refusal(&mut s).await; // closed; the reason is in the log
+    });
+    let log = http(addrs[2], "GET", "/api/trace", None).unwrap().1;
+    assert!(log.contains("refused tab: a browser member sends relay frames, not msg"), "{log}");
+    assert!(status(addrs[2]).is_some_and(|s| s["master"] == "tab"), "still serving, still agreeing");
     // P + τ + D_1 (T1 + δ + guard = 82 ms) + the largest delay + 50 ms, plus
     // a relay hop of 2 ms each way.
     assert!(took < Duration::from_millis(300 + 150 + 30 + 50 + 2 + 50 + 4), "failover to the tab took {took:?}");

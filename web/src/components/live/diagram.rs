@@ -51,7 +51,7 @@ pub fn draw(o: &Observed) -> Result<String, String> {
     file.until_ms = Some(WINDOW_US as f64 / 1000.0);
     file.faults.clear();
     let mut marks: Vec<(Time, u32)> = Vec::new();
-    for out in o.outages.iter().filter(|out| out.to.map_or(true, |to| to > base)) {
+    for out in o.outages.iter().filter(|out| !matches!(out.to, Some(to) if to <= base)) {
         marks.push((at(out.from), file.faults.len() as u32));
         file.faults.push(fault(ms(out.from), Some(out.id.clone()), None));
         if let Some(to) = out.to {
@@ -92,7 +92,7 @@ pub fn track(outages: &mut Vec<Outage>, now_us: u64, answered: &[(String, bool)]
         }
     }
     // Spans that ended before any window could show them.
-    outages.retain(|o| o.to.map_or(true, |to| to + WINDOW_US > now_us));
+    outages.retain(|o| !matches!(o.to, Some(to) if to + WINDOW_US <= now_us));
 }
 
 #[cfg(test)]
