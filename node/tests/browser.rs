@@ -736,7 +736,8 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
 }
 
 /// (h) A browser member (issue 4 point 3): this tab joins the group through
-/// the node that served it, runs the engine in wasm, and, ranked above the
+/// a node's `/ws` (not the one that served it), runs the engine in wasm, and,
+/// ranked above the
 /// surviving natives, becomes master when the native master is killed; the
 /// natives then report it as master.
 #[test]
@@ -751,11 +752,14 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
         p.c.goto(&format!("http://{host}/index.html#tab=live")).await.unwrap();
         let secret = p.until("the join form", || async { p.c.find(Locator::Css("[data-testid=tab-member-secret]")).await.ok() }).await;
         secret.send_keys("observed-secret").await.unwrap();
+        // Through another node than the one that served the page.
+        let via = g.lock().unwrap().addrs[s1];
+        p.c.find(Locator::Css("[data-testid=tab-member-via]")).await.unwrap().select_by_value(&via.to_string()).await.unwrap();
         p.c.find(Locator::Css("[data-testid=tab-join]")).await.unwrap().click().await.unwrap();
         p.until_text("[data-testid=tab-member-role]", "Backup (master s0)").await;
         // The natives count the tab among their connected members.
-        p.until("s2 to list the tab as connected", || async {
-            let (_, body) = http_get(host, "/api/status")?;
+        p.until("s1 to list the tab as connected", || async {
+            let (_, body) = http_get(via, "/api/status")?;
             let v: Value = serde_json::from_str(&body).ok()?;
             v["peers"].as_array()?.iter().any(|x| x["id"] == "tab" && x["state"] == "connected").then_some(())
         })

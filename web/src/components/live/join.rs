@@ -1,6 +1,6 @@
 //! "Join as a browser member": this tab runs the engine and takes part in
-//! the group's elections ([`crate::member`]), through the node that served
-//! the page.
+//! the group's elections ([`crate::member`]), through any native node's
+//! `/ws` (the one that served the page, unless another is picked).
 
 use super::member::MemberView;
 use crate::member::{MemberState, TabMember};
@@ -18,6 +18,15 @@ pub struct Props {
 pub fn join(p: &Props) -> Html {
     let browsers: Vec<String> = p.members.iter().filter(|m| m.browser).map(|m| m.id.clone()).collect();
     let chosen = use_state(|| browsers.first().cloned().unwrap_or_default());
+    // Any native node can host the tab; the one that served the page first.
+    let here = web_sys::window().and_then(|w| w.location().host().ok()).unwrap_or_default();
+    let hosts: Vec<(String, String)> = {
+        let mut h: Vec<(String, String)> =
+            p.members.iter().filter(|m| !m.browser).filter_map(|m| Some((m.id.clone(), m.addr.clone()?))).collect();
+        h.sort_by_key(|(_, a)| *a != here);
+        h
+    };
+    let via = use_state(|| hosts.first().map(|(_, a)| a.clone()).unwrap_or_else(|| here.clone()));
     let secret = use_state(String::new);
     let handle = use_mut_ref(|| None::<TabMember>);
     let state = use_state(|| None::<MemberState>);
@@ -30,13 +39,17 @@ pub fn join(p: &Props) -> Html {
         let chosen = chosen.clone();
         Callback::from(move |e: Event| chosen.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
     };
+    let on_via = {
+        let via = via.clone();
+        Callback::from(move |e: Event| via.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+    };
     let on_secret = {
         let secret = secret.clone();
         Callback::from(move |e: InputEvent| secret.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let on_join = {
-        let (handle, state, error, chosen, secret, file) =
-            (handle.clone(), state.clone(), error.clone(), chosen.clone(), secret.clone(), p.file.clone());
+        let (handle, state, error, chosen, secret, file, via) =
+            (handle.clone(), state.clone(), error.clone(), chosen.clone(), secret.clone(), p.file.clone(), via.clone());
         Callback::from(move |_: MouseEvent| {
             if handle.borrow_mut().take().is_some() {
                 state.set(None);
@@ -46,9 +59,8 @@ pub fn join(p: &Props) -> Html {
                 Ok(s) => s,
                 Err(e) => return error.set(Some(format!("the group's scenario: {e}"))),
             };
-            let host = web_sys::window().and_then(|w| w.location().host().ok()).unwrap_or_default();
             let setter = state.setter();
-            match TabMember::join(&format!("ws://{host}/ws"), &chosen, &secret, &scenario, move |s| setter.set(Some(s))) {
+            match TabMember::join(&format!("ws://{}/ws", *via), &chosen, &secret, &scenario, move |s| setter.set(Some(s))) {
                 Ok(m) => {
                     *handle.borrow_mut() = Some(m);
                     error.set(None);
@@ -64,11 +76,16 @@ pub fn join(p: &Props) -> Html {
     html! {
         <section class="card live-join" data-testid="tab-member">
             <h3>{"Join as a browser member"}</h3>
-            <p class="muted">{"This tab runs the election engine and takes part in the group through the node that served this page. It needs the group's secret, which never leaves the tab."}</p>
+            <p class="muted">{"This tab runs the election engine and takes part in the group through the node you pick; that node relays its messages to the rest. It needs the group's secret, which never leaves the tab."}</p>
             <div class="live-join-form">
                 <label>{"member "}
                     <select onchange={on_pick} disabled={joined} data-testid="tab-member-id">
                         { for browsers.iter().map(|b| html! { <option value={b.clone()} selected={*b == *chosen}>{b.clone()}</option> }) }
+                    </select>
+                </label>
+                <label>{"through "}
+                    <select onchange={on_via} disabled={joined} data-testid="tab-member-via">
+                        { for hosts.iter().map(|(id, a)| html! { <option value={a.clone()} selected={*a == *via}>{format!("{id} ({a})")}</option> }) }
                     </select>
                 </label>
                 <label>{"secret "}
