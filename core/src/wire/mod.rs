@@ -47,12 +47,18 @@
 //! (acceptor), or `Error` and close at any step. After it:
 //!
 //! - between two native members, `Msg` carries protocol messages both ways;
-//! - a browser member connects to one node only. It sends `Relay { to, env }`
-//!   for each message; the node handles it if `to` is itself, or forwards it
-//!   as `Relay` to the node hosting `to` / as `Msg` to the native `to`. The
-//!   node hosting a browser member hands it group messages addressed to it as
-//!   `Deliver { from, env }`. A native node that wants to reach a browser
-//!   member hosted elsewhere sends `Relay` to the host;
+//! - a browser member connects to one node only, its host, and sends
+//!   `Relay { to, env }` for each copy, stamped with its own index. The
+//!   host hands the copy to its own engine if `to` is itself, sends it on
+//!   as `Relay` to a native `to` (which takes it), as `Deliver { from, env }`
+//!   to a browser `to` it also hosts, and as `Relay` to every native peer,
+//!   once, for a browser `to` it does not host (only that member's host
+//!   acts on it). The host hands its browser member the group's copies
+//!   addressed to it as `Deliver`. A native node that wants to reach a
+//!   browser member it does not host likewise sends `Relay` to every native
+//!   peer. A node accepts a `Relay` from a native peer only for the peer's
+//!   own message or a browser member's, and never fans one out again, so
+//!   nothing loops;
 //! - an observer receives `Event`s (and may send `Admin`, answered by
 //!   `AdminResult`).
 

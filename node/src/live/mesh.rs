@@ -10,8 +10,15 @@
 //! **Sessions** refuse, with an `error` frame, a log line and a close:
 //! binary frames and random bytes, invalid JSON, frames over
 //! [`MAX_FRAME`](crate::wire::MAX_FRAME), a wrong secret, a replayed
-//! handshake, an unknown member, and messages stamped with another ranking
-//! version or another sender index than the authenticated peer's.
+//! handshake, an unknown member, messages stamped with another ranking
+//! version or another sender index than the authenticated peer's, and
+//! relays that break the rules of `stagger_core::wire` (a browser member
+//! sending `msg`, a native relaying a third native's message, a relay to a
+//! stranger).
+//!
+//! **Browser members** connect to any one native node, which relays for
+//! them ([`relay`]; the rules are in `stagger_core::wire`). A browser member
+//! not connected anywhere is, to the group, a member that is down.
 
 use super::{isolated, Node, PeerState};
 use crate::auth::{Acceptor, Dialer};
@@ -213,7 +220,8 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, fr
     ws.send(WsMessage::text(wire::encode(frame))).await.map_err(|e| e.to_string())
 }
 
-/// Refuses a peer: an `error` frame with the reason, a log line, a close.
+/// Refuses a peer during the handshake: an `error` frame with the reason, a
+/// log line, a close. (A session refuses with a log line and a close.)
 async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(node: &Node, ws: &mut WebSocketStream<S>, who: &str, reason: String) {
     node.log(format!("refused {who}: {reason}"));
     let _ = send(ws, &Frame::error(reason)).await;
