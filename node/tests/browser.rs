@@ -751,11 +751,24 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
         };
         p.c.goto(&format!("http://{host}/index.html#tab=live")).await.unwrap();
         let secret = p.until("the join form", || async { p.c.find(Locator::Css("[data-testid=tab-member-secret]")).await.ok() }).await;
-        secret.send_keys("observed-secret").await.unwrap();
         // Through another node than the one that served the page.
         let via = g.lock().unwrap().addrs[s1];
         p.c.find(Locator::Css("[data-testid=tab-member-via]")).await.unwrap().select_by_value(&via.to_string()).await.unwrap();
-        p.c.find(Locator::Css("[data-testid=tab-join]")).await.unwrap().click().await.unwrap();
+        // A wrong secret is named, and nothing joins.
+        secret.send_keys("not-the-secret").await.unwrap();
+        let join = || async { p.c.find(Locator::Css("[data-testid=tab-join]")).await.unwrap().click().await.unwrap() };
+        join().await;
+        let why = p
+            .until("the wrong secret to be named", || async {
+                let t = p.text("[data-testid=tab-member-phase]").await?;
+                t.contains("secret").then_some(t)
+            })
+            .await;
+        join().await; // Leave
+        let secret = p.c.find(Locator::Css("[data-testid=tab-member-secret]")).await.unwrap();
+        secret.clear().await.unwrap();
+        secret.send_keys("observed-secret").await.unwrap();
+        join().await;
         p.until_text("[data-testid=tab-member-role]", "Backup (master s0)").await;
         // The natives count the tab among their connected members.
         p.until("s1 to list the tab as connected", || async {
@@ -773,7 +786,7 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
             (g.master_of(s1).as_deref() == Some("tab") && g.master_of(s2).as_deref() == Some("tab")).then_some(())
         })
         .await;
-        eprintln!("the tab became master {:?} after s0 was killed; s1 and s2 report it", killed.elapsed());
+        eprintln!("wrong secret: {why:?}; the tab became master {:?} after s0 was killed; s1 and s2 report it", killed.elapsed());
     });
     drop(group);
 }

@@ -45,6 +45,9 @@ struct Inner {
     ws: WebSocket,
     dialer: Option<Dialer>,
     joined: bool,
+    /// Set by the first [`stop`], so the close that follows does not
+    /// replace its reason.
+    stopped: bool,
     server: Server,
     rng: Rng,
     ids: Vec<String>,
@@ -96,6 +99,7 @@ impl TabMember {
             ws: ws.clone(),
             dialer: Some(Dialer::new(secret, id, WireRole::Member, fresh_nonce()?)),
             joined: false,
+            stopped: false,
             server,
             rng,
             ids: scenario.ids.clone(),
@@ -167,6 +171,9 @@ fn notify(i: &Rc<RefCell<Inner>>) {
 fn stop(i: &Rc<RefCell<Inner>>, why: String) {
     {
         let mut b = i.borrow_mut();
+        if std::mem::replace(&mut b.stopped, true) {
+            return;
+        }
         b.timer = None;
         b.joined = false;
         b.state.phase = why;
@@ -183,6 +190,9 @@ fn on_frame(i: &Rc<RefCell<Inner>>, text: &str) {
         Err(e) => return stop(i, e.reason()),
     };
     let handshake = i.borrow().dialer.is_some();
+    if let Frame::Error { reason } = &frame {
+        return stop(i, format!("refused by the node: {reason}"));
+    }
     if handshake {
         let result = {
             let mut b = i.borrow_mut();
@@ -233,7 +243,6 @@ fn on_frame(i: &Rc<RefCell<Inner>>, text: &str) {
             }
             drain(i);
         }
-        Frame::Error { reason } => stop(i, format!("the node closed: {reason}")),
         other => stop(i, format!("unexpected {} frame from the node", other.kind())),
     }
 }
