@@ -791,6 +791,68 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
     drop(group);
 }
 
+/// (i) `stagger demo`, the README's main command: the Live view URL it
+/// prints carries the admin token and the group secret, so one click makes
+/// this tab the member `you`, ranked second; crashing Ottawa from the admin
+/// API then makes the tab master, and Atlanta reports it.
+#[test]
+fn the_demo_live_view_joins_the_tab_with_one_click() {
+    use std::io::{BufRead, BufReader, Write};
+    let base = (0..200)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().clamp(20_000, 60_000))
+        .find(|&b| (0..5).all(|i| std::net::TcpListener::bind(("127.0.0.1", b + i)).is_ok()))
+        .expect("five consecutive free ports");
+    let out = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_stagger"))
+        .args(["demo", "--port", &base.to_string(), "--out"])
+        .arg(out.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = demo.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let url = loop {
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the demo prints its Live view URL");
+        if let Some(rest) = line.strip_prefix("Live view:") {
+            break rest.trim().to_string();
+        }
+    };
+    let token = url.split("token=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    assert!(url.contains("secret="), "the URL hands the page the group secret: {url}");
+    let ottawa: std::net::SocketAddr = format!("127.0.0.1:{base}").parse().unwrap();
+    let atlanta: std::net::SocketAddr = format!("127.0.0.1:{}", base + 1).parse().unwrap();
+    browser_test(Duration::from_secs(150), |p| async move {
+        p.c.goto(&url).await.unwrap();
+        let join = p.until("the Join button", || async { p.c.find(Locator::Css("[data-testid=tab-join]")).await.ok() }).await;
+        join.click().await.unwrap();
+        p.until_text("[data-testid=tab-member-role]", "Backup (master ottawa)").await;
+        let mut s = std::net::TcpStream::connect(ottawa).unwrap();
+        write!(
+            s,
+            "POST /api/admin/crash HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut s, &mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        p.until_text("[data-testid=tab-member-role]", "Master").await;
+        p.until("Atlanta to report the tab as master", || async {
+            let (_, body) = http_get(atlanta, "/api/status")?;
+            (serde_json::from_str::<Value>(&body).ok()?["master"] == "you").then_some(())
+        })
+        .await;
+        eprintln!("demo: the tab joined as `you` with one click and took over from the crashed Ottawa");
+    });
+    let _ = Command::new("kill").args(["-INT", &demo.id().to_string()]).status();
+    let _ = demo.wait();
+}
+
 // ------------------------------------------------------------ measurement
 
 /// The 200-server integral scenario of the budget: `s000`..`s199` on a

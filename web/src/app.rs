@@ -60,6 +60,7 @@ fn initial() -> Playground {
     let hash = dom::hash();
     let mut p = from_fragment(&hash);
     p.live_token = share::param(&hash, "token");
+    p.live_secret = share::param(&hash, "secret");
     if let Some(tab) = share::param(&hash, "tab").as_deref().and_then(Tab::from_name) {
         p.tab = tab;
     }
@@ -139,7 +140,7 @@ pub fn app() -> Html {
     // views last sent or were sent, so a change is sent once and never
     // echoed back (a 200-server scenario is 300 KB of JSON).
     let views = use_state(|| Views::Idle);
-    let token = store.live_token.clone();
+    let (token, secret) = (store.live_token.clone(), store.live_secret.clone());
     let known = use_mut_ref(|| None::<(ScenarioFile, Tab)>);
     {
         let (views, known) = (views.clone(), known.clone());
@@ -147,7 +148,12 @@ pub fn app() -> Html {
             Views::Idle if *tab != Tab::Overview => {
                 views.set(Views::Loading);
                 *known.borrow_mut() = Some((file.clone(), *tab));
-                let start = Snapshot { scenario: Some(file.clone()), tab: Some(tab.name().to_string()), token: token.clone() };
+                let start = Snapshot {
+                    scenario: Some(file.clone()),
+                    tab: Some(tab.name().to_string()),
+                    token: token.clone(),
+                    secret: secret.clone(),
+                };
                 wasm_bindgen_futures::spawn_local(async move {
                     views.set(match mount_views(start).await {
                         Ok(()) => Views::Ready,

@@ -59,6 +59,10 @@ pub struct Snapshot {
     /// The live view's admin token (see `share::param`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The live group's secret, if the page was given one (see
+    /// `Playground::live_secret`). Sent once, when the views are mounted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 impl Snapshot {
@@ -101,7 +105,7 @@ mod tests {
 
     #[test]
     fn snapshots_round_trip_and_omit_what_is_unset() {
-        let s = Snapshot { scenario: Some(presets::default_file()), tab: Some("watch".into()), token: None };
+        let s = Snapshot { scenario: Some(presets::default_file()), tab: Some("watch".into()), token: None, secret: None };
         let back = Snapshot::from_json(&s.to_json()).unwrap();
         assert_eq!(back, s);
         assert_eq!(back.tab(), Some(Tab::Watch));

@@ -53,7 +53,11 @@ struct Inner {
     ids: Vec<String>,
     row: u32,
     period: Span,
+    /// The engine's next timer.
     timer: Option<Timeout>,
+    /// The end of the start-up hold; apart from `timer`, which every
+    /// receipt re-arms (and a down engine has none).
+    recover: Option<Timeout>,
     state: MemberState,
     on_change: Rc<dyn Fn(MemberState)>,
     closures: Vec<Box<dyn std::any::Any>>,
@@ -106,6 +110,7 @@ impl TabMember {
             row,
             period,
             timer: None,
+            recover: None,
             state: MemberState { phase: "connecting".into(), role: "Down".into(), ..MemberState::default() },
             on_change: Rc::new(on_change),
             closures: Vec::new(),
@@ -154,6 +159,7 @@ impl Drop for TabMember {
     fn drop(&mut self) {
         let mut i = self.inner.borrow_mut();
         i.timer = None;
+        i.recover = None;
         i.ws.set_onclose(None);
         i.ws.set_onmessage(None);
         let _ = i.ws.close();
@@ -175,6 +181,7 @@ fn stop(i: &Rc<RefCell<Inner>>, why: String) {
             return;
         }
         b.timer = None;
+        b.recover = None;
         b.joined = false;
         b.state.phase = why;
         b.state.role = "Down".into();
@@ -226,7 +233,7 @@ fn on_frame(i: &Rc<RefCell<Inner>>, text: &str) {
                         drain(&i);
                     }
                 });
-                i.borrow_mut().timer = Some(t);
+                i.borrow_mut().recover = Some(t);
                 notify(i);
             }
             Err(why) => stop(i, format!("refused: {why}")),

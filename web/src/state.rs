@@ -145,6 +145,11 @@ pub struct Playground {
     /// The admin token of a live group, from the `token=` fragment
     /// parameter that `stagger demo` puts in its URL.
     pub live_token: Option<String>,
+    /// The live group's secret, from the `secret=` fragment parameter that
+    /// `stagger demo` puts in its URL, to prefill "Join as a browser member".
+    /// Fragments never reach a server, and the page drops it from the
+    /// address bar on load.
+    pub live_secret: Option<String>,
     /// An error that stopped the page from loading what it was asked to
     /// (a malformed `#scenario=` fragment). Shown until the next load.
     pub load_error: Option<String>,
@@ -170,6 +175,7 @@ impl PartialEq for Playground {
             && self.notice == o.notice
             && self.load_error == o.load_error
             && self.live_token == o.live_token
+            && self.live_secret == o.live_secret
     }
 }
 
@@ -220,6 +226,7 @@ impl Playground {
             help: false,
             notice: None,
             live_token: None,
+            live_secret: None,
             load_error: None,
         }
     }

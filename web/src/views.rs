@@ -41,6 +41,7 @@ fn initial(start: &Snapshot) -> Playground {
     let mut p = Playground::new(start.scenario.clone().unwrap_or_else(presets::default_file));
     p.tab = start.tab().unwrap_or(Tab::Watch);
     p.live_token = start.token.clone();
+    p.live_secret = start.secret.clone();
     p
 }
 

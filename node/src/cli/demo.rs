@@ -12,6 +12,11 @@ use stagger_core::render::svg::{space_time, SvgOptions};
 use stagger_core::{Scenario, ScenarioFile, Sim};
 use std::path::Path;
 
+/// The demo group's browser member: the reader's tab.
+const YOU: &str = "you";
+/// Its one-way delay to every city (emulated by the nodes).
+const YOU_MS: f64 = 25.0;
+
 /// The built-in scenario: `static/scenarios/patent-5.json`.
 pub const PATENT_5: &str = include_str!("../../../static/scenarios/patent-5.json");
 
@@ -43,15 +48,29 @@ pub fn run(out: &Path) -> Result<String, CliError> {
 
 /// The live half of the demo: the five cities as five `stagger node`s in
 /// this process, on consecutive ports from `port`, with the matrix's delays
-/// emulated on loopback, until Ctrl-C.
+/// emulated on loopback, plus a browser member for the reader's tab, until
+/// Ctrl-C.
 pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
     let ids = ["ottawa", "atlanta", "bangalore", "sydney", "tokyo"];
     let mut v: serde_json::Value = serde_json::from_str(PATENT_5).expect("the built-in scenario is JSON");
     for (i, s) in v["servers"].as_array_mut().expect("servers").iter_mut().enumerate() {
         s["addr"] = serde_json::Value::String(format!("127.0.0.1:{}", port as usize + i));
     }
+    // A sixth member, ranked second: the reader's own browser tab, which can
+    // join from the Live view (issue 4's browser members). Until it does it
+    // is a member that is down, and Atlanta takes over as in the patent.
+    v["servers"].as_array_mut().expect("servers").push(serde_json::json!({"id": YOU, "kind": "browser"}));
+    v["ranking"].as_array_mut().expect("an explicit ranking").insert(1, serde_json::json!(YOU));
+    let rows = v["delays_ms"].as_array_mut().expect("delays_ms");
+    for row in rows.iter_mut() {
+        row.as_array_mut().expect("a row").push(serde_json::json!(YOU_MS));
+    }
+    let mut last = vec![serde_json::json!(YOU_MS); ids.len()];
+    last.push(serde_json::json!(0));
+    rows.push(serde_json::Value::Array(last));
     let token = crate::auth::nonce()[..32].to_string();
-    v["secret"] = serde_json::Value::String(crate::auth::nonce());
+    let secret = crate::auth::nonce()[..32].to_string();
+    v["secret"] = serde_json::Value::String(secret.clone());
     v["emulate_delays"] = serde_json::Value::Bool(true);
     v["faults"] = serde_json::json!([]);
     // Live detection is not synchronous to the microsecond: a crash that
@@ -90,8 +109,10 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
         }
         println!();
         println!("Playground:  {base}/#{fragment}");
-        println!("Live view:   {base}/#tab=live&token={token}  (crash, recover, isolate and heal from the page)");
-        println!("Crash the master and watch Atlanta take over:");
+        println!("Live view:   {base}/#tab=live&token={token}&secret={secret}");
+        println!("             crash, recover, isolate and heal from the page; press Join to make the tab");
+        println!("             member `{YOU}`, ranked second: crash Ottawa and the tab becomes master.");
+        println!("Crash the master and watch Atlanta (or your tab, if it joined) take over:");
         println!("  stagger ctl --node {base} --token {token} crash");
         println!("  stagger ctl --node http://127.0.0.1:{} --token {token} status", port + 1);
         println!("Group file for your own `stagger node` runs: {}", group_path.display());

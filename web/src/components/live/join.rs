@@ -12,6 +12,9 @@ use yew::prelude::*;
 pub struct Props {
     pub members: Vec<MemberView>,
     pub file: ScenarioFile,
+    /// A secret to start with (`stagger demo` hands its own page one).
+    #[prop_or_default]
+    pub secret: Option<String>,
 }
 
 #[function_component(Join)]
@@ -27,7 +30,7 @@ pub fn join(p: &Props) -> Html {
         h
     };
     let via = use_state(|| hosts.first().map(|(_, a)| a.clone()).unwrap_or_else(|| here.clone()));
-    let secret = use_state(String::new);
+    let secret = use_state(|| p.secret.clone().unwrap_or_default());
     let handle = use_mut_ref(|| None::<TabMember>);
     let state = use_state(|| None::<MemberState>);
     let error = use_state(|| None::<String>);

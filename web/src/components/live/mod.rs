@@ -175,7 +175,7 @@ pub fn live() -> Html {
                     { for members.iter().map(|m| html! { <MemberCard member={m.clone()} token={token.clone()} /> }) }
                 </div>
                 if let Some(file) = &snap.file {
-                    <join::Join members={members.clone()} file={file.clone()} />
+                    <join::Join members={members.clone()} file={file.clone()} secret={store.live_secret.clone()} />
                 }
                 <h3>{"The last eight seconds"}</h3>
                 { match drawn {
