@@ -18,6 +18,7 @@
 //!   this crate reads a clock or the OS.
 //! - [`message`], [`params`], [`ranking`], [`timer`]: the vocabulary.
 //! - [`server`]: the engine of one server, Figs. 5, 8 and 9.
+//! - [`raft`]: Raft's leader election, the same way, to compare against.
 //! - [`scenario`]: the JSON scenario format and its validation.
 //! - [`sim`]: the event queue, network model, faults, trace and metrics.
 //! - [`delays`]: `δ_j`, `D_i` and predicted winners, for `stagger delays`.
@@ -65,6 +66,7 @@ pub mod flight;
 pub mod gen;
 pub mod message;
 pub mod params;
+pub mod raft;
 pub mod ranking;
 pub mod render;
 pub mod rng;
