@@ -18,7 +18,8 @@
 //!   this crate reads a clock or the OS.
 //! - [`message`], [`params`], [`ranking`], [`timer`]: the vocabulary.
 //! - [`server`]: the engine of one server, Figs. 5, 8 and 9.
-//! - [`raft`]: Raft's leader election, the same way, to compare against.
+//! - [`raft`], [`bully`]: Raft's leader election and the Bully algorithm,
+//!   the same way, to compare against.
 //! - [`scenario`]: the JSON scenario format and its validation.
 //! - [`sim`]: the event queue, network model, faults, trace and metrics.
 //! - [`delays`]: `δ_j`, `D_i` and predicted winners, for `stagger delays`.
@@ -61,6 +62,7 @@
 //! assert_eq!(sends.len(), 1);
 //! ```
 
+pub mod bully;
 pub mod delays;
 pub mod flight;
 pub mod gen;
