@@ -59,6 +59,10 @@ pub struct Status {
 /// One line of the node's recent history.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LogEntry {
+    /// Numbers every line the node ever logged, from 0, so a reader that
+    /// keeps up (an observer's stream) knows which lines it has not seen,
+    /// even after old ones were evicted.
+    pub seq: u64,
     /// Milliseconds since the node started.
     pub t_ms: f64,
     pub what: String,
@@ -66,22 +70,29 @@ pub struct LogEntry {
 
 /// The recent history, shared with the HTTP handlers.
 #[derive(Clone, Default)]
-pub struct Log(Arc<Mutex<VecDeque<LogEntry>>>);
+pub struct Log(Arc<Mutex<(VecDeque<LogEntry>, u64)>>);
 
 /// How many entries `/api/trace` keeps.
 pub const LOG_CAP: usize = 2_000;
 
 impl Log {
     pub fn push(&self, t: Time, what: String) {
-        let mut q = self.0.lock().expect("the log lock is never poisoned");
+        let mut g = self.0.lock().expect("the log lock is never poisoned");
+        let (q, next) = &mut *g;
         if q.len() == LOG_CAP {
             q.pop_front();
         }
-        q.push_back(LogEntry { t_ms: t.as_ms(), what });
+        q.push_back(LogEntry { seq: *next, t_ms: t.as_ms(), what });
+        *next += 1;
     }
 
     pub fn recent(&self) -> Vec<LogEntry> {
-        self.0.lock().expect("the log lock is never poisoned").iter().cloned().collect()
+        self.0.lock().expect("the log lock is never poisoned").0.iter().cloned().collect()
+    }
+
+    /// The kept entries numbered `from` or later.
+    pub fn since(&self, from: u64) -> Vec<LogEntry> {
+        self.0.lock().expect("the log lock is never poisoned").0.iter().filter(|e| e.seq >= from).cloned().collect()
     }
 }
 
@@ -307,4 +318,26 @@ fn status_of(s: &Server, ids: &[String]) -> Status {
 /// Whether `role` is the master role, for tests and the status API.
 pub fn is_master(role: &str) -> bool {
     role == Role::Master.name()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_entries_keep_their_numbers_when_old_ones_are_evicted() {
+        let log = Log::default();
+        for i in 0..LOG_CAP as u64 + 5 {
+            log.push(Time(i), format!("line {i}"));
+        }
+        let kept = log.recent();
+        assert_eq!(kept.len(), LOG_CAP);
+        assert_eq!(kept[0].seq, 5, "the five oldest were evicted");
+        let tail = log.since(LOG_CAP as u64 + 3);
+        assert_eq!(
+            tail.iter().map(|e| e.what.as_str()).collect::<Vec<_>>(),
+            [format!("line {}", LOG_CAP + 3), format!("line {}", LOG_CAP + 4)]
+        );
+        assert_eq!(log.since(0).len(), LOG_CAP, "a reader that fell behind gets what is kept");
+    }
 }

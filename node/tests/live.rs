@@ -754,3 +754,44 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
     }
     tab.join().unwrap();
 }
+
+/// An observer (not a member, any id) authenticates with the secret and is
+/// streamed the node's log, each line once and in order.
+#[test]
+fn an_observer_is_streamed_each_log_line_once() {
+    use stagger_node::auth::Dialer;
+    use stagger_node::wire::{decode, encode, Frame, Role};
+    let _one_at_a_time = serial();
+    let g = Group::start(0);
+    let target = g.addrs[3];
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let got: Vec<(f64, String)> = rt.block_on(async {
+        let mut s = ws(target).await;
+        let mut d = Dialer::new(SECRET, "a-watching-tab", Role::Observer, stagger_node::auth::nonce());
+        s.send(Ws::text(encode(&d.hello()))).await.unwrap();
+        let Some(Ok(Ws::Text(c))) = s.next().await else { panic!("no challenge") };
+        let auth = d.on_challenge(decode(c.as_str()).unwrap()).unwrap();
+        s.send(Ws::text(encode(&auth))).await.unwrap();
+        let Some(Ok(Ws::Text(w))) = s.next().await else { panic!("no welcome") };
+        d.on_welcome(decode(w.as_str()).unwrap()).unwrap();
+        let mut got = Vec::new();
+        let until = tokio::time::Instant::now() + Duration::from_millis(700);
+        while let Ok(Some(Ok(Ws::Text(t)))) = tokio::time::timeout_at(until, s.next()).await {
+            if let Ok(Frame::Event { t_ms, what }) = decode(t.as_str()) {
+                got.push((t_ms, what.as_str().unwrap_or_default().to_string()));
+            }
+        }
+        got
+    });
+    let trace: Value = serde_json::from_str(&g.trace(3)).unwrap();
+    let kept: Vec<(f64, String)> = trace["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["t_ms"].as_f64().unwrap(), e["what"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(got.len() >= 5, "the stream carried the node's start: {got:?}");
+    assert!(got.iter().any(|(_, w)| w.starts_with("role ")), "role changes are streamed");
+    // What was streamed is the log's own first entries, in order, each once.
+    assert_eq!(got[..], kept[..got.len()], "streamed = the log's first {} lines", got.len());
+}

@@ -413,20 +413,20 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
     node.notify_engine();
 }
 
-/// Streams the node's log to an observer, one `event` frame per entry.
+/// Streams the node's log to an observer, one `event` frame per entry, each
+/// entry once: the stream remembers the number of the next entry it owes
+/// (`LogEntry::seq`), which stays right after old entries are evicted.
 async fn observe<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: WebSocketStream<S>) {
-    let mut sent = 0usize;
+    let mut next = 0u64;
     let mut stop = node.shutdown.clone();
     loop {
-        let entries = node.engine.log.recent();
-        let skip = sent.min(entries.len());
-        for e in &entries[skip..] {
+        for e in node.engine.log.since(next) {
             let frame = Frame::Event { t_ms: e.t_ms, what: serde_json::Value::String(e.what.clone()) };
             if send(&mut ws, &frame).await.is_err() {
                 return;
             }
+            next = e.seq + 1;
         }
-        sent = entries.len();
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             m = ws.next() => if m.is_none() || matches!(m, Some(Ok(WsMessage::Close(_))) | Some(Err(_))) { return },
