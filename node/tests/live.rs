@@ -220,12 +220,12 @@ fn admin_actions_need_the_token() {
 }
 
 /// Dials `/ws` of `addr` and returns the socket.
-async fn ws(addr: SocketAddr) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+async fn ws(addr: SocketAddr) -> WsStream {
     tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.unwrap().0
 }
 
 /// Reads until the node closes, returning the `error` frame's reason.
-async fn refusal(ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>) -> String {
+async fn refusal(ws: &mut WsStream) -> String {
     let mut reason = String::new();
     let limit = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
@@ -243,15 +243,19 @@ async fn refusal(ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::
     }
 }
 
+type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// A completed handshake as member `id` with the right secret.
-async fn handshake(
-    addr: SocketAddr,
-    id: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+async fn handshake(addr: SocketAddr, id: &str) -> WsStream {
+    authenticate(ws(addr).await, id, stagger_node::wire::Role::Member).await
+}
+
+/// Runs the dialer's side of the handshake on `s` as `id` in `role`, with
+/// the right secret, and returns the welcomed socket.
+async fn authenticate(mut s: WsStream, id: &str, role: stagger_node::wire::Role) -> WsStream {
     use stagger_node::auth::Dialer;
-    use stagger_node::wire::{decode, encode, Role};
-    let mut s = ws(addr).await;
-    let mut d = Dialer::new(SECRET, id, Role::Member, stagger_node::auth::nonce());
+    use stagger_node::wire::{decode, encode};
+    let mut d = Dialer::new(SECRET, id, role, stagger_node::auth::nonce());
     s.send(Ws::text(encode(&d.hello()))).await.unwrap();
     let Some(Ok(Ws::Text(c))) = s.next().await else { panic!("no challenge") };
     let auth = d.on_challenge(decode(c.as_str()).unwrap()).unwrap();
@@ -576,7 +580,6 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
 #[test]
 fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master() {
     use stagger_core::{Input, Output, Rng, Server, ServerConfig, Target, Time};
-    use stagger_node::auth::Dialer;
     use stagger_node::wire::{self, Frame, Role as WireRole};
 
     let _one_at_a_time = serial();
@@ -622,18 +625,13 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
             let start = tokio::time::Instant::now();
             let now = || Time(epoch + start.elapsed().as_micros() as u64);
             // Dial until s2 is up, then authenticate as member "tab".
-            let mut ws = loop {
+            let ws = loop {
                 if let Ok((ws, _)) = tokio_tungstenite::connect_async(format!("ws://{host}/ws")).await {
                     break ws;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            let mut d = Dialer::new(SECRET, "tab", WireRole::Member, stagger_node::auth::nonce());
-            ws.send(Ws::text(wire::encode(&d.hello()))).await.unwrap();
-            let next = |t: Option<Result<Ws, _>>| wire::decode(t.unwrap().unwrap().to_text().unwrap()).unwrap();
-            let auth = d.on_challenge(next(ws.next().await)).unwrap();
-            ws.send(Ws::text(wire::encode(&auth))).await.unwrap();
-            d.on_welcome(next(ws.next().await)).unwrap();
+            let mut ws = authenticate(ws, "tab", WireRole::Member).await;
 
             let table = scenario.rank_table();
             let mut rng = Rng::new(7);
@@ -759,21 +757,13 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
 /// streamed the node's log, each line once and in order.
 #[test]
 fn an_observer_is_streamed_each_log_line_once() {
-    use stagger_node::auth::Dialer;
-    use stagger_node::wire::{decode, encode, Frame, Role};
+    use stagger_node::wire::{decode, Frame, Role};
     let _one_at_a_time = serial();
     let g = Group::start(0);
     let target = g.addrs[3];
     let rt = tokio::runtime::Runtime::new().unwrap();
     let got: Vec<(f64, String)> = rt.block_on(async {
-        let mut s = ws(target).await;
-        let mut d = Dialer::new(SECRET, "a-watching-tab", Role::Observer, stagger_node::auth::nonce());
-        s.send(Ws::text(encode(&d.hello()))).await.unwrap();
-        let Some(Ok(Ws::Text(c))) = s.next().await else { panic!("no challenge") };
-        let auth = d.on_challenge(decode(c.as_str()).unwrap()).unwrap();
-        s.send(Ws::text(encode(&auth))).await.unwrap();
-        let Some(Ok(Ws::Text(w))) = s.next().await else { panic!("no welcome") };
-        d.on_welcome(decode(w.as_str()).unwrap()).unwrap();
+        let mut s = authenticate(ws(target).await, "a-watching-tab", Role::Observer).await;
         let mut got = Vec::new();
         let until = tokio::time::Instant::now() + Duration::from_millis(700);
         while let Ok(Some(Ok(Ws::Text(t)))) = tokio::time::timeout_at(until, s.next()).await {
