@@ -13,6 +13,8 @@
 //! `measure_playground_budgets` prints the numbers of docs/benchmarks.md
 //! ("Playground (issue 3)") and asserts no timing.
 
+mod common;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
@@ -798,18 +800,9 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
 #[test]
 fn the_demo_live_view_joins_the_tab_with_one_click() {
     use std::io::{BufRead, BufReader, Write};
-    let base = (0..200)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().clamp(20_000, 60_000))
-        .find(|&b| (0..5).all(|i| std::net::TcpListener::bind(("127.0.0.1", b + i)).is_ok()))
-        .expect("five consecutive free ports");
+    let base = common::five_free_ports();
     let out = tempfile::tempdir().unwrap();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_stagger"))
-        .args(["demo", "--port", &base.to_string(), "--out"])
-        .arg(out.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut demo = common::spawn_demo(base, out.path(), Stdio::null());
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let stdout = demo.stdout.take().unwrap();
     std::thread::spawn(move || {

@@ -3,6 +3,8 @@
 //! healing, and every kind of bad input refused with a reason while the
 //! node keeps serving and the group keeps agreeing.
 
+mod common;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -396,19 +398,9 @@ fn a_node_stops_cleanly_on_sigterm_and_its_peers_notice() {
 #[test]
 fn the_demo_runs_five_live_nodes_and_stops_on_ctrl_c() {
     let _one_at_a_time = serial();
-    // Five consecutive free ports, checked by binding them.
-    let base = (0..200)
-        .map(|_| free_port().port().clamp(20_000, 60_000))
-        .find(|&b| (0..5).all(|i| TcpListener::bind(("127.0.0.1", b + i)).is_ok()))
-        .expect("five consecutive free ports");
+    let base = common::five_free_ports();
     let out = tempfile::tempdir().unwrap();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_stagger"))
-        .args(["demo", "--port", &base.to_string(), "--out"])
-        .arg(out.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut demo = common::spawn_demo(base, out.path(), Stdio::piped());
     // Drain stderr as it comes, so a chatty demo never blocks on a full pipe.
     let err = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let mut pipe = demo.stderr.take().unwrap();

@@ -1,0 +1,24 @@
+//! What more than one of the node's test files needs.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The first of five consecutive free ports on 127.0.0.1 (the demo's nodes
+/// take `base`..`base + 4`), checked by binding them.
+pub fn five_free_ports() -> u16 {
+    (0..200)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().clamp(20_000, 60_000))
+        .find(|&b| (0..5).all(|i| std::net::TcpListener::bind(("127.0.0.1", b + i)).is_ok()))
+        .expect("five consecutive free ports")
+}
+
+/// `stagger demo --port base --out out`, stdout piped.
+pub fn spawn_demo(base: u16, out: &Path, stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_stagger"))
+        .args(["demo", "--port", &base.to_string(), "--out"])
+        .arg(out)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
