@@ -69,7 +69,8 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
             now + Duration::from_micros(d)
         };
         let msg = wire::encode(&Frame::Msg { env: out.env });
-        let deliver = wire::encode(&Frame::Deliver { from: node.id().to_string(), env: out.env });
+        // Encoded only if a browser member this node holds is addressed.
+        let mut deliver = None;
         for (row, slot) in slots.iter().enumerate() {
             if row as u32 == node.me || out.to.is_some_and(|t| t as usize != row) {
                 continue;
@@ -77,21 +78,30 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
             let browser = node.group.members[row].kind == Kind::Browser;
             match (slot.state, &slot.tx) {
                 (PeerState::Connected, Some(tx)) => {
-                    let _ = tx.send((delay_to(row), if browser { deliver.clone() } else { msg.clone() }));
+                    let text = if browser {
+                        deliver.get_or_insert_with(|| wire::encode(&Frame::Deliver { from: node.id().to_string(), env: out.env })).clone()
+                    } else {
+                        msg.clone()
+                    };
+                    let _ = tx.send((delay_to(row), text));
                 }
                 // A browser member hosted by another node, or by none: every
                 // native peer is asked to hand it over; its host will.
-                _ if browser => {
-                    let relay = wire::encode(&Frame::Relay { to: node.group.members[row].id.clone(), env: out.env });
-                    for (peer, s) in slots.iter().enumerate() {
-                        if node.group.members[peer].kind == Kind::Native {
-                            if let (PeerState::Connected, Some(tx)) = (s.state, &s.tx) {
-                                let _ = tx.send((delay_to(row), relay.clone()));
-                            }
-                        }
-                    }
-                }
+                _ if browser => fan_out(&node, &slots, &node.group.members[row].id, out.env, delay_to(row)),
                 _ => {}
+            }
+        }
+    }
+}
+
+/// Sends `Relay { to, env }` to every connected native peer, due at `due`:
+/// how a copy reaches a browser member held by some other node.
+fn fan_out(node: &Node, slots: &[super::Slot], to: &str, env: stagger_core::Envelope, due: Instant) {
+    let text = wire::encode(&Frame::Relay { to: to.to_string(), env });
+    for (peer, s) in slots.iter().enumerate() {
+        if node.group.members[peer].kind == Kind::Native {
+            if let (PeerState::Connected, Some(tx)) = (s.state, &s.tx) {
+                let _ = tx.send((due, text.clone()));
             }
         }
     }
@@ -101,9 +111,9 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
 /// own engine, down the connection of a member it holds (as `Deliver` to a
 /// browser member, as `Relay` to a native one, which then takes it), or,
 /// for a browser member it does not hold, to every native peer, once
-/// (`fan_out`; a relay that came from a native peer is not fanned out
+/// (`may_fan_out`; a relay that came from a native peer is not fanned out
 /// again, so nothing loops).
-fn relay(node: &Node, to: &str, env: stagger_core::Envelope, fan_out: bool) -> Result<(), String> {
+fn relay(node: &Node, to: &str, env: stagger_core::Envelope, may_fan_out: bool) -> Result<(), String> {
     let Some(row) = node.group.row_of(to) else { return Err(format!("relay to {to:?}, which is not a member of the group")) };
     if row == node.me {
         if !isolated(node) {
@@ -125,16 +135,7 @@ fn relay(node: &Node, to: &str, env: stagger_core::Envelope, fan_out: bool) -> R
         (super::Slot { state: PeerState::Connected, tx: Some(tx), .. }, false) => {
             let _ = tx.send((Instant::now(), wire::encode(&Frame::Relay { to: to.to_string(), env })));
         }
-        (_, true) if fan_out => {
-            let text = wire::encode(&Frame::Relay { to: to.to_string(), env });
-            for (peer, s) in slots.iter().enumerate() {
-                if node.group.members[peer].kind == Kind::Native {
-                    if let (PeerState::Connected, Some(tx)) = (s.state, &s.tx) {
-                        let _ = tx.send((Instant::now(), text.clone()));
-                    }
-                }
-            }
-        }
+        (_, true) if may_fan_out => fan_out(node, &slots, to, env, Instant::now()),
         _ => {} // Not reachable from here: lost, as over any broken link.
     }
     Ok(())
