@@ -5,7 +5,7 @@
 //! never rewrites the matrix (SPEC §1). From the two, this module derives the
 //! adjusted waiting times `δ_j` of [0047].
 
-use crate::message::Index;
+use crate::message::{Index, Target};
 use crate::time::Span;
 
 /// One version of the ranking with its derived `δ` table. Shared (behind an
@@ -73,6 +73,16 @@ impl RankTable {
         self.index_of[row as usize]
     }
 
+    /// The rows a message from index `from` to `to` goes to, in index
+    /// order: `All` is every other member, crashed ones included (SPEC §2).
+    pub fn destinations(&self, to: Target, from: Index) -> impl Iterator<Item = u32> + '_ {
+        let (range, skip) = match to {
+            Target::One(i) => (i..i + 1, None),
+            Target::All => (0..self.len() as Index, Some(from)),
+        };
+        range.filter(move |i| Some(*i) != skip).map(move |i| self.row(i))
+    }
+
     /// `δ_j`, guard included.
     pub fn delta(&self, j: Index) -> Span {
         self.delta[j as usize]
@@ -87,6 +97,13 @@ impl RankTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn destinations_are_rows_in_index_order_without_the_sender() {
+        let t = RankTable::new(1, vec![2, 0, 1], &[vec![0; 3], vec![0; 3], vec![0; 3]], Span::ZERO);
+        assert_eq!(t.destinations(Target::All, 1).collect::<Vec<_>>(), [2, 1], "indexes 0 and 2, as rows");
+        assert_eq!(t.destinations(Target::One(2), 0).collect::<Vec<_>>(), [1]);
+    }
 
     fn patent() -> Vec<Vec<u64>> {
         [[0, 20, 110, 110, 75], [20, 0, 120, 105, 80], [110, 120, 0, 80, 60], [110, 105, 80, 0, 55], [75, 80, 60, 55, 0]]

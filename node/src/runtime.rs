@@ -265,17 +265,13 @@ impl Driver {
         while let Some(o) = self.server.poll_output() {
             match o {
                 Output::Send { to, env } => {
+                    for r in self.server.table().destinations(to, env.from) {
+                        self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg, arrive: None });
+                    }
                     let to = match to {
                         Target::One(i) => Some(self.server.table().row(i)),
                         Target::All => None,
                     };
-                    let rows: Vec<u32> = match to {
-                        Some(r) => vec![r],
-                        None => (0..self.ids.len() as u32).filter(|r| *r != me).collect(),
-                    };
-                    for r in rows {
-                        self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg, arrive: None });
-                    }
                     let _ = self.out.send(Outgoing { to, env });
                 }
                 Output::Role { role, master } => {

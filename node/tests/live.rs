@@ -571,7 +571,7 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
 /// killed, and the natives report it as master.
 #[test]
 fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master() {
-    use stagger_core::{Input, Output, Rng, Server, ServerConfig, Target, Time};
+    use stagger_core::{Input, Output, Rng, Server, ServerConfig, Time};
     use stagger_node::wire::{self, Frame, Role as WireRole};
 
     let _one_at_a_time = serial();
@@ -644,11 +644,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
                 while let Some(o) = server.poll_output() {
                     match o {
                         Output::Send { to, env } => {
-                            let rows: Vec<u32> = match to {
-                                Target::One(i) => vec![table.row(i)],
-                                Target::All => (0..4).filter(|r| *r != row).collect(),
-                            };
-                            for r in rows {
+                            for r in table.destinations(to, env.from) {
                                 let frame = Frame::Relay { to: scenario.ids[r as usize].clone(), env };
                                 ws.send(Ws::text(wire::encode(&frame))).await.unwrap();
                             }

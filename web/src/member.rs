@@ -16,7 +16,7 @@
 use gloo::timers::callback::Timeout;
 use stagger_core::wire::auth::{nonce_hex, Dialer, NONCE_BYTES};
 use stagger_core::wire::{self, Frame, Role as WireRole};
-use stagger_core::{Input, Output, Rng, Scenario, Server, ServerConfig, Span, Target, Time};
+use stagger_core::{Input, Output, Rng, Scenario, Server, ServerConfig, Span, Time};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -51,7 +51,6 @@ struct Inner {
     server: Server,
     rng: Rng,
     ids: Vec<String>,
-    row: u32,
     period: Span,
     /// The engine's next timer.
     timer: Option<Timeout>,
@@ -107,7 +106,6 @@ impl TabMember {
             server,
             rng,
             ids: scenario.ids.clone(),
-            row,
             period,
             timer: None,
             recover: None,
@@ -264,11 +262,7 @@ fn drain(i: &Rc<RefCell<Inner>>) {
         while let Some(o) = b.server.poll_output() {
             match o {
                 Output::Send { to, env } => {
-                    let rows: Vec<u32> = match to {
-                        Target::One(x) => vec![table.row(x)],
-                        Target::All => (0..b.ids.len() as u32).filter(|r| *r != b.row).collect(),
-                    };
-                    for r in rows {
+                    for r in table.destinations(to, env.from) {
                         let frame = Frame::Relay { to: b.ids[r as usize].clone(), env };
                         if b.ws.send_with_str(&wire::encode(&frame)).is_ok() {
                             b.state.sent += 1;

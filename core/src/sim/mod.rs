@@ -208,19 +208,9 @@ impl<'a> Sim<'a> {
     }
 
     fn send(&mut self, from: u32, to: Target, env: Envelope) {
-        match to {
-            Target::One(idx) => {
-                let dest = self.table.row(idx);
-                self.send_copy(from, dest, env);
-            }
-            Target::All => {
-                for i in 0..self.table.len() as Index {
-                    if i != env.from {
-                        let dest = self.table.row(i);
-                        self.send_copy(from, dest, env);
-                    }
-                }
-            }
+        let table = Arc::clone(&self.table);
+        for dest in table.destinations(to, env.from) {
+            self.send_copy(from, dest, env);
         }
     }
 
