@@ -802,7 +802,7 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
     use std::io::{BufRead, BufReader, Write};
     let base = common::five_free_ports();
     let out = tempfile::tempdir().unwrap();
-    let mut demo = common::spawn_demo(base, out.path(), Stdio::null());
+    let mut demo = common::Reaped(common::spawn_demo(base, out.path(), Stdio::null()));
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let stdout = demo.stdout.take().unwrap();
     std::thread::spawn(move || {

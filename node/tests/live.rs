@@ -600,9 +600,9 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
             .spawn()
             .unwrap()
     };
-    let mut s0 = spawn("s0");
-    let mut s1 = spawn("s1");
-    let mut s2 = spawn("s2");
+    let mut s0 = common::Reaped(spawn("s0"));
+    let mut s1 = common::Reaped(spawn("s1"));
+    let mut s2 = common::Reaped(spawn("s2"));
     let status = |a: SocketAddr| -> Option<Value> { serde_json::from_str(&http(a, "GET", "/api/status", None).ok()?.1).ok() };
 
     let group = stagger_node::group::Group::from_json(&file.to_string()).unwrap();

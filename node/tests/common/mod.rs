@@ -22,3 +22,28 @@ pub fn spawn_demo(base: u16, out: &Path, stderr: Stdio) -> Child {
         .spawn()
         .unwrap()
 }
+
+/// A child process that is killed and reaped when dropped, so a test that
+/// fails half-way leaves no node running (a leaked member keeps dialing its
+/// group's ports, which a later test may have been given).
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
