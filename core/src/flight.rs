@@ -20,7 +20,7 @@
 //! as good as their clock synchronisation, and a receipt stamped before its
 //! send is drawn arriving at the send instant.
 
-use crate::message::Message;
+use crate::message::Msg;
 use crate::sim::{Trace, TraceEvent, What};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -90,7 +90,7 @@ pub fn merge(parts: &[Recording], rows: u32) -> Trace {
     all.sort_by_key(|e| e.t);
 
     // Unpaired sends per (from, to, message), oldest first, as indexes into `out`.
-    let mut waiting: HashMap<(u32, u32, Message), VecDeque<usize>> = HashMap::new();
+    let mut waiting: HashMap<(u32, u32, Msg), VecDeque<usize>> = HashMap::new();
     let mut out: Vec<TraceEvent> = Vec::with_capacity(all.len());
     let mut receipts = Vec::new();
     let mut next_id = 0u64;
@@ -129,13 +129,14 @@ fn touches_only(what: &What, rows: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Message;
     use crate::server::Role;
 
     fn send(t: u64, from: u32, to: u32, msg: Message) -> TraceEvent {
-        TraceEvent { t: Time(t), what: What::Send { id: 0, from, to, msg, arrive: None } }
+        TraceEvent { t: Time(t), what: What::Send { id: 0, from, to, msg: msg.into(), arrive: None } }
     }
     fn recv(t: u64, from: u32, to: u32, msg: Message) -> TraceEvent {
-        TraceEvent { t: Time(t), what: What::Deliver { id: 0, from, to, msg } }
+        TraceEvent { t: Time(t), what: What::Deliver { id: 0, from, to, msg: msg.into() } }
     }
 
     #[test]
@@ -191,7 +192,7 @@ mod tests {
         let mut r = Recorder::new(2, 3);
         r.record(Time(1), What::Role { server: 2, role: Role::Master, master: None });
         for i in 0..10 {
-            r.record(Time(10 + i), What::Send { id: 0, from: 2, to: 0, msg: Message::Inquiry { seq: i }, arrive: None });
+            r.record(Time(10 + i), What::Send { id: 0, from: 2, to: 0, msg: Message::Inquiry { seq: i }.into(), arrive: None });
         }
         let rec = r.recording();
         assert_eq!(rec.row, 2);

@@ -79,8 +79,8 @@ pub mod time;
 pub mod timer;
 pub mod wire;
 
-pub use message::{Envelope, Index, Message, MessageKind, Target};
-pub use params::{ClaimPolicy, Params, Scheme};
+pub use message::{Envelope, Index, Message, MessageKind, Msg, Target};
+pub use params::{Algorithm, ClaimPolicy, Params, Scheme};
 pub use ranking::RankTable;
 pub use rng::Rng;
 pub use scenario::{Scenario, ScenarioError, ScenarioFile};

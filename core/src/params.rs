@@ -87,3 +87,54 @@ impl Default for Params {
         }
     }
 }
+
+/// Which election algorithm a run uses. The staggered timer is the
+/// project's subject; Raft and Bully are here to be measured against it on
+/// the same network, faults and metrics (issue 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Algorithm {
+    /// The patent's staggered election timers (everything in [`Params`]).
+    #[default]
+    Stagger,
+    Raft(RaftParams),
+    Bully(BullyParams),
+}
+
+impl Algorithm {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::Stagger => "stagger",
+            Algorithm::Raft(_) => "raft",
+            Algorithm::Bully(_) => "bully",
+        }
+    }
+}
+
+/// Raft's election settings. By default they spend the same detection
+/// budget as the staggered timer: a heartbeat every detection period `P`,
+/// and an election timeout drawn from `[P + τ, P + 2τ]`, so a follower
+/// notices a dead leader between `τ` and `P + 2τ` after the crash, where an
+/// inquirer notices between `τ` and `P + τ`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftParams {
+    pub election_min: Span,
+    pub election_max: Span,
+    /// The leader's heartbeat interval; `None`: its detection period.
+    pub heartbeat: Option<Span>,
+    pub prevote: bool,
+    pub check_quorum: bool,
+}
+
+/// The Bully algorithm's settings. By default the coordinator's `Alive`
+/// goes out every detection period `P` and a server elects after `P + τ`
+/// of silence, the same window in which an inquirer notices (`τ` to
+/// `P + τ` after the crash); `Answer` is awaited `τ`, `Coordinator` `2τ`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BullyParams {
+    /// `None`: the coordinator's detection period.
+    pub heartbeat: Option<Span>,
+    /// `None`: `P + τ` of the server's own period.
+    pub timeout: Option<Span>,
+    pub answer_wait: Span,
+    pub coordinator_wait: Span,
+}

@@ -172,6 +172,37 @@ impl Raft {
         r
     }
 
+    /// A group that already agrees: `leader` leads term 1 and the others
+    /// follow it, as a comparison starts from a stable master. The leader's
+    /// first heartbeat goes out at `first_beat`; a follower's timeout runs
+    /// as if it had just heard from the leader then.
+    pub fn with_leader(cfg: RaftConfig, leader: u32, first_beat: Time, rng: &mut Rng) -> Raft {
+        let mut r = Raft::new(cfg, first_beat, rng);
+        r.term = 1;
+        r.leader = Some(leader);
+        if leader == r.cfg.me {
+            r.role = RaftRole::Leader;
+            r.voted_for = Some(leader);
+            r.heartbeat_at = Some(first_beat);
+            r.election_at = Some(first_beat + r.cfg.election_min);
+        } else {
+            r.voted_for = Some(leader);
+            r.heard_leader = Some(first_beat);
+        }
+        r
+    }
+
+    /// When `timer` is due, if it is armed (and the server is up).
+    pub fn deadline(&self, timer: RaftTimer) -> Option<Time> {
+        if !self.up {
+            return None;
+        }
+        match timer {
+            RaftTimer::Election => self.election_at,
+            RaftTimer::Heartbeat => self.heartbeat_at,
+        }
+    }
+
     pub fn role(&self) -> RaftRole {
         self.role
     }

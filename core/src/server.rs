@@ -113,6 +113,10 @@ pub enum Note {
     ClaimDropped { idx: Index },
     /// A claim was ignored under the `defer` rule.
     ClaimIgnored { idx: Index },
+    /// A Raft server's role or term changed (simulated comparisons only).
+    Raft { role: crate::raft::RaftRole, term: u64 },
+    /// A Bully server's state changed (simulated comparisons only).
+    Bully { state: crate::bully::BullyState },
 }
 
 /// The caller misused the engine: these are never the peer's fault.

@@ -228,7 +228,7 @@ impl Driver {
             Command::Receive(env) => {
                 let table = self.server.table();
                 if (env.from as usize) < table.len() {
-                    receipt = Some(What::Deliver { id: 0, from: table.row(env.from), to: self.server.row(), msg: env.msg });
+                    receipt = Some(What::Deliver { id: 0, from: table.row(env.from), to: self.server.row(), msg: env.msg.into() });
                 }
                 Input::Receive(env)
             }
@@ -266,7 +266,7 @@ impl Driver {
             match o {
                 Output::Send { to, env } => {
                     for r in self.server.table().destinations(to, env.from) {
-                        self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg, arrive: None });
+                        self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg.into(), arrive: None });
                     }
                     let to = match to {
                         Target::One(i) => Some(self.server.table().row(i)),

@@ -17,7 +17,9 @@
 //! arrived), lane labels `class="lane-label"`, so tests and scripts can pick
 //! them out.
 
-use crate::message::{Message, MessageKind};
+use crate::bully::BullyMsg;
+use crate::message::{Message, MessageKind, Msg as Wire};
+use crate::raft::RaftMsg;
 use crate::scenario::{FaultAction, PhaseMode, Scenario};
 use crate::server::{Note, Role};
 use crate::sim::{DropReason, Run, Trace, What};
@@ -141,12 +143,17 @@ const CRASH: &str = "#d55e00";
 const RECOVER: &str = "#009e73";
 const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 
+/// Colours from the Okabe–Ito palette. Raft's and Bully's kinds reuse the
+/// protocol's by role: detection traffic is light blue and green, a claim
+/// dark blue, an answer to a claim orange or purple.
 fn kind_color(k: MessageKind) -> &'static str {
     match k {
-        MessageKind::Inquiry => "#56b4e9",
-        MessageKind::Reply => "#009e73",
-        MessageKind::Declare => "#0072b2",
-        MessageKind::Revoke => "#cc79a7",
+        MessageKind::Inquiry | MessageKind::Heartbeat | MessageKind::Alive => "#56b4e9",
+        MessageKind::Reply | MessageKind::HeartbeatReply => "#009e73",
+        MessageKind::Declare | MessageKind::RequestVote | MessageKind::Coordinator => "#0072b2",
+        MessageKind::Revoke | MessageKind::PreVoteReply => "#cc79a7",
+        MessageKind::Vote | MessageKind::Answer => "#e69f00",
+        MessageKind::PreVote | MessageKind::Election => "#d55e00",
     }
 }
 
@@ -156,7 +163,22 @@ fn kind_label(k: MessageKind) -> &'static str {
         MessageKind::Reply => "InquiryReply",
         MessageKind::Declare => "DeclareMaster",
         MessageKind::Revoke => "RevokeMaster",
+        MessageKind::PreVote => "PreVote",
+        MessageKind::PreVoteReply => "PreVoteReply",
+        MessageKind::RequestVote => "RequestVote",
+        MessageKind::Vote => "Vote",
+        MessageKind::Heartbeat => "Heartbeat",
+        MessageKind::HeartbeatReply => "HeartbeatReply",
+        MessageKind::Election => "Election",
+        MessageKind::Answer => "Answer",
+        MessageKind::Coordinator => "Coordinator",
+        MessageKind::Alive => "Alive",
     }
+}
+
+/// Whether a kind counts as an election message, drawn thicker.
+fn is_claim(k: MessageKind) -> bool {
+    k.is_election()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,7 +270,7 @@ enum EventKind {
 struct Msg {
     from: u32,
     to: u32,
-    msg: Message,
+    msg: Wire,
     send: u64,
     arrive: Option<u64>,
     drop: Option<(u64, DropReason)>,
@@ -268,6 +290,9 @@ struct Model {
     marks: Vec<Mark>,
     events: Vec<Event>,
     msgs: Vec<Msg>,
+    /// The kinds the legend and the arrowheads cover: the protocol's four,
+    /// or, for another algorithm's trace, the kinds it sent.
+    kinds: Vec<MessageKind>,
 }
 
 impl Model {
@@ -408,7 +433,12 @@ impl Model {
         for (r, o) in open.iter_mut().enumerate() {
             close(o, r as u32, until, &mut countdowns);
         }
-        Model { segs, countdowns, marks, events, msgs }
+        let kinds = if msgs.iter().all(|m| matches!(m.msg, Wire::Stagger(_))) {
+            MessageKind::ALL.to_vec()
+        } else {
+            MessageKind::EVERY.into_iter().filter(|k| msgs.iter().any(|m| m.msg.kind() == *k)).collect()
+        };
+        Model { segs, countdowns, marks, events, msgs, kinds }
     }
 }
 
@@ -506,12 +536,19 @@ fn ms(us: u64) -> String {
     num(us as f64 / 1000.0)
 }
 
-fn msg_text(m: &Message) -> String {
+fn msg_text(m: &Wire) -> String {
     match m {
-        Message::Inquiry { seq } => format!("Inquiry{{seq: {seq}}}"),
-        Message::InquiryReply { seq } => format!("InquiryReply{{seq: {seq}}}"),
-        Message::DeclareMaster { idx } => format!("DeclareMaster{{idx: {idx}}}"),
-        Message::RevokeMaster { reject, idx } => format!("RevokeMaster{{reject: {reject}, idx: {idx}}}"),
+        Wire::Stagger(Message::Inquiry { seq }) => format!("Inquiry{{seq: {seq}}}"),
+        Wire::Stagger(Message::InquiryReply { seq }) => format!("InquiryReply{{seq: {seq}}}"),
+        Wire::Stagger(Message::DeclareMaster { idx }) => format!("DeclareMaster{{idx: {idx}}}"),
+        Wire::Stagger(Message::RevokeMaster { reject, idx }) => format!("RevokeMaster{{reject: {reject}, idx: {idx}}}"),
+        Wire::Raft(RaftMsg::PreVoteReply { term, granted } | RaftMsg::Vote { term, granted }) => {
+            format!("{}{{term: {term}, granted: {granted}}}", kind_label(m.kind()))
+        }
+        Wire::Raft(
+            RaftMsg::PreVote { term } | RaftMsg::RequestVote { term } | RaftMsg::Heartbeat { term } | RaftMsg::HeartbeatReply { term },
+        ) => format!("{}{{term: {term}}}", kind_label(m.kind())),
+        Wire::Bully(BullyMsg::Election | BullyMsg::Answer | BullyMsg::Coordinator | BullyMsg::Alive) => kind_label(m.kind()).to_string(),
     }
 }
 
@@ -821,9 +858,9 @@ impl<'a> Doc<'a> {
              <rect width=\"6\" height=\"6\" fill=\"#eef0f2\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#b6bec7\" stroke-width=\"2.5\"/></pattern>\n",
         );
         let big = self.l.roomy;
-        for k in MessageKind::ALL {
+        for k in self.model.kinds.clone() {
             let size = match (k, big) {
-                (MessageKind::Declare | MessageKind::Revoke, true) => 9.0,
+                (k, true) if is_claim(k) => 9.0,
                 (_, true) => 7.0,
                 (_, false) => 5.0,
             };
@@ -844,7 +881,7 @@ impl<'a> Doc<'a> {
     /// The legend's two groups: messages, then what lanes show.
     fn legend_groups(&self) -> [(&'static str, Vec<(LegendGlyph, &'static str)>); 2] {
         let mut msgs: Vec<(LegendGlyph, &'static str)> =
-            MessageKind::ALL.iter().map(|k| (LegendGlyph::Arrow(*k), kind_label(*k))).collect();
+            self.model.kinds.iter().map(|k| (LegendGlyph::Arrow(*k), kind_label(*k))).collect();
         msgs.push((LegendGlyph::Dropped, "lost / dropped"));
         let mut lanes: Vec<(LegendGlyph, &'static str)> =
             [State::Master, State::Backup, State::Wait, State::Down].iter().map(|s| (LegendGlyph::Band(*s), s.name())).collect();
@@ -890,7 +927,7 @@ impl<'a> Doc<'a> {
                 let gw = g.width();
                 match g {
                     LegendGlyph::Arrow(k) => {
-                        let sw = if matches!(k, MessageKind::Declare | MessageKind::Revoke) { 2.0 } else { 1.4 };
+                        let sw = if is_claim(*k) { 2.0 } else { 1.4 };
                         w!(
                             self.s,
                             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\" marker-end=\"url(#st-ah-{})\"/>",
@@ -1315,9 +1352,9 @@ impl<'a> Doc<'a> {
         let roomy = l.roomy;
         let many = picked.len() > 400;
         let xr = if roomy { 3.5 } else { 2.0 };
-        for k in MessageKind::ALL {
+        for k in self.model.kinds.clone() {
             let color = kind_color(k);
-            let election = matches!(k, MessageKind::Declare | MessageKind::Revoke);
+            let election = is_claim(k);
             let sw: f64 = match (election, roomy, many) {
                 (_, _, true) => 0.6,
                 (true, true, _) => 2.0,

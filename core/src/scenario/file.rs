@@ -36,6 +36,15 @@ pub struct ScenarioFile {
     pub announce_every: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_functional: Option<bool>,
+    /// `stagger` (the default), `raft` or `bully`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<AlgorithmName>,
+    /// Raft's settings, used when `algorithm` is `raft`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raft: Option<RaftEntry>,
+    /// Bully's settings, used when `algorithm` is `bully`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bully: Option<BullyEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +100,59 @@ impl SchemeName {
             SchemeName::Randomized => "randomized",
         }
     }
+}
+
+/// The election algorithm of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlgorithmName {
+    Stagger,
+    Raft,
+    Bully,
+}
+
+impl AlgorithmName {
+    pub const ALL: [AlgorithmName; 3] = [AlgorithmName::Stagger, AlgorithmName::Raft, AlgorithmName::Bully];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AlgorithmName::Stagger => "stagger",
+            AlgorithmName::Raft => "raft",
+            AlgorithmName::Bully => "bully",
+        }
+    }
+}
+
+/// Raft's settings. Absent fields follow the detection settings (see
+/// [`crate::params::RaftParams`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaftEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub election_min_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub election_max_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prevote: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_quorum: Option<bool>,
+}
+
+/// Bully's settings. Absent fields follow the detection settings (see
+/// [`crate::params::BullyParams`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BullyEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_wait_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinator_wait_ms: Option<f64>,
 }
 
 /// The detection of Fig. 5.

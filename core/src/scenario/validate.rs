@@ -6,7 +6,7 @@
 
 use super::error::{Problem, ScenarioError};
 use super::file::*;
-use crate::params::{Params, Scheme};
+use crate::params::{Algorithm, BullyParams, Params, RaftParams, Scheme};
 use crate::ranking::RankTable;
 use crate::time::{ms_to_us, Span, Time};
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +26,8 @@ pub struct Scenario {
     /// `C[j][k]` by row, in µs.
     pub delays_us: Vec<Vec<u64>>,
     pub params: Params,
+    /// The election algorithm; `params` is the staggered timer's.
+    pub algorithm: Algorithm,
     /// `P_i` by row.
     pub periods: Vec<Span>,
     pub phase: PhaseMode,
@@ -187,6 +189,7 @@ impl ScenarioFile {
         })?;
 
         let faults = self.faults(&row_of, &resolve, &ids, &attrs, n)?;
+        let algorithm = self.algorithm(&params, &periods, &faults)?;
 
         Ok(Scenario {
             name: self.name.clone().unwrap_or_else(|| "untitled".into()),
@@ -196,6 +199,7 @@ impl ScenarioFile {
             ranking,
             delays_us,
             params,
+            algorithm,
             periods,
             phase,
             jitter,
@@ -276,6 +280,103 @@ impl ScenarioFile {
         p.announce_every = self.announce_every.unwrap_or(0);
         p.known_functional = self.known_functional.unwrap_or(false);
         Ok(p)
+    }
+
+    /// The algorithm and its settings. A `raft` or `bully` block is kept
+    /// (and checked) when another algorithm is chosen, so switching back and
+    /// forth in the playground loses nothing.
+    fn algorithm(&self, p: &Params, periods: &[Span], faults: &[Fault]) -> Result<Algorithm, ScenarioError> {
+        let ms = |field: &str, v: Option<f64>, default: Span| -> Result<Span, ScenarioError> {
+            match v {
+                None => Ok(default),
+                Some(v) => ms_to_us(v).map(Span).ok_or_else(|| {
+                    ScenarioError::new(field, Problem::BadNumber(format!("{v} must be a non-negative number of milliseconds")))
+                }),
+            }
+        };
+        let positive = |field: &str, v: Option<f64>| -> Result<Option<Span>, ScenarioError> {
+            match v {
+                None => Ok(None),
+                Some(v) => ms_to_us(v).filter(|us| *us > 0).map(|us| Some(Span(us))).ok_or_else(|| {
+                    ScenarioError::new(field, Problem::BadNumber(format!("{v} must be a positive number of milliseconds")))
+                }),
+            }
+        };
+        // The detection budget the defaults spend: the longest period plus τ.
+        let period = periods.iter().copied().max().unwrap_or(Span::ZERO);
+        let tau = p.timeout;
+        let raft = {
+            let r = self.raft.clone().unwrap_or_default();
+            let election_min = ms("raft.election_min_ms", r.election_min_ms, period + tau)?;
+            let election_max = ms("raft.election_max_ms", r.election_max_ms, election_min + tau)?;
+            if election_max < election_min {
+                return Err(ScenarioError::new(
+                    "raft.election_max_ms",
+                    Problem::OutOfRange { value: format!("{}", election_max.as_ms()), range: "[election_min_ms, ∞)" },
+                ));
+            }
+            let heartbeat = positive("raft.heartbeat_ms", r.heartbeat_ms)?;
+            let beat = heartbeat.unwrap_or(period);
+            if beat >= election_min {
+                return Err(ScenarioError::new(
+                    if r.heartbeat_ms.is_some() { "raft.heartbeat_ms" } else { "raft.election_min_ms" },
+                    Problem::BadNumber(format!(
+                        "the heartbeat interval ({} ms) must be shorter than the shortest election timeout ({} ms), or followers time out under a live leader",
+                        beat.as_ms(),
+                        election_min.as_ms()
+                    )),
+                ));
+            }
+            RaftParams {
+                election_min,
+                election_max,
+                heartbeat,
+                prevote: r.prevote.unwrap_or(false),
+                check_quorum: r.check_quorum.unwrap_or(false),
+            }
+        };
+        let bully = {
+            let b = self.bully.clone().unwrap_or_default();
+            let heartbeat = positive("bully.heartbeat_ms", b.heartbeat_ms)?;
+            let timeout = positive("bully.timeout_ms", b.timeout_ms)?;
+            let beat = heartbeat.unwrap_or(period);
+            if let Some(t) = timeout.filter(|t| *t <= beat) {
+                return Err(ScenarioError::new(
+                    "bully.timeout_ms",
+                    Problem::BadNumber(format!(
+                        "the silence timeout ({} ms) must be longer than the heartbeat interval ({} ms)",
+                        t.as_ms(),
+                        beat.as_ms()
+                    )),
+                ));
+            }
+            BullyParams {
+                heartbeat,
+                timeout,
+                answer_wait: ms("bully.answer_wait_ms", b.answer_wait_ms, tau)?,
+                coordinator_wait: ms("bully.coordinator_wait_ms", b.coordinator_wait_ms, tau + tau)?,
+            }
+        };
+        let algorithm = match self.algorithm.unwrap_or(AlgorithmName::Stagger) {
+            AlgorithmName::Stagger => return Ok(Algorithm::Stagger),
+            AlgorithmName::Raft => Algorithm::Raft(raft),
+            AlgorithmName::Bully => Algorithm::Bully(bully),
+        };
+        // What only the staggered timer has.
+        let name = algorithm.name();
+        if let Some(f) = faults.iter().find(|f| matches!(f.action, FaultAction::Rerank(_))) {
+            return Err(ScenarioError::new(
+                format!("faults[{}].rerank", f.source),
+                Problem::NotApplicable(format!("a rerank changes the staggered timer's ranking; the {name} algorithm has none to change")),
+            ));
+        }
+        if p.known_functional {
+            return Err(ScenarioError::new(
+                "known_functional",
+                Problem::NotApplicable(format!("the functional table belongs to the staggered timer, not to the {name} algorithm")),
+            ));
+        }
+        Ok(algorithm)
     }
 
     fn detection(&self, n: usize, timeout: Span) -> Result<(Vec<Span>, PhaseMode), ScenarioError> {

@@ -11,25 +11,70 @@ use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
 /// Message counts by kind: every copy handed to the network, dropped ones
-/// included.
+/// included. The protocol's four kinds are always present; Raft's and
+/// Bully's only when counted, so a staggered-timer run prints as before.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageCounts {
     pub inquiry: u64,
     pub reply: u64,
     pub declare: u64,
     pub revoke: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pre_vote: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pre_vote_reply: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub request_vote: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vote: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub heartbeat: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub heartbeat_reply: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub election: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub answer: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub coordinator: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alive: u64,
     pub total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl MessageCounts {
     pub fn add(&mut self, kind: MessageKind) {
-        match kind {
-            MessageKind::Inquiry => self.inquiry += 1,
-            MessageKind::Reply => self.reply += 1,
-            MessageKind::Declare => self.declare += 1,
-            MessageKind::Revoke => self.revoke += 1,
-        }
+        *self.slot(kind) += 1;
         self.total += 1;
+    }
+
+    /// The count of one kind.
+    pub fn get(&self, kind: MessageKind) -> u64 {
+        let mut copy = *self;
+        *copy.slot(kind)
+    }
+
+    fn slot(&mut self, kind: MessageKind) -> &mut u64 {
+        match kind {
+            MessageKind::Inquiry => &mut self.inquiry,
+            MessageKind::Reply => &mut self.reply,
+            MessageKind::Declare => &mut self.declare,
+            MessageKind::Revoke => &mut self.revoke,
+            MessageKind::PreVote => &mut self.pre_vote,
+            MessageKind::PreVoteReply => &mut self.pre_vote_reply,
+            MessageKind::RequestVote => &mut self.request_vote,
+            MessageKind::Vote => &mut self.vote,
+            MessageKind::Heartbeat => &mut self.heartbeat,
+            MessageKind::HeartbeatReply => &mut self.heartbeat_reply,
+            MessageKind::Election => &mut self.election,
+            MessageKind::Answer => &mut self.answer,
+            MessageKind::Coordinator => &mut self.coordinator,
+            MessageKind::Alive => &mut self.alive,
+        }
     }
 }
 

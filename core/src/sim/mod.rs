@@ -1,7 +1,10 @@
 //! The deterministic discrete-event simulator of SPEC §6.
 //!
-//! It drives one [`Server`] engine per row through a single event queue,
-//! with one seeded RNG and a virtual clock in microseconds. Nothing here
+//! It drives one engine per row through a single event queue, with one
+//! seeded RNG and a virtual clock in microseconds. The engine is the
+//! staggered timer's [`Server`], or, when the scenario's `algorithm` says
+//! so, Raft or Bully on the same network, faults and metrics
+//! (`engine.rs`). Nothing here
 //! reads a clock or the OS, so the same scenario and seed give the same
 //! trace, bit for bit, natively and in wasm.
 //!
@@ -13,6 +16,7 @@
 //! assert_eq!(run.metrics.final_master.as_deref(), Some("atlanta"));
 //! ```
 
+mod engine;
 mod metrics;
 mod network;
 mod queue;
@@ -23,12 +27,14 @@ pub use network::Reach;
 pub use trace::{DropReason, Trace, TraceEvent, What};
 
 use crate::message::{Envelope, Index, Target};
+use crate::params::Algorithm;
 use crate::ranking::RankTable;
 use crate::rng::Rng;
 use crate::scenario::{FaultAction, PhaseMode, Scenario};
-use crate::server::{Input, Output, Server, ServerConfig};
+use crate::server::{Input, Output, Role, Server, ServerConfig};
 use crate::time::{Span, Time};
 use crate::timer::TimerKind;
+use engine::{Adapted, Engine, Out, Packet};
 use metrics::Tally;
 use queue::{Class, EventKind, Queue};
 use std::sync::Arc;
@@ -48,7 +54,7 @@ pub struct Sim<'a> {
     scenario: &'a Scenario,
     now: Time,
     queue: Queue,
-    servers: Vec<Server>,
+    engines: Vec<Engine>,
     rng: Rng,
     table: Arc<RankTable>,
     reach: Reach,
@@ -81,22 +87,39 @@ impl<'a> Sim<'a> {
                 phases[row] = Span(rng.below(scenario.periods[row].0));
             }
         }
-        let servers: Vec<Server> = (0..n as u32)
+        // The other algorithms start from the same stable group: the best
+        // rank leads, and its first heartbeat goes out at its phase.
+        let rows = &scenario.ranking;
+        let first_beat = Time(phases[rows[0] as usize].0);
+        let longest = scenario.periods.iter().copied().max().unwrap_or(Span::ZERO);
+        let engines: Vec<Engine> = (0..n as u32)
             .map(|row| {
-                Server::new(ServerConfig {
-                    row,
-                    period: scenario.periods[row as usize],
-                    phase: phases[row as usize],
-                    params: params.clone(),
-                    table: table.clone(),
-                })
+                let period = scenario.periods[row as usize];
+                match &scenario.algorithm {
+                    Algorithm::Stagger => Engine::Stagger(Server::new(ServerConfig {
+                        row,
+                        period,
+                        phase: phases[row as usize],
+                        params: params.clone(),
+                        table: table.clone(),
+                    })),
+                    Algorithm::Raft(p) => Engine::Other(Box::new(Adapted::raft(p, row, rows, period, first_beat, &mut rng))),
+                    Algorithm::Bully(p) => Engine::Other(Box::new(Adapted::bully(
+                        p,
+                        row,
+                        rows,
+                        period,
+                        longest + scenario.params.timeout,
+                        first_beat,
+                    ))),
+                }
             })
             .collect();
         let mut sim = Sim {
             scenario,
             now: Time::ZERO,
             queue: Queue::default(),
-            servers,
+            engines,
             rng,
             table: table.clone(),
             reach: Reach::new(n),
@@ -115,8 +138,10 @@ impl<'a> Sim<'a> {
         // Initial timers are armed in index order.
         for i in 0..n as Index {
             let row = table.row(i);
-            let s = &sim.servers[row as usize];
-            sim.tally.set(row, true, s.role(), s.master().map(|m| table.row(m)));
+            match &sim.engines[row as usize] {
+                Engine::Stagger(s) => sim.tally.set(row, true, s.role(), s.master().map(|m| table.row(m))),
+                Engine::Other(_) => sim.tally.set(row, true, Role::Backup, None),
+            }
             sim.drain(row);
         }
         sim
@@ -145,7 +170,7 @@ impl<'a> Sim<'a> {
         let ev = self.queue.pop().expect("peeked");
         match ev.kind {
             EventKind::Fault(i) => self.apply_fault(i),
-            EventKind::Deliver { id, from, to, env } => self.deliver(id, from, to, env),
+            EventKind::Deliver { id, from, to, packet } => self.deliver(id, from, to, packet),
             EventKind::Timer { row, timer } => self.fire(ev.seq, row, timer),
         }
         true
@@ -169,11 +194,6 @@ impl<'a> Sim<'a> {
         self.now
     }
 
-    /// The engines, by row.
-    pub fn servers(&self) -> &[Server] {
-        &self.servers
-    }
-
     fn record(&mut self, what: What) {
         if let Some(t) = &mut self.trace {
             t.push(TraceEvent { t: self.now, what });
@@ -182,13 +202,26 @@ impl<'a> Sim<'a> {
 
     fn feed(&mut self, row: u32, input: Input) {
         let now = self.now;
-        self.servers[row as usize].handle_input(now, input, &mut self.rng).expect("the simulator only feeds valid inputs");
+        match &mut self.engines[row as usize] {
+            Engine::Stagger(s) => s.handle_input(now, input, &mut self.rng).expect("the simulator only feeds valid inputs"),
+            Engine::Other(a) => match input {
+                Input::Receive(_) | Input::Rerank(_) | Input::Functional(_) => {
+                    unreachable!("validation keeps staggered-timer inputs away from other algorithms")
+                }
+                Input::Timer(kind) => a.fire(now, kind, &mut self.rng),
+                Input::Crash => a.crash(now, &mut self.rng),
+                Input::Recover => a.recover(now, &mut self.rng),
+            },
+        }
         self.drain(row);
     }
 
-    /// Carries out everything a server asked for.
+    /// Carries out everything an engine asked for.
     fn drain(&mut self, row: u32) {
-        while let Some(out) = self.servers[row as usize].poll_output() {
+        if let Engine::Other(_) = self.engines[row as usize] {
+            return self.drain_other(row);
+        }
+        while let Some(out) = self.stagger(row).poll_output() {
             match out {
                 Output::Send { to, env } => self.send(row, to, env),
                 Output::Role { role, master } => {
@@ -207,18 +240,48 @@ impl<'a> Sim<'a> {
         }
     }
 
+    fn stagger(&mut self, row: u32) -> &mut Server {
+        match &mut self.engines[row as usize] {
+            Engine::Stagger(s) => s,
+            Engine::Other(_) => unreachable!("checked by the caller"),
+        }
+    }
+
+    /// [`Sim::drain`] for Raft and Bully, whose outputs `engine.rs` has
+    /// already put in the trace's terms.
+    fn drain_other(&mut self, row: u32) {
+        loop {
+            let Engine::Other(a) = &mut self.engines[row as usize] else { unreachable!("checked by the caller") };
+            let Some(out) = a.poll() else { return };
+            match out {
+                Out::Send { to, packet } => self.send_copy(row, to, packet),
+                Out::Role { role, master } => {
+                    self.tally.set(row, true, role, master);
+                    self.record(What::Role { server: row, role, master });
+                }
+                Out::Armed { timer, at } => {
+                    self.seq += 1;
+                    self.armed[row as usize][timer.slot()] = self.seq;
+                    self.queue.push(at, Class::Timer, self.seq, EventKind::Timer { row, timer });
+                }
+                Out::Note(note) => self.record(What::Note { server: row, note }),
+            }
+        }
+    }
+
     fn send(&mut self, from: u32, to: Target, env: Envelope) {
         let table = Arc::clone(&self.table);
         for dest in table.destinations(to, env.from) {
-            self.send_copy(from, dest, env);
+            self.send_copy(from, dest, Packet::Stagger(env));
         }
     }
 
     /// One copy: count it, draw loss then jitter, and schedule or drop it.
-    fn send_copy(&mut self, from: u32, to: u32, env: Envelope) {
-        let kind = env.msg.kind();
+    fn send_copy(&mut self, from: u32, to: u32, packet: Packet) {
+        let msg = packet.msg();
+        let kind = msg.kind();
         self.tally.messages.add(kind);
-        if env.msg.is_election() && self.now >= self.tally.reference {
+        if kind.is_election() && self.now >= self.tally.reference {
             self.tally.election_messages += 1;
         }
         self.msg_id += 1;
@@ -236,27 +299,34 @@ impl<'a> Sim<'a> {
             None
         };
         let arrive = self.now + Span(delay);
-        let msg = env.msg;
         self.record(What::Send { id, from, to, msg, arrive: reason.is_none().then_some(arrive) });
         match reason {
             Some(reason) => self.record(What::Drop { id, from, to, msg, reason }),
-            None => self.queue.push(arrive, Class::Delivery, self.seq, EventKind::Deliver { id, from, to, env }),
+            None => self.queue.push(arrive, Class::Delivery, self.seq, EventKind::Deliver { id, from, to, packet }),
         }
     }
 
-    fn deliver(&mut self, id: u64, from: u32, to: u32, env: Envelope) {
-        let msg = env.msg;
-        if !self.servers[to as usize].is_up() {
+    fn deliver(&mut self, id: u64, from: u32, to: u32, packet: Packet) {
+        let msg = packet.msg();
+        if !self.engines[to as usize].is_up() {
             self.record(What::Drop { id, from, to, msg, reason: DropReason::ReceiverDown });
             return;
         }
         self.tally.events += 1;
         self.record(What::Deliver { id, from, to, msg });
-        self.feed(to, Input::Receive(env));
+        match packet {
+            Packet::Stagger(env) => self.feed(to, Input::Receive(env)),
+            other => {
+                let now = self.now;
+                let Engine::Other(a) = &mut self.engines[to as usize] else { unreachable!("one simulation runs one algorithm") };
+                a.receive(now, from, other, &mut self.rng);
+                self.drain_other(to);
+            }
+        }
     }
 
     fn fire(&mut self, seq: u64, row: u32, timer: TimerKind) {
-        let s = &self.servers[row as usize];
+        let s = &self.engines[row as usize];
         let live = s.is_up() && self.armed[row as usize][timer.slot()] == seq && s.timer(timer) == Some(self.now);
         if !live {
             return; // Cancelled or superseded.
@@ -287,7 +357,7 @@ impl<'a> Sim<'a> {
             FaultAction::Rerank(rows) => {
                 let version = self.table.version + 1;
                 self.table = Arc::new(RankTable::new(version, rows.clone(), &self.scenario.delays_us, self.scenario.params.guard));
-                for row in 0..self.servers.len() as u32 {
+                for row in 0..self.engines.len() as u32 {
                     self.feed(row, Input::Rerank(self.table.clone()));
                 }
             }
@@ -300,15 +370,15 @@ impl<'a> Sim<'a> {
     /// The functional table of each live server: the live servers on its
     /// side of any partition that it can hear from (SPEC §4).
     fn update_functional(&mut self) {
-        let n = self.servers.len();
+        let n = self.engines.len();
         for me in 0..n as u32 {
-            if !self.servers[me as usize].is_up() {
+            if !self.engines[me as usize].is_up() {
                 continue;
             }
             let table: Vec<bool> = (0..n as Index)
                 .map(|j| {
                     let r = self.table.row(j);
-                    self.servers[r as usize].is_up() && (r == me || self.reach.can_send(r, me))
+                    self.engines[r as usize].is_up() && (r == me || self.reach.can_send(r, me))
                 })
                 .collect();
             self.feed(me, Input::Functional(table));

@@ -6,7 +6,7 @@
 //! election storm puts thousands of deliveries on a handful of instants, and
 //! a bucket push or pop is O(1) once the bucket is found.
 
-use crate::message::Envelope;
+use super::engine::Packet;
 use crate::time::Time;
 use crate::timer::TimerKind;
 use std::collections::{BTreeMap, VecDeque};
@@ -26,7 +26,7 @@ pub enum EventKind {
     /// Apply `scenario.faults[i]`.
     Fault(usize),
     /// A message copy reaches row `to`.
-    Deliver { id: u64, from: u32, to: u32, env: Envelope },
+    Deliver { id: u64, from: u32, to: u32, packet: Packet },
     /// A timer of row `row` comes due; stale if re-armed or cancelled since.
     Timer { row: u32, timer: TimerKind },
 }

@@ -5,7 +5,9 @@
 //! animates it. Its hash is how we prove that a seed replays bit for bit on
 //! every target.
 
-use crate::message::{Message, MessageKind};
+use crate::bully::BullyMsg;
+use crate::message::{Message, MessageKind, Msg};
+use crate::raft::RaftMsg;
 use crate::server::{Note, Refusal, Role};
 use crate::time::Time;
 use crate::timer::TimerKind;
@@ -48,20 +50,20 @@ pub enum What {
         id: u64,
         from: u32,
         to: u32,
-        msg: Message,
+        msg: Msg,
         arrive: Option<Time>,
     },
     Deliver {
         id: u64,
         from: u32,
         to: u32,
-        msg: Message,
+        msg: Msg,
     },
     Drop {
         id: u64,
         from: u32,
         to: u32,
-        msg: Message,
+        msg: Msg,
         reason: DropReason,
     },
     Timer {
@@ -189,6 +191,15 @@ impl Trace {
                             h.u8(5);
                             h.u32(*idx);
                         }
+                        Note::Raft { role, term } => {
+                            h.u8(6);
+                            h.u8(*role as u8);
+                            h.u64(*term);
+                        }
+                        Note::Bully { state } => {
+                            h.u8(7);
+                            h.u8(*state as u8);
+                        }
                     }
                 }
             }
@@ -267,7 +278,33 @@ impl Fnv {
     fn u64(&mut self, v: u64) {
         self.bytes(&v.to_le_bytes());
     }
-    fn msg(&mut self, m: &Message) {
+    /// The protocol's messages hash exactly as before other algorithms
+    /// existed (tags 0–3), so recorded golden hashes stay valid.
+    fn msg(&mut self, m: &Msg) {
+        match *m {
+            Msg::Stagger(m) => self.stagger(&m),
+            Msg::Raft(r) => {
+                let (tag, term, granted) = match r {
+                    RaftMsg::PreVote { term } => (10, term, false),
+                    RaftMsg::PreVoteReply { term, granted } => (11, term, granted),
+                    RaftMsg::RequestVote { term } => (12, term, false),
+                    RaftMsg::Vote { term, granted } => (13, term, granted),
+                    RaftMsg::Heartbeat { term } => (14, term, false),
+                    RaftMsg::HeartbeatReply { term } => (15, term, false),
+                };
+                self.u8(tag);
+                self.u64(term);
+                self.u8(granted as u8);
+            }
+            Msg::Bully(b) => self.u8(match b {
+                BullyMsg::Election => 20,
+                BullyMsg::Answer => 21,
+                BullyMsg::Coordinator => 22,
+                BullyMsg::Alive => 23,
+            }),
+        }
+    }
+    fn stagger(&mut self, m: &Message) {
         match *m {
             Message::Inquiry { seq } => {
                 self.u8(0);
