@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod etcd;
+
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
     /// Failover time on loopback: five members (P = 300 ms, τ = 150 ms,
@@ -63,6 +65,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Failover against etcd (issue 5 point 5): five stagger members, then
+    /// five etcd members (Debian `etcd-server`, installed if missing), on
+    /// 127.0.0.1 with the same 100 ms period and a 500 ms timeout budget;
+    /// SIGKILL the master/leader, time until every survivor names the same
+    /// new one, restart, repeat; one comparison table.
+    Etcd {
+        /// How many masters/leaders to kill on each side.
+        #[arg(long, default_value_t = 30)]
+        kills: u32,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(what: BenchCommand) -> Result<(), CliError> {
@@ -71,6 +86,7 @@ pub fn run(what: BenchCommand) -> Result<(), CliError> {
         BenchCommand::Failover { kills, json } => failover(kills, json),
         BenchCommand::Idle { seconds, json } => idle(seconds, json),
         BenchCommand::Capacity { max, json } => capacity(max, json),
+        BenchCommand::Etcd { kills, json } => etcd::run(kills, json),
     }
 }
 
@@ -152,23 +168,25 @@ struct Setup {
     guard_ms: f64,
     period_ms: f64,
     timeout_ms: f64,
+    /// Consecutive unanswered inquiries before the master counts as failed.
+    misses: u32,
 }
 
 impl Setup {
     /// As in `node/tests/live.rs`.
     fn lan5() -> Setup {
-        Setup { n: 5, delay_ms: 2.0, emulate: true, base_ms: 30.0, guard_ms: 50.0, period_ms: 300.0, timeout_ms: 150.0 }
+        Setup { n: 5, delay_ms: 2.0, emulate: true, base_ms: 30.0, guard_ms: 50.0, period_ms: 300.0, timeout_ms: 150.0, misses: 1 }
     }
 
     fn capacity(n: usize) -> Setup {
-        Setup { n, delay_ms: 1.0, emulate: false, base_ms: 30.0, guard_ms: 50.0, period_ms: 500.0, timeout_ms: 300.0 }
+        Setup { n, delay_ms: 1.0, emulate: false, base_ms: 30.0, guard_ms: 50.0, period_ms: 500.0, timeout_ms: 300.0, misses: 1 }
     }
 
     fn json(&self) -> Value {
         json!({
             "members": self.n, "delay_ms": self.delay_ms, "emulate_delays": self.emulate,
             "timer": {"scheme": "integral", "base_ms": self.base_ms, "guard_ms": self.guard_ms},
-            "period_ms": self.period_ms, "timeout_ms": self.timeout_ms,
+            "period_ms": self.period_ms, "timeout_ms": self.timeout_ms, "misses": self.misses,
         })
     }
 }
@@ -205,7 +223,7 @@ impl Cluster {
             "ranking": ids,
             "delays_ms": (0..n).map(|j| (0..n).map(|k| if j == k { 0.0 } else { s.delay_ms }).collect::<Vec<_>>()).collect::<Vec<_>>(),
             "timer": {"scheme": "integral", "base_ms": s.base_ms, "guard_ms": s.guard_ms},
-            "detection": {"period_ms": s.period_ms, "timeout_ms": s.timeout_ms},
+            "detection": {"period_ms": s.period_ms, "timeout_ms": s.timeout_ms, "misses": s.misses},
             "announce_every": 0,
             "secret": format!("bench-{:x}-{nanos:x}", std::process::id()),
             "emulate_delays": s.emulate,
