@@ -63,6 +63,7 @@
 //! ```
 
 pub mod bully;
+pub mod compare;
 pub mod delays;
 pub mod flight;
 pub mod gen;

@@ -123,6 +123,9 @@ pub struct RaftParams {
     pub heartbeat: Option<Span>,
     pub prevote: bool,
     pub check_quorum: bool,
+    /// How long a server takes to write its term and vote to stable storage
+    /// before it answers an RPC (Raft's Figure 2); 0 by default.
+    pub persist: Span,
 }
 
 /// The Bully algorithm's settings. By default the coordinator's `Alive`

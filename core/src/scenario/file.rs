@@ -138,6 +138,9 @@ pub struct RaftEntry {
     pub prevote: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_quorum: Option<bool>,
+    /// Time to write term and vote to stable storage before answering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persist_ms: Option<f64>,
 }
 
 /// Bully's settings. Absent fields follow the detection settings (see

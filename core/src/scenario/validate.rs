@@ -333,6 +333,7 @@ impl ScenarioFile {
                 heartbeat,
                 prevote: r.prevote.unwrap_or(false),
                 check_quorum: r.check_quorum.unwrap_or(false),
+                persist: ms("raft.persist_ms", r.persist_ms, Span::ZERO)?,
             }
         };
         let bully = {

@@ -65,8 +65,8 @@ impl Engine {
 /// What an adapted engine asks of the simulator, in the trace's terms.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Out {
-    /// One copy to a row.
-    Send { to: u32, packet: Packet },
+    /// One copy to a row, leaving after `hold`.
+    Send { to: u32, packet: Packet, hold: Span },
     /// `master` is a row.
     Role { role: Role, master: Option<u32> },
     Armed { timer: TimerKind, at: Time },
@@ -79,6 +79,8 @@ pub struct Adapted {
     /// The row of each index: Bully names servers by rank.
     rows: Vec<u32>,
     out: VecDeque<Out>,
+    /// Raft's write to stable storage before answering an RPC.
+    persist: Span,
     /// What was last reported, so only changes are.
     shown: (Role, Option<u32>, Note),
     armed: [Option<Time>; 4],
@@ -122,7 +124,9 @@ impl Adapted {
             prevote: p.prevote,
             check_quorum: p.check_quorum,
         };
-        Adapted::new(Inner::Raft(Raft::with_leader(cfg, rows[0], first_beat, rng)), rows)
+        let mut a = Adapted::new(Inner::Raft(Raft::with_leader(cfg, rows[0], first_beat, rng)), rows);
+        a.persist = p.persist;
+        a
     }
 
     /// Row `row`, whose rank is its index; rank 0 is coordinator and sends
@@ -145,6 +149,7 @@ impl Adapted {
             inner,
             rows: rows.to_vec(),
             out: VecDeque::new(),
+            persist: Span::ZERO,
             shown: (Role::Backup, None, Note::Miss { count: 0 }),
             armed: [None; 4],
         };
@@ -223,7 +228,11 @@ impl Adapted {
             Inner::Raft(r) => {
                 while let Some(o) = r.poll_output() {
                     if let RaftOutput::Send { to, msg } = o {
-                        self.out.push_back(Out::Send { to, packet: Packet::Raft(msg) });
+                        // Raft's Figure 2: persistent state is written to
+                        // stable storage before responding to an RPC.
+                        let reply = matches!(msg, RaftMsg::Vote { .. } | RaftMsg::PreVoteReply { .. } | RaftMsg::HeartbeatReply { .. });
+                        let hold = if reply { self.persist } else { Span::ZERO };
+                        self.out.push_back(Out::Send { to, packet: Packet::Raft(msg), hold });
                     }
                 }
                 let role = match r.role() {
@@ -237,7 +246,7 @@ impl Adapted {
             Inner::Bully(b) => {
                 while let Some(o) = b.poll_output() {
                     if let BullyOutput::Send { to, msg } = o {
-                        self.out.push_back(Out::Send { to: self.rows[to as usize], packet: Packet::Bully(msg) });
+                        self.out.push_back(Out::Send { to: self.rows[to as usize], packet: Packet::Bully(msg), hold: Span::ZERO });
                     }
                 }
                 let role = match b.state() {

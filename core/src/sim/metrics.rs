@@ -85,6 +85,11 @@ impl MessageCounts {
 pub struct Metrics {
     pub crash_at_ms: Option<f64>,
     pub first_declare_at_ms: Option<f64>,
+    /// The first instant at or after the crash at which some server became
+    /// Master: when Raft's paper stops its downtime clock. Convergence
+    /// comes later, when the last survivor has heard of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elected_at_ms: Option<f64>,
     pub converged_at_ms: Option<f64>,
     pub final_master: Option<String>,
     pub messages: MessageCounts,
@@ -100,6 +105,7 @@ pub(crate) struct Tally {
     pub reference: Time,
     pub crash_at: Option<Time>,
     pub first_declare: Option<Time>,
+    pub elected: Option<Time>,
     pub messages: MessageCounts,
     pub election_messages: u64,
     pub events: u64,
@@ -123,6 +129,7 @@ impl Tally {
             reference,
             crash_at,
             first_declare: None,
+            elected: None,
             messages: MessageCounts::default(),
             election_messages: 0,
             events: 0,
@@ -209,6 +216,7 @@ impl Tally {
         Metrics {
             crash_at_ms: self.crash_at.map(Time::as_ms),
             first_declare_at_ms: self.first_declare.map(Time::as_ms),
+            elected_at_ms: self.elected.map(Time::as_ms),
             converged_at_ms: converged.map(Time::as_ms),
             final_master: master.map(|r| ids[r as usize].clone()),
             messages: self.messages,

@@ -226,6 +226,7 @@ impl<'a> Sim<'a> {
                 Output::Send { to, env } => self.send(row, to, env),
                 Output::Role { role, master } => {
                     let master = master.map(|m| self.table.row(m));
+                    self.elected(role);
                     self.tally.set(row, true, role, master);
                     self.record(What::Role { server: row, role, master });
                 }
@@ -237,6 +238,12 @@ impl<'a> Sim<'a> {
                 Output::Refused { from, reason } => self.record(What::Refused { server: row, from, reason }),
                 Output::Note(note) => self.record(What::Note { server: row, note }),
             }
+        }
+    }
+
+    fn elected(&mut self, role: Role) {
+        if role == Role::Master && self.now >= self.tally.reference && self.tally.crash_at.is_some() && self.tally.elected.is_none() {
+            self.tally.elected = Some(self.now);
         }
     }
 
@@ -254,8 +261,9 @@ impl<'a> Sim<'a> {
             let Engine::Other(a) = &mut self.engines[row as usize] else { unreachable!("checked by the caller") };
             let Some(out) = a.poll() else { return };
             match out {
-                Out::Send { to, packet } => self.send_copy(row, to, packet),
+                Out::Send { to, packet, hold } => self.send_copy(row, to, packet, hold),
                 Out::Role { role, master } => {
+                    self.elected(role);
                     self.tally.set(row, true, role, master);
                     self.record(What::Role { server: row, role, master });
                 }
@@ -272,12 +280,14 @@ impl<'a> Sim<'a> {
     fn send(&mut self, from: u32, to: Target, env: Envelope) {
         let table = Arc::clone(&self.table);
         for dest in table.destinations(to, env.from) {
-            self.send_copy(from, dest, Packet::Stagger(env));
+            self.send_copy(from, dest, Packet::Stagger(env), Span::ZERO);
         }
     }
 
     /// One copy: count it, draw loss then jitter, and schedule or drop it.
-    fn send_copy(&mut self, from: u32, to: u32, packet: Packet) {
+    /// `hold` is time the sender spends before the copy leaves (Raft's
+    /// write to stable storage before it answers), added to the flight.
+    fn send_copy(&mut self, from: u32, to: u32, packet: Packet, hold: Span) {
         let msg = packet.msg();
         let kind = msg.kind();
         self.tally.messages.add(kind);
@@ -298,7 +308,7 @@ impl<'a> Sim<'a> {
         } else {
             None
         };
-        let arrive = self.now + Span(delay);
+        let arrive = self.now + hold + Span(delay);
         self.record(What::Send { id, from, to, msg, arrive: reason.is_none().then_some(arrive) });
         match reason {
             Some(reason) => self.record(What::Drop { id, from, to, msg, reason }),

@@ -1,0 +1,7 @@
+//! Measurements that compare election schemes by simulation (issue 5):
+//! Raft's Figure 16, and the schemes × delay presets × sizes matrix of
+//! `stagger bench compare`. Pure functions of their seeds, so a run
+//! reproduces exactly; the CLI only prints and plots them.
+
+pub mod fig16;
+pub mod stats;
