@@ -4,4 +4,5 @@
 //! reproduces exactly; the CLI only prints and plots them.
 
 pub mod fig16;
+pub mod matrix;
 pub mod stats;

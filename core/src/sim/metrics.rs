@@ -90,6 +90,12 @@ pub struct Metrics {
     /// comes later, when the last survivor has heard of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elected_at_ms: Option<f64>,
+    /// The first instant at or after the crash at which a survivor acted on
+    /// it: entered the election (a Raft candidate, a Bully elector) or,
+    /// with no wait, became Master. The physical floor of a failover starts
+    /// here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at_ms: Option<f64>,
     pub converged_at_ms: Option<f64>,
     pub final_master: Option<String>,
     pub messages: MessageCounts,
@@ -106,6 +112,7 @@ pub(crate) struct Tally {
     pub crash_at: Option<Time>,
     pub first_declare: Option<Time>,
     pub elected: Option<Time>,
+    pub detected: Option<Time>,
     pub messages: MessageCounts,
     pub election_messages: u64,
     pub events: u64,
@@ -130,6 +137,7 @@ impl Tally {
             crash_at,
             first_declare: None,
             elected: None,
+            detected: None,
             messages: MessageCounts::default(),
             election_messages: 0,
             events: 0,
@@ -217,6 +225,7 @@ impl Tally {
             crash_at_ms: self.crash_at.map(Time::as_ms),
             first_declare_at_ms: self.first_declare.map(Time::as_ms),
             elected_at_ms: self.elected.map(Time::as_ms),
+            detected_at_ms: self.detected.map(Time::as_ms),
             converged_at_ms: converged.map(Time::as_ms),
             final_master: master.map(|r| ids[r as usize].clone()),
             messages: self.messages,

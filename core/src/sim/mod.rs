@@ -194,6 +194,11 @@ impl<'a> Sim<'a> {
         self.now
     }
 
+    /// Election messages sent so far, for callers that stop a storm.
+    pub fn election_messages(&self) -> u64 {
+        self.tally.election_messages
+    }
+
     fn record(&mut self, what: What) {
         if let Some(t) = &mut self.trace {
             t.push(TraceEvent { t: self.now, what });
@@ -241,9 +246,15 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Notes when the first survivor acted on the crash, and when the first
+    /// one became Master.
     fn elected(&mut self, role: Role) {
-        if role == Role::Master && self.now >= self.tally.reference && self.tally.crash_at.is_some() && self.tally.elected.is_none() {
-            self.tally.elected = Some(self.now);
+        if self.now < self.tally.reference || self.tally.crash_at.is_none() || role == Role::Backup {
+            return;
+        }
+        self.tally.detected.get_or_insert(self.now);
+        if role == Role::Master {
+            self.tally.elected.get_or_insert(self.now);
         }
     }
 

@@ -17,6 +17,8 @@
 //! the instants are response times, so each measurement is late by at most
 //! one poll interval plus one request round trip.
 
+mod speed;
+
 use super::CliError;
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -29,7 +31,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod compare;
+mod docs;
 mod etcd;
+mod fig16;
+mod plot;
+mod progress;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -65,6 +72,21 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Simulator speed natively and in the playground's wasm in headless
+    /// Chromium, side by side: whole runs of integral and equal-timer storm
+    /// elections of 10, 20, 50, 100, … servers, events per second, and the
+    /// largest group simulated in under --max-ms in the tab.
+    Speed(speed::SpeedArgs),
+    /// Raft's Figure 16 (§9.3) rerun in the simulator: five servers, a 15 ms
+    /// broadcast time, the leader crashed within its heartbeat interval,
+    /// 1,000 trials per election timeout range, next to the paper's numbers.
+    #[command(name = "raft-fig16")]
+    RaftFig16(fig16::Fig16Args),
+    /// Every scheme on the same simulated work: integral, equal and
+    /// randomized timers under each claim policy, Raft and Bully, on LAN,
+    /// WAN, random and adversarial delays at 5, 50 and 500 servers, 1,000
+    /// seeded trials each; Markdown, CSV and SVG plots.
+    Compare(compare::CompareArgs),
     /// Failover against etcd (issue 5 point 5): five stagger members, then
     /// five etcd members (Debian `etcd-server`, installed if missing), on
     /// 127.0.0.1 with the same 100 ms period and a 500 ms timeout budget;
@@ -86,6 +108,9 @@ pub fn run(what: BenchCommand) -> Result<(), CliError> {
         BenchCommand::Failover { kills, json } => failover(kills, json),
         BenchCommand::Idle { seconds, json } => idle(seconds, json),
         BenchCommand::Capacity { max, json } => capacity(max, json),
+        BenchCommand::Speed(args) => speed::run(args),
+        BenchCommand::RaftFig16(args) => fig16::run(args),
+        BenchCommand::Compare(args) => compare::run(args),
         BenchCommand::Etcd { kills, json } => etcd::run(kills, json),
     }
 }
