@@ -34,6 +34,9 @@ pub mod embed;
 pub mod member;
 pub mod presets;
 pub mod share;
+/// `stagger_speed`, for `stagger bench speed`: the `views` module only.
+#[cfg(feature = "views")]
+pub mod speed;
 pub mod state;
 pub mod views;
 
