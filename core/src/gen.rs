@@ -46,6 +46,7 @@ pub fn scenario(name: &str, matrix: Vec<Vec<f64>>, crash_ms: f64, until_ms: f64)
         ranking: Some(ids.clone()),
         rank_by: None,
         delays_ms: matrix,
+        actual_delays_ms: None,
         timer: None,
         detection: None,
         network: None,

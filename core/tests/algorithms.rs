@@ -130,3 +130,32 @@ fn what_only_the_staggered_timer_has_is_refused_by_name() {
     let e = ScenarioFile::from_json(&v.to_string()).unwrap_err();
     assert!(e.to_string().contains("election_min_ms"), "the error lists the fields there are: {e}");
 }
+
+#[test]
+fn actual_delays_differ_from_what_the_servers_believe() {
+    let mut v: serde_json::Value = serde_json::from_str(PATENT).unwrap();
+    let believed = v["delays_ms"].clone();
+    let doubled: Vec<Vec<f64>> =
+        believed.as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|x| 2.0 * x.as_f64().unwrap()).collect()).collect();
+    v["actual_delays_ms"] = serde_json::json!(doubled);
+    let s = ScenarioFile::from_json(&v.to_string()).unwrap().validate().unwrap();
+    // δ is computed from the belief; the network uses the real delays.
+    assert_eq!(s.rank_table().delta(0), with("stagger", &[]).rank_table().delta(0));
+    let trace = Sim::new(&s, true).run().trace.unwrap();
+    let first = trace
+        .events
+        .iter()
+        .find_map(|e| match &e.what {
+            stagger_core::sim::What::Send { from, to, arrive: Some(a), .. } => Some((e.t, *from, *to, *a)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!((first.3 .0 - first.0 .0) as u64, 2 * s.delays_us[first.1 as usize][first.2 as usize]);
+
+    v["actual_delays_ms"][1][1] = 3.0.into();
+    let e = ScenarioFile::from_json(&v.to_string()).unwrap().validate().unwrap_err();
+    assert_eq!(e.field, "actual_delays_ms[1][1]", "{e}");
+    v["actual_delays_ms"] = serde_json::json!([[0, 1], [1, 0]]);
+    let e = ScenarioFile::from_json(&v.to_string()).unwrap().validate().unwrap_err();
+    assert_eq!(e.field, "actual_delays_ms", "{e}");
+}

@@ -203,21 +203,35 @@ pub struct Trial {
     /// Crash to convergence, ms; `None` if never converged (or capped).
     pub convergence_ms: Option<f64>,
     pub split_brain_ms: f64,
-    /// The winner was the best-ranked survivor, index 1.
+    /// The winner was the best-ranked survivor (index 1 after one crash).
     pub lowest_wins: bool,
     /// Detection plus the largest one-way delay from the winner, ms.
     pub floor_ms: Option<f64>,
     pub capped: bool,
+    /// With several crashes: the group had converged on a master other
+    /// than the last server crashed and stayed converged, so the last crash
+    /// called for no election.
+    pub moot: bool,
 }
 
-/// Runs trial `k` of a cell whose scenario is `base`.
+/// Runs trial `k` of a scenario whose faults are given relative to the
+/// crash (the first at 0 ms): they are all moved to a uniformly random
+/// moment of the third period. With several crashes, the trial measures
+/// the election after the last one.
 pub fn trial(base: &Scenario, k: u64, seed: u64) -> Trial {
     let mut s = base.clone();
     s.seed = seed.wrapping_add(k);
     let p = s.periods[s.ranking[0] as usize];
     // Settle for two periods, then crash at a uniformly random moment.
     let crash = Time(2 * p.0 + Rng::new(s.seed ^ 0xc4a5).below(p.0));
-    s.faults[0].at = crash;
+    let mut crashed = Vec::new();
+    for f in &mut s.faults {
+        f.at = Time(f.at.0 + crash.0);
+        if let crate::scenario::FaultAction::Crash(r) = f.action {
+            crashed.push(r);
+        }
+    }
+    let crash = s.faults.iter().filter(|f| matches!(f.action, crate::scenario::FaultAction::Crash(_))).map(|f| f.at).max().unwrap_or(crash);
     s.until = crash + Span(10 * (p.0 + s.params.timeout.0));
     let n = s.len();
     let cap = cap(n);
@@ -231,10 +245,11 @@ pub fn trial(base: &Scenario, k: u64, seed: u64) -> Trial {
     }
     let m = sim.finish().metrics;
     let winner = m.final_master.as_deref().and_then(|id| s.row_of(id));
-    let second = s.ranking[1];
-    let converged = m.converged_at_ms.filter(|_| !capped);
+    let best = s.ranking.iter().copied().find(|r| !crashed.contains(r));
+    let moot = !capped && m.final_master.is_some() && m.converged_at_ms.is_some_and(|t| t < crash.as_ms());
+    let converged = m.converged_at_ms.filter(|t| !capped && *t >= crash.as_ms());
     let floor = match (m.detected_at_ms, winner) {
-        (Some(d), Some(w)) => {
+        (Some(d), Some(w)) if crashed.len() == 1 => {
             let far = (0..n as u32).filter(|r| *r != s.ranking[0]).map(|r| s.delays_us[w as usize][r as usize]).max().unwrap_or(0);
             Some(d - crash.as_ms() + Time(far).as_ms())
         }
@@ -244,9 +259,10 @@ pub fn trial(base: &Scenario, k: u64, seed: u64) -> Trial {
         election_messages: m.election_messages,
         convergence_ms: converged.map(|t| t - crash.as_ms()),
         split_brain_ms: m.split_brain_ms,
-        lowest_wins: !capped && winner == Some(second),
+        lowest_wins: !capped && winner.is_some() && winner == best,
         floor_ms: floor.filter(|_| !capped),
         capped,
+        moot,
     }
 }
 

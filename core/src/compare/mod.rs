@@ -4,5 +4,6 @@
 //! reproduces exactly; the CLI only prints and plots them.
 
 pub mod fig16;
+pub mod loses;
 pub mod matrix;
 pub mod stats;

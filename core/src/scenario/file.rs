@@ -24,6 +24,11 @@ pub struct ScenarioFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank_by: Option<String>,
     pub delays_ms: Vec<Vec<f64>>,
+    /// The one-way delays the network really has, when they differ from
+    /// `delays_ms`, which is what the servers believe and compute `δ` from:
+    /// how a misestimated matrix is modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_delays_ms: Option<Vec<Vec<f64>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timer: Option<TimerEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -23,8 +23,10 @@ pub struct Scenario {
     pub attrs: Vec<BTreeMap<String, f64>>,
     /// The initial ranking: the row of each index.
     pub ranking: Vec<u32>,
-    /// `C[j][k]` by row, in µs.
+    /// `C[j][k]` by row, in µs: what the servers believe.
     pub delays_us: Vec<Vec<u64>>,
+    /// What the network does, when it differs from `delays_us`.
+    pub actual_us: Option<Vec<Vec<u64>>>,
     pub params: Params,
     /// The election algorithm; `params` is the staggered timer's.
     pub algorithm: Algorithm,
@@ -130,37 +132,8 @@ impl ScenarioFile {
             row_of.get(id).copied().ok_or_else(|| ScenarioError::new(field, Problem::UnknownId(id.to_string())))
         };
 
-        // The matrix.
-        if self.delays_ms.len() != n {
-            return err(
-                "delays_ms".into(),
-                Problem::BadNumber(format!(
-                    "the delay matrix must have one row per server: got {} rows for {n} servers",
-                    self.delays_ms.len()
-                )),
-            );
-        }
-        let mut delays_us = Vec::with_capacity(n);
-        for (j, row) in self.delays_ms.iter().enumerate() {
-            if row.len() != n {
-                return err(format!("delays_ms[{j}]"), Problem::NotSquare { len: row.len(), want: n });
-            }
-            let mut out = Vec::with_capacity(n);
-            for (k, &ms) in row.iter().enumerate() {
-                let field = format!("delays_ms[{j}][{k}]");
-                let us = ms_to_us(ms).ok_or_else(|| {
-                    ScenarioError::new(
-                        field.clone(),
-                        Problem::BadNumber(format!("delay {ms} must be a non-negative number of milliseconds")),
-                    )
-                })?;
-                if j == k && us != 0 {
-                    return err(field, Problem::NonZeroDiagonal);
-                }
-                out.push(us);
-            }
-            delays_us.push(out);
-        }
+        let delays_us = matrix_us("delays_ms", &self.delays_ms, n)?;
+        let actual_us = self.actual_delays_ms.as_ref().map(|m| matrix_us("actual_delays_ms", m, n)).transpose()?;
 
         let attrs: Vec<BTreeMap<String, f64>> = self.servers.iter().map(|s| s.attrs.clone()).collect();
         let ranking = match (&self.ranking, &self.rank_by) {
@@ -198,6 +171,7 @@ impl ScenarioFile {
             attrs,
             ranking,
             delays_us,
+            actual_us,
             params,
             algorithm,
             periods,
@@ -513,6 +487,35 @@ impl ScenarioFile {
         }
         Ok(out)
     }
+}
+
+/// A square matrix of one-way delays in ms, as µs, checked entry by entry.
+fn matrix_us(name: &str, m: &[Vec<f64>], n: usize) -> Result<Vec<Vec<u64>>, ScenarioError> {
+    if m.len() != n {
+        return Err(ScenarioError::new(
+            name,
+            Problem::BadNumber(format!("the delay matrix must have one row per server: got {} rows for {n} servers", m.len())),
+        ));
+    }
+    let mut rows = Vec::with_capacity(n);
+    for (j, row) in m.iter().enumerate() {
+        if row.len() != n {
+            return Err(ScenarioError::new(format!("{name}[{j}]"), Problem::NotSquare { len: row.len(), want: n }));
+        }
+        let mut out = Vec::with_capacity(n);
+        for (k, &ms) in row.iter().enumerate() {
+            let field = format!("{name}[{j}][{k}]");
+            let us = ms_to_us(ms).ok_or_else(|| {
+                ScenarioError::new(field.clone(), Problem::BadNumber(format!("delay {ms} must be a non-negative number of milliseconds")))
+            })?;
+            if j == k && us != 0 {
+                return Err(ScenarioError::new(field, Problem::NonZeroDiagonal));
+            }
+            out.push(us);
+        }
+        rows.push(out);
+    }
+    Ok(rows)
 }
 
 /// Ids are short names used in URLs, traces and file names.

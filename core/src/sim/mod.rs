@@ -310,7 +310,7 @@ impl<'a> Sim<'a> {
         let id = self.msg_id;
         let lost = self.rng.unit() < self.scenario.loss;
         let f = 1.0 - self.scenario.jitter + 2.0 * self.scenario.jitter * self.rng.unit();
-        let base = self.scenario.delays_us[from as usize][to as usize];
+        let base = self.scenario.actual_us.as_ref().unwrap_or(&self.scenario.delays_us)[from as usize][to as usize];
         let delay = if self.scenario.jitter == 0.0 { base } else { (base as f64 * f).round() as u64 };
         let reason = if !self.reach.can_send(from, to) {
             Some(DropReason::Partition)

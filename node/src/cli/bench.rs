@@ -35,6 +35,7 @@ mod compare;
 mod docs;
 mod etcd;
 mod fig16;
+mod loses;
 mod plot;
 mod progress;
 
@@ -87,6 +88,10 @@ pub enum BenchCommand {
     /// WAN, random and adversarial delays at 5, 50 and 500 servers, 1,000
     /// seeded trials each; Markdown, CSV and SVG plots.
     Compare(compare::CompareArgs),
+    /// Where the staggered timer loses: detection skew larger than δ,
+    /// delays misestimated by −50 % to +100 %, a second failure; and what
+    /// guard_ms, skip_known_dead and the claim policy buy back.
+    Loses(loses::LosesArgs),
     /// Failover against etcd (issue 5 point 5): five stagger members, then
     /// five etcd members (Debian `etcd-server`, installed if missing), on
     /// 127.0.0.1 with the same 100 ms period and a 500 ms timeout budget;
@@ -111,6 +116,7 @@ pub fn run(what: BenchCommand) -> Result<(), CliError> {
         BenchCommand::Speed(args) => speed::run(args),
         BenchCommand::RaftFig16(args) => fig16::run(args),
         BenchCommand::Compare(args) => compare::run(args),
+        BenchCommand::Loses(args) => loses::run(args),
         BenchCommand::Etcd { kills, json } => etcd::run(kills, json),
     }
 }
