@@ -236,6 +236,22 @@ impl Playground {
         SPEEDS[self.speed]
     }
 
+    /// Applies a structural edit, or says why it could not be made.
+    #[cfg(any(feature = "views", not(any(feature = "app", feature = "embed"))))]
+    fn edit(&mut self, e: edit::Edit) {
+        let mut file = self.file.clone();
+        match edit::apply(&mut file, e, self.symmetric) {
+            Ok(()) => self.set_file(file, false),
+            Err(why) => self.notice = Some(why),
+        }
+    }
+
+    /// Only the editor (in the `views` module) makes structural edits, so
+    /// the page's and the embed's modules leave [`edit::apply`] out: about
+    /// 8 KB of wasm they would never run (see [`crate::bridge`]).
+    #[cfg(not(any(feature = "views", not(any(feature = "app", feature = "embed")))))]
+    fn edit(&mut self, _: edit::Edit) {}
+
     fn set_file(&mut self, file: ScenarioFile, reset_playhead: bool) {
         self.file = file;
         self.outcome = Outcome::of(&self.file);
@@ -261,13 +277,7 @@ impl Reducible for Playground {
             }
             Action::LoadFailed(why) => s.load_error = Some(why),
             Action::Update(file) => s.set_file(file, false),
-            Action::Edit(e) => {
-                let mut file = s.file.clone();
-                match edit::apply(&mut file, e, s.symmetric) {
-                    Ok(()) => s.set_file(file, false),
-                    Err(why) => s.notice = Some(why),
-                }
-            }
+            Action::Edit(e) => s.edit(e),
             Action::SetSymmetric(on) => s.symmetric = on,
             Action::SetTab(t) => {
                 // Playback only shows on the Watch tab; ticking elsewhere
