@@ -3,6 +3,8 @@
 //! - `cargo xtask demo`: the main job on its built-in default (builds the
 //!   playground, simulates the five cities, serves the playground).
 //! - `cargo xtask test`: every test, native and wasm.
+//! - `cargo xtask bench-docs`: the simulated comparisons, written into
+//!   docs/benchmarks.md.
 //!
 //! Both install what they need on a fresh machine (the wasm target, the
 //! wasm-bindgen CLI at the version pinned in `Cargo.lock`, Node.js, wasm-opt
@@ -20,13 +22,15 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("setup") => setup().and_then(|_| setup_browser()),
         Some("bench") => bench(),
+        Some("bench-docs") => bench_docs(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|web|setup|bench>");
+            eprintln!("usage: cargo xtask <demo|test|web|setup|bench|bench-docs>");
             eprintln!("  demo   simulate the patent's five cities, write the diagram, serve the playground");
             eprintln!("  test   run every test: native, then the wasm determinism check under node");
             eprintln!("  web    build the playground into dist/ (wasm, JS, HTML, CSS, scenarios)");
             eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium and chromedriver if missing");
             eprintln!("  bench  run the criterion benchmarks of the simulator");
+            eprintln!("  bench-docs  rerun the simulated comparisons (raft-fig16, loses, compare) and regenerate their sections of docs/benchmarks.md");
             return ExitCode::from(2);
         }
     };
@@ -241,6 +245,21 @@ fn wasm_determinism() -> Result {
 
 fn bench() -> Result {
     run("criterion benchmarks", cargo().args(["bench", "-p", "stagger-core", "--bench", "sim"]))
+}
+
+/// Regenerates the simulated comparisons' sections of docs/benchmarks.md
+/// (and docs/compare/: CSV and plots) with the release build. The compare
+/// matrix is the long one: about half an hour on two cores.
+fn bench_docs() -> Result {
+    run("build stagger (release)", cargo().args(["build", "--release", "-p", "stagger-node", "--bin", "stagger"]))?;
+    let stagger = root().join("target/release/stagger");
+    let docs = root().join("docs/benchmarks.md");
+    for what in ["raft-fig16", "loses", "compare"] {
+        let mut cmd = Command::new(&stagger);
+        cmd.current_dir(root()).args(["bench", what, "--docs"]).arg(&docs).stdout(std::process::Stdio::null());
+        run(&format!("stagger bench {what} --docs docs/benchmarks.md"), &mut cmd)?;
+    }
+    Ok(())
 }
 
 /// Installs what the tests need and checks it, once per machine.

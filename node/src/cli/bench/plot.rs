@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 /// Colour-blind-safe (Okabe–Ito, then greys), in series order.
 const COLORS: [&str; 11] =
-    ["#0072b2", "#56b4e9", "#009e73", "#e69f00", "#d55e00", "#cc79a7", "#f0e442", "#000000", "#666666", "#999999", "#332288"];
+    ["#0072b2", "#56b4e9", "#009e73", "#e69f00", "#d55e00", "#cc79a7", "#997700", "#000000", "#666666", "#999999", "#332288"];
 
 pub struct Series {
     pub name: String,
