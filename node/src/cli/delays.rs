@@ -6,6 +6,13 @@ use std::path::Path;
 
 pub fn run(file: &Path, json: bool) -> Result<(), CliError> {
     let scenario = load(file)?;
+    if scenario.algorithm != stagger_core::Algorithm::Stagger {
+        return Err(CliError::Usage(format!(
+            "{}: δ_j and D_i are the staggered timer's; this scenario runs the {} algorithm, which has no election delays to predict (try `stagger sim`)",
+            file.display(),
+            scenario.algorithm.name()
+        )));
+    }
     let r = report(&scenario);
     if json {
         println!("{}", serde_json::to_string(&r).expect("report serializes"));

@@ -1,7 +1,7 @@
 //! `stagger sim FILE [--json] [--trace OUT.json]`.
 
 use super::{load, ms, write, CliError};
-use stagger_core::{Metrics, Scenario, Scheme, Sim};
+use stagger_core::{Algorithm, MessageKind, Metrics, Scenario, Scheme, Sim};
 use std::path::Path;
 
 pub fn run(file: &Path, json: bool, trace: Option<&Path>) -> Result<(), CliError> {
@@ -36,18 +36,39 @@ pub fn describe_scheme(scenario: &Scenario) -> String {
     s
 }
 
+/// The algorithm and its settings: the timer and claim policy of the
+/// staggered timer, or Raft's or Bully's own.
+pub fn describe_algorithm(scenario: &Scenario) -> String {
+    let heartbeat = |h: Option<stagger_core::Span>| h.map_or("every detection period".to_string(), |h| format!("every {h}"));
+    match &scenario.algorithm {
+        Algorithm::Stagger => format!("{}, claim policy {}", describe_scheme(scenario), scenario.params.claim.name()),
+        Algorithm::Raft(r) => {
+            let mut s = format!("Raft (election timeout {} to {}, heartbeat {}", r.election_min, r.election_max, heartbeat(r.heartbeat));
+            for (on, what) in [(r.prevote, "PreVote"), (r.check_quorum, "CheckQuorum")] {
+                if on {
+                    s += &format!(", {what}");
+                }
+            }
+            if r.persist.0 > 0 {
+                s += &format!(", {} to persist before answering", r.persist);
+            }
+            s + ")"
+        }
+        Algorithm::Bully(b) => format!(
+            "Bully (Alive {}, election after {} of silence, Answer awaited {}, Coordinator awaited {})",
+            heartbeat(b.heartbeat),
+            b.timeout.map_or("P + τ".to_string(), |t| t.to_string()),
+            b.answer_wait,
+            b.coordinator_wait
+        ),
+    }
+}
+
 /// The human-readable report.
 pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
-    let p = &scenario.params;
     let table = scenario.rank_table();
-    let mut out = format!(
-        "{}: {} servers, {}, claim policy {}, seed {}\n",
-        scenario.name,
-        scenario.len(),
-        describe_scheme(scenario),
-        p.claim.name(),
-        scenario.seed
-    );
+    let stagger = scenario.algorithm == Algorithm::Stagger;
+    let mut out = format!("{}: {} servers, {}, seed {}\n", scenario.name, scenario.len(), describe_algorithm(scenario), scenario.seed);
     let winner = match &m.final_master {
         Some(id) => {
             let row = scenario.row_of(id).expect("the master is a server");
@@ -55,18 +76,24 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
         }
         None => "no single master".into(),
     };
-    out += &format!(
-        "  {}; first declare at {}; converged at {}; final master {}\n",
-        m.crash_at_ms.map_or("no crash".to_string(), |v| format!("crash at {v:.3} ms")),
-        ms(m.first_declare_at_ms),
-        ms(m.converged_at_ms),
-        winner
-    );
+    let crash = m.crash_at_ms.map_or("no crash".to_string(), |v| format!("crash at {v:.3} ms"));
+    out += &if stagger {
+        format!("  {crash}; first declare at {}; converged at {}; final master {winner}\n", ms(m.first_declare_at_ms), ms(m.converged_at_ms))
+    } else {
+        format!(
+            "  {crash}; first in the election at {}; elected at {}; converged at {}; final master {winner}\n",
+            ms(m.detected_at_ms),
+            ms(m.elected_at_ms),
+            ms(m.converged_at_ms)
+        )
+    };
     let c = &m.messages;
-    out += &format!(
-        "  messages: {} total (inquiry {}, reply {}, declare {}, revoke {}); election messages {}\n",
-        c.total, c.inquiry, c.reply, c.declare, c.revoke, m.election_messages
-    );
+    let kinds: Vec<String> = if stagger {
+        MessageKind::ALL.iter().map(|k| format!("{} {}", k.name(), c.get(*k))).collect()
+    } else {
+        MessageKind::EVERY.iter().filter(|k| c.get(**k) > 0).map(|k| format!("{} {}", k.name(), c.get(*k))).collect()
+    };
+    out += &format!("  messages: {} total ({}); election messages {}\n", c.total, kinds.join(", "), m.election_messages);
     out += &format!(
         "  split brain {:.3} ms, at most {} master(s) at once; {} events until {}\n",
         m.split_brain_ms, m.max_masters, m.events, scenario.until
