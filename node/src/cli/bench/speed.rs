@@ -56,12 +56,17 @@ pub struct SpeedArgs {
     /// Calls per size; each row is their median.
     #[arg(long, default_value_t = 5)]
     reps: u32,
-    /// The largest number of servers to try.
-    #[arg(long, default_value_t = 10_000)]
+    /// The largest number of servers to try. The delay matrix is N² numbers,
+    /// held twice while a run is set up: 20,000 servers take 6.4 GB natively
+    /// and do not fit in a tab (wasm32 has 4 GB).
+    #[arg(long, default_value_t = 20_000)]
     max_n: u32,
     /// Only the native half: no browser.
     #[arg(long)]
     native_only: bool,
+    /// Only this scenario (repeatable; default: both).
+    #[arg(long = "kind", value_name = "KIND", value_parser = KINDS)]
+    kinds: Vec<String>,
     /// The Chromium to drive.
     #[arg(long, default_value = CHROMIUM)]
     chromium: PathBuf,
@@ -121,6 +126,12 @@ impl Side {
 
     fn master(&self) -> Option<&str> {
         self.calls.first().and_then(|c| c.master.as_deref())
+    }
+
+    /// The first run of the first call: the page's first run of this size,
+    /// which grows the wasm memory when it is the largest yet.
+    fn first_ms(&self) -> Option<f64> {
+        self.calls.first().map(|c| c.first_ms)
     }
 
     fn events_per_s(&self) -> Option<f64> {
@@ -264,11 +275,22 @@ pub fn run(args: SpeedArgs) -> Result<(), CliError> {
     let mut tab = if args.native_only { None } else { Some(Tab::open(&args)?) };
     let browser = tab.as_ref().map(|t| t.version.clone());
     let mut rows: Vec<Row> = Vec::new();
-    for kind in KINDS {
+    let kinds = chosen(&args);
+    for &kind in &kinds {
         // A fresh page per kind: fresh wasm memory, and a trap in one series
-        // cannot spoil the next.
+        // cannot spoil the next. A tab that crashed (out of memory) takes a
+        // fresh browser.
         if let Some(t) = tab.as_mut() {
-            t.load()?;
+            if let Err(e) = t.load() {
+                say(format!("the tab does not answer ({e}); starting a new browser"));
+                // The old browser goes first.
+                drop(tab.take());
+                let mut fresh = Tab::open(&args)?;
+                fresh.load()?;
+                tab = Some(fresh);
+            }
+        }
+        if let Some(t) = tab.as_mut() {
             // Warm up: V8 compiles the module quickly first and optimises
             // what runs hot; the rows time the optimised code.
             t.call(kind, 100, 300.0).map_err(|e| fail(format!("the warm-up call in the tab failed: {e}")))?;
@@ -309,7 +331,12 @@ pub fn run(args: SpeedArgs) -> Result<(), CliError> {
         }
     }
     drop(tab);
-    report(&args, &rows, browser, load_before)
+    report(&args, &kinds, &rows, browser, load_before)
+}
+
+/// The kinds asked for, in [`KINDS`] order.
+fn chosen(args: &SpeedArgs) -> Vec<&'static str> {
+    KINDS.into_iter().filter(|k| args.kinds.is_empty() || args.kinds.iter().any(|a| a == k)).collect()
 }
 
 /// The largest `n` of `kind` whose side ran under `max_ms`, and the first
@@ -326,7 +353,13 @@ fn limit(rows: &[Row], kind: &str, max_ms: f64, side: impl Fn(&Row) -> Option<&S
     (largest, None)
 }
 
-fn report(args: &SpeedArgs, rows: &[Row], browser: Option<String>, load_before: Option<[f64; 3]>) -> Result<(), CliError> {
+fn report(
+    args: &SpeedArgs,
+    kinds: &[&'static str],
+    rows: &[Row],
+    browser: Option<String>,
+    load_before: Option<[f64; 3]>,
+) -> Result<(), CliError> {
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     let mismatches: Vec<String> = rows
         .iter()
@@ -336,7 +369,7 @@ fn report(args: &SpeedArgs, rows: &[Row], browser: Option<String>, load_before: 
             format!("{} N = {}: native {:?}, tab {:?}", r.kind, r.n, side(&r.native), side(&r.tab))
         })
         .collect();
-    let limits: Vec<Value> = KINDS
+    let limits: Vec<Value> = kinds
         .iter()
         .map(|&kind| {
             let (nat, nat_over) = limit(rows, kind, args.max_ms, |r| r.native.as_ref());
@@ -380,15 +413,21 @@ fn report(args: &SpeedArgs, rows: &[Row], browser: Option<String>, load_before: 
             println!("  WARNING: a debug build; the native numbers mean nothing (cargo run --release -p stagger-node -- bench speed)");
         }
         println!();
-        println!("  kind          N      events   native ms  native events/s      tab ms   tab events/s  tab/native  same events");
+        println!("  (ms: one whole run; setup: Sim::new, part of it; 1st run: the page's first run of that size, its memory grown)");
+        println!();
+        println!(
+            "  kind          N      events   native ms  native events/s      tab ms   tab events/s  tab/native  tab setup ms  \
+             tab 1st run ms  same events"
+        );
         for r in rows {
             let ms = |s: &Option<Side>| match s {
                 None => "-".to_string(),
                 Some(s) => s.ms().map_or_else(|| "failed".to_string(), fmt_ms),
             };
             let eps = |s: &Option<Side>| s.as_ref().and_then(Side::events_per_s).map_or("-".to_string(), fmt_rate);
+            let tab_ms = |f: fn(&Side) -> Option<f64>| r.tab.as_ref().and_then(f).map_or("-".to_string(), fmt_ms);
             println!(
-                "  {:<8}  {:>5}  {:>10}  {:>10}  {:>15}  {:>10}  {:>13}  {:>10}  {:>11}",
+                "  {:<8}  {:>5}  {:>10}  {:>10}  {:>15}  {:>10}  {:>13}  {:>10}  {:>12}  {:>14}  {:>11}",
                 r.kind,
                 r.n,
                 r.native.as_ref().or(r.tab.as_ref()).and_then(Side::events).map_or("-".to_string(), |e| e.to_string()),
@@ -397,6 +436,8 @@ fn report(args: &SpeedArgs, rows: &[Row], browser: Option<String>, load_before: 
                 ms(&r.tab),
                 eps(&r.tab),
                 ratio(r).map_or("-".to_string(), |x| format!("{x:.2}x")),
+                tab_ms(Side::setup_ms),
+                tab_ms(Side::first_ms),
                 match r.equal() {
                     Some(true) => "yes",
                     Some(false) => "NO",
