@@ -482,7 +482,7 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
     use stagger_core::flight::{merge, Recording};
     use stagger_core::render::svg::{space_time, SvgOptions};
     use stagger_core::sim::What;
-    use stagger_core::{Message, Role, ScenarioFile};
+    use stagger_core::{Message, Msg, Role, ScenarioFile};
 
     let _one_at_a_time = serial();
     let mut g = Group::start(0);
@@ -526,7 +526,7 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
     // The election: the new master's declare reached every other survivor.
     for &i in rest.iter().filter(|&&i| i as u32 != new) {
         let got = trace.events.iter().any(|e| {
-            matches!(&e.what, What::Send { from, to, msg: Message::DeclareMaster { .. }, arrive: Some(_), .. } if *from == new && *to as usize == i)
+            matches!(&e.what, What::Send { from, to, msg: Msg::Stagger(Message::DeclareMaster { .. }), arrive: Some(_), .. } if *from == new && *to as usize == i)
         });
         assert!(got, "{}'s DeclareMaster reached {}", g.ids[new as usize], g.ids[i]);
     }

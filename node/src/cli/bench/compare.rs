@@ -117,16 +117,14 @@ fn ms(v: f64) -> String {
 }
 
 fn count(v: f64) -> String {
-    let n = v as u64;
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+    let digits = (v as u64).to_string().into_bytes();
+    let head = digits.len() % 3;
+    let mut groups: Vec<&[u8]> = Vec::new();
+    if head > 0 {
+        groups.push(&digits[..head]);
     }
-    out
+    groups.extend(digits[head..].chunks(3));
+    groups.iter().map(|g| String::from_utf8_lossy(g)).collect::<Vec<_>>().join(",")
 }
 
 fn pct(k: usize, n: usize) -> String {

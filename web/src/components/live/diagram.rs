@@ -109,7 +109,7 @@ mod tests {
     fn a_merged_window_draws_roles_arrows_and_outages() {
         let file = presets::default_file(); // ottawa, atlanta, bangalore, sydney, tokyo
         let ev = |dt: u64, what| TraceEvent { t: Time(NOW - dt), what };
-        let declare = Message::DeclareMaster { idx: 1 };
+        let declare = stagger_core::Msg::Stagger(Message::DeclareMaster { idx: 1 });
         let parts = vec![
             Recording {
                 row: 1,
