@@ -1,15 +1,18 @@
 //! The Compare tab: the scenario re-run under every timer scheme and claim
-//! policy, and a sweep of the schemes against group size.
+//! policy and under Raft and Bully, and a sweep of them all against group
+//! size.
 //!
 //! The patent's argument is comparative: staggered ("integral") delays elect
 //! with one broadcast where equal delays start an O(N²) storm, and
-//! Raft-style randomized timers sit in between. So this tab keeps the
-//! user's group fixed and varies only the timer and the claim policy, then
-//! varies only N. It mounts only while the tab is shown, so nothing here
-//! runs until the user asks for it.
+//! Raft-style randomized timers sit in between; issue 5 asks how the real
+//! Raft and the Bully algorithm fare on the same group. So this tab keeps
+//! the user's group fixed and varies only the timer and the claim policy,
+//! or only the algorithm, then varies only N. It mounts only while the tab
+//! is shown, so nothing here runs until the user asks for it.
 //!
-//! - `variants.rs`: the nine variants and their derived timer parameters;
-//!   `runs.rs` runs them; `schemes.rs` is the side-by-side table.
+//! - `variants.rs`: the nine staggered variants and their derived timer
+//!   parameters, then Raft and Bully; `runs.rs` runs them; `schemes.rs` is
+//!   the side-by-side table.
 //! - `sweep.rs`: the generated groups of the sweep; `sweep_job.rs` tracks
 //!   which have run; `sweep_view.rs` runs and draws them, with `chart.rs`
 //!   and `ticks.rs`.
@@ -63,10 +66,13 @@ pub fn compare() -> Html {
 
     let intro = html! {
         <p class="compare-intro" data-testid="compare-intro">
-            {"Your scenario, re-run with only the election timer and the claim policy changed. The patent's point: "}
+            {"Your scenario, re-run with only the election timer and the claim policy changed, then with another algorithm. The patent's point: "}
             <strong class="scheme-integral">{"integral"}</strong>{" (staggered) delays let the best survivor win with one broadcast; "}
             <strong class="scheme-equal">{"equal"}</strong>{" delays make every backup declare at once, a storm of O(N²) Declare and Revoke messages; "}
-            <strong class="scheme-randomized">{"randomized"}</strong>{" (Raft-style) timers usually avoid the storm, but the winner is left to chance."}
+            <strong class="scheme-randomized">{"randomized"}</strong>{" (Raft-style) timers usually avoid the storm, but the winner is left to chance. "}
+            {"For comparison, on the same matrix, detection, faults and seed: "}
+            <strong class="scheme-raft">{"Raft"}</strong>{" (randomized election timeouts, a majority of votes) and "}
+            <strong class="scheme-bully">{"Bully"}</strong>{" (the best live rank takes over, O(N²) messages)."}
         </p>
     };
 
@@ -102,6 +108,7 @@ pub fn compare() -> Html {
                 <p class="muted caption">
                     {"Highlighted: the best value in each column. "}
                     if own.is_some() { {"Outlined: your scenario's own setting. "} }
+                    {"Raft and Bully take their settings from your scenario's raft and bully blocks, or derive them from its detection (Edit tab). "}
                     {"Hover a header for its definition (SPEC §8)."}
                 </p>
                 if c.scenario.crash_at().is_none() {

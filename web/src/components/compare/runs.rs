@@ -1,5 +1,5 @@
-//! The nine runs of the side-by-side table, and which value of a column
-//! is best (pure logic, no Yew).
+//! The runs of the side-by-side table (nine staggered variants, Raft and
+//! Bully), and which value of a column is best (pure logic, no Yew).
 //!
 //! The runs are done one by one: a large scenario's storm can take a while,
 //! so the table fills in slices rather than freezing the tab, and every run
@@ -7,6 +7,7 @@
 
 use super::capped::{self, Stopped, MAX_EVENTS};
 use super::variants::{variants, TimerSet, Variant};
+use stagger_core::scenario::FaultAction;
 use stagger_core::{Metrics, Scenario, ScenarioFile};
 
 /// A variant's run.
@@ -20,6 +21,9 @@ pub struct Row {
     /// Set when the run exceeded its event budget.
     pub stopped: Option<Stopped>,
     pub pending: bool,
+    /// Whether the final master is the best-ranked live server at the end
+    /// (see [`best_live_won`]); `None` without a final master.
+    pub best_live: Option<bool>,
 }
 
 impl Row {
@@ -35,7 +39,7 @@ impl Row {
     }
 }
 
-/// The nine runs, in table order.
+/// The runs, in table order.
 #[derive(Clone, Debug)]
 pub struct Runs {
     pub timers: TimerSet,
@@ -45,8 +49,10 @@ pub struct Runs {
 
 impl Runs {
     pub fn new(file: &ScenarioFile, scenario: &Scenario) -> Runs {
-        let rows =
-            variants(file, scenario).into_iter().map(|variant| Row { variant, metrics: None, stopped: None, pending: true }).collect();
+        let rows = variants(file, scenario)
+            .into_iter()
+            .map(|variant| Row { variant, metrics: None, stopped: None, pending: true, best_live: None })
+            .collect();
         Runs { timers: TimerSet::derive(file, scenario), rows, done: 0 }
     }
 
@@ -63,10 +69,14 @@ impl Runs {
     /// Returns whether all have run.
     pub fn step(&mut self, more: impl Fn() -> bool) -> bool {
         while let Some(row) = self.rows.get_mut(self.done) {
-            match row.variant.file.validate().map(|s| capped::run(&s, MAX_EVENTS)) {
-                Ok(Ok(m)) => row.metrics = Some(m),
-                Ok(Err(stopped)) => row.stopped = Some(stopped),
-                Err(_) => {}
+            if let Ok(s) = row.variant.file.validate() {
+                match capped::run(&s, MAX_EVENTS) {
+                    Ok(m) => {
+                        row.best_live = best_live_won(&s, &m);
+                        row.metrics = Some(m);
+                    }
+                    Err(stopped) => row.stopped = Some(stopped),
+                }
             }
             row.pending = false;
             self.done += 1;
@@ -78,6 +88,26 @@ impl Runs {
     }
 }
 
+/// Whether the run's final master is the best-ranked server still up at
+/// the end of the run (the faults replayed: crashes, recoveries, reranks):
+/// the staggered timer's promise, which Raft does not make. `None` when
+/// the run ends without a single master.
+pub fn best_live_won(s: &Scenario, m: &Metrics) -> Option<bool> {
+    let master = m.final_master.as_deref()?;
+    let mut up = vec![true; s.len()];
+    let mut ranking = &s.ranking;
+    for f in s.faults.iter().filter(|f| f.at <= s.until) {
+        match &f.action {
+            FaultAction::Crash(r) => up[*r as usize] = false,
+            FaultAction::Recover(r) => up[*r as usize] = true,
+            FaultAction::Rerank(rows) => ranking = rows,
+            _ => {}
+        }
+    }
+    let best = ranking.iter().find(|r| up[**r as usize])?;
+    Some(s.ids[*best as usize] == master)
+}
+
 /// The best (smallest) value of a column; `None` values (no convergence)
 /// never win. Rows holding this value are highlighted.
 pub fn best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
@@ -85,7 +115,7 @@ pub fn best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
 }
 
 /// The column's best value, or `None` when every row ties: highlighting
-/// all nine rows would say nothing.
+/// every row would say nothing.
 pub fn distinct_best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
     let vals: Vec<Option<f64>> = values.into_iter().collect();
     if vals.windows(2).all(|w| w[0] == w[1]) {
@@ -97,9 +127,11 @@ pub fn distinct_best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f6
 
 #[cfg(test)]
 mod tests {
+    use super::super::variants::Contender;
     use super::*;
     use crate::presets;
-    use stagger_core::scenario::SchemeName;
+    use stagger_core::scenario::{AlgorithmName, SchemeName};
+    use stagger_core::Sim;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -113,11 +145,34 @@ mod tests {
         assert!(runs.step(|| true));
         let rows = runs.rows();
         let own = rows.iter().find(|r| r.variant.own).unwrap();
-        assert_eq!(own.metrics.as_ref(), Some(&stagger_core::Sim::new(&s, false).run().metrics));
-        let integral = rows.iter().find(|r| r.variant.scheme == SchemeName::Integral).unwrap();
+        assert_eq!(own.metrics.as_ref(), Some(&Sim::new(&s, false).run().metrics));
+        let integral = rows.iter().find(|r| r.variant.contender == Contender::Timer(SchemeName::Integral)).unwrap();
         let m = integral.metrics.as_ref().unwrap();
         assert_eq!(m.messages.revoke, 0, "one broadcast");
         assert!(own.metrics.as_ref().unwrap().election_messages > m.election_messages, "the storm costs more");
+    }
+
+    #[test]
+    fn raft_and_bully_rows_are_the_switched_scenario_run_directly() {
+        let file = presets::file("patent-5").unwrap();
+        let mut runs = Runs::new(&file, &file.validate().unwrap());
+        assert!(runs.step(|| true));
+        for (contender, algorithm) in [(Contender::Raft, AlgorithmName::Raft), (Contender::Bully, AlgorithmName::Bully)] {
+            let row = runs.rows().iter().find(|r| r.variant.contender == contender).unwrap();
+            let mut switched = file.clone();
+            switched.algorithm = Some(algorithm);
+            let s = switched.validate().unwrap();
+            let direct = Sim::new(&s, false).run().metrics;
+            assert_eq!(row.metrics.as_ref(), Some(&direct), "{contender:?}");
+            assert!(row.recovery_ms().is_some() && row.messages().unwrap() > 0.0, "{contender:?}: {direct:?}");
+            assert_eq!(row.best_live, best_live_won(&s, &direct));
+        }
+        // Bully elects the best survivor (atlanta), like the staggered timer.
+        let bully = runs.rows().iter().find(|r| r.variant.contender == Contender::Bully).unwrap();
+        assert_eq!(bully.metrics.as_ref().unwrap().final_master.as_deref(), Some("atlanta"));
+        assert_eq!(bully.best_live, Some(true));
+        let own = runs.rows().iter().find(|r| r.variant.own).unwrap();
+        assert_eq!(own.best_live, Some(true), "integral: the lowest live index wins");
     }
 
     #[test]

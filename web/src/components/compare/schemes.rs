@@ -1,19 +1,24 @@
 //! The side-by-side table: the scenario under 3 schemes × 3 claim policies,
-//! with the SPEC §8 metrics of each run.
+//! then under Raft and Bully, with the SPEC §8 metrics of each run.
 //!
 //! The best value of each column is highlighted (lower is better for every
 //! metric), the row matching the scenario's own setting is marked, and the
 //! election messages get a bar: the storm-versus-one-broadcast difference
 //! is the point of the patent, so it should be visible without reading.
+//! Declare and Revoke are the staggered timer's messages, so Raft's and
+//! Bully's rows leave those two columns empty; their election messages
+//! (votes and their requests; Election, Answer, Coordinator) are counted
+//! the same way as Declare + Revoke (SPEC §8, `MessageKind::is_election`).
 
 use super::capped::MAX_EVENTS;
 use super::chart::thousands;
 use super::runs::{distinct_best, Row};
-use super::variants::{scheme_name, TimerSet};
+use super::variants::{Contender, TimerSet};
 use crate::components::results::ms;
 use crate::components::use_store;
 use crate::state::{Action, Tab};
 use stagger_core::params::ClaimPolicy;
+use stagger_core::MessageKind;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -40,7 +45,36 @@ struct Column {
     show: fn(&Row) -> String,
 }
 
-fn columns() -> [Column; 6] {
+/// A staggered-timer row's count of one of its own message kinds; Raft and
+/// Bully send neither Declare nor Revoke.
+fn own_kind(r: &Row, kind: MessageKind) -> Option<f64> {
+    let m = r.metrics.as_ref().filter(|_| matches!(r.variant.contender, Contender::Timer(_)))?;
+    Some(m.messages.get(kind) as f64)
+}
+
+/// What a Raft or Bully row has instead of a claim policy.
+fn no_policy(c: Contender) -> &'static str {
+    match c {
+        Contender::Raft => "Raft has no claim policy: a candidate needs the votes of a majority, and a higher term deposes a leader",
+        _ => "Bully has no claim policy: the best live rank always takes over, bullying the others",
+    }
+}
+
+/// The election messages of a row by kind, for the cell's tooltip.
+fn breakdown(r: &Row) -> String {
+    let Some(m) = &r.metrics else { return String::new() };
+    let kinds: Vec<String> = MessageKind::EVERY
+        .iter()
+        .filter(|k| k.is_election() && m.messages.get(**k) > 0)
+        .map(|k| format!("{} {}", k.name(), thousands(m.messages.get(*k))))
+        .collect();
+    if kinds.is_empty() {
+        return String::new();
+    }
+    format!("In the whole run: {}", kinds.join(", "))
+}
+
+fn columns() -> [Column; 7] {
     [
         Column {
             head: "converged at (ms)",
@@ -57,14 +91,20 @@ fn columns() -> [Column; 6] {
         Column {
             head: "declare",
             help: "DeclareMaster copies sent during the whole run",
-            value: |r| r.metrics.as_ref().map(|m| m.messages.declare as f64),
-            show: |r| r.metrics.as_ref().map_or("—".into(), |m| thousands(m.messages.declare)),
+            value: |r| own_kind(r, MessageKind::Declare),
+            show: |r| own_kind(r, MessageKind::Declare).map_or("—".into(), |v| thousands(v as u64)),
         },
         Column {
             head: "revoke",
             help: "RevokeMaster copies sent during the whole run: every one is a contested claim",
-            value: |r| r.metrics.as_ref().map(|m| m.messages.revoke as f64),
-            show: |r| r.metrics.as_ref().map_or("—".into(), |m| thousands(m.messages.revoke)),
+            value: |r| own_kind(r, MessageKind::Revoke),
+            show: |r| own_kind(r, MessageKind::Revoke).map_or("—".into(), |v| thousands(v as u64)),
+        },
+        Column {
+            head: "best live wins",
+            help: "Whether the final master is the best-ranked server still up at the end: the lowest live index, which the staggered timer promises and Raft does not",
+            value: |r| r.best_live.map(|b| if b { 0.0 } else { 1.0 }),
+            show: |r| r.best_live.map_or("—", |b| if b { "yes" } else { "no" }).into(),
         },
         Column {
             head: "split brain (ms)",
@@ -97,8 +137,14 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
 
     let body = rows.iter().enumerate().map(|(i, r)| {
         let v = &r.variant;
-        let scheme = scheme_name(v.scheme);
-        let first = i % ClaimPolicy::ALL.len() == 0;
+        let name = v.contender.name();
+        let first = i == 0 || rows[i - 1].variant.contender != v.contender;
+        let group = rows.iter().filter(|x| x.variant.contender == v.contender).count();
+        let scheme = match v.contender {
+            Contender::Timer(s) => Some(s),
+            _ => None,
+        };
+        let params = scheme.map_or_else(|| v.about.clone(), |s| p.timers.describe(s));
         let master = r.metrics.as_ref().and_then(|m| m.final_master.clone());
         let messages = msg(r);
         let width = messages.map_or(0.0, |m| if msg_max > 0.0 { 100.0 * m / msg_max } else { 0.0 });
@@ -110,19 +156,36 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
                 store.dispatch(Action::SetTab(Tab::Watch));
             })
         };
+        let switch_to = match v.policy {
+            Some(policy) => format!("Switch your scenario to the {name} timer with the {} policy and watch it", policy.name()),
+            None => format!("Switch your scenario to the {} algorithm and watch it", v.contender.label()),
+        };
+        let dropped = match v.dropped {
+            0 => String::new(),
+            1 => format!(" (without its rerank: {} has no ranking to change)", v.contender.label()),
+            n => format!(" (without its {n} reranks: {} has no ranking to change)", v.contender.label()),
+        };
         html! {
-            <tr class={classes!(format!("scheme-{scheme}"), first.then_some("group-start"), v.own.then_some("own"), r.pending.then_some("pending"))}
-                data-scheme={scheme} data-policy={v.policy.name()} data-own={v.own.to_string()}>
+            <tr class={classes!(format!("scheme-{name}"), first.then_some("group-start"), v.own.then_some("own"), r.pending.then_some("pending"))}
+                data-algorithm={v.contender.algorithm().name()} data-scheme={scheme.map(|s| s.name())}
+                data-policy={v.policy.map(|p| p.name())} data-own={v.own.to_string()}>
                 if first {
-                    <th scope="rowgroup" rowspan={ClaimPolicy::ALL.len().to_string()} class="scheme" title={p.timers.describe(v.scheme)}>
-                        <span class="swatch"></span>{scheme}
-                        <span class="params">{p.timers.describe(v.scheme)}</span>
+                    <th scope="rowgroup" rowspan={group.to_string()} class="scheme" title={params.clone()}>
+                        <span class="swatch"></span>{v.contender.label()}
+                        <span class="params">{params}{dropped.clone()}</span>
                     </th>
                 }
-                <td class="policy" title={policy_help(v.policy)}>
-                    {v.policy.name()}
-                    if v.own { <span class="badge" title="the scheme and claim policy of your scenario">{"yours"}</span> }
-                </td>
+                if let Some(policy) = v.policy {
+                    <td class="policy" title={policy_help(policy)}>
+                        {policy.name()}
+                        if v.own { <span class="badge" title="the scheme and claim policy of your scenario">{"yours"}</span> }
+                    </td>
+                } else {
+                    <td class="policy none" title={no_policy(v.contender)}>
+                        {"—"}
+                        if v.own { <span class="badge" title="the algorithm of your scenario">{"yours"}</span> }
+                    </td>
+                }
                 if let Some(st) = r.stopped {
                     <td class="master none stopped" title={format!(
                         "Stopped after {} events at t = {:.0} ms: the claims multiply faster than they resolve. Other metrics are unknown.",
@@ -133,7 +196,7 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
                     }</td>
                 }
                 { for cols.iter().take(2).zip(&col_best).map(|(c, b)| cell(c, b, r, &is_best)) }
-                <td class={classes!("messages", is_best(msg_best, messages).then_some("best"))}>
+                <td class={classes!("messages", is_best(msg_best, messages).then_some("best"))} title={breakdown(r)}>
                     <div class="msg">
                         <span class="bar" aria-hidden="true">
                             if width > 0.0 { <span class={classes!("fill", r.stopped.is_some().then_some("bound"))} style={format!("width: {width:.1}%")}></span> }
@@ -147,8 +210,7 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
                 { for cols.iter().skip(2).zip(col_best.iter().skip(2)).map(|(c, b)| cell(c, b, r, &is_best)) }
                 <td class="actions">
                     if !v.own {
-                        <button class="watch-variant" onclick={watch}
-                            title={format!("Switch your scenario to the {scheme} timer with the {} policy and watch it", v.policy.name())}>
+                        <button class="watch-variant" onclick={watch} title={format!("{switch_to}{dropped}")}>
                             {"watch"}
                         </button>
                     }
@@ -163,12 +225,12 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
             <table class="compare-table" data-testid="compare-table" data-state={if finished { "done" } else { "running" }}>
                 <thead>
                     <tr>
-                        <th title="The election delay scheme (SPEC §5) and the parameters used">{"timer"}</th>
-                        <th title="What a Backup does with a claim while its master seems alive (SPEC §4)">{"claim"}</th>
+                        <th title="The staggered timer under each election delay scheme (SPEC §5), then Raft and Bully, with the parameters used">{"algorithm"}</th>
+                        <th title="What a Backup does with a claim while its master seems alive (SPEC §4); the staggered timer's only">{"claim"}</th>
                         <th title="The single master at the end of the run, or none if the group is not converged">{"final master"}</th>
                         { head(cols[0].head, cols[0].help) }
                         { head(cols[1].head, cols[1].help) }
-                        <th class="messages" title="Declare + Revoke copies sent at or after the crash (SPEC §8)">{"election messages"}</th>
+                        <th class="messages" title="Election messages sent at or after the crash (SPEC §8): Declare + Revoke for the staggered timer, votes and their requests for Raft, Election + Answer + Coordinator for Bully">{"election messages"}</th>
                         { for cols.iter().skip(2).map(|c| head(c.head, c.help)) }
                         <th class="actions" aria-label="actions"></th>
                     </tr>

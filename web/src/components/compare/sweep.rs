@@ -3,14 +3,17 @@
 //! The table answers "which scheme for *this* group"; the sweep answers the
 //! patent's real claim, which is about growth: with equal timers every
 //! backup declares at once and the claims are fought out in O(N²) messages,
-//! while the integral timer elects with one broadcast, O(N). Each N gets a
-//! fresh random group whose delays span the scenario's own matrix, so the
-//! curves extrapolate the user's network rather than an arbitrary one.
+//! while the integral timer elects with one broadcast, O(N). Raft (a vote
+//! request to every server, answered) and Bully (O(N²) in the worst case)
+//! are swept on the same groups. Each N gets a fresh random group whose
+//! delays span the scenario's own matrix, so the curves extrapolate the
+//! user's network rather than an arbitrary one.
 
 use super::capped;
-use super::variants::TimerSet;
+use super::variants::{switched, Contender, TimerSet};
 use stagger_core::gen;
-use stagger_core::scenario::{DetectionEntry, Periods, SchemeName};
+use stagger_core::params::Algorithm;
+use stagger_core::scenario::{AlgorithmName, DetectionEntry, Periods};
 use stagger_core::{Rng, Scenario, ScenarioFile};
 
 /// The smallest group swept: two survivors are needed for a contest.
@@ -32,8 +35,9 @@ pub struct SweepSpec {
     pub crash_ms: f64,
     pub scenario_crashes: bool,
     pub until_ms: f64,
-    /// Detection, network, claim policy, re-announcement, functional table
-    /// and seed, copied verbatim into every generated group.
+    /// Detection, network, claim policy, re-announcement, functional table,
+    /// Raft's and Bully's settings and seed, copied verbatim into every
+    /// generated group.
     pub template: ScenarioFile,
 }
 
@@ -51,8 +55,19 @@ impl SweepSpec {
         // as the presets do (1900 ms for P = 500 ms).
         let crash_ms = crash.unwrap_or((period_ms * 3.8).round());
         // Leave room for detection, the longest first timer and a long
-        // contest, so a slow scheme is measured rather than cut off.
-        let longest_timer = timers.equal_ms.max(timers.integral_ms).max(timers.random_ms.1);
+        // contest, so a slow scheme is measured rather than cut off. Raft's
+        // longest election timeout and Bully's silence and waits count too.
+        let others = [AlgorithmName::Raft, AlgorithmName::Bully].into_iter().filter_map(|a| switched(file, a).0.validate().ok());
+        let other_ms = others
+            .map(|s| match s.algorithm {
+                Algorithm::Raft(r) => r.election_max.as_ms(),
+                Algorithm::Bully(b) => {
+                    b.timeout.map_or(period_ms + s.params.timeout.as_ms(), |t| t.as_ms()) + (b.answer_wait + b.coordinator_wait).as_ms()
+                }
+                Algorithm::Stagger => 0.0,
+            })
+            .fold(0.0, f64::max);
+        let longest_timer = timers.equal_ms.max(timers.integral_ms).max(timers.random_ms.1).max(other_ms);
         let settle = (scenario.params.misses as f64 + 2.0) * period_ms + longest_timer + 50.0 * hi_us as f64 / 1000.0;
         let until_ms = scenario.until.as_ms().max((crash_ms + settle).ceil());
         let mut template = file.clone();
@@ -68,24 +83,29 @@ impl SweepSpec {
         m.into_iter().map(|row| row.into_iter().map(|us| us / 1000.0).collect()).collect()
     }
 
-    /// The generated scenario for `n` servers under `scheme`: servers
+    /// The generated scenario for `n` servers under `contender`: servers
     /// `s000…` ranked in order, `s000` crashing at the scenario's time.
-    pub fn scenario(&self, n: usize, scheme: SchemeName) -> ScenarioFile {
+    pub fn scenario(&self, n: usize, contender: Contender) -> ScenarioFile {
         let t = &self.template;
         let mut f = gen::scenario(&format!("sweep-{n}"), self.matrix(n), self.crash_ms, self.until_ms);
-        f.timer = Some(self.timers.entry(scheme));
+        f.timer = Some(self.timers.entry(match contender {
+            Contender::Timer(scheme) => scheme,
+            _ => self.timers.own,
+        }));
         f.detection = t.detection.clone();
         f.network = t.network.clone();
         f.claim = t.claim;
         f.announce_every = t.announce_every;
         f.known_functional = t.known_functional;
+        f.raft = t.raft.clone();
+        f.bully = t.bully.clone();
         f.seed = t.seed;
-        f
+        switched(&f, contender.algorithm()).0
     }
 
     /// Runs one group, metrics only, within `max_events`.
-    pub fn run(&self, n: usize, scheme: SchemeName, max_events: u64) -> Option<Point> {
-        let s = self.scenario(n, scheme).validate().ok()?;
+    pub fn run(&self, n: usize, contender: Contender, max_events: u64) -> Option<Point> {
+        let s = self.scenario(n, contender).validate().ok()?;
         Some(match capped::run(&s, max_events) {
             Ok(m) => {
                 let recovery_ms = m.converged_at_ms.map(|c| c - m.crash_at_ms.unwrap_or(0.0));
@@ -130,6 +150,7 @@ mod tests {
     use super::super::capped::MAX_EVENTS;
     use super::*;
     use crate::presets;
+    use stagger_core::scenario::SchemeName;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -152,7 +173,7 @@ mod tests {
     #[test]
     fn generated_groups_keep_the_settings() {
         let s = spec("patent-5");
-        let f = s.scenario(12, SchemeName::Equal);
+        let f = s.scenario(12, Contender::Timer(SchemeName::Equal));
         let v = f.validate().unwrap();
         assert_eq!(v.len(), 12);
         assert_eq!(f.detection, s.template.detection);
@@ -167,7 +188,12 @@ mod tests {
             }
         }
         // The same group for every scheme and on every call.
-        assert_eq!(s.matrix(12), s.scenario(12, SchemeName::Randomized).delays_ms);
+        assert_eq!(s.matrix(12), s.scenario(12, Contender::Timer(SchemeName::Randomized)).delays_ms);
+        assert_eq!(s.matrix(12), s.scenario(12, Contender::Raft).delays_ms);
+        let raft = s.scenario(12, Contender::Raft);
+        assert_eq!((raft.algorithm, &raft.detection), (Some(AlgorithmName::Raft), &s.template.detection));
+        assert!(matches!(raft.validate().unwrap().algorithm, Algorithm::Raft(_)));
+        assert_eq!(s.scenario(12, Contender::Bully).algorithm, Some(AlgorithmName::Bully));
         assert_eq!(s.matrix(12), s.matrix(12));
     }
 
@@ -176,17 +202,24 @@ mod tests {
         let mut f = presets::file("patent-5").unwrap();
         f.detection.as_mut().unwrap().period_ms = Some(Periods::PerServer(vec![500.0, 600.0, 500.0, 700.0, 500.0]));
         let s = SweepSpec::new(&f, &f.validate().unwrap());
-        s.scenario(30, SchemeName::Integral).validate().unwrap();
+        s.scenario(30, Contender::Timer(SchemeName::Integral)).validate().unwrap();
+        s.scenario(30, Contender::Raft).validate().unwrap();
         assert_eq!(s.template.detection.unwrap().period_ms, Some(Periods::Equal(700.0)));
     }
 
     #[test]
     fn the_storm_grows_faster_than_one_broadcast() {
         let s = spec("patent-5");
-        let equal = s.run(30, SchemeName::Equal, MAX_EVENTS).unwrap();
-        let integral = s.run(30, SchemeName::Integral, MAX_EVENTS).unwrap();
+        let equal = s.run(30, Contender::Timer(SchemeName::Equal), MAX_EVENTS).unwrap();
+        let integral = s.run(30, Contender::Timer(SchemeName::Integral), MAX_EVENTS).unwrap();
         assert!(integral.recovery_ms().is_some() && equal.recovery_ms().is_some());
         assert_eq!(integral.messages(), Some(29), "one broadcast to every other server");
         assert!(equal.messages().unwrap() > 10 * 29, "{equal:?}");
+        // Raft asks every other server for its vote; a majority answers.
+        let raft = s.run(30, Contender::Raft, MAX_EVENTS).unwrap();
+        assert!(raft.recovery_ms().is_some(), "{raft:?}");
+        assert!(raft.messages().unwrap() >= 29 + 15, "{raft:?}");
+        let bully = s.run(30, Contender::Bully, MAX_EVENTS).unwrap();
+        assert!(bully.recovery_ms().is_some(), "{bully:?}");
     }
 }

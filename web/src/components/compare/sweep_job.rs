@@ -2,20 +2,20 @@
 //! (pure logic, no Yew).
 //!
 //! Points are filled N by N, so a partial sweep already draws the left part
-//! of every curve. A scheme whose run exceeds the event budget is not run
-//! for larger N: its claims only multiply further.
+//! of every curve. A contender whose run exceeds the event budget is not
+//! run for larger N: its claims only multiply further.
 
 use super::capped::MAX_EVENTS;
 use super::sweep::{Point, SweepSpec, MAX_N, MIN_N};
-use super::variants::SCHEMES;
+use super::variants::CONTENDERS;
 
 /// A sweep in progress.
 #[derive(Clone, Debug)]
 pub struct Sweep {
     pub spec: SweepSpec,
-    /// By `n - MIN_N`, then scheme in [`SCHEMES`] order. `Some(None)` is a
-    /// run that failed to validate, which is not retried.
-    points: Vec<[Option<Option<Point>>; 3]>,
+    /// By `n - MIN_N`, then contender in [`CONTENDERS`] order. `Some(None)`
+    /// is a run that failed to validate, which is not retried.
+    points: Vec<[Option<Option<Point>>; CONTENDERS.len()]>,
     /// The event budget of each run.
     max_events: u64,
 }
@@ -26,29 +26,31 @@ impl Sweep {
     }
 
     pub fn with_budget(spec: SweepSpec, max_events: u64) -> Sweep {
-        Sweep { spec, points: vec![[None; 3]; MAX_N - MIN_N + 1], max_events }
+        Sweep { spec, points: vec![[None; CONTENDERS.len()]; MAX_N - MIN_N + 1], max_events }
     }
 
-    /// The point of `n` under the scheme at `scheme` in [`SCHEMES`].
-    pub fn point(&self, n: usize, scheme: usize) -> Option<Point> {
-        self.points.get(n.checked_sub(MIN_N)?)?[scheme].flatten()
+    /// The point of `n` under the contender at `c` in [`CONTENDERS`].
+    pub fn point(&self, n: usize, c: usize) -> Option<Point> {
+        self.points.get(n.checked_sub(MIN_N)?)?[c].flatten()
     }
 
     /// Runs in the range `MIN_N..=max_n`, done and in all.
     pub fn progress(&self, max_n: usize) -> (usize, usize) {
         let slots = &self.points[..=max_n - MIN_N];
-        (slots.iter().flatten().filter(|p| p.is_some()).count(), slots.len() * SCHEMES.len())
+        (slots.iter().flatten().filter(|p| p.is_some()).count(), slots.len() * CONTENDERS.len())
     }
 
     /// Runs missing points in order of N while `more()` says so, at least
     /// one. Returns whether the range is complete.
     pub fn step(&mut self, max_n: usize, mut more: impl FnMut() -> bool) -> bool {
         loop {
-            let next =
-                (MIN_N..=max_n).flat_map(|n| (0..SCHEMES.len()).map(move |s| (n, s))).find(|&(n, s)| self.points[n - MIN_N][s].is_none());
+            let next = (MIN_N..=max_n)
+                .flat_map(|n| (0..CONTENDERS.len()).map(move |s| (n, s)))
+                .find(|&(n, s)| self.points[n - MIN_N][s].is_none());
             let Some((n, s)) = next else { return true };
             let exploded = (MIN_N..n).any(|m| matches!(self.point(m, s), Some(Point::Stopped { .. } | Point::Skipped)));
-            self.points[n - MIN_N][s] = Some(if exploded { Some(Point::Skipped) } else { self.spec.run(n, SCHEMES[s], self.max_events) });
+            self.points[n - MIN_N][s] =
+                Some(if exploded { Some(Point::Skipped) } else { self.spec.run(n, CONTENDERS[s], self.max_events) });
             if !more() {
                 return self.progress(max_n).0 == self.progress(max_n).1;
             }
@@ -58,6 +60,7 @@ impl Sweep {
 
 #[cfg(test)]
 mod tests {
+    use super::super::variants::Contender;
     use super::*;
     use crate::presets;
     use stagger_core::scenario::SchemeName;
@@ -72,12 +75,17 @@ mod tests {
     #[test]
     fn step_fills_in_order_and_reports_completion() {
         let mut sw = Sweep::new(spec("lan-5"));
-        assert_eq!(sw.progress(5), (0, 9));
+        assert_eq!(sw.progress(5), (0, 15));
         assert!(!sw.step(5, || false));
         assert!(sw.point(3, 0).is_some() && sw.point(3, 1).is_none());
         assert!(sw.step(5, || true));
-        assert_eq!(sw.progress(5), (9, 9));
-        assert_eq!(sw.progress(6), (9, 12));
+        assert_eq!(sw.progress(5), (15, 15));
+        assert_eq!(sw.progress(6), (15, 20));
+        // Raft and Bully are swept too, and elect.
+        for c in [Contender::Raft, Contender::Bully] {
+            let i = CONTENDERS.iter().position(|x| *x == c).unwrap();
+            assert!((3..=5).all(|n| matches!(sw.point(n, i), Some(Point::Ran { recovery_ms: Some(_), .. }))), "{c:?}");
+        }
     }
 
     #[test]
@@ -87,11 +95,11 @@ mod tests {
         f.claim = Some(stagger_core::ClaimPolicy::Contest);
         let mut sw = Sweep::with_budget(SweepSpec::new(&f, &f.validate().unwrap()), 100_000);
         assert!(sw.step(30, || true));
-        let equal = SCHEMES.iter().position(|s| *s == SchemeName::Equal).unwrap();
+        let equal = CONTENDERS.iter().position(|s| *s == Contender::Timer(SchemeName::Equal)).unwrap();
         let first = (MIN_N..=30).find(|&n| !matches!(sw.point(n, equal), Some(Point::Ran { .. }))).expect("the storm explodes by N = 30");
         assert!(matches!(sw.point(first, equal), Some(Point::Stopped { messages }) if messages > 10_000));
         assert!((first + 1..=30).all(|n| sw.point(n, equal) == Some(Point::Skipped)));
-        let integral = SCHEMES.iter().position(|s| *s == SchemeName::Integral).unwrap();
+        let integral = CONTENDERS.iter().position(|s| *s == Contender::Timer(SchemeName::Integral)).unwrap();
         assert!((MIN_N..=30).all(|n| matches!(sw.point(n, integral), Some(Point::Ran { .. }))));
     }
 }

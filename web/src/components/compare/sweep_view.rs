@@ -11,7 +11,7 @@ use super::chart::{thousands, LineChart, Mark, Point as ChartPoint, Series, Unit
 use super::slices::{use_slices, Step};
 use super::sweep::{Point, SweepSpec, MAX_N, MIN_N};
 use super::sweep_job::Sweep;
-use super::variants::{fmt_ms, scheme_name, SCHEMES};
+use super::variants::{fmt_ms, Contender, CONTENDERS};
 use crate::components::use_store;
 use stagger_core::scenario::SchemeName;
 use std::cell::RefCell;
@@ -67,15 +67,17 @@ pub fn sweep_view() -> Html {
     // bound for messages and no recovery time.
     let series = |value: fn(Point) -> Option<f64>| -> Rc<Vec<Series>> {
         Rc::new(
-            SCHEMES
+            CONTENDERS
                 .iter()
                 .enumerate()
-                .map(|(i, s)| Series {
-                    name: scheme_name(*s),
-                    dash: match s {
-                        SchemeName::Integral => 0,
-                        SchemeName::Equal => 1,
-                        SchemeName::Randomized => 2,
+                .map(|(i, c)| Series {
+                    name: c.name(),
+                    dash: match c {
+                        Contender::Timer(SchemeName::Integral) => 0,
+                        Contender::Timer(SchemeName::Equal) => 1,
+                        Contender::Timer(SchemeName::Randomized) => 2,
+                        Contender::Raft => 3,
+                        Contender::Bully => 4,
                     },
                     points: (MIN_N..=n_max)
                         .filter_map(|n| sw.point(n, i).map(|p| (n, p)))
@@ -129,7 +131,7 @@ pub fn sweep_view() -> Html {
             </header>
             <p class="muted caption">
                 {format!(
-                    "Random groups of N = {MIN_N}…{n_max} servers with one-way delays uniform in [{}, {}] ms (your matrix's range{}), one group per N for every scheme; {crash}. Detection, claim policy and timer parameters as in the table above; each run lasts until {} ms.",
+                    "Random groups of N = {MIN_N}…{n_max} servers with one-way delays uniform in [{}, {}] ms (your matrix's range{}), one group per N for every scheme, Raft and Bully; {crash}. Detection, claim policy, timer parameters and Raft's and Bully's settings as in the table above; each run lasts until {} ms.",
                     fmt_ms(spec.lo_us as f64 / 1000.0), fmt_ms(spec.hi_us as f64 / 1000.0),
                     if spec.symmetric { ", symmetric" } else { "" }, fmt_ms(spec.until_ms),
                 )}
@@ -143,7 +145,7 @@ pub fn sweep_view() -> Html {
                 <p class="takeaway">{takeaway(&sw, n_max)}</p>
             }
             <div class="charts">
-                <LineChart title="Election messages" y_label="Declare + Revoke after the crash" x_label="servers N"
+                <LineChart title="Election messages" y_label="election messages after the crash" x_label="servers N"
                     x_range={(MIN_N as f64, n_max as f64)} series={messages} unit={Unit::Count} log_y={*log_y}>
                     <label class="log-toggle"><input type="checkbox" checked={*log_y} onchange={on_log} />{"log scale"}</label>
                 </LineChart>
@@ -156,14 +158,17 @@ pub fn sweep_view() -> Html {
 
 /// The one sentence a reader should take away, read off the largest group.
 fn takeaway(sw: &Sweep, n: usize) -> String {
-    let index = |scheme| SCHEMES.iter().position(|s| *s == scheme).expect("every scheme is swept");
-    let at = |scheme| sw.point(n, index(scheme));
-    // A scheme whose claims multiply past the budget is the headline.
-    for (i, scheme) in SCHEMES.iter().enumerate() {
+    let index = |c| CONTENDERS.iter().position(|x| *x == c).expect("every contender is swept");
+    let at = |c| sw.point(n, index(c));
+    // A contender whose claims multiply past the budget is the headline.
+    for (i, c) in CONTENDERS.iter().enumerate() {
         if let Some(k) = (MIN_N..=n).find(|&k| matches!(sw.point(k, i), Some(Point::Stopped { .. }))) {
+            let who = match c {
+                Contender::Timer(_) => format!("Under {} timers", c.label()),
+                _ => format!("Under {}", c.label()),
+            };
             return format!(
-                "Under {} timers the claims multiply without settling: the run for N = {k} was stopped after {} events, and larger groups were not run.",
-                scheme_name(*scheme),
+                "{who} the claims multiply without settling: the run for N = {k} was stopped after {} events, and larger groups were not run.",
                 thousands(MAX_EVENTS)
             );
         }
@@ -172,13 +177,13 @@ fn takeaway(sw: &Sweep, n: usize) -> String {
         Some(Point::Ran { messages: em, recovery_ms: er }),
         Some(Point::Ran { messages: im, recovery_ms: ir }),
         Some(Point::Ran { messages: rm, recovery_ms: rr }),
-    ) = (at(SchemeName::Equal), at(SchemeName::Integral), at(SchemeName::Randomized))
+    ) = (at(Contender::Timer(SchemeName::Equal)), at(Contender::Timer(SchemeName::Integral)), at(Contender::Timer(SchemeName::Randomized)))
     else {
         return String::new();
     };
     let ms = |v: Option<f64>| v.map_or("never converges".to_string(), |v| format!("{v:.0} ms"));
     let same_time = matches!((er, ir), (Some(a), Some(b)) if (a - b).abs() < 1.0);
-    format!(
+    let mut text = format!(
         "At N = {n}: equal timers send {} election messages, integral {}, randomized {}; recovery takes {}, {} and {}{}",
         thousands(em),
         thousands(im),
@@ -187,5 +192,12 @@ fn takeaway(sw: &Sweep, n: usize) -> String {
         ms(ir),
         ms(rr),
         if same_time && em > im { ": the storm costs messages, not time." } else { "." },
-    )
+    );
+    for c in [Contender::Raft, Contender::Bully] {
+        if let Some(Point::Ran { messages, recovery_ms }) = at(c) {
+            let took = recovery_ms.map_or("never converges".to_string(), |v| format!("recovers in {v:.0} ms"));
+            text.push_str(&format!(" {} sends {} and {took}.", c.label(), thousands(messages)));
+        }
+    }
+    text
 }

@@ -1,14 +1,18 @@
-//! The nine variants of the side-by-side table: the current scenario under
-//! each timer scheme and each claim policy (pure logic, no Yew).
+//! The rows of the side-by-side table: the current scenario under each
+//! timer scheme and each claim policy, then under Raft and under Bully
+//! (pure logic, no Yew).
 //!
-//! Only the timer and the claim policy change; everything else (matrix,
-//! detection, faults, seed) is the user's, so the rows differ by exactly the
-//! two choices the patent and SPEC §4 discuss. A scheme the scenario does
-//! not use gets parameters derived from the scenario ([`TimerSet`]), and the
-//! row of the scenario's own scheme and policy reproduces its run exactly.
+//! Only the timer and the claim policy change between the nine staggered
+//! rows, and only the algorithm for the last two; everything else (matrix,
+//! detection, faults, seed) is the user's, so the rows differ by exactly
+//! the choices the patent, SPEC §4 and issue 5 discuss. A scheme the
+//! scenario does not use gets parameters derived from the scenario
+//! ([`TimerSet`]), Raft and Bully their settings from the scenario's `raft`
+//! and `bully` blocks or the defaults derived from its detection, and the
+//! row of the scenario's own setting reproduces its run exactly.
 
-use stagger_core::params::{ClaimPolicy, Scheme};
-use stagger_core::scenario::{SchemeName, TimerEntry};
+use stagger_core::params::{Algorithm, ClaimPolicy, Scheme};
+use stagger_core::scenario::{AlgorithmName, SchemeName, TimerEntry};
 use stagger_core::{Scenario, ScenarioFile};
 
 /// The three schemes in table and legend order.
@@ -104,30 +108,159 @@ pub fn fmt_ms(v: f64) -> String {
     s.to_string()
 }
 
+/// What a row of the table or a series of the sweep runs: the staggered
+/// timer under one scheme, or one of the algorithms it is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Contender {
+    Timer(SchemeName),
+    Raft,
+    Bully,
+}
+
+/// Every contender in table, legend and sweep order.
+pub const CONTENDERS: [Contender; 5] = [
+    Contender::Timer(SchemeName::Equal),
+    Contender::Timer(SchemeName::Integral),
+    Contender::Timer(SchemeName::Randomized),
+    Contender::Raft,
+    Contender::Bully,
+];
+
+impl Contender {
+    /// Its name in CSS classes, `data-` attributes and legends: the
+    /// scheme's, or `raft`, `bully`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::Timer(s) => scheme_name(s),
+            Contender::Raft => "raft",
+            Contender::Bully => "bully",
+        }
+    }
+
+    /// Its name in prose.
+    pub fn label(self) -> &'static str {
+        match self {
+            Contender::Timer(s) => scheme_name(s),
+            Contender::Raft => "Raft",
+            Contender::Bully => "Bully",
+        }
+    }
+
+    pub fn algorithm(self) -> AlgorithmName {
+        match self {
+            Contender::Timer(_) => AlgorithmName::Stagger,
+            Contender::Raft => AlgorithmName::Raft,
+            Contender::Bully => AlgorithmName::Bully,
+        }
+    }
+}
+
+/// `file` switched to `algorithm`, and how many of its faults were left
+/// out to allow it. Nothing else changes: the `raft` and `bully` blocks
+/// (or their defaults) give the settings. What only the staggered timer
+/// accepts goes when switching away from it: the functional table, and
+/// reranks (Raft and Bully have no ranking to change), which are counted.
+pub fn switched(file: &ScenarioFile, algorithm: AlgorithmName) -> (ScenarioFile, usize) {
+    let mut f = file.clone();
+    if algorithm == AlgorithmName::Stagger {
+        // `"algorithm": "stagger"` stays as written; anything else goes.
+        f.algorithm = file.algorithm.filter(|a| *a == AlgorithmName::Stagger);
+        return (f, 0);
+    }
+    f.algorithm = Some(algorithm);
+    f.known_functional = None;
+    let before = f.faults.len();
+    f.faults.retain(|x| x.rerank.is_none());
+    let dropped = before - f.faults.len();
+    (f, dropped)
+}
+
+/// The settings of a validated Raft or Bully scenario in words, e.g.
+/// `election timeout uniform in [900, 1300] ms; heartbeat every P = 500 ms`.
+/// Empty for the staggered timer (see [`TimerSet::describe`]).
+pub fn describe_algorithm(s: &Scenario) -> String {
+    let periods: Vec<f64> = s.periods.iter().map(|p| p.as_ms()).collect();
+    let p = match periods.first() {
+        Some(first) if periods.iter().all(|x| x == first) => format!("P = {} ms", fmt_ms(*first)),
+        _ => "P".to_string(),
+    };
+    let every = |beat: Option<stagger_core::Span>| beat.map_or(format!("every {p}"), |b| format!("every {} ms", fmt_ms(b.as_ms())));
+    match s.algorithm {
+        Algorithm::Stagger => String::new(),
+        Algorithm::Raft(r) => {
+            let mut d = format!(
+                "election timeout uniform in [{}, {}] ms; heartbeat {}",
+                fmt_ms(r.election_min.as_ms()),
+                fmt_ms(r.election_max.as_ms()),
+                every(r.heartbeat)
+            );
+            if r.prevote {
+                d.push_str("; PreVote");
+            }
+            if r.check_quorum {
+                d.push_str("; CheckQuorum");
+            }
+            if r.persist.0 > 0 {
+                d.push_str(&format!("; {} ms to persist a vote", fmt_ms(r.persist.as_ms())));
+            }
+            d
+        }
+        Algorithm::Bully(b) => {
+            let longest = s.periods.iter().copied().max().unwrap_or_default();
+            let silence = b.timeout.unwrap_or(stagger_core::Span(longest.0 + s.params.timeout.0));
+            format!(
+                "Alive {}; elects after {} ms of silence; waits {} ms for an Answer, {} ms for a Coordinator",
+                every(b.heartbeat),
+                fmt_ms(silence.as_ms()),
+                fmt_ms(b.answer_wait.as_ms()),
+                fmt_ms(b.coordinator_wait.as_ms())
+            )
+        }
+    }
+}
+
 /// One row of the table before it runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variant {
-    pub scheme: SchemeName,
-    pub policy: ClaimPolicy,
-    /// The scenario's own scheme and policy.
+    pub contender: Contender,
+    /// The claim policy of a staggered row; Raft and Bully have none.
+    pub policy: Option<ClaimPolicy>,
+    /// The scenario's own setting.
     pub own: bool,
     pub file: ScenarioFile,
+    /// Raft's or Bully's settings in words (see [`describe_algorithm`]).
+    pub about: String,
+    /// Reranks left out of the scenario for Raft or Bully.
+    pub dropped: usize,
 }
 
-/// The nine variants, scheme-major in [`SCHEMES`] order.
+/// The nine staggered variants, scheme-major in [`SCHEMES`] order, then
+/// Raft and Bully.
 pub fn variants(file: &ScenarioFile, scenario: &Scenario) -> Vec<Variant> {
     let timers = TimerSet::derive(file, scenario);
     let own_policy = scenario.params.claim;
-    SCHEMES
-        .iter()
-        .flat_map(|&scheme| ClaimPolicy::ALL.iter().map(move |&policy| (scheme, policy)))
-        .map(|(scheme, policy)| {
-            let mut f = file.clone();
+    let own_algorithm = match scenario.algorithm {
+        Algorithm::Stagger => AlgorithmName::Stagger,
+        Algorithm::Raft(_) => AlgorithmName::Raft,
+        Algorithm::Bully(_) => AlgorithmName::Bully,
+    };
+    let stagger = own_algorithm == AlgorithmName::Stagger;
+    let (base, _) = switched(file, AlgorithmName::Stagger);
+    let timer_rows =
+        SCHEMES.iter().flat_map(|&scheme| ClaimPolicy::ALL.iter().map(move |&policy| (scheme, policy))).map(|(scheme, policy)| {
+            let mut f = base.clone();
             f.timer = Some(timers.entry(scheme));
             f.claim = Some(policy);
-            Variant { scheme, policy, own: scheme == timers.own && policy == own_policy, file: f }
-        })
-        .collect()
+            let own = stagger && scheme == timers.own && policy == own_policy;
+            Variant { contender: Contender::Timer(scheme), policy: Some(policy), own, file: f, about: String::new(), dropped: 0 }
+        });
+    let others = [Contender::Raft, Contender::Bully].into_iter().map(|contender| {
+        let algorithm = contender.algorithm();
+        let (f, dropped) = switched(file, algorithm);
+        let about = f.validate().map(|s| describe_algorithm(&s)).unwrap_or_default();
+        Variant { contender, policy: None, own: own_algorithm == algorithm, file: f, about, dropped }
+    });
+    timer_rows.chain(others).collect()
 }
 
 #[cfg(test)]
@@ -138,19 +271,63 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
-    fn nine_variants_with_one_own_row() {
+    fn nine_variants_then_raft_and_bully_with_one_own_row() {
         let file = presets::file("patent-5").unwrap();
         let s = file.validate().unwrap();
         let v = variants(&file, &s);
-        assert_eq!(v.len(), 9);
+        assert_eq!(v.len(), 11);
         let own: Vec<_> = v.iter().filter(|v| v.own).collect();
         assert_eq!(own.len(), 1);
-        assert_eq!((own[0].scheme, own[0].policy), (SchemeName::Integral, ClaimPolicy::Verify));
+        assert_eq!((own[0].contender, own[0].policy), (Contender::Timer(SchemeName::Integral), Some(ClaimPolicy::Verify)));
         for x in &v {
             x.file.validate().unwrap();
-            assert_eq!(x.file.faults, file.faults, "only the timer and claim change");
+            assert_eq!(x.file.faults, file.faults, "only the timer, claim or algorithm changes");
             assert_eq!(x.file.delays_ms, file.delays_ms);
+            assert_eq!(x.file.seed, file.seed);
         }
+        let raft = &v[9];
+        assert_eq!((raft.contender, raft.policy, raft.file.algorithm), (Contender::Raft, None, Some(AlgorithmName::Raft)));
+        assert_eq!(raft.file.timer, file.timer, "the staggered settings are left as they were");
+        // patent-5: P = 500 ms, τ = 400 ms.
+        assert_eq!(raft.about, "election timeout uniform in [900, 1300] ms; heartbeat every P = 500 ms");
+        let bully = &v[10];
+        assert_eq!(bully.file.algorithm, Some(AlgorithmName::Bully));
+        assert!(bully.about.starts_with("Alive every P = 500 ms; elects after 900 ms of silence"), "{}", bully.about);
+    }
+
+    #[test]
+    fn a_raft_scenario_owns_the_raft_row_and_its_timer_rows_run_the_staggered_timer() {
+        let mut file = presets::file("patent-5").unwrap();
+        file.algorithm = Some(AlgorithmName::Raft);
+        file.raft = Some(stagger_core::scenario::RaftEntry { heartbeat_ms: Some(100.0), prevote: Some(true), ..Default::default() });
+        let s = file.validate().unwrap();
+        let v = variants(&file, &s);
+        let own: Vec<_> = v.iter().filter(|v| v.own).collect();
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].contender, Contender::Raft);
+        assert_eq!(own[0].file, file, "the own row is the scenario itself");
+        assert!(own[0].about.contains("heartbeat every 100 ms; PreVote"), "{}", own[0].about);
+        for x in v.iter().filter(|v| matches!(v.contender, Contender::Timer(_))) {
+            assert_eq!(x.file.algorithm, None);
+            assert!(matches!(x.file.validate().unwrap().algorithm, Algorithm::Stagger));
+        }
+        assert_eq!(v[10].file.raft, file.raft, "Bully keeps the raft block for switching back");
+    }
+
+    #[test]
+    fn switching_leaves_out_what_only_the_staggered_timer_accepts() {
+        let mut file = presets::file("patent-5").unwrap();
+        file.known_functional = Some(true);
+        let mut rerank = stagger_core::scenario::FaultEntry::at(5000.0);
+        rerank.rerank = Some(stagger_core::scenario::RerankEntry::Order(crate::edit::ranking(&file).into_iter().rev().collect()));
+        file.faults.push(rerank);
+        file.validate().unwrap();
+        let (raft, dropped) = switched(&file, AlgorithmName::Raft);
+        assert_eq!(dropped, 1);
+        assert_eq!((raft.known_functional, raft.faults.len()), (None, 1));
+        raft.validate().unwrap();
+        let (back, none) = switched(&raft, AlgorithmName::Stagger);
+        assert_eq!((back.algorithm, none), (None, 0));
     }
 
     #[test]
