@@ -24,7 +24,7 @@ use crate::scenario::{FaultAction, PhaseMode, Scenario};
 use crate::server::{Note, Role};
 use crate::sim::{DropReason, Run, Trace, What};
 use crate::time::{ms_to_us, Span, Time};
-use crate::Scheme;
+use crate::{Algorithm, Scheme};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -829,12 +829,32 @@ impl<'a> Doc<'a> {
         let pmax = sc.periods.iter().max().map_or(0, |s| s.0);
         let period = if pmin == pmax { format!("P = {} ms", ms(pmin)) } else { format!("P = {}–{} ms", ms(pmin), ms(pmax)) };
         let phase = if sc.phase == PhaseMode::Asynchronous { ", asynchronous" } else { "" };
-        let mut parts = vec![
-            format!("{} servers", sc.len()),
-            if extras.is_empty() { timer } else { format!("{timer} + {}", extras.join(", ")) },
-            format!("{period}, τ = {} ms{phase}", ms(p.timeout.0)),
-            format!("claim policy {}", p.claim.name()),
-        ];
+        let mut parts = match &sc.algorithm {
+            Algorithm::Stagger => vec![
+                format!("{} servers", sc.len()),
+                if extras.is_empty() { timer } else { format!("{timer} + {}", extras.join(", ")) },
+                format!("{period}, τ = {} ms{phase}", ms(p.timeout.0)),
+                format!("claim policy {}", p.claim.name()),
+            ],
+            Algorithm::Raft(r) => {
+                let mut raft = format!("Raft, election timeout {}–{} ms", ms(r.election_min.0), ms(r.election_max.0));
+                for (on, what) in [(r.prevote, "PreVote"), (r.check_quorum, "CheckQuorum")] {
+                    if on {
+                        raft += &format!(" + {what}");
+                    }
+                }
+                let beat = r.heartbeat.map_or(period.replace("P = ", ""), |h| format!("{} ms", ms(h.0)));
+                vec![format!("{} servers", sc.len()), raft, format!("heartbeat {beat}{phase}")]
+            }
+            Algorithm::Bully(b) => {
+                let beat = b.heartbeat.map_or(period.replace("P = ", ""), |h| format!("{} ms", ms(h.0)));
+                vec![
+                    format!("{} servers", sc.len()),
+                    "Bully".to_string(),
+                    format!("Alive every {beat}{phase}, Answer awaited {} ms", ms(b.answer_wait.0)),
+                ]
+            }
+        };
         if sc.jitter > 0.0 || sc.loss > 0.0 {
             parts.push(format!("jitter {}, loss {}", num(sc.jitter), num(sc.loss)));
         }
@@ -885,7 +905,9 @@ impl<'a> Doc<'a> {
         msgs.push((LegendGlyph::Dropped, "lost / dropped"));
         let mut lanes: Vec<(LegendGlyph, &'static str)> =
             [State::Master, State::Backup, State::Wait, State::Down].iter().map(|s| (LegendGlyph::Band(*s), s.name())).collect();
-        lanes.push((LegendGlyph::Timer, "election timer D"));
+        if self.scenario.algorithm == Algorithm::Stagger {
+            lanes.push((LegendGlyph::Timer, "election timer D"));
+        }
         lanes.push((LegendGlyph::Crash, "crash"));
         lanes.push((LegendGlyph::Recover, "recover"));
         [("Messages", msgs), ("Lanes", lanes)]
