@@ -10,7 +10,7 @@
 mod faults;
 mod settings;
 
-use stagger_core::scenario::{FaultEntry, Periods, RerankEntry, SchemeName, ServerEntry};
+use stagger_core::scenario::{AlgorithmName, FaultEntry, Periods, RerankEntry, SchemeName, ServerEntry};
 use stagger_core::{gen, Rng, ScenarioFile};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +65,11 @@ pub enum Edit {
     SetScheme(SchemeName),
     /// One detection period for all servers (`false`) or one per server.
     PerServerPeriods(bool),
+    /// Choose the election algorithm. The `raft` and `bully` blocks and the
+    /// staggered timer's settings are all kept, so switching back restores
+    /// them; the functional table, which Raft and Bully refuse, is dropped
+    /// when leaving the staggered timer.
+    SetAlgorithm(AlgorithmName),
     /// Insert a fault; the list stays in the order faults apply.
     AddFault(FaultEntry),
     /// Replace fault `index`; the list stays in the order faults apply.
@@ -93,6 +98,7 @@ pub fn apply(file: &mut ScenarioFile, e: Edit, symmetric: bool) -> Result<(), St
         Edit::RepairRanking => settings::repair_ranking(file),
         Edit::SetScheme(scheme) => settings::set_scheme(file, scheme),
         Edit::PerServerPeriods(on) => settings::per_server_periods(file, on),
+        Edit::SetAlgorithm(a) => settings::set_algorithm(file, a),
         Edit::AddFault(f) => faults::add(file, f),
         Edit::SetFault { index, fault } => faults::set(file, index, fault)?,
         Edit::RemoveFault(index) => faults::remove(file, index)?,

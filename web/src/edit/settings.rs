@@ -1,10 +1,10 @@
 //! Edits of attributes, ranking and parameters that must touch more than
 //! one field to leave the file coherent: an attribute belongs to every
 //! server, a scheme owns its parameters, a list of periods has one entry per
-//! server.
+//! server, the functional table is the staggered timer's alone.
 
 use super::ranking;
-use stagger_core::scenario::{DetectionEntry, Periods, SchemeName, TimerEntry};
+use stagger_core::scenario::{AlgorithmName, DetectionEntry, Periods, SchemeName, TimerEntry};
 use stagger_core::ScenarioFile;
 
 /// The default detection period of SPEC §7, used when a list is started.
@@ -73,6 +73,18 @@ pub(super) fn set_scheme(file: &mut ScenarioFile, scheme: SchemeName) {
     }
 }
 
+pub(super) fn set_algorithm(file: &mut ScenarioFile, algorithm: AlgorithmName) {
+    match algorithm {
+        // The default: a file that never chose keeps saying nothing.
+        AlgorithmName::Stagger => file.algorithm = file.algorithm.filter(|a| *a == AlgorithmName::Stagger),
+        other => {
+            file.algorithm = Some(other);
+            // Raft and Bully refuse it, and the editor hides it for them.
+            file.known_functional = None;
+        }
+    }
+}
+
 pub(super) fn per_server_periods(file: &mut ScenarioFile, on: bool) {
     let n = file.servers.len();
     let d = file.detection.get_or_insert(DetectionEntry { period_ms: None, timeout_ms: None, phase: None, misses: None });
@@ -92,7 +104,8 @@ pub(super) fn per_server_periods(file: &mut ScenarioFile, on: bool) {
 #[cfg(test)]
 mod tests {
     use super::super::{apply, Edit};
-    use stagger_core::scenario::{Periods, SchemeName};
+    use stagger_core::params::Algorithm;
+    use stagger_core::scenario::{AlgorithmName, Periods, RaftEntry, SchemeName};
     use stagger_core::ScenarioFile;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -143,6 +156,26 @@ mod tests {
         g.timer = None;
         apply(&mut g, Edit::SetScheme(SchemeName::Equal), true).unwrap();
         assert_eq!(g.timer.unwrap().delay_ms, Some(50.0));
+    }
+
+    #[test]
+    fn switching_algorithms_keeps_every_setting_for_switching_back() {
+        let mut f = patent();
+        f.known_functional = Some(true);
+        f.raft = Some(RaftEntry { heartbeat_ms: Some(100.0), ..Default::default() });
+        let timer = f.timer.clone();
+        apply(&mut f, Edit::SetAlgorithm(AlgorithmName::Raft), true).unwrap();
+        assert_eq!(f.algorithm, Some(AlgorithmName::Raft));
+        assert_eq!(f.known_functional, None, "Raft refuses the functional table");
+        assert!(matches!(f.validate().unwrap().algorithm, Algorithm::Raft(p) if p.heartbeat.unwrap().as_ms() == 100.0));
+        let json = f.to_json_pretty();
+        assert!(json.contains("\"algorithm\": \"raft\"") && json.contains("\"heartbeat_ms\": 100"), "{json}");
+        apply(&mut f, Edit::SetAlgorithm(AlgorithmName::Bully), true).unwrap();
+        assert!(matches!(f.validate().unwrap().algorithm, Algorithm::Bully(_)));
+        apply(&mut f, Edit::SetAlgorithm(AlgorithmName::Stagger), true).unwrap();
+        assert_eq!(f.algorithm, None, "the default is left unsaid");
+        assert_eq!((&f.timer, f.raft.as_ref().unwrap().heartbeat_ms), (&timer, Some(100.0)));
+        assert!(!f.to_json_pretty().contains("algorithm"));
     }
 
     #[test]

@@ -4,10 +4,10 @@
 //! failure.
 
 use super::field::{at, within, FieldError, NumField};
-use super::{edit, update};
+use super::{algorithm_label, algorithm_of, edit, update};
 use crate::components::use_store;
 use crate::edit::Edit;
-use stagger_core::scenario::{DetectionEntry, Periods, PhaseMode};
+use stagger_core::scenario::{AlgorithmName, DetectionEntry, Periods, PhaseMode};
 use stagger_core::ScenarioFile;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -40,6 +40,8 @@ pub fn detection_card() -> Html {
         Callback::from(move |e: Event| set.emit(e.target_unchecked_into::<HtmlSelectElement>().value()))
     };
     let phase = d.phase.unwrap_or_default();
+    let algorithm = algorithm_of(f);
+    let other = algorithm != AlgorithmName::Stagger;
 
     // A list of periods gets its own row; one period sits with the others.
     let (period_list, period_field) = match &d.period_ms {
@@ -95,6 +97,11 @@ pub fn detection_card() -> Html {
                     {"per-server periods"}
                 </label>
             </header>
+            if other {
+                <p class="ed-note muted">{format!(
+                    "Under {}: the longest P and τ give the defaults of its heartbeat and timeouts (Election algorithm card), the phase times the first heartbeat; misses are not used.",
+                    algorithm_label(algorithm))}</p>
+            }
             { period_list }
             <div class="ed-form">
                 { period_field }
@@ -104,8 +111,8 @@ pub fn detection_card() -> Html {
                     <NumField<f64> field="detection.timeout_ms" value={d.timeout_ms} optional=true placeholder="400" step={50.0}
                         error={at(err, "detection.timeout_ms")} on_commit={on_timeout} />
                 </label>
-                <label class="ed-field">
-                    <span class="ed-label" title="Consecutive missed replies before the master counts as failed">{"misses"}</span>
+                <label class={classes!("ed-field", other.then_some("unused-field"))}>
+                    <span class="ed-label" title="Consecutive missed replies before the master counts as failed (the staggered timer's only)">{"misses"}</span>
                     <NumField<u32> field="detection.misses" value={d.misses} optional=true placeholder="1"
                         error={at(err, "detection.misses")} on_commit={on_misses} />
                 </label>

@@ -9,10 +9,10 @@
 use super::fault_row::FaultRow;
 use super::field::{within, FieldError};
 use super::timeline::Timeline;
-use super::{current_ranking, edit};
+use super::{algorithm_of, current_ranking, edit};
 use crate::components::use_store;
 use crate::edit::Edit;
-use stagger_core::scenario::{FaultEntry, RerankEntry};
+use stagger_core::scenario::{AlgorithmName, FaultEntry, RerankEntry};
 use stagger_core::ScenarioFile;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -123,6 +123,7 @@ pub fn faults() -> Html {
     let mut order: Vec<usize> = (0..f.faults.len()).collect();
     order.sort_by(|a, b| f.faults[*a].at_ms.total_cmp(&f.faults[*b].at_ms));
     let rows: Vec<String> = (0..f.faults.len()).map(|i| format!("faults[{i}]")).collect();
+    let other = algorithm_of(f) != AlgorithmName::Stagger;
 
     html! {
         <section class="card ed-card ed-faults" aria-label="Faults">
@@ -130,7 +131,15 @@ pub fn faults() -> Html {
                 <h3>{"Faults"}<span class="muted">{format!(" · {}", f.faults.len())}</span></h3>
                 <div class="ed-inline">
                     <select onchange={on_kind} aria-label="Kind of fault to add" data-testid="fault-kind">
-                        { for Kind::ALL.iter().map(|k| html! { <option value={k.name()} selected={*k == *kind}>{k.name()}</option> }) }
+                        { for Kind::ALL.iter().map(|k| {
+                            // Raft and Bully have no ranking to change.
+                            let refused = *k == Kind::Rerank && other;
+                            html! {
+                                <option value={k.name()} selected={*k == *kind} disabled={refused}>
+                                    {k.name()}{if refused { " (staggered timer only)" } else { "" }}
+                                </option>
+                            }
+                        }) }
                     </select>
                     <button class="primary small" onclick={on_add} data-testid="add-fault">{"+ Add fault"}</button>
                 </div>

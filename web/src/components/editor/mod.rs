@@ -10,7 +10,13 @@
 //! Simple values are changed by dispatching an edited copy of the file
 //! ([`update`]); edits that must keep several fields consistent go through
 //! [`crate::edit::Edit`].
+//!
+//! The election algorithm (staggered timer, Raft or Bully) has its own
+//! card; the settings only the staggered timer uses stay editable under
+//! another algorithm (the Compare tab still runs them), marked as unused
+//! ([`unused`]).
 
+mod algorithm;
 mod attrs;
 mod detection;
 mod fault_row;
@@ -30,6 +36,7 @@ mod timer;
 use crate::components::Store;
 use crate::edit::Edit;
 use crate::state::Action;
+use stagger_core::scenario::AlgorithmName;
 use stagger_core::ScenarioFile;
 use yew::prelude::*;
 
@@ -50,6 +57,34 @@ pub(crate) fn update<T: 'static>(store: &Store, f: impl Fn(&mut ScenarioFile, T)
 pub(crate) fn edit<T: 'static>(store: &Store, f: impl Fn(T) -> Edit + 'static) -> Callback<T> {
     let store = store.clone();
     Callback::from(move |v: T| store.dispatch(Action::Edit(f(v))))
+}
+
+/// The algorithm the file chooses (the staggered timer unless it says).
+pub(crate) fn algorithm_of(file: &ScenarioFile) -> AlgorithmName {
+    file.algorithm.unwrap_or(AlgorithmName::Stagger)
+}
+
+/// The algorithm's name in prose.
+pub(crate) fn algorithm_label(a: AlgorithmName) -> &'static str {
+    match a {
+        AlgorithmName::Stagger => "the staggered timer",
+        AlgorithmName::Raft => "Raft",
+        AlgorithmName::Bully => "Bully",
+    }
+}
+
+/// The note on a setting only the staggered timer uses, when the file
+/// runs another algorithm: `what` is not used by Raft (or Bully). Empty
+/// under the staggered timer.
+pub(crate) fn unused(file: &ScenarioFile, what: &str) -> Html {
+    match algorithm_of(file) {
+        AlgorithmName::Stagger => html! {},
+        a => html! {
+            <p class="ed-unused" data-testid="unused-note">
+                {format!("{what} not used by {}: the staggered timer's only, kept for switching back and for the Compare tab.", algorithm_label(a))}
+            </p>
+        },
+    }
 }
 
 /// The ids of the servers, in `servers` order.
@@ -76,6 +111,7 @@ pub fn editor() -> Html {
                 <ranking::Ranking />
             </div>
             <matrix::Matrix />
+            <algorithm::Algorithm />
             <div class="editor-pair">
                 <timer::Timer />
                 <detection::Detection />

@@ -3,9 +3,9 @@
 //! table of [0062].
 
 use super::field::{at, NumField};
-use super::update;
+use super::{algorithm_of, unused, update};
 use crate::components::use_store;
-use stagger_core::scenario::NetworkEntry;
+use stagger_core::scenario::{AlgorithmName, NetworkEntry};
 use stagger_core::{ClaimPolicy, ScenarioFile};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -39,6 +39,8 @@ pub fn protocol() -> Html {
         Callback::from(move |e: Event| set.emit(e.target_unchecked_into::<HtmlInputElement>().checked()))
     };
     let claim_error = at(err, "claim");
+    let other = algorithm_of(f) != AlgorithmName::Stagger;
+    let unused_class = other.then_some("unused-field");
 
     html! {
         <section class="card ed-card ed-protocol" aria-label="Network and protocol">
@@ -55,19 +57,22 @@ pub fn protocol() -> Html {
                     <NumField<f64> field="network.loss" value={net.loss} optional=true placeholder="0" step={0.01}
                         error={at(err, "network.loss")} on_commit={on_loss} />
                 </label>
-                <label class="ed-field">
+                <label class={classes!("ed-field", unused_class)}>
                     <span class="ed-label" title="A master re-announces every k detection ticks, so split masters meet again; 0 is off">
                         {"announce every (ticks)"}</span>
                     <NumField<u32> field="announce_every" value={f.announce_every} optional=true placeholder="0 (off)"
                         error={at(err, "announce_every")} on_commit={on_announce} />
                 </label>
-                <label class="ed-check" title="Use the functional table of [0062] in the Master and WaitElection rows">
+                <label class={classes!("ed-check", unused_class)} title="Use the functional table of [0062] in the Master and WaitElection rows">
+                    // Raft and Bully refuse it: switching to them clears it.
                     <input type="checkbox" data-field="known_functional" checked={f.known_functional.unwrap_or(false)}
-                        onchange={on_known} />
+                        disabled={other} onchange={on_known} />
                     {"known functional table ([0062])"}
+                    if let Some(msg) = at(err, "known_functional") { <span class="field-error">{msg}</span> }
                 </label>
             </div>
-            <fieldset class={classes!("ed-claim", claim_error.is_some().then_some("invalid"))}>
+            { unused(f, "The claim policy, re-announcement and the functional table are") }
+            <fieldset class={classes!("ed-claim", claim_error.is_some().then_some("invalid"), unused_class)}>
                 <legend>{"claim policy: when another server claims mastership"}</legend>
                 { for ClaimPolicy::ALL.iter().map(|c| {
                     let set = update(&store, move |f, _: Event| f.claim = Some(*c));

@@ -5,10 +5,11 @@
 //! and switching back to "explicit" keeps the current order too.
 
 use super::field::{at, within, FieldError};
-use super::{current_ranking, edit};
+use super::{algorithm_of, current_ranking, edit};
 use crate::components::use_store;
 use crate::edit::Edit;
 use crate::state::Action;
+use stagger_core::scenario::AlgorithmName;
 use std::collections::BTreeSet;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -132,6 +133,11 @@ pub fn ranking() -> Html {
                 else if keys.is_empty() { "Add an attribute in Servers to rank by a criterion." }
                 else { "S0 ranks highest and is the master at start." }
             }</p>
+            { match algorithm_of(&store.file) {
+                AlgorithmName::Raft => html! { <p class="ed-note muted">{"Under Raft only S0 matters: it leads the first term. After a crash, whichever follower times out first and wins a majority leads, whatever its rank."}</p> },
+                AlgorithmName::Bully => html! { <p class="ed-note muted">{"Under Bully the ranking is the bully order: the best live rank takes over."}</p> },
+                AlgorithmName::Stagger => html! {},
+            } }
             if let Some(msg) = list_error {
                 <div class="ed-inline">
                     <FieldError field="ranking" error={Some(msg)} />

@@ -4,10 +4,10 @@
 //! file that still has one (an import) gets the error on the section.
 
 use super::field::{at, within, FieldError, NumField};
-use super::{edit, update};
+use super::{algorithm_of, edit, unused, update};
 use crate::components::use_store;
 use crate::edit::Edit;
-use stagger_core::scenario::{SchemeName, TimerEntry};
+use stagger_core::scenario::{AlgorithmName, SchemeName, TimerEntry};
 use stagger_core::ScenarioFile;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -71,10 +71,12 @@ pub fn timer_card() -> Html {
     .collect();
     let explanation = SCHEMES.iter().find(|(s, _, _)| *s == scheme).map_or("", |(_, _, e)| e);
     let skip = t.as_ref().and_then(|t| t.skip_known_dead).unwrap_or(false);
+    let other = algorithm_of(&store.file) != AlgorithmName::Stagger;
 
     html! {
-        <section class="card ed-card" aria-label="Election timer">
+        <section class={classes!("card", "ed-card", other.then_some("unused"))} aria-label="Election timer">
             <header class="ed-head"><h3>{"Election timer"}</h3></header>
+            { unused(&store.file, "The election timer is") }
             <label class="ed-field">
                 <span class="ed-label">{"Scheme"}</span>
                 <select data-field="timer.scheme" onchange={on_scheme} data-testid="scheme">
