@@ -8,6 +8,17 @@ pub fn delay_table() -> Html {
     let store = use_store();
     let Some(c) = store.last_good.clone() else { return html! {} };
     let r = &c.report;
+    if c.scenario.algorithm != stagger_core::Algorithm::Stagger {
+        return html! {
+            <div class="card" data-testid="delay-table-other">
+                <h3>{"Election delays"}</h3>
+                <p class="muted">{format!(
+                    "This scenario runs {}, which has no staggered election delays: δ_j and D_i belong to the staggered timer. Switch the algorithm in the Edit tab, or see all three side by side in Compare.",
+                    if c.scenario.algorithm.name() == "raft" { "Raft" } else { "the Bully algorithm" }
+                )}</p>
+            </div>
+        };
+    }
     html! {
         <div class="card">
             <h3>{"Election delays"}<span class="muted">{format!(" · {} timer", r.scheme)}</span></h3>

@@ -35,7 +35,7 @@ pub fn metrics_strip() -> Html {
             </div>
             <div class="metric">
                 <span class="label">{"messages"}</span>
-                <span class="value" title={format!("inquiry {}, reply {}, declare {}, revoke {}", m.messages.inquiry, m.messages.reply, m.messages.declare, m.messages.revoke)}>
+                <span class="value" title={stagger_core::MessageKind::EVERY.iter().filter(|k| m.messages.get(**k) > 0).map(|k| format!("{} {}", k.name(), m.messages.get(*k))).collect::<Vec<_>>().join(", ")}>
                     {m.messages.total}
                 </span>
             </div>
