@@ -73,6 +73,7 @@ pub fn timeline() -> Html {
     order.sort_by(|a, b| f.faults[*a].at_ms.total_cmp(&f.faults[*b].at_ms));
     let xs: Vec<f64> = order.iter().map(|i| (f.faults[*i].at_ms / until).clamp(0.0, 1.0)).collect();
     let lane = lanes(&xs);
+    let stagger = super::algorithm_of(f) == stagger_core::scenario::AlgorithmName::Stagger;
 
     let markers = order.iter().zip(xs.iter().zip(&lane)).map(|(i, (x, lane))| {
         let fault = &f.faults[*i];
@@ -108,7 +109,8 @@ pub fn timeline() -> Html {
                 { for markers }
             </div>
             <div class="ed-legend">
-                { for Kind::ALL.iter().map(|k| html! {
+                // Raft and Bully refuse reranks: not offered, so not in the legend.
+                { for Kind::ALL.iter().filter(|k| **k != Kind::Rerank || stagger || f.faults.iter().any(|x| x.rerank.is_some())).map(|k| html! {
                     <span class="ed-legend-item"><span class={classes!("ed-dot", format!("kind-{}", k.name()))} />{k.name()}</span>
                 }) }
             </div>

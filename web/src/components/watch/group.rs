@@ -8,12 +8,16 @@
 //!
 //! Servers sit at their *initial* rank (S_0 at the top, clockwise) so that
 //! nothing jumps when a rerank happens; the label shows the rank in force.
+//! Roles are named as the algorithm that ran names them (Raft's leader and
+//! followers, with its term), and the legend lists the kinds of message
+//! the run sent.
 //! Everything is read from the [`Timeline`] by binary search, and at most
 //! [`MAX_DOTS`] dots are drawn, so a storm stays smooth.
 
 use super::model::{Status, Timeline};
 use super::{fmt_ms, Shared};
 use crate::state::Computed;
+use stagger_core::scenario::AlgorithmName;
 use stagger_core::Time;
 use std::f64::consts::PI;
 use yew::prelude::*;
@@ -69,6 +73,8 @@ pub fn group(p: &GroupProps) -> Html {
     let states: Vec<_> = (0..n).map(|r| tl.state(r, t)).collect();
     let count = |s: Status| states.iter().filter(|x| x.status == s).count();
     let masters: Vec<usize> = (0..n).filter(|r| states[*r].status == Status::Master).collect();
+    let alg = tl.algorithm;
+    let term = tl.term(t);
 
     // Backups tied to the master they name.
     let ties = (n <= MAX_TIES).then(|| {
@@ -89,7 +95,7 @@ pub fn group(p: &GroupProps) -> Html {
             .iter()
             .map(|(f, _)| {
                 let ((x1, y1, _), (x2, y2, _)) = (pos[f.from as usize], pos[f.to as usize]);
-                html! { <line class={classes!("chord", f.kind.name())} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> }
+                html! { <line class={classes!("chord", format!("kind-{}", f.kind.name()))} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> }
             })
             .collect::<Html>()
     });
@@ -104,7 +110,7 @@ pub fn group(p: &GroupProps) -> Html {
             let edge = (nr / d).min(0.45);
             let u = edge + prog * (1.0 - 2.0 * edge);
             html! {
-                <circle class={classes!("dot", f.kind.name(), f.lost.then_some("lost"))}
+                <circle class={classes!("dot", format!("kind-{}", f.kind.name()), f.lost.then_some("lost"))}
                     cx={num(x1 + (x2 - x1) * u)} cy={num(y1 + (y2 - y1) * u)} r={num(dot_r)} />
             }
         })
@@ -116,10 +122,12 @@ pub fn group(p: &GroupProps) -> Html {
             let (x, y, a) = pos[r];
             let rank = tl.rank(r, t);
             let id = &sc.ids[r];
+            let role = s.status.label(alg);
             let about = match (s.status, s.master) {
-                (Status::Backup, Some(m)) => format!("{id} · S{rank} · Backup of {}", sc.ids[m as usize]),
-                (Status::Backup, None) => format!("{id} · S{rank} · Backup, no master known"),
-                (st, _) => format!("{id} · S{rank} · {}", st.name()),
+                (Status::Backup, Some(m)) => format!("{id} · S{rank} · {role} of {}", sc.ids[m as usize]),
+                (Status::Backup, None) if alg == AlgorithmName::Raft => format!("{id} · S{rank} · {role}, no leader known"),
+                (Status::Backup, None) => format!("{id} · S{rank} · {role}, no master known"),
+                (st, _) => format!("{id} · S{rank} · {role}", role = st.label(alg)),
             };
             let ring = tl.countdown(r, t).map(|c| {
                 let frac = c.due.0.saturating_sub(t.0) as f64 / (c.due.0 - c.start.0).max(1) as f64;
@@ -171,13 +179,14 @@ pub fn group(p: &GroupProps) -> Html {
         })
         .collect();
 
+    let head = Status::Master.label(alg).to_ascii_lowercase();
     let master = match masters.as_slice() {
-        [] => html! { <span class="none">{"no master"}</span> },
-        [m] => html! { <span>{"master "}<strong>{&sc.ids[*m]}</strong></span> },
+        [] => html! { <span class="none">{format!("no {head}")}</span> },
+        [m] => html! { <span>{format!("{head} ")}<strong>{&sc.ids[*m]}</strong></span> },
         ms => {
             let named: Vec<&str> = ms.iter().take(4).map(|m| sc.ids[*m].as_str()).collect();
             let rest = if ms.len() > 4 { format!(" and {} more", ms.len() - 4) } else { String::new() };
-            html! { <span class="split">{format!("{} masters: ", ms.len())}<strong>{named.join(", ")}</strong>{rest}</span> }
+            html! { <span class="split">{format!("{} {head}s: ", ms.len())}<strong>{named.join(", ")}</strong>{rest}</span> }
         }
     };
     let (waiting, down) = (count(Status::Wait), count(Status::Down));
@@ -186,7 +195,8 @@ pub fn group(p: &GroupProps) -> Html {
             <h3>{"Group"}<span class="muted">{format!(" at {}", fmt_ms(t))}</span></h3>
             <p class="group-summary" data-testid="group-summary">
                 {master}
-                if waiting > 0 { <span class="wait">{format!(" · {waiting} waiting")}</span> }
+                if let Some(term) = term { <span class="term" data-testid="raft-term">{format!(" · term {term}")}</span> }
+                if waiting > 0 { <span class="wait">{format!(" · {waiting} {}", if alg == AlgorithmName::Stagger { "waiting" } else { Status::Wait.label(alg) })}</span> }
                 if down > 0 { <span class="down">{format!(" · {down} down")}</span> }
                 <span class="muted">{format!(" · {} in flight", flights.len())}</span>
             </p>
@@ -205,10 +215,10 @@ pub fn group(p: &GroupProps) -> Html {
             </svg>
             <div class="group-legend" aria-hidden="true">
                 { for [Status::Master, Status::Backup, Status::Wait, Status::Down].iter().map(|s| html! {
-                    <span class={classes!("role-key", s.class())}><i />{s.name()}</span>
+                    <span class={classes!("role-key", s.class())}><i />{s.label(alg)}</span>
                 }) }
-                { for ["inquiry", "reply", "declare", "revoke"].iter().map(|k| html! {
-                    <span class={classes!("kind-key", *k)}><i />{*k}</span>
+                { for tl.kinds.iter().map(|k| html! {
+                    <span class={classes!("kind-key", format!("kind-{}", k.name()))}><i />{k.name()}</span>
                 }) }
             </div>
         </section>

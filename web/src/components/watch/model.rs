@@ -1,8 +1,8 @@
 //! The run replayed once, for playback.
 //!
 //! Every frame of the Watch tab asks "what was true at the playhead?": each
-//! server's role, the election timers still running, the messages on the
-//! wire. Replaying the trace from the start on every frame would cost
+//! server's role (and, under Raft, its term), the election timers still
+//! running, the messages on the wire. Replaying the trace from the start on every frame would cost
 //! O(events) per frame, which a storm of thousands of messages cannot
 //! afford at 30 fps. So the trace is read once per run into per-row step
 //! functions and a send-ordered list of flights ([`Flights`]), and every
@@ -12,11 +12,16 @@
 //! every other server a Backup naming it; a crash takes a server down (the
 //! engine emits no role change for it), a recovery brings it back as a
 //! Backup with no master, and role changes of a down server are ignored.
+//! Raft and Bully runs report their roles in the same terms (a leader or
+//! coordinator is a Master, a follower a Backup of it, a candidate or an
+//! elector waits in the election), so they replay the same way; only the
+//! names differ ([`Status::label`]).
 
 use super::flights::{Flight, Flights};
-use stagger_core::scenario::{FaultAction, Scenario};
+use stagger_core::params::Algorithm;
+use stagger_core::scenario::{AlgorithmName, FaultAction, Scenario};
 use stagger_core::sim::What;
-use stagger_core::{Role, Run, Time};
+use stagger_core::{MessageKind, Note, Role, Run, Time};
 
 /// What a server is doing, as the diagram colours it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +39,19 @@ impl Status {
             Status::Backup => "Backup",
             Status::Wait => "WaitElection",
             Status::Down => "down",
+        }
+    }
+
+    /// The state's name under `algorithm`: Raft's leader, follower and
+    /// candidate; Bully's coordinator, follower and elector.
+    pub fn label(self, algorithm: AlgorithmName) -> &'static str {
+        match (algorithm, self) {
+            (_, Status::Down) | (AlgorithmName::Stagger, _) => self.name(),
+            (AlgorithmName::Raft, Status::Master) => "leader",
+            (AlgorithmName::Raft, Status::Wait) => "candidate",
+            (AlgorithmName::Bully, Status::Master) => "coordinator",
+            (AlgorithmName::Bully, Status::Wait) => "electing",
+            (_, Status::Backup) => "follower",
         }
     }
 
@@ -77,6 +95,13 @@ pub struct Timeline {
     rankings: Vec<(Time, Vec<u32>)>,
     /// Live masters at the end of each instant where the count changed.
     masters: Vec<(Time, u32)>,
+    /// The algorithm that ran.
+    pub algorithm: AlgorithmName,
+    /// The kinds of message sent in the run, in `MessageKind::EVERY` order.
+    pub kinds: Vec<MessageKind>,
+    /// Raft only: the highest term any server had reached, from each
+    /// instant it rose.
+    terms: Vec<(Time, u64)>,
 }
 
 /// The last entry of a time-ordered list at or before `t`.
@@ -114,6 +139,8 @@ impl Timeline {
         let mut rankings = vec![(Time::ZERO, invert(&scenario.ranking))];
         let mut live_masters = 1u32;
         let mut masters = vec![(Time::ZERO, live_masters)];
+        let mut sent = [false; MessageKind::EVERY.len()];
+        let mut terms: Vec<(Time, u64)> = Vec::new();
 
         fn close(open: &mut Option<(Time, Time)>, t: Time, out: &mut Vec<Countdown>) {
             if let Some((start, due)) = open.take() {
@@ -152,7 +179,16 @@ impl Timeline {
                         set(r, t, RowState { status, master: *master }, &mut cur, &mut live_masters);
                     }
                 }
-                What::Note { server, note: stagger_core::Note::ElectionDelay { delay } } if (*server as usize) < n => {
+                What::Send { msg, .. } => {
+                    let k = msg.kind();
+                    if let Some(i) = MessageKind::EVERY.iter().position(|x| *x == k) {
+                        sent[i] = true;
+                    }
+                }
+                What::Note { note: Note::Raft { term, .. }, .. } if terms.last().is_none_or(|(_, top)| term > top) => {
+                    terms.push((t, *term));
+                }
+                What::Note { server, note: Note::ElectionDelay { delay } } if (*server as usize) < n => {
                     let r = *server as usize;
                     close(&mut open[r], t, &mut countdowns[r]);
                     open[r] = Some((t, Time(t.0 + delay.0)));
@@ -186,7 +222,19 @@ impl Timeline {
             close(o, until, &mut countdowns[r]);
         }
         let flights = Flights::of(events, n);
-        Timeline { states, countdowns, flights, rankings, masters }
+        let algorithm = match scenario.algorithm {
+            Algorithm::Stagger => AlgorithmName::Stagger,
+            Algorithm::Raft(_) => AlgorithmName::Raft,
+            Algorithm::Bully(_) => AlgorithmName::Bully,
+        };
+        let kinds = MessageKind::EVERY.iter().zip(sent).filter(|(_, s)| *s).map(|(k, _)| *k).collect();
+        Timeline { states, countdowns, flights, rankings, masters, algorithm, kinds, terms }
+    }
+
+    /// Raft only: the highest term any server has reached by the end of
+    /// instant `t`.
+    pub fn term(&self, t: Time) -> Option<u64> {
+        at(&self.terms, t).copied()
     }
 
     pub fn len(&self) -> usize {
@@ -264,6 +312,8 @@ mod tests {
         // SPEC §8: S_0 crashes at 1900, backups wait from 2400, S_1 declares at 2450.
         let (s, run) = patent();
         let tl = Timeline::build(&s, &run);
+        assert_eq!(tl.kinds, [MessageKind::Inquiry, MessageKind::Reply, MessageKind::Declare]);
+        assert_eq!(tl.term(Time::ZERO), None);
         let row = |id: &str| s.row_of(id).unwrap() as usize;
         let ms = |v: u64| Time::from_ms(v);
         assert_eq!(tl.state(row("ottawa"), ms(1000)).status, Status::Master);
@@ -278,6 +328,26 @@ mod tests {
         assert_eq!(tl.masters_at(ms(1950)), 0);
         assert_eq!(tl.max_masters_from(ms(2570)), 1);
         assert_eq!(tl.rank(row("atlanta"), ms(3000)), 1);
+    }
+
+    #[test]
+    fn replays_raft_with_its_names_kinds_and_terms() {
+        let mut f = crate::presets::default_file();
+        f.algorithm = Some(AlgorithmName::Raft);
+        let s = f.validate().unwrap();
+        let run = Sim::new(&s, true).run();
+        let tl = Timeline::build(&s, &run);
+        assert_eq!(tl.algorithm, AlgorithmName::Raft);
+        assert!(tl.kinds.contains(&MessageKind::RequestVote) && tl.kinds.contains(&MessageKind::Heartbeat), "{:?}", tl.kinds);
+        assert!(!tl.kinds.contains(&MessageKind::Declare));
+        assert_eq!(tl.term(Time::ZERO), Some(1), "ottawa leads term 1");
+        assert!(tl.term(s.until).unwrap() >= 2, "an election after the crash raises the term");
+        let winner = s.row_of(run.metrics.final_master.as_deref().unwrap()).unwrap() as usize;
+        let end = tl.state(winner, s.until).status;
+        assert_eq!((end, end.label(tl.algorithm)), (Status::Master, "leader"));
+        assert_eq!(Status::Backup.label(AlgorithmName::Bully), "follower");
+        assert_eq!(Status::Wait.label(AlgorithmName::Stagger), "WaitElection");
+        assert_eq!(tl.max_masters_from(Time::ZERO), run.metrics.max_masters);
     }
 
     #[test]

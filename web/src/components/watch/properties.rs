@@ -3,15 +3,18 @@
 //! "always"/"eventually" properties).
 //!
 //! They are re-checked on every edit, so changing a delay or the timer
-//! scheme shows at once which guarantee breaks and why. The checks read the
+//! scheme shows at once which guarantee breaks and why. The same three
+//! are checked for a Raft or Bully run, so switching the algorithm shows
+//! which of the staggered timer's promises the other keeps. The checks read the
 //! same [`Timeline`] the animation uses, plus the SPEC §8 metrics, and are
 //! pure functions ([`check`]) so they can be tested without a browser.
 
 use super::model::{Status, Timeline};
 use super::{fmt_ms, Shared};
 use crate::state::Computed;
+use stagger_core::scenario::AlgorithmName;
 use stagger_core::time::ms_to_us;
-use stagger_core::Time;
+use stagger_core::{MessageKind, Time};
 use yew::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +73,11 @@ pub fn check(c: &Computed, tl: &Timeline) -> [Checked; 3] {
         }
         (Some(fm), Some((i, r))) => {
             let j = sc.row_of(fm).and_then(|fr| rows.iter().position(|x| *x == fr)).unwrap_or(0);
-            (Verdict::Fails, format!("the final master is {fm} (S{j}), but {} is live and ranks higher", label(i, *r)))
+            let why = match tl.algorithm {
+                AlgorithmName::Raft => " (Raft elects whichever follower times out first and wins a majority)",
+                _ => "",
+            };
+            (Verdict::Fails, format!("the final master is {fm} (S{j}), but {} is live and ranks higher{why}", label(i, *r)))
         }
         (None, Some((i, r))) => (Verdict::Fails, format!("no single master at the end; the lowest live index is {}", label(i, *r))),
     };
@@ -83,7 +90,17 @@ pub fn check(c: &Computed, tl: &Timeline) -> [Checked; 3] {
         (Verdict::Vacuous, "no crash, no election: 0 election messages".to_string())
     } else {
         let ratio = em as f64 / bound.max(1) as f64;
-        let detail = format!("{} declare, {} revoke in all", m.messages.declare, m.messages.revoke);
+        let detail = match tl.algorithm {
+            AlgorithmName::Stagger => format!("{} declare, {} revoke in all", m.messages.declare, m.messages.revoke),
+            _ => {
+                let kinds: Vec<String> = MessageKind::EVERY
+                    .iter()
+                    .filter(|k| k.is_election() && m.messages.get(**k) > 0)
+                    .map(|k| format!("{} {}", m.messages.get(*k), k.name()))
+                    .collect();
+                format!("{} in all", kinds.join(", "))
+            }
+        };
         if em == bound {
             (Verdict::Holds, format!("{em} election messages = N − 1 = {bound}: one broadcast (1.00×; {detail})"))
         } else {
@@ -107,6 +124,8 @@ pub fn properties(p: &PropertiesProps) -> Html {
     let checked = use_memo((p.computed.clone(), p.timeline.clone()), |(c, tl)| check(c, tl));
     let holding = checked.iter().filter(|c| c.verdict != Verdict::Fails).count();
     let now = p.timeline.masters_at(p.playhead);
+    let who = super::model::Status::Master.label(p.timeline.algorithm).to_ascii_lowercase();
+    let term = p.timeline.term(p.playhead).map(|t| format!(", term {t}")).unwrap_or_default();
     html! {
         <section class="card props" data-testid="properties" aria-label="Properties of the run">
             <h3>{"Properties"}<span class="muted">{format!(" · {holding} of {} hold", checked.len())}</span></h3>
@@ -125,7 +144,7 @@ pub fn properties(p: &PropertiesProps) -> Html {
                                 <div class="evidence">{&c.evidence}</div>
                                 if c.key == "one-master" {
                                     <div class={classes!("now", (now > 1).then_some("alarm"))}>
-                                        {format!("at the playhead: {now} live master{}", if now == 1 { "" } else { "s" })}
+                                        {format!("at the playhead: {now} live {who}{}{term}", if now == 1 { "" } else { "s" })}
                                     </div>
                                 }
                             </div>
@@ -157,6 +176,16 @@ mod tests {
         assert!(b.evidence.contains("atlanta (S1)"), "{}", b.evidence);
         assert_eq!(c.verdict, Verdict::Holds, "{}", c.evidence);
         assert!(c.evidence.starts_with("4 election messages = N − 1 = 4"), "{}", c.evidence);
+    }
+
+    #[test]
+    fn a_raft_run_is_checked_and_counted_in_its_own_messages() {
+        let mut f = crate::presets::default_file();
+        f.algorithm = Some(AlgorithmName::Raft);
+        let [a, b, c] = checked(f);
+        assert_eq!(a.verdict, Verdict::Holds, "{}", a.evidence);
+        assert_ne!(b.verdict, Verdict::Vacuous, "{}", b.evidence);
+        assert!(c.evidence.contains("request-vote") && !c.evidence.contains("declare"), "{}", c.evidence);
     }
 
     #[test]
