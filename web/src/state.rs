@@ -443,7 +443,8 @@ mod tests {
     fn a_shared_link_to_a_raft_scenario_opens_and_runs_raft() {
         use base64::Engine;
         // As a user or a script writes it: the preset's JSON with one more key.
-        let text = include_str!("../../static/scenarios/patent-5.json").replacen('{', r#"{"algorithm": "raft", "raft": {"prevote": true},"#, 1);
+        let text =
+            include_str!("../../static/scenarios/patent-5.json").replacen('{', r#"{"algorithm": "raft", "raft": {"prevote": true},"#, 1);
         let link = format!("#scenario={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes()));
         let crate::share::Fragment::Scenario(file) = crate::share::decode(&link) else { panic!("the link reads") };
         let file = ScenarioFile::from_json(&serde_json::to_string(&file).unwrap()).unwrap();
