@@ -1060,3 +1060,80 @@ fn measure_playground_budgets() {
         println!("==");
     });
 }
+
+/// (g) Raft and Bully in the playground (issue 5 point 1): the Compare tab
+/// runs the scenario under both, with the numbers `stagger sim` prints for
+/// the scenario switched to them; "watch" on the Raft row switches the
+/// page's scenario to Raft (its URL and metrics) and the Watch tab draws
+/// Raft's RequestVote messages.
+#[test]
+fn compare_runs_raft_and_bully_and_watches_raft() {
+    browser_test(Duration::from_secs(180), |p| async move {
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+        p.c.find(Locator::Css("[data-testid=tab-compare]")).await.unwrap().click().await.unwrap();
+        p.until("the compare table to finish", || async {
+            (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(())
+        })
+        .await;
+
+        // Each row shows what `stagger sim --json` prints for the switched scenario.
+        let mut raft_json = String::new();
+        for algorithm in ["raft", "bully"] {
+            let mut v: Value = serde_json::from_str(&json).unwrap();
+            v["algorithm"] = json!(algorithm);
+            let text = v.to_string();
+            let want = sim(&text, &p.scratch);
+            let path = p.scratch.join(format!("{algorithm}.json"));
+            std::fs::write(&path, &text).unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_stagger")).arg("sim").arg(&path).arg("--json").output().unwrap();
+            let metrics: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let messages = metrics["election_messages"].as_u64().unwrap();
+            assert!(messages > 0, "{algorithm}: {metrics}");
+
+            let row = format!("[data-testid=compare-table] tr[data-algorithm={algorithm}]");
+            assert_eq!(p.count(&row).await, 1, "one {algorithm} row");
+            assert_eq!(p.text(&format!("{row} td.master")).await.as_deref(), Some(want.final_master.as_str()), "{algorithm}: final master");
+            // The first numeric column is "converged at".
+            assert_eq!(p.text(&format!("{row} td.num")).await.as_deref(), Some(want.converged_at.as_str()), "{algorithm}: converged at");
+            let shown = p.text(&format!("{row} td.messages .num")).await.unwrap_or_default();
+            assert_eq!(shown.replace(',', "").parse::<u64>().ok(), Some(messages), "{algorithm}: election messages, shown {shown:?}");
+            let label = p.text(&format!("{row} th.scheme")).await.unwrap_or_default();
+            assert!(label.to_lowercase().starts_with(algorithm), "{algorithm}: the row is labelled, got {label:?}");
+            eprintln!("{algorithm} row: final master {}, converged at {} ms, {messages} election messages", want.final_master, want.converged_at);
+            if algorithm == "raft" {
+                raft_json = text;
+            }
+        }
+
+        // "watch" on the Raft row: the page switches to Raft and to the Watch tab.
+        p.c.find(Locator::Css("tr[data-algorithm=raft] button.watch-variant")).await.unwrap().click().await.unwrap();
+        p.until("the page's Watch tab to be selected", || async {
+            let v = p
+                .js("const t = document.querySelector('[data-testid=tab-watch]'); return t && t.getAttribute('aria-selected');", vec![])
+                .await;
+            (v.as_str() == Some("true")).then_some(())
+        })
+        .await;
+        let arrows = p
+            .until("the Watch diagram to draw RequestVote messages", || async {
+                let n = p.count("#views [data-testid=space-time] svg .msg.request-vote").await;
+                (n > 0).then_some(n)
+            })
+            .await;
+        assert!(p.count("#views .group-legend .kind-key.kind-request-vote").await > 0, "the ring's legend lists RequestVote");
+        assert_eq!(p.count("#views [data-testid=space-time] svg .msg.declare").await, 0, "Raft sends no DeclareMaster");
+        let carried = p
+            .until("the page's URL to carry algorithm raft", || async {
+                let url = p.c.current_url().await.ok()?;
+                let frag = url.fragment()?.strip_prefix("scenario=")?.to_string();
+                let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
+                (serde_json::to_value(&f).ok()?["algorithm"] == "raft").then_some(f)
+            })
+            .await;
+        expect_metrics(&p, &sim(&raft_json, &p.scratch)).await;
+        assert_eq!(carried, ScenarioFile::from_json(&raft_json).unwrap(), "only the algorithm changed");
+        eprintln!("watch on the Raft row: {arrows} RequestVote arrows, the URL says algorithm raft");
+    });
+}
