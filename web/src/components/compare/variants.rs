@@ -175,8 +175,8 @@ pub fn switched(file: &ScenarioFile, algorithm: AlgorithmName) -> (ScenarioFile,
     (f, dropped)
 }
 
-/// The settings of a validated Raft or Bully scenario in words, e.g.
-/// `election timeout uniform in [900, 1300] ms; heartbeat every P = 500 ms`.
+/// The settings of a validated Raft or Bully scenario in a few words, e.g.
+/// `timeout in [900, 1300] ms, heartbeat every P = 500 ms`.
 /// Empty for the staggered timer (see [`TimerSet::describe`]).
 pub fn describe_algorithm(s: &Scenario) -> String {
     let periods: Vec<f64> = s.periods.iter().map(|p| p.as_ms()).collect();
@@ -189,19 +189,19 @@ pub fn describe_algorithm(s: &Scenario) -> String {
         Algorithm::Stagger => String::new(),
         Algorithm::Raft(r) => {
             let mut d = format!(
-                "election timeout uniform in [{}, {}] ms; heartbeat {}",
+                "timeout in [{}, {}] ms, heartbeat {}",
                 fmt_ms(r.election_min.as_ms()),
                 fmt_ms(r.election_max.as_ms()),
                 every(r.heartbeat)
             );
             if r.prevote {
-                d.push_str("; PreVote");
+                d.push_str(", PreVote");
             }
             if r.check_quorum {
-                d.push_str("; CheckQuorum");
+                d.push_str(", CheckQuorum");
             }
             if r.persist.0 > 0 {
-                d.push_str(&format!("; {} ms to persist a vote", fmt_ms(r.persist.as_ms())));
+                d.push_str(&format!(", {} ms to persist", fmt_ms(r.persist.as_ms())));
             }
             d
         }
@@ -209,7 +209,7 @@ pub fn describe_algorithm(s: &Scenario) -> String {
             let longest = s.periods.iter().copied().max().unwrap_or_default();
             let silence = b.timeout.unwrap_or(stagger_core::Span(longest.0 + s.params.timeout.0));
             format!(
-                "Alive {}; elects after {} ms of silence; waits {} ms for an Answer, {} ms for a Coordinator",
+                "Alive {}, timeout {} ms, waits {} ms for Answer, {} ms for Coordinator",
                 every(b.heartbeat),
                 fmt_ms(silence.as_ms()),
                 fmt_ms(b.answer_wait.as_ms()),
@@ -289,10 +289,10 @@ mod tests {
         assert_eq!((raft.contender, raft.policy, raft.file.algorithm), (Contender::Raft, None, Some(AlgorithmName::Raft)));
         assert_eq!(raft.file.timer, file.timer, "the staggered settings are left as they were");
         // patent-5: P = 500 ms, τ = 400 ms.
-        assert_eq!(raft.about, "election timeout uniform in [900, 1300] ms; heartbeat every P = 500 ms");
+        assert_eq!(raft.about, "timeout in [900, 1300] ms, heartbeat every P = 500 ms");
         let bully = &v[10];
         assert_eq!(bully.file.algorithm, Some(AlgorithmName::Bully));
-        assert!(bully.about.starts_with("Alive every P = 500 ms; elects after 900 ms of silence"), "{}", bully.about);
+        assert_eq!(bully.about, "Alive every P = 500 ms, timeout 900 ms, waits 400 ms for Answer, 800 ms for Coordinator");
     }
 
     #[test]
@@ -306,7 +306,7 @@ mod tests {
         assert_eq!(own.len(), 1);
         assert_eq!(own[0].contender, Contender::Raft);
         assert_eq!(own[0].file, file, "the own row is the scenario itself");
-        assert!(own[0].about.contains("heartbeat every 100 ms; PreVote"), "{}", own[0].about);
+        assert!(own[0].about.contains("heartbeat every 100 ms, PreVote"), "{}", own[0].about);
         for x in v.iter().filter(|v| matches!(v.contender, Contender::Timer(_))) {
             assert_eq!(x.file.algorithm, None);
             assert!(matches!(x.file.validate().unwrap().algorithm, Algorithm::Stagger));

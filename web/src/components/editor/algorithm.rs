@@ -118,9 +118,9 @@ pub fn algorithm_card() -> Html {
                 <>
                     <p class="ed-note muted">{"Empty fields spend the staggered timer's detection budget: a heartbeat every period P, an election timeout drawn from [P + τ, P + 2τ]. The best-ranked server leads at the start."}</p>
                     <div class="ed-form">
-                        { num("election timeout min (ms)", "The shortest election timeout a follower draws", "raft.election_min_ms",
+                        { num("timeout min (ms)", "The shortest election timeout a follower draws", "raft.election_min_ms",
                             r.election_min_ms, format!("{} (P + τ)", p + tau), |f, v| raft(f).election_min_ms = v) }
-                        { num("election timeout max (ms)", "The longest election timeout a follower draws", "raft.election_max_ms",
+                        { num("timeout max (ms)", "The longest election timeout a follower draws", "raft.election_max_ms",
                             r.election_max_ms, format!("{} (min + τ)", min + tau), |f, v| raft(f).election_max_ms = v) }
                         { num("heartbeat (ms)", "How often the leader sends heartbeats; below the shortest timeout", "raft.heartbeat_ms",
                             r.heartbeat_ms, format!("{p} (P)"), |f, v| raft(f).heartbeat_ms = v) }
@@ -154,7 +154,7 @@ pub fn algorithm_card() -> Html {
                     <div class="ed-form">
                         { num("heartbeat (ms)", "How often the coordinator sends Alive", "bully.heartbeat_ms",
                             b.heartbeat_ms, format!("{p} (P)"), |f, v| bully(f).heartbeat_ms = v) }
-                        { num("silence timeout (ms)", "How long a server waits without an Alive before it starts an election", "bully.timeout_ms",
+                        { num("timeout (ms)", "How long a server waits without an Alive before it starts an election", "bully.timeout_ms",
                             b.timeout_ms, format!("{} (P + τ)", p + tau), |f, v| bully(f).timeout_ms = v) }
                         { num("answer wait (ms)", "How long an elector waits for a better rank's Answer", "bully.answer_wait_ms",
                             b.answer_wait_ms, format!("{tau} (τ)"), |f, v| bully(f).answer_wait_ms = v) }
