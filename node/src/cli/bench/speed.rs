@@ -64,6 +64,11 @@ pub struct SpeedArgs {
     /// Only the native half: no browser.
     #[arg(long)]
     native_only: bool,
+    /// Measure the `index.html` at this URL instead of the playground built
+    /// into this binary (e.g. a `stagger_views` built another way, served
+    /// from a folder).
+    #[arg(long, value_name = "URL")]
+    page: Option<String>,
     /// Only this scenario (repeatable; default: both).
     #[arg(long = "kind", value_name = "KIND", value_parser = KINDS)]
     kinds: Vec<String>,
@@ -388,6 +393,7 @@ fn report(
             "max_ms": args.max_ms, "reps": args.reps, "min_ms_per_call": MIN_MS, "max_n": args.max_n,
             "native_build": profile,
             "browser": browser,
+            "page": args.page,
             "rows": rows.iter().map(|r| json!({
                 "kind": r.kind, "n": r.n,
                 "native": r.native.as_ref().map(Side::json), "tab": r.tab.as_ref().map(Side::json),
@@ -404,8 +410,9 @@ fn report(
     } else {
         println!("stagger bench speed: whole runs (Sim::new + run, no trace) of stagger_core::gen::{{integral, storm}}(N)");
         println!(
-            "  natively ({profile} build of this binary) and in the tab ({}, the playground's stagger_views wasm module)",
-            browser.as_deref().unwrap_or("not measured: --native-only")
+            "  natively ({profile} build of this binary) and in the tab ({}, the stagger_views wasm module of {})",
+            browser.as_deref().unwrap_or("not measured: --native-only"),
+            args.page.as_deref().unwrap_or("the playground built into this binary")
         );
         println!("  each cell: median of {} calls; a call repeats runs until {MIN_MS} ms have passed and reports their mean", args.reps);
         println!("  {}", machine_line(load_before));
@@ -659,7 +666,10 @@ struct Tab {
     // ends first, in `drop`).
     session: String,
     driver: Driver,
-    server: Server,
+    /// The embedded playground, unless `--page` names another; held for its
+    /// `Drop`.
+    _server: Option<Server>,
+    page: String,
     version: String,
 }
 
@@ -677,7 +687,12 @@ impl Tab {
                 fail("chromedriver is missing: `cargo xtask setup` installs Debian's chromium-driver; or pass --native-only")
             })?,
         };
-        let server = Server::start()?;
+        let server = if args.page.is_some() { None } else { Some(Server::start()?) };
+        let page = match (&args.page, &server) {
+            (Some(p), _) => p.clone(),
+            (None, Some(s)) => format!("http://{}/index.html", s.addr),
+            (None, None) => unreachable!("a server without --page"),
+        };
         let driver = Driver::start(&bin)?;
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -697,7 +712,7 @@ impl Tab {
             v["capabilities"]["browserName"].as_str().unwrap_or("chrome"),
             v["capabilities"]["browserVersion"].as_str().unwrap_or("?")
         );
-        let tab = Tab { session, driver, server, version };
+        let tab = Tab { session, driver, _server: server, page, version };
         // A long storm blocks the page; let a script run for up to 10 min.
         tab.cmd("POST", "timeouts", json!({"script": 600_000, "pageLoad": 60_000}))?;
         Ok(tab)
@@ -710,7 +725,7 @@ impl Tab {
 
     /// Opens `index.html` afresh and loads the views module.
     fn load(&mut self) -> Result<(), CliError> {
-        self.cmd("POST", "url", json!({"url": format!("http://{}/index.html", self.server.addr)}))?;
+        self.cmd("POST", "url", json!({ "url": self.page }))?;
         let got = self.cmd(
             "POST",
             "execute/async",
