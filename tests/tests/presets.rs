@@ -131,3 +131,17 @@ fn rerank_by_criterion_after_an_upgrade() {
     // enters the election with D_0 = T1 (SPEC §5) and wins.
     assert_eq!(m.final_master.as_deref(), Some("sydney"));
 }
+
+/// The same five cities under Raft: a survivor wins after a PreVote and a
+/// vote round, and it need not be the best rank (issue 5).
+#[test]
+fn raft_preset_runs_raft_on_the_patent_cities() {
+    let raft = preset("raft-5");
+    let patent = preset("patent-5");
+    assert_eq!(raft.delays_us, patent.delays_us);
+    assert_eq!(raft.algorithm.name(), "raft");
+    let m = Sim::new(&raft, false).run().metrics;
+    assert_ne!(m.final_master.as_deref(), Some("ottawa"));
+    assert!(m.messages.pre_vote > 0 && m.messages.request_vote > 0, "{m:?}");
+    assert_eq!(m.messages.declare + m.messages.inquiry, 0);
+}

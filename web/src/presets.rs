@@ -4,11 +4,12 @@
 use stagger_core::ScenarioFile;
 
 /// `(name, JSON)` of every preset, in menu order.
-pub const PRESETS: [(&str, &str); 4] = [
+pub const PRESETS: [(&str, &str); 5] = [
     ("patent-5", include_str!("../../static/scenarios/patent-5.json")),
     ("storm", include_str!("../../static/scenarios/storm.json")),
     ("partition", include_str!("../../static/scenarios/partition.json")),
     ("lan-5", include_str!("../../static/scenarios/lan-5.json")),
+    ("raft-5", include_str!("../../static/scenarios/raft-5.json")),
 ];
 
 /// The scenario a new visitor sees.
