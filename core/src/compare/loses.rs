@@ -181,7 +181,7 @@ pub struct Outcome {
 
 pub fn run(case: Case, fix: Fix, trials: usize, seed: u64, threads: usize, tick: &(dyn Fn() + Sync)) -> Outcome {
     let base = scenario(case, fix);
-    let all: Vec<Trial> = run_trials(&base, trials, seed, threads, tick);
+    let all: Vec<Trial> = matrix::run_trials(&base, trials, seed, threads, tick);
     let results: Vec<Trial> = all.iter().copied().filter(|t| !t.moot).collect();
     let conv: Vec<f64> = results.iter().filter_map(|t| t.convergence_ms).collect();
     Outcome {
@@ -196,25 +196,6 @@ pub fn run(case: Case, fix: Fix, trials: usize, seed: u64, threads: usize, tick:
         convergence_ms: Summary::of(&conv),
         unconverged: results.len() - conv.len(),
     }
-}
-
-fn run_trials(base: &Scenario, trials: usize, seed: u64, threads: usize, tick: &(dyn Fn() + Sync)) -> Vec<Trial> {
-    let threads = threads.clamp(1, trials.max(1));
-    let mut out: Vec<Option<Trial>> = vec![None; trials];
-    std::thread::scope(|scope| {
-        let mut first = 0u64;
-        for chunk in out.chunks_mut(trials.div_ceil(threads).max(1)) {
-            let start = first;
-            first += chunk.len() as u64;
-            scope.spawn(move || {
-                for (i, slot) in chunk.iter_mut().enumerate() {
-                    *slot = Some(matrix::trial(base, start + i as u64, seed));
-                    tick();
-                }
-            });
-        }
-    });
-    out.into_iter().map(|t| t.expect("every trial ran")).collect()
 }
 
 #[cfg(test)]

@@ -323,26 +323,28 @@ pub fn cells(presets: &[Preset], sizes: &[usize], contenders: &[Contender]) -> V
 /// Runs `trials` trials of a cell on `threads` threads. The result does not
 /// depend on `threads`: trial `k` is the same wherever it runs.
 pub fn run_cell(cell: Cell, trials: usize, seed: u64, threads: usize, tick: &(dyn Fn() + Sync)) -> CellResult {
-    let base = cell.scenario();
+    CellResult::of(cell, &run_trials(&cell.scenario(), trials, seed, threads, tick))
+}
+
+/// Trials `0..trials` of `base`, in order, on `threads` threads; `tick`
+/// after each.
+pub fn run_trials(base: &Scenario, trials: usize, seed: u64, threads: usize, tick: &(dyn Fn() + Sync)) -> Vec<Trial> {
     let threads = threads.clamp(1, trials.max(1));
-    let mut results: Vec<Option<Trial>> = vec![None; trials];
+    let mut out: Vec<Option<Trial>> = vec![None; trials];
     std::thread::scope(|scope| {
-        let chunks: Vec<&mut [Option<Trial>]> = results.chunks_mut(trials.div_ceil(threads).max(1)).collect();
-        let mut start = 0u64;
-        for chunk in chunks {
-            let first = start;
-            start += chunk.len() as u64;
-            let base = &base;
+        let mut first = 0u64;
+        for chunk in out.chunks_mut(trials.div_ceil(threads).max(1)) {
+            let start = first;
+            first += chunk.len() as u64;
             scope.spawn(move || {
                 for (i, slot) in chunk.iter_mut().enumerate() {
-                    *slot = Some(trial(base, first + i as u64, seed));
+                    *slot = Some(trial(base, start + i as u64, seed));
                     tick();
                 }
             });
         }
     });
-    let trials: Vec<Trial> = results.into_iter().map(|t| t.expect("every trial ran")).collect();
-    CellResult::of(cell, &trials)
+    out.into_iter().map(|t| t.expect("every trial ran")).collect()
 }
 
 #[cfg(test)]
