@@ -40,6 +40,7 @@ pub mod speed;
 pub mod state;
 pub mod views;
 
+#[cfg(any(feature = "app", feature = "views", feature = "embed"))]
 use wasm_bindgen::prelude::*;
 
 /// Mounts the playground on `#app`.
