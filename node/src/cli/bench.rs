@@ -492,17 +492,29 @@ fn healthy(obs: &[Obs], ids: &[String]) -> Option<usize> {
 /// Polls `ok` until it returns something or `limit` passes; fails early if
 /// a node process dies.
 fn wait<T>(c: &Cluster, p: &Poller, limit: Duration, ok: impl Fn(&[Obs]) -> Option<T>) -> Result<Option<T>, CliError> {
+    poll_until(limit, || p.snapshot(), || c.check_alive(), |o| ok(o))
+}
+
+/// Checks `ok` on a fresh `snapshot` every millisecond until it returns
+/// something or `limit` passes; every 200 ms, `alive` may fail the wait
+/// (a process died). Shared by the stagger and the etcd side.
+fn poll_until<S, T>(
+    limit: Duration,
+    snapshot: impl Fn() -> Vec<S>,
+    alive: impl Fn() -> Result<(), CliError>,
+    ok: impl Fn(&[S]) -> Option<T>,
+) -> Result<Option<T>, CliError> {
     let start = Instant::now();
     let mut checked = Instant::now();
     loop {
-        if let Some(x) = ok(&p.snapshot()) {
+        if let Some(x) = ok(&snapshot()) {
             return Ok(Some(x));
         }
         if start.elapsed() > limit {
             return Ok(None);
         }
         if checked.elapsed() > Duration::from_millis(200) {
-            c.check_alive()?;
+            alive()?;
             checked = Instant::now();
         }
         std::thread::sleep(Duration::from_millis(1));

@@ -795,21 +795,7 @@ impl Drop for EtcdPoller {
 /// Polls `ok` until it returns something or `limit` passes; fails early if
 /// an etcd process dies.
 fn ewait<T>(e: &Etcd, p: &EtcdPoller, limit: Duration, ok: impl Fn(&[EObs]) -> Option<T>) -> Result<Option<T>, CliError> {
-    let start = Instant::now();
-    let mut checked = Instant::now();
-    loop {
-        if let Some(x) = ok(&p.snapshot()) {
-            return Ok(Some(x));
-        }
-        if start.elapsed() > limit {
-            return Ok(None);
-        }
-        if checked.elapsed() > Duration::from_millis(200) {
-            e.check_alive()?;
-            checked = Instant::now();
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    super::poll_until(limit, || p.snapshot(), || e.check_alive(), ok)
 }
 
 // ---------------------------------------------------------------------------
