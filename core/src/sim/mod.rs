@@ -4,9 +4,9 @@
 //! seeded RNG and a virtual clock in microseconds. The engine is the
 //! staggered timer's [`Server`], or, when the scenario's `algorithm` says
 //! so, Raft or Bully on the same network, faults and metrics
-//! (`engine.rs`). Nothing here
-//! reads a clock or the OS, so the same scenario and seed give the same
-//! trace, bit for bit, natively and in wasm.
+//! (`engine.rs`). Nothing here reads a clock or the OS, so the same
+//! scenario and seed give the same trace, bit for bit, natively and in
+//! wasm.
 //!
 //! ```
 //! use stagger_core::{Scenario, Sim};
