@@ -7,7 +7,7 @@ use super::field::{at, within, FieldError, NumField};
 use super::{algorithm_of, edit, unused, update};
 use crate::components::use_store;
 use crate::edit::Edit;
-use stagger_core::scenario::{AlgorithmName, SchemeName, TimerEntry};
+use stagger_core::scenario::{AlgorithmName, Periods, SchemeName, TimerEntry};
 use stagger_core::ScenarioFile;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -17,6 +17,31 @@ const SCHEMES: [(SchemeName, &str, &str); 3] = [
     (SchemeName::Equal, "equal", "D_i = T for all: backups time out together and contest the claim."),
     (SchemeName::Randomized, "randomized", "D_i uniform in [min, max], drawn at each election (Raft-style, for comparison)."),
 ];
+
+/// The guard that `stagger bench loses` recommends: one detection period P
+/// (the longest, when periods differ; SPEC §7's 500 ms when unset). With it
+/// the best survivor won every simulated trial under detection skew and
+/// misestimated delays (docs/benchmarks.md).
+fn recommended_guard_ms(f: &ScenarioFile) -> f64 {
+    match f.detection.as_ref().and_then(|d| d.period_ms.clone()) {
+        None => 500.0,
+        Some(Periods::Equal(p)) => p,
+        Some(Periods::PerServer(list)) => list.into_iter().fold(0.0, f64::max),
+    }
+}
+
+/// Applies the recommended settings: `guard_ms = P` and `skip_known_dead`.
+fn recommend(f: &mut ScenarioFile) {
+    let guard = recommended_guard_ms(f);
+    let t = timer(f);
+    t.guard_ms = Some(guard);
+    t.skip_known_dead = Some(true);
+}
+
+/// Whether the file already uses them.
+fn recommended(f: &ScenarioFile) -> bool {
+    f.timer.as_ref().is_some_and(|t| t.guard_ms == Some(recommended_guard_ms(f)) && t.skip_known_dead == Some(true))
+}
 
 /// The timer entry, created with the defaults when the file has none.
 fn timer(f: &mut ScenarioFile) -> &mut TimerEntry {
@@ -72,6 +97,11 @@ pub fn timer_card() -> Html {
     let explanation = SCHEMES.iter().find(|(s, _, _)| *s == scheme).map_or("", |(_, _, e)| e);
     let skip = t.as_ref().and_then(|t| t.skip_known_dead).unwrap_or(false);
     let other = algorithm_of(&store.file) != AlgorithmName::Stagger;
+    let on_recommend = {
+        let set = update(&store, |f, _: MouseEvent| recommend(f));
+        Callback::from(move |e: MouseEvent| set.emit(e))
+    };
+    let guard_p = recommended_guard_ms(&store.file);
 
     html! {
         <section class={classes!("card", "ed-card", other.then_some("unused"))} aria-label="Election timer">
@@ -102,7 +132,41 @@ pub fn timer_card() -> Html {
                 <input type="checkbox" data-field="timer.skip_known_dead" checked={skip} onchange={on_skip} />
                 {"skip known dead (no wait for a master seen to fail)"}
             </label>
+            <p class="ed-note" data-testid="timer-recommendation">
+                if recommended(&store.file) {
+                    <span class="muted">{format!("✓ Recommended settings: guard = P = {guard_p} ms and skip known dead.")}</span>
+                } else {
+                    <button type="button" onclick={on_recommend} data-testid="timer-recommend"
+                        title="From stagger bench loses (docs/benchmarks.md): with these, the best survivor won every simulated trial under detection skew and misestimated delays">
+                        {format!("Use the recommended guard (P = {guard_p} ms) and skip known dead")}
+                    </button>
+                }
+            </p>
             <FieldError field="timer" error={within(err, "timer", &shown)} />
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn the_recommendation_is_one_period_of_guard_and_skip_known_dead() {
+        let mut f = crate::presets::default_file(); // patent-5: P = 500 ms, no guard
+        assert!(!recommended(&f));
+        recommend(&mut f);
+        assert!(recommended(&f));
+        let t = f.timer.as_ref().unwrap();
+        assert_eq!((t.guard_ms, t.skip_known_dead, t.base_ms), (Some(500.0), Some(true), Some(50.0)));
+        f.validate().unwrap();
+        // Per-server periods: the longest.
+        f.detection.as_mut().unwrap().period_ms = Some(Periods::PerServer(vec![300.0, 700.0, 500.0, 500.0, 500.0]));
+        assert_eq!(recommended_guard_ms(&f), 700.0);
+        assert!(!recommended(&f), "a guard of the old period no longer matches");
+        // The lan-5 preset ships with them.
+        assert!(recommended(&crate::presets::file("lan-5").unwrap()));
     }
 }
