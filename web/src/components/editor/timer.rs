@@ -132,13 +132,13 @@ pub fn timer_card() -> Html {
                 <input type="checkbox" data-field="timer.skip_known_dead" checked={skip} onchange={on_skip} />
                 {"skip known dead (no wait for a master seen to fail)"}
             </label>
-            <p class="ed-note" data-testid="timer-recommendation">
+            <p class="ed-note ed-recommend" data-testid="timer-recommendation">
                 if recommended(&store.file) {
                     <span class="muted">{format!("✓ Recommended settings: guard = P = {guard_p} ms and skip known dead.")}</span>
                 } else {
                     <button type="button" onclick={on_recommend} data-testid="timer-recommend"
                         title="From stagger bench loses (docs/benchmarks.md): with these, the best survivor won every simulated trial under detection skew and misestimated delays">
-                        {format!("Use the recommended guard (P = {guard_p} ms) and skip known dead")}
+                        {format!("Recommended: guard = P ({guard_p} ms) and skip known dead")}
                     </button>
                 }
             </p>
