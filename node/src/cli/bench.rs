@@ -375,24 +375,69 @@ fn status(addr: SocketAddr, timeout: Duration) -> Option<Value> {
     serde_json::from_str(&get(addr, "/api/status", timeout)?).ok()
 }
 
-struct PollShared {
+/// What a [`Poller`] keeps of one member: how to ask it, and how to fold
+/// the answer into what was seen. `stagger node`s and etcd members are both
+/// watched this way.
+trait Watch: Clone + Send + 'static {
+    type Reply;
+    /// What a poller has seen before any answer.
+    fn blank(now: Instant) -> Self;
+    /// One request, made without holding the poller's lock.
+    fn fetch(addr: SocketAddr, timeout: Duration) -> Option<Self::Reply>;
+    /// Folds an answer (`None`: no answer) received at `at`.
+    fn apply(&mut self, got: Option<Self::Reply>, at: Instant);
+}
+
+impl Watch for Obs {
+    type Reply = Value;
+
+    fn blank(now: Instant) -> Obs {
+        Obs { ok: false, up: false, role: String::new(), master: None, index: 0, connected: 0, since: now }
+    }
+
+    fn fetch(addr: SocketAddr, timeout: Duration) -> Option<Value> {
+        status(addr, timeout)
+    }
+
+    fn apply(&mut self, got: Option<Value>, at: Instant) {
+        // A failed request only clears `ok`: a slow answer under load must
+        // not restart the member's streak.
+        let Some(v) = got else {
+            self.ok = false;
+            return;
+        };
+        let up = v["up"].as_bool().unwrap_or(false);
+        let role = v["role"].as_str().unwrap_or("").to_string();
+        let master = v["master"].as_str().map(str::to_string);
+        if up != self.up || role != self.role || master != self.master {
+            self.since = at;
+        }
+        self.ok = true;
+        self.up = up;
+        self.role = role;
+        self.master = master;
+        self.index = v["index"].as_u64().unwrap_or(0) as u32;
+        self.connected = v["peers"].as_array().map_or(0, |p| p.iter().filter(|p| p["state"] == "connected").count());
+    }
+}
+
+struct PollShared<O> {
     addrs: Vec<SocketAddr>,
-    obs: Mutex<Vec<Obs>>,
+    obs: Mutex<Vec<O>>,
     stop: AtomicBool,
     interval_us: AtomicU64,
     timeout: Duration,
 }
 
 /// Threads that keep polling every member's status.
-struct Poller {
-    shared: Arc<PollShared>,
+struct Poller<O: Watch = Obs> {
+    shared: Arc<PollShared<O>>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-impl Poller {
-    fn start(addrs: &[SocketAddr], threads: usize, interval: Duration, timeout: Duration) -> Poller {
-        let now = Instant::now();
-        let blank = Obs { ok: false, up: false, role: String::new(), master: None, index: 0, connected: 0, since: now };
+impl<O: Watch> Poller<O> {
+    fn start(addrs: &[SocketAddr], threads: usize, interval: Duration, timeout: Duration) -> Poller<O> {
+        let blank = O::blank(Instant::now());
         let shared = Arc::new(PollShared {
             addrs: addrs.to_vec(),
             obs: Mutex::new(vec![blank; addrs.len()]),
@@ -414,12 +459,12 @@ impl Poller {
         self.shared.interval_us.store(d.as_micros() as u64, Ordering::SeqCst);
     }
 
-    fn snapshot(&self) -> Vec<Obs> {
+    fn snapshot(&self) -> Vec<O> {
         self.shared.obs.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
-impl Drop for Poller {
+impl<O: Watch> Drop for Poller<O> {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         for t in self.threads.drain(..) {
@@ -428,31 +473,12 @@ impl Drop for Poller {
     }
 }
 
-fn poll_loop(sh: &PollShared, first: usize, step: usize) {
+fn poll_loop<O: Watch>(sh: &PollShared<O>, first: usize, step: usize) {
     while !sh.stop.load(Ordering::SeqCst) {
         for i in (first..sh.addrs.len()).step_by(step) {
-            let got = status(sh.addrs[i], sh.timeout);
+            let got = O::fetch(sh.addrs[i], sh.timeout);
             let at = Instant::now();
-            let mut obs = sh.obs.lock().unwrap_or_else(|p| p.into_inner());
-            let o = &mut obs[i];
-            // A failed request only clears `ok`: a slow answer under load
-            // must not restart the member's streak.
-            let Some(v) = got else {
-                o.ok = false;
-                continue;
-            };
-            let up = v["up"].as_bool().unwrap_or(false);
-            let role = v["role"].as_str().unwrap_or("").to_string();
-            let master = v["master"].as_str().map(str::to_string);
-            if up != o.up || role != o.role || master != o.master {
-                o.since = at;
-            }
-            o.ok = true;
-            o.up = up;
-            o.role = role;
-            o.master = master;
-            o.index = v["index"].as_u64().unwrap_or(0) as u32;
-            o.connected = v["peers"].as_array().map_or(0, |p| p.iter().filter(|p| p["state"] == "connected").count());
+            sh.obs.lock().unwrap_or_else(|p| p.into_inner())[i].apply(got, at);
         }
         let wait = Duration::from_micros(sh.interval_us.load(Ordering::SeqCst));
         if !wait.is_zero() {

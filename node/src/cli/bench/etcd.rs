@@ -22,15 +22,13 @@
 
 use super::{
     agreement, describe, fail, healthy, loadavg, machine, machine_line, ms_since, r3, reap, registry, roles, seed, status_field, summary,
-    wait, CliError, Cluster, Poller, Setup, FAST, REJOIN, SLOW,
+    wait, CliError, Cluster, Poller, Setup, Watch, FAST, REJOIN, SLOW,
 };
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The period on both sides, in ms: etcd's `--heartbeat-interval` (the
@@ -717,84 +715,34 @@ fn etcd_roles(obs: &[EObs], names: &[String], ids: &[u64]) -> String {
     names.iter().zip(obs).map(one).collect::<Vec<_>>().join(", ")
 }
 
-struct EShared {
-    addrs: Vec<SocketAddr>,
-    obs: Mutex<Vec<EObs>>,
-    stop: AtomicBool,
-    interval_us: AtomicU64,
-    timeout: Duration,
-}
+impl Watch for EObs {
+    type Reply = Status;
 
-/// One thread per member, polling its status.
-struct EtcdPoller {
-    shared: Arc<EShared>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl EtcdPoller {
-    fn start(addrs: &[SocketAddr], interval: Duration, timeout: Duration) -> EtcdPoller {
-        let blank = EObs { ok: false, member: None, leader: None, raft_term: 0, since: Instant::now() };
-        let shared = Arc::new(EShared {
-            addrs: addrs.to_vec(),
-            obs: Mutex::new(vec![blank; addrs.len()]),
-            stop: AtomicBool::new(false),
-            interval_us: AtomicU64::new(interval.as_micros() as u64),
-            timeout,
-        });
-        let threads = (0..addrs.len())
-            .map(|i| {
-                let sh = shared.clone();
-                std::thread::spawn(move || {
-                    while !sh.stop.load(Ordering::SeqCst) {
-                        let got = etcd_status(sh.addrs[i], sh.timeout);
-                        let at = Instant::now();
-                        {
-                            let mut obs = sh.obs.lock().unwrap_or_else(|p| p.into_inner());
-                            let o = &mut obs[i];
-                            // A failed request only clears `ok`.
-                            match got {
-                                None => o.ok = false,
-                                Some(s) => {
-                                    if s.leader != o.leader || Some(s.member) != o.member {
-                                        o.since = at;
-                                    }
-                                    *o =
-                                        EObs { ok: true, member: Some(s.member), leader: s.leader, raft_term: s.raft_term, since: o.since };
-                                }
-                            }
-                        }
-                        let wait = Duration::from_micros(sh.interval_us.load(Ordering::SeqCst));
-                        if !wait.is_zero() {
-                            std::thread::sleep(wait);
-                        }
-                    }
-                })
-            })
-            .collect();
-        EtcdPoller { shared, threads }
+    fn blank(now: Instant) -> EObs {
+        EObs { ok: false, member: None, leader: None, raft_term: 0, since: now }
     }
 
-    fn set_interval(&self, d: Duration) {
-        self.shared.interval_us.store(d.as_micros() as u64, Ordering::SeqCst);
+    fn fetch(addr: SocketAddr, timeout: Duration) -> Option<Status> {
+        etcd_status(addr, timeout)
     }
 
-    fn snapshot(&self) -> Vec<EObs> {
-        self.shared.obs.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-impl Drop for EtcdPoller {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+    fn apply(&mut self, got: Option<Status>, at: Instant) {
+        // A failed request only clears `ok`.
+        match got {
+            None => self.ok = false,
+            Some(s) => {
+                if s.leader != self.leader || Some(s.member) != self.member {
+                    self.since = at;
+                }
+                *self = EObs { ok: true, member: Some(s.member), leader: s.leader, raft_term: s.raft_term, since: self.since };
+            }
         }
     }
 }
 
 /// Polls `ok` until it returns something or `limit` passes; fails early if
 /// an etcd process dies.
-fn ewait<T>(e: &Etcd, p: &EtcdPoller, limit: Duration, ok: impl Fn(&[EObs]) -> Option<T>) -> Result<Option<T>, CliError> {
+fn ewait<T>(e: &Etcd, p: &Poller<EObs>, limit: Duration, ok: impl Fn(&[EObs]) -> Option<T>) -> Result<Option<T>, CliError> {
     super::poll_until(limit, || p.snapshot(), || e.check_alive(), ok)
 }
 
@@ -808,7 +756,8 @@ fn etcd_side(exe: &Path, kills: u32, rng: &mut stagger_core::Rng, say: &dyn Fn(S
     let n = e.len();
     let t = Instant::now();
     (0..n).try_for_each(|i| e.spawn(i))?;
-    let p = EtcdPoller::start(&e.clients, SLOW, Duration::from_millis(500));
+    // One thread per member.
+    let p = Poller::<EObs>::start(&e.clients, e.clients.len(), SLOW, Duration::from_millis(500));
     // Member ids first (they never change), then one leader named by all.
     let ids: Vec<u64> = match ewait(&e, &p, FORM, |o| o.iter().map(|o| o.member).collect::<Option<Vec<u64>>>())? {
         Some(ids) => ids,
