@@ -46,7 +46,10 @@ fn raft_settings_default_to_the_detection_budget_and_can_be_set() {
     assert_eq!(p.heartbeat, None, "the leader beats at its detection period");
     let s = with(
         "raft",
-        &[("raft", serde_json::json!({"election_min_ms": 150, "election_max_ms": 300, "heartbeat_ms": 50, "prevote": true, "check_quorum": true}))],
+        &[(
+            "raft",
+            serde_json::json!({"election_min_ms": 150, "election_max_ms": 300, "heartbeat_ms": 50, "prevote": true, "check_quorum": true}),
+        )],
     );
     let Algorithm::Raft(p) = s.algorithm else { panic!() };
     assert_eq!((p.election_min.as_ms(), p.election_max.as_ms(), p.heartbeat.unwrap().as_ms()), (150.0, 300.0, 50.0));
@@ -105,7 +108,10 @@ fn what_only_the_staggered_timer_has_is_refused_by_name() {
 
     let mut v: serde_json::Value = serde_json::from_str(PATENT).unwrap();
     v["algorithm"] = "bully".into();
-    v["faults"].as_array_mut().unwrap().push(serde_json::json!({"at_ms": 100, "rerank": ["atlanta", "ottawa", "bangalore", "sydney", "tokyo"]}));
+    v["faults"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"at_ms": 100, "rerank": ["atlanta", "ottawa", "bangalore", "sydney", "tokyo"]}));
     let e = ScenarioFile::from_json(&v.to_string()).unwrap().validate().unwrap_err();
     assert!(e.field.ends_with(".rerank"), "{e}");
 

@@ -1101,7 +1101,10 @@ fn compare_runs_raft_and_bully_and_watches_raft() {
             assert_eq!(shown.replace(',', "").parse::<u64>().ok(), Some(messages), "{algorithm}: election messages, shown {shown:?}");
             let label = p.text(&format!("{row} th.scheme")).await.unwrap_or_default();
             assert!(label.to_lowercase().starts_with(algorithm), "{algorithm}: the row is labelled, got {label:?}");
-            eprintln!("{algorithm} row: final master {}, converged at {} ms, {messages} election messages", want.final_master, want.converged_at);
+            eprintln!(
+                "{algorithm} row: final master {}, converged at {} ms, {messages} election messages",
+                want.final_master, want.converged_at
+            );
             if algorithm == "raft" {
                 raft_json = text;
             }

@@ -106,7 +106,11 @@ fn compare_names_a_bad_argument() {
 fn docs_sections_are_regenerated_in_place() {
     let dir = temp("docs");
     let md = dir.join("benchmarks.md");
-    std::fs::write(&md, "# Benchmarks\n\nProse before.\n\n<!-- BEGIN generated: loses -->\nstale\n<!-- END generated: loses -->\n\nProse after.\n").unwrap();
+    std::fs::write(
+        &md,
+        "# Benchmarks\n\nProse before.\n\n<!-- BEGIN generated: loses -->\nstale\n<!-- END generated: loses -->\n\nProse after.\n",
+    )
+    .unwrap();
     ok(&["bench", "loses", "--trials", "2", "--docs", md.to_str().unwrap()]);
     ok(&["bench", "raft-fig16", "--trials", "5", "--docs", md.to_str().unwrap()]);
     let text = std::fs::read_to_string(&md).unwrap();

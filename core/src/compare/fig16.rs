@@ -150,15 +150,7 @@ pub fn row(min_ms: f64, max_ms: f64, trials: usize, seed: u64, mut tick: impl Fn
         tick();
     }
     down.sort_by(f64::total_cmp);
-    Row {
-        min_ms,
-        max_ms,
-        trials,
-        downtime: Summary::of(&down),
-        no_leader,
-        sorted_ms: down,
-        published: published((min_ms, max_ms)),
-    }
+    Row { min_ms, max_ms, trials, downtime: Summary::of(&down), no_leader, sorted_ms: down, published: published((min_ms, max_ms)) }
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@
 
 use super::matrix::{self, Preset, Trial};
 use super::stats::Summary;
+use crate::gen;
 use crate::params::ClaimPolicy;
 use crate::rng::Rng;
 use crate::scenario::{DetectionEntry, FaultEntry, PhaseMode, Scenario, SchemeName, TimerEntry};
-use crate::gen;
 use serde::{Deserialize, Serialize};
 
 /// Servers in every case: big enough for many ranks to be in play.
@@ -87,7 +87,9 @@ pub enum Fix {
     /// defaults.
     Baseline,
     /// `guard_ms` as a fraction of `P`.
-    Guard { of_period: f64 },
+    Guard {
+        of_period: f64,
+    },
     SkipKnownDead,
     Claim(ClaimPolicy),
     /// `guard_ms = P` and `skip_known_dead`, under `verify`.

@@ -19,8 +19,8 @@ use super::stats::Summary;
 use crate::gen;
 use crate::params::ClaimPolicy;
 use crate::rng::Rng;
-use crate::scenario::{DetectionEntry, PhaseMode, Scenario, SchemeName, TimerEntry};
 use crate::scenario::AlgorithmName;
+use crate::scenario::{DetectionEntry, PhaseMode, Scenario, SchemeName, TimerEntry};
 use crate::sim::Sim;
 use crate::time::{Span, Time};
 use serde::{Deserialize, Serialize};
@@ -143,13 +143,37 @@ impl Preset {
                 us.into_iter().map(|row| row.into_iter().map(|v| v / 1000.0).collect()).collect()
             }
             Preset::Wan => (0..n)
-                .map(|j| (0..n).map(|k| if j == k { 0.0 } else if j % 5 == k % 5 { 1.0 } else { CITIES[j % 5][k % 5] }).collect())
+                .map(|j| {
+                    (0..n)
+                        .map(|k| {
+                            if j == k {
+                                0.0
+                            } else if j % 5 == k % 5 {
+                                1.0
+                            } else {
+                                CITIES[j % 5][k % 5]
+                            }
+                        })
+                        .collect()
+                })
                 .collect(),
             Preset::Random => gen::random_matrix(n, 1, 150, false, &mut rng),
             Preset::Adversarial => {
                 let top = (n / 10).max(2);
                 (0..n)
-                    .map(|j| (0..n).map(|k| if j == k { 0.0 } else if (j < top) == (k < top) { 1.0 } else { 150.0 }).collect())
+                    .map(|j| {
+                        (0..n)
+                            .map(|k| {
+                                if j == k {
+                                    0.0
+                                } else if (j < top) == (k < top) {
+                                    1.0
+                                } else {
+                                    150.0
+                                }
+                            })
+                            .collect()
+                    })
                     .collect()
             }
         }

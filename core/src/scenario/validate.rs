@@ -271,9 +271,10 @@ impl ScenarioFile {
         let positive = |field: &str, v: Option<f64>| -> Result<Option<Span>, ScenarioError> {
             match v {
                 None => Ok(None),
-                Some(v) => ms_to_us(v).filter(|us| *us > 0).map(|us| Some(Span(us))).ok_or_else(|| {
-                    ScenarioError::new(field, Problem::BadNumber(format!("{v} must be a positive number of milliseconds")))
-                }),
+                Some(v) => ms_to_us(v)
+                    .filter(|us| *us > 0)
+                    .map(|us| Some(Span(us)))
+                    .ok_or_else(|| ScenarioError::new(field, Problem::BadNumber(format!("{v} must be a positive number of milliseconds")))),
             }
         };
         // The detection budget the defaults spend: the longest period plus τ.

@@ -69,10 +69,20 @@ impl Engine {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Out {
     /// One copy to a row, leaving after `hold`.
-    Send { to: u32, packet: Packet, hold: Span },
+    Send {
+        to: u32,
+        packet: Packet,
+        hold: Span,
+    },
     /// `master` is a row.
-    Role { role: Role, master: Option<u32> },
-    Armed { timer: TimerKind, at: Time },
+    Role {
+        role: Role,
+        master: Option<u32>,
+    },
+    Armed {
+        timer: TimerKind,
+        at: Time,
+    },
     Note(Note),
 }
 
@@ -169,10 +179,9 @@ impl Adapted {
 
     pub fn deadline(&self, kind: TimerKind) -> Option<Time> {
         match &self.inner {
-            Inner::Raft(r) => [RaftTimer::Election, RaftTimer::Heartbeat]
-                .into_iter()
-                .find(|t| raft_kind(*t) == kind)
-                .and_then(|t| r.deadline(t)),
+            Inner::Raft(r) => {
+                [RaftTimer::Election, RaftTimer::Heartbeat].into_iter().find(|t| raft_kind(*t) == kind).and_then(|t| r.deadline(t))
+            }
             Inner::Bully(b) => b.poll_timeout().filter(|_| bully_kind(b.state()) == kind),
         }
     }

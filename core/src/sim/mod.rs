@@ -104,14 +104,9 @@ impl<'a> Sim<'a> {
                         table: table.clone(),
                     })),
                     Algorithm::Raft(p) => Engine::Other(Box::new(Adapted::raft(p, row, rows, period, first_beat, &mut rng))),
-                    Algorithm::Bully(p) => Engine::Other(Box::new(Adapted::bully(
-                        p,
-                        row,
-                        rows,
-                        period,
-                        longest + scenario.params.timeout,
-                        first_beat,
-                    ))),
+                    Algorithm::Bully(p) => {
+                        Engine::Other(Box::new(Adapted::bully(p, row, rows, period, longest + scenario.params.timeout, first_beat)))
+                    }
                 }
             })
             .collect();

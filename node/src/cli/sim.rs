@@ -78,7 +78,11 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
     };
     let crash = m.crash_at_ms.map_or("no crash".to_string(), |v| format!("crash at {v:.3} ms"));
     out += &if stagger {
-        format!("  {crash}; first declare at {}; converged at {}; final master {winner}\n", ms(m.first_declare_at_ms), ms(m.converged_at_ms))
+        format!(
+            "  {crash}; first declare at {}; converged at {}; final master {winner}\n",
+            ms(m.first_declare_at_ms),
+            ms(m.converged_at_ms)
+        )
     } else {
         format!(
             "  {crash}; first in the election at {}; elected at {}; converged at {}; final master {winner}\n",

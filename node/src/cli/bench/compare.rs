@@ -48,7 +48,9 @@ pub fn run(a: CompareArgs) -> Result<(), CliError> {
     let presets = a
         .presets
         .iter()
-        .map(|p| Preset::parse(p).ok_or_else(|| CliError::Usage(format!("--presets: unknown preset '{p}' (lan, wan, random, adversarial)"))))
+        .map(|p| {
+            Preset::parse(p).ok_or_else(|| CliError::Usage(format!("--presets: unknown preset '{p}' (lan, wan, random, adversarial)")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let contenders = if a.contenders.is_empty() {
         Contender::all()
@@ -131,7 +133,14 @@ fn pct(k: usize, n: usize) -> String {
     format!("{:.1} %", 100.0 * k as f64 / n.max(1) as f64)
 }
 
-pub fn markdown(results: &[CellResult], presets: &[Preset], a: &CompareArgs, threads: usize, secs: f64, plots: &[(Preset, &str, String)]) -> String {
+pub fn markdown(
+    results: &[CellResult],
+    presets: &[Preset],
+    a: &CompareArgs,
+    threads: usize,
+    secs: f64,
+    plots: &[(Preset, &str, String)],
+) -> String {
     let mut s = String::new();
     let trials = results.first().map_or(0, |r| r.trials);
     let _ = writeln!(

@@ -110,8 +110,12 @@ pub fn markdown(rows: &[Row]) -> String {
         fig16::LIMIT_MS / 1000.0,
         fig16::SEED
     );
-    s.push_str("Downtime columns cover the trials that elected a leader; a row with leaderless trials is therefore better than it looks.\n\n");
-    s.push_str("| election timeout | trials | no leader in 10 s | min | median | mean | p99 | max | the paper says | ours vs the paper |\n");
+    s.push_str(
+        "Downtime columns cover the trials that elected a leader; a row with leaderless trials is therefore better than it looks.\n\n",
+    );
+    s.push_str(
+        "| election timeout | trials | no leader in 10 s | min | median | mean | p99 | max | the paper says | ours vs the paper |\n",
+    );
     s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for r in rows {
         let d = r.downtime;

@@ -41,7 +41,10 @@ pub fn run(a: LosesArgs) -> Result<(), CliError> {
     progress.finish();
     let md = markdown(&out, a.trials, a.seed);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"servers": loses::N, "outcomes": out})).map_err(|e| fail(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"servers": loses::N, "outcomes": out})).map_err(|e| fail(e.to_string()))?
+        );
     } else {
         println!("{md}");
     }

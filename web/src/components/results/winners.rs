@@ -32,7 +32,12 @@ pub fn winners() -> Html {
         Algorithm::Bully(_) => Some(("the best live rank", "Bully always elects the best-ranked survivor")),
     };
     let sent = if other.is_some() {
-        MessageKind::EVERY.iter().filter(|k| k.is_election() && counts.get(**k) > 0).map(|k| format!("{} {}", counts.get(*k), k.name())).collect::<Vec<_>>().join(", ")
+        MessageKind::EVERY
+            .iter()
+            .filter(|k| k.is_election() && counts.get(**k) > 0)
+            .map(|k| format!("{} {}", counts.get(*k), k.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
     } else {
         format!("{} declare, {} revoke", counts.declare, counts.revoke)
     };
