@@ -270,6 +270,23 @@ impl Page {
         self.until(&format!("{selector} to appear"), || self.text(selector)).await
     }
 
+    /// Waits until the page's tab `name` is the selected one.
+    async fn until_tab(&self, name: &str) {
+        self.until_present(&format!("[data-testid=tab-{name}][aria-selected=true]")).await;
+    }
+
+    /// Waits until the page's URL carries a scenario with `field` equal to
+    /// `want`, and returns that scenario.
+    async fn until_url_scenario(&self, field: &str, want: &str) -> ScenarioFile {
+        self.until(&format!("the page's URL to carry {field} {want}"), || async {
+            let url = self.c.current_url().await.ok()?;
+            let frag = url.fragment()?.strip_prefix("scenario=")?.to_string();
+            let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
+            (serde_json::to_value(&f).ok()?.pointer(field)? == want).then_some(f)
+        })
+        .await
+    }
+
     /// Sends a Chrome DevTools Protocol command through chromedriver.
     async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
         self.c.issue_cmd(Cdp { cmd, params }).await.unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
@@ -562,21 +579,8 @@ fn the_other_tabs_load_on_demand_and_stay_in_step_with_the_page() {
         })
         .await;
         p.c.find(Locator::Css("tr[data-scheme=equal][data-policy=contest] button.watch-variant")).await.unwrap().click().await.unwrap();
-        p.until("the page's Watch tab to be selected", || async {
-            let v = p
-                .js("const t = document.querySelector('[data-testid=tab-watch]'); return t && t.getAttribute('aria-selected');", vec![])
-                .await;
-            (v.as_str() == Some("true")).then_some(())
-        })
-        .await;
-        let carried = p
-            .until("the page's URL to carry the equal-timer variant", || async {
-                let url = p.c.current_url().await.ok()?;
-                let frag = url.fragment()?.strip_prefix("scenario=")?.to_string();
-                let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
-                (serde_json::to_value(&f).ok()?["timer"]["scheme"] == "equal").then_some(f)
-            })
-            .await;
+        p.until_tab("watch").await;
+        let carried = p.until_url_scenario("/timer/scheme", "equal").await;
         let variant = carried.to_json_pretty();
         expect_metrics(&p, &sim(&variant, &p.scratch)).await;
 
@@ -1002,7 +1006,7 @@ fn measure_playground_budgets() {
         // The page shows variant `a` again (an even number of changes).
         if p.count("[data-testid=tab-watch]").await > 0 {
             p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
-            p.until_present("[data-testid=tab-watch][aria-selected=true]").await;
+            p.until_tab("watch").await;
             let before = p.perf().await;
             for i in 0..8 {
                 let (json, want) = if i % 2 == 0 { (&b, &want_b) } else { (&a, &want_a) };
@@ -1112,13 +1116,7 @@ fn compare_runs_raft_and_bully_and_watches_raft() {
 
         // "watch" on the Raft row: the page switches to Raft and to the Watch tab.
         p.c.find(Locator::Css("tr[data-algorithm=raft] button.watch-variant")).await.unwrap().click().await.unwrap();
-        p.until("the page's Watch tab to be selected", || async {
-            let v = p
-                .js("const t = document.querySelector('[data-testid=tab-watch]'); return t && t.getAttribute('aria-selected');", vec![])
-                .await;
-            (v.as_str() == Some("true")).then_some(())
-        })
-        .await;
+        p.until_tab("watch").await;
         let arrows = p
             .until("the Watch diagram to draw RequestVote messages", || async {
                 let n = p.count("#views [data-testid=space-time] svg .msg.request-vote").await;
@@ -1127,14 +1125,7 @@ fn compare_runs_raft_and_bully_and_watches_raft() {
             .await;
         assert!(p.count("#views .group-legend .kind-key.kind-request-vote").await > 0, "the ring's legend lists RequestVote");
         assert_eq!(p.count("#views [data-testid=space-time] svg .msg.declare").await, 0, "Raft sends no DeclareMaster");
-        let carried = p
-            .until("the page's URL to carry algorithm raft", || async {
-                let url = p.c.current_url().await.ok()?;
-                let frag = url.fragment()?.strip_prefix("scenario=")?.to_string();
-                let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
-                (serde_json::to_value(&f).ok()?["algorithm"] == "raft").then_some(f)
-            })
-            .await;
+        let carried = p.until_url_scenario("/algorithm", "raft").await;
         expect_metrics(&p, &sim(&raft_json, &p.scratch)).await;
         assert_eq!(carried, ScenarioFile::from_json(&raft_json).unwrap(), "only the algorithm changed");
         eprintln!("watch on the Raft row: {arrows} RequestVote arrows, the URL says algorithm raft");
