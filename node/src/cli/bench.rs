@@ -146,6 +146,35 @@ fn reap(mut c: Child) {
     let _ = c.wait();
 }
 
+/// Puts a freshly spawned child in the registry and returns its pid; after
+/// Ctrl-C it is reaped at once instead, and the start fails.
+fn register(child: Child) -> Result<u32, CliError> {
+    let pid = child.id();
+    let mut r = registry();
+    if r.stopping {
+        drop(r);
+        reap(child);
+        return Err(fail("interrupted"));
+    }
+    r.children.insert(pid, child);
+    Ok(pid)
+}
+
+/// SIGKILLs and reaps a registered child, if it is still there.
+fn unregister(pid: u32) {
+    let child = registry().children.remove(&pid);
+    if let Some(c) = child {
+        reap(c);
+    }
+}
+
+/// The first of `pids` whose registered process has exited on its own, by
+/// position, with its status.
+fn first_exited(pids: &[Option<u32>]) -> Option<(usize, std::process::ExitStatus)> {
+    let mut r = registry();
+    pids.iter().enumerate().find_map(|(i, pid)| Some((i, r.children.get_mut(pid.as_ref()?)?.try_wait().ok()??)))
+}
+
 /// Ctrl-C or SIGTERM: kill and reap every child, remove the group files,
 /// exit 130.
 fn install_signal_handler() {
@@ -288,15 +317,7 @@ impl Cluster {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| fail(format!("cannot start {} node: {e}", self.exe.display())))?;
-        let pid = child.id();
-        let mut r = registry();
-        if r.stopping {
-            drop(r);
-            reap(child);
-            return Err(fail("interrupted"));
-        }
-        r.children.insert(pid, child);
-        self.pids[i] = Some(pid);
+        self.pids[i] = Some(register(child)?);
         Ok(())
     }
 
@@ -307,25 +328,16 @@ impl Cluster {
     /// SIGKILL: no goodbye to anyone.
     fn kill9(&mut self, i: usize) {
         if let Some(pid) = self.pids[i].take() {
-            let child = registry().children.remove(&pid);
-            if let Some(c) = child {
-                reap(c);
-            }
+            unregister(pid);
         }
     }
 
     /// An error naming the first member whose process has exited.
     fn check_alive(&self) -> Result<(), CliError> {
-        let mut r = registry();
-        for (i, pid) in self.pids.iter().enumerate() {
-            let Some(pid) = pid else { continue };
-            if let Some(c) = r.children.get_mut(pid) {
-                if let Ok(Some(status)) = c.try_wait() {
-                    return Err(fail(format!("node {} ({}) exited on its own: {status}", self.ids[i], self.addrs[i])));
-                }
-            }
+        match first_exited(&self.pids) {
+            Some((i, status)) => Err(fail(format!("node {} ({}) exited on its own: {status}", self.ids[i], self.addrs[i]))),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

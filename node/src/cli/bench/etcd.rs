@@ -21,8 +21,8 @@
 //! nodes, and its data directory and log live in a temporary folder.
 
 use super::{
-    agreement, describe, fail, healthy, loadavg, machine, machine_line, ms_since, r3, reap, registry, roles, seed, status_field, summary,
-    wait, CliError, Cluster, Poller, Setup, Watch, FAST, REJOIN, SLOW,
+    agreement, describe, fail, first_exited, healthy, loadavg, machine, machine_line, ms_since, r3, register, registry, roles, seed,
+    status_field, summary, unregister, wait, CliError, Cluster, Poller, Setup, Watch, FAST, REJOIN, SLOW,
 };
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -520,40 +520,22 @@ impl Etcd {
             }
         }
         let child = cmd.spawn().map_err(|e| fail(format!("cannot start {}: {e}", self.exe.display())))?;
-        let pid = child.id();
-        let mut r = registry();
-        if r.stopping {
-            drop(r);
-            reap(child);
-            return Err(fail("interrupted"));
-        }
-        r.children.insert(pid, child);
-        self.pids[i] = Some(pid);
+        self.pids[i] = Some(register(child)?);
         Ok(())
     }
 
     fn kill9(&mut self, i: usize) {
         if let Some(pid) = self.pids[i].take() {
-            let child = registry().children.remove(&pid);
-            if let Some(c) = child {
-                reap(c);
-            }
+            unregister(pid);
         }
     }
 
     /// An error naming the first member whose process has exited (its log
     /// is saved first).
     fn check_alive(&self) -> Result<(), CliError> {
-        let dead = {
-            let mut r = registry();
-            self.pids.iter().enumerate().find_map(|(i, pid)| {
-                let c = r.children.get_mut(pid.as_ref()?)?;
-                matches!(c.try_wait(), Ok(Some(_))).then_some(i)
-            })
-        };
-        match dead {
+        match first_exited(&self.pids) {
             None => Ok(()),
-            Some(i) => {
+            Some((i, _)) => {
                 let logs = self.save_logs("exited").map_or("(logs not saved)".into(), |d| format!("logs in {}", d.display()));
                 Err(fail(format!("etcd member {} ({}) exited on its own; {logs}", self.names[i], self.clients[i])))
             }

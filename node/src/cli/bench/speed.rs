@@ -589,16 +589,7 @@ impl Driver {
             let child = cmd
                 .spawn()
                 .map_err(|e| fail(format!("cannot start {}: {e} (`cargo xtask setup` installs chromium-driver)", bin.display())))?;
-            let pid = child.id();
-            {
-                let mut r = super::registry();
-                if r.stopping {
-                    drop(r);
-                    super::reap(child);
-                    return Err(fail("interrupted"));
-                }
-                r.children.insert(pid, child);
-            }
+            let pid = super::register(child)?;
             let watchdog = watchdog(pid, &profile);
             let driver = Driver { pid, addr: SocketAddr::from(([127, 0, 0, 1], port)), profile, watchdog };
             let deadline = Instant::now() + Duration::from_secs(20);
@@ -608,8 +599,7 @@ impl Driver {
                         return Ok(driver);
                     }
                 }
-                let exited = super::registry().children.get_mut(&pid).is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
-                if exited {
+                if super::first_exited(&[Some(pid)]).is_some() {
                     last = format!("{} exited at once on port {port}", bin.display());
                     break;
                 }
@@ -647,10 +637,7 @@ impl Drop for Driver {
     fn drop(&mut self) {
         #[cfg(unix)]
         let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.pid)]).stderr(Stdio::null()).status();
-        let child: Option<Child> = super::registry().children.remove(&self.pid);
-        if let Some(c) = child {
-            super::reap(c);
-        }
+        super::unregister(self.pid);
         if let Some(w) = self.watchdog.take() {
             super::reap(w);
         }
