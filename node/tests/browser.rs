@@ -645,21 +645,7 @@ impl LiveGroup {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).unwrap();
-        let children = ids
-            .iter()
-            .map(|id| {
-                (!browser.contains(&id.as_str())).then(|| {
-                    Command::new(env!("CARGO_BIN_EXE_stagger"))
-                        .args(["node", "--group"])
-                        .arg(&path)
-                        .args(["--id", id])
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .spawn()
-                        .unwrap()
-                })
-            })
-            .collect();
+        let children = ids.iter().map(|id| (!browser.contains(&id.as_str())).then(|| common::spawn_node(&path, id, &[]))).collect();
         LiveGroup { _dir: dir, ids, addrs, children }
     }
 

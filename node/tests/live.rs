@@ -88,14 +88,7 @@ impl Group {
     }
 
     fn spawn(&self, i: usize) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_stagger"))
-            .args(["node", "--group"])
-            .arg(self.dir.path().join("group.json"))
-            .args(["--id", &self.ids[i], "--admin-token", TOKEN])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
+        common::spawn_node(&self.dir.path().join("group.json"), &self.ids[i], &["--admin-token", TOKEN])
     }
 
     fn kill9(&mut self, i: usize) {
@@ -590,16 +583,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("group.json");
     std::fs::write(&path, file.to_string()).unwrap();
-    let spawn = |id: &str| {
-        Command::new(env!("CARGO_BIN_EXE_stagger"))
-            .args(["node", "--group"])
-            .arg(&path)
-            .args(["--id", id])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = |id: &str| common::spawn_node(&path, id, &[]);
     let mut s0 = common::Reaped(spawn("s0"));
     let mut s1 = common::Reaped(spawn("s1"));
     let mut s2 = common::Reaped(spawn("s2"));

@@ -23,6 +23,20 @@ pub fn spawn_demo(base: u16, out: &Path, stderr: Stdio) -> Child {
         .unwrap()
 }
 
+/// `stagger node --group group --id id` plus `extra` arguments, output
+/// discarded.
+pub fn spawn_node(group: &Path, id: &str, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_stagger"))
+        .args(["node", "--group"])
+        .arg(group)
+        .args(["--id", id])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// A child process that is killed and reaped when dropped, so a test that
 /// fails half-way leaves no node running (a leaked member keeps dialing its
 /// group's ports, which a later test may have been given).
