@@ -1,3 +1,4 @@
 //! Pictures of a run.
 
 pub mod svg;
+pub mod ticks;

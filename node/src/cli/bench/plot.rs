@@ -3,6 +3,7 @@
 //! scripts, no fonts beyond the system's, so the files render on GitHub and
 //! in any browser.
 
+use stagger_core::render::ticks;
 use std::fmt::Write;
 
 /// Colour-blind-safe (Okabe–Ito, then greys), in series order.
@@ -37,29 +38,14 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// Nice tick values covering `[lo, hi]`.
-fn ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
+/// An axis covering `[lo, hi]` and its ticks: whole decades on a log
+/// scale, 1–2–5 steps rounded out on a linear one (the playground's charts
+/// use the same).
+fn axis(lo: f64, hi: f64, log: bool) -> (f64, f64, Vec<f64>) {
     if log {
-        let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
-        return (a..=b).map(|e| 10f64.powi(e)).collect();
-    }
-    let span = (hi - lo).max(1e-9);
-    let raw = span / 5.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| span / s <= 6.0).unwrap_or(10.0 * mag);
-    let first = (lo / step).floor() * step;
-    (0..=((hi - first) / step).ceil() as usize).map(|i| first + i as f64 * step).collect()
-}
-
-fn label(v: f64) -> String {
-    if v >= 1e6 {
-        format!("{}M", v / 1e6)
-    } else if v >= 1e4 {
-        format!("{}k", v / 1e3)
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
+        ticks::log(lo, hi)
     } else {
-        format!("{v}")
+        ticks::linear(lo, hi, 5)
     }
 }
 
@@ -79,27 +65,11 @@ impl Chart {
             return out;
         }
         let fold = |f: fn(f64, f64) -> f64, init: f64, sel: fn(&(f64, f64)) -> f64| pts.iter().map(sel).fold(init, f);
-        let (mut x0, mut x1) = (fold(f64::min, f64::INFINITY, |p| p.0), fold(f64::max, f64::NEG_INFINITY, |p| p.0));
-        let (mut y0, mut y1) = (fold(f64::min, f64::INFINITY, |p| p.1), fold(f64::max, f64::NEG_INFINITY, |p| p.1));
-        if !self.y_log {
-            y0 = y0.min(0.0);
-        }
-        let xt = ticks(x0, x1, self.x_log);
-        let yt = ticks(y0, y1, self.y_log);
-        if self.x_log {
-            (x0, x1) = (x0.min(xt[0]), x1.max(*xt.last().unwrap()));
-        }
-        (y0, y1) = (y0.min(yt[0]), y1.max(*yt.last().unwrap()));
-        let map = |v: f64, lo: f64, hi: f64, log: bool| {
-            let (v, lo, hi) = if log { (v.log10(), lo.log10(), hi.log10()) } else { (v, lo, hi) };
-            if hi > lo {
-                (v - lo) / (hi - lo)
-            } else {
-                0.5
-            }
-        };
-        let px = |x: f64| LEFT + map(x, x0, x1, self.x_log) * (W - LEFT - RIGHT);
-        let py = |y: f64| H - BOTTOM - map(y, y0, y1, self.y_log) * (H - TOP - BOTTOM);
+        let (x0, x1, xt) = axis(fold(f64::min, f64::INFINITY, |p| p.0), fold(f64::max, f64::NEG_INFINITY, |p| p.0), self.x_log);
+        let y_min = fold(f64::min, f64::INFINITY, |p| p.1);
+        let (y0, y1, yt) = axis(if self.y_log { y_min } else { y_min.min(0.0) }, fold(f64::max, f64::NEG_INFINITY, |p| p.1), self.y_log);
+        let px = |x: f64| LEFT + ticks::unit(x, x0, x1, self.x_log) * (W - LEFT - RIGHT);
+        let py = |y: f64| H - BOTTOM - ticks::unit(y, y0, y1, self.y_log) * (H - TOP - BOTTOM);
         // Grid and axes.
         for &t in yt.iter().filter(|t| **t >= y0 && **t <= y1) {
             let y = py(t);
@@ -109,7 +79,7 @@ impl Chart {
                 W - RIGHT,
                 LEFT - 6.0,
                 y + 4.0,
-                label(t)
+                ticks::label(t, y1)
             );
         }
         for &t in xt.iter().filter(|t| **t >= x0 && **t <= x1) {
@@ -119,7 +89,7 @@ impl Chart {
                 "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"#eef0f2\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
                 H - BOTTOM,
                 H - BOTTOM + 16.0,
-                label(t)
+                ticks::label(t, x1)
             );
         }
         let _ = write!(
@@ -201,8 +171,8 @@ mod tests {
 
     #[test]
     fn ticks_are_round_numbers_covering_the_range() {
-        assert_eq!(ticks(5.0, 500.0, true), vec![1.0, 10.0, 100.0, 1000.0]);
-        assert_eq!(ticks(0.0, 430.0, false), vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]);
+        assert_eq!(axis(5.0, 500.0, true).2, vec![1.0, 10.0, 100.0, 1000.0]);
+        assert_eq!(axis(0.0, 430.0, false).2, vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]);
         let empty = Chart { title: "e".into(), x_label: "".into(), y_label: "".into(), x_log: false, y_log: false, series: vec![] };
         assert!(empty.svg().contains("no data"));
     }

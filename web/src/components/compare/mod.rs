@@ -27,7 +27,6 @@ mod slices;
 mod sweep;
 mod sweep_job;
 mod sweep_view;
-mod ticks;
 mod variants;
 
 use crate::components::use_store;
@@ -36,6 +35,7 @@ use crate::state::{Action, Tab};
 use runs::Runs;
 use schemes::SchemeTable;
 use slices::{use_slices, Step};
+use stagger_core::render::ticks;
 use std::cell::RefCell;
 use std::rc::Rc;
 use sweep_view::SweepView;
