@@ -18,7 +18,7 @@
 use crate::group::Group;
 use stagger_core::flight::{Recorder, Recording};
 use stagger_core::sim::What;
-use stagger_core::{Envelope, Index, Input, Output, Rng, Role, Server, ServerConfig, Target, Time};
+use stagger_core::{Envelope, Index, Input, Message, Output, Rng, Role, Server, ServerConfig, Target, Time};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
@@ -36,6 +36,12 @@ pub enum Command {
     Crash,
     /// Admin: restart as a Backup with no master (SPEC §6).
     Recover,
+    /// If the engine is up and Master, send its `DeclareMaster` now: to one
+    /// row, or to every member (`None`). The mesh asks for it on events the
+    /// engine cannot see, after which another master may be listening: a
+    /// new connection (docs/protocol.md L10) and a heal (L11). The Fig. 9
+    /// rules then settle two masters within one delay.
+    Announce(Option<u32>),
 }
 
 /// A message the engine wants sent: to one row, or to every other member.
@@ -244,6 +250,7 @@ impl Driver {
                 self.log.push(rel, "recovered by the admin".into());
                 Input::Recover
             }
+            Command::Announce(to) => return self.announce(now, to),
         };
         match self.server.handle_input(now, input, &mut self.rng) {
             Ok(()) => {
@@ -258,22 +265,42 @@ impl Driver {
         self.drain();
     }
 
+    /// `Command::Announce`: the Master's `DeclareMaster`, sent and recorded
+    /// as the engine's own sends are.
+    fn announce(&mut self, at: Time, to: Option<u32>) {
+        if !self.server.is_up() || self.server.role() != Role::Master {
+            return;
+        }
+        let index = self.server.index();
+        let env = Envelope { from: index, version: self.server.version(), msg: Message::DeclareMaster { idx: index } };
+        let target = to.map_or(Target::All, |row| Target::One(self.server.table().index_of(row)));
+        self.log.push(
+            self.since_start(at),
+            format!("declared itself master to {}", to.map_or("every member", |r| self.ids[r as usize].as_str())),
+        );
+        self.send(at, target, env);
+    }
+
+    /// Hands one send to the mesh and records it in the flight recording.
+    fn send(&mut self, at: Time, to: Target, env: Envelope) {
+        let me = self.server.row();
+        for r in self.server.table().destinations(to, env.from) {
+            self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg.into(), arrive: None });
+        }
+        let to = match to {
+            Target::One(i) => Some(self.server.table().row(i)),
+            Target::All => None,
+        };
+        let _ = self.out.send(Outgoing { to, env });
+    }
+
     fn drain(&mut self) {
         let at = self.now();
         let now = self.since_start(at);
         let me = self.server.row();
         while let Some(o) = self.server.poll_output() {
             match o {
-                Output::Send { to, env } => {
-                    for r in self.server.table().destinations(to, env.from) {
-                        self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg.into(), arrive: None });
-                    }
-                    let to = match to {
-                        Target::One(i) => Some(self.server.table().row(i)),
-                        Target::All => None,
-                    };
-                    let _ = self.out.send(Outgoing { to, env });
-                }
+                Output::Send { to, env } => self.send(at, to, env),
                 Output::Role { role, master } => {
                     let m = master.map(|i| self.ids[self.server.table().row(i) as usize].clone());
                     self.log.push(now, format!("role {} master {}", role.name(), m.as_deref().unwrap_or("none")));

@@ -94,7 +94,12 @@ impl App for Node {
                         Ok("isolated: every message in or out is dropped")
                     }
                     "heal" => {
-                        self.isolated.store(false, Ordering::SeqCst);
+                        // Two masters may have been elected on the two sides:
+                        // a master that comes back tells everyone at once
+                        // (docs/protocol.md L11).
+                        if self.isolated.swap(false, Ordering::SeqCst) {
+                            self.announce(None);
+                        }
                         Ok("healed")
                     }
                     other => {
