@@ -46,14 +46,32 @@ impl Drop for Group {
     }
 }
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+/// `n` distinct ports on 127.0.0.1 that are free now, below Linux's
+/// ephemeral range (32768 and up). A port the system hands out for `:0` is
+/// in that range, and between then and the node's bind any outgoing
+/// connection (a member's dialer, this test's status polls, another
+/// program) may be given it as its local port: the node then cannot bind,
+/// exits, and the group never forms. Outgoing connections never take a
+/// port below the range.
+fn free_ports(n: usize) -> Vec<SocketAddr> {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let first = h.finish();
+    // Held until all are picked, so no two are the same.
+    let held: Vec<TcpListener> = (0..12_768u64)
+        .map(|i| 20_000 + ((first + i * 7_919) % 12_768) as u16)
+        .filter_map(|p| TcpListener::bind(("127.0.0.1", p)).ok())
+        .take(n)
+        .collect();
+    assert_eq!(held.len(), n, "{n} free ports in 20000..32768");
+    held.iter().map(|l| l.local_addr().unwrap()).collect()
 }
 
 /// `s0`..`s4`, each with a free port on 127.0.0.1.
 fn five_members() -> (Vec<String>, Vec<SocketAddr>) {
     let ids: Vec<String> = ["s0", "s1", "s2", "s3", "s4"].iter().map(|s| s.to_string()).collect();
-    let addrs = ids.iter().map(|_| free_port()).collect();
+    let addrs = free_ports(ids.len());
     (ids, addrs)
 }
 
@@ -107,7 +125,14 @@ impl Group {
         // Started together, the group elects s0; a member that starts late
         // under load joins whoever was elected, which is also correct, so
         // the tests work from whoever the master is.
-        g.wait_for("everyone to follow one master", Duration::from_secs(15), |g| g.master(&[0, 1, 2, 3, 4]).is_some());
+        let limit = Duration::from_secs(15);
+        let start = Instant::now();
+        while g.master(&[0, 1, 2, 3, 4]).is_none() {
+            let gone = g.exited();
+            assert!(gone.is_empty(), "a member stopped while the group started: {gone:?}");
+            assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for everyone to follow one master");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         g
     }
 
@@ -119,7 +144,26 @@ impl Group {
     }
 
     fn spawn(&self, i: usize) -> Child {
-        common::spawn_node(&self.dir.path().join("group.json"), &self.ids[i], &["--admin-token", TOKEN])
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path(i)).unwrap();
+        common::spawn_node_to(&self.dir.path().join("group.json"), &self.ids[i], &["--admin-token", TOKEN], log.into())
+    }
+
+    /// Where member `i`'s stderr goes.
+    fn log_path(&self, i: usize) -> std::path::PathBuf {
+        self.dir.path().join(format!("{}.log", self.ids[i]))
+    }
+
+    /// The members whose process has exited, with the end of their log.
+    fn exited(&mut self) -> Vec<String> {
+        let mut gone = Vec::new();
+        for i in 0..self.ids.len() {
+            if let Some(status) = self.children[i].as_mut().and_then(|c| c.try_wait().unwrap()) {
+                let log = std::fs::read_to_string(self.log_path(i)).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+                gone.push(format!("{} exited ({status}): {}", self.ids[i], tail.join(" | ")));
+            }
+        }
+        gone
     }
 
     fn kill9(&mut self, i: usize) {
@@ -702,7 +746,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
 
     let _one_at_a_time = serial();
     let ids = ["s0", "tab", "s1", "s2"];
-    let addrs: Vec<SocketAddr> = (0..4).map(|_| free_port()).collect();
+    let addrs = free_ports(4);
     let file = json!({
         "name": "browser-member",
         "servers": ids.iter().zip(&addrs).map(|(id, a)| if *id == "tab" { json!({"id": id, "kind": "browser"}) } else { json!({"id": id, "addr": a.to_string()}) }).collect::<Vec<_>>(),

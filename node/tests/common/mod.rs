@@ -26,13 +26,19 @@ pub fn spawn_demo(base: u16, out: &Path, stderr: Stdio) -> Child {
 /// `stagger node --group group --id id` plus `extra` arguments, output
 /// discarded.
 pub fn spawn_node(group: &Path, id: &str, extra: &[&str]) -> Child {
+    spawn_node_to(group, id, extra, Stdio::null())
+}
+
+/// `spawn_node` with the node's stderr (its log, and why it stopped) sent to
+/// `stderr`, for tests that report it when a node is not there.
+pub fn spawn_node_to(group: &Path, id: &str, extra: &[&str], stderr: Stdio) -> Child {
     Command::new(env!("CARGO_BIN_EXE_stagger"))
         .args(["node", "--group"])
         .arg(group)
         .args(["--id", id])
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap()
 }
