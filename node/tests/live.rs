@@ -217,6 +217,18 @@ impl Group {
         }
     }
 
+    /// How many `DeclareMaster` copies member `i` sent from engine time
+    /// `since_us` (µs since the Unix epoch) on, by its flight recording.
+    fn declares_sent_since(&self, i: usize, since_us: u64) -> usize {
+        use stagger_core::{flight::Recording, sim::What, Message, Msg};
+        let (_, body) = http(self.addrs[i], "GET", &format!("/api/flight?since_us={since_us}"), None).unwrap();
+        let rec: Recording = serde_json::from_value(serde_json::from_str::<Value>(&body).unwrap()["recording"].clone()).unwrap();
+        rec.events
+            .iter()
+            .filter(|e| e.t.0 >= since_us && matches!(e.what, What::Send { msg: Msg::Stagger(Message::DeclareMaster { .. }), .. }))
+            .count()
+    }
+
     /// Isolates the master (admin API) until the others agree on another
     /// one; returns the isolated master and the one the others elected.
     fn isolate_the_master_until_the_others_elect(&self) -> (usize, usize) {
@@ -328,8 +340,12 @@ fn a_minimal_group_keeps_one_master_after_the_master_is_isolated_and_healed() {
     let (took, m) = g.one_master_within(bound + POLL_SLACK);
     println!("isolate {}, {} elected, heal: one master ({}) {took:?} after the heal (bound {bound:?})", g.ids[old], g.ids[new], g.ids[m]);
     assert_eq!(m, old.min(new), "the better-ranked of the two keeps mastership");
+    let quiet_from = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
     g.never_two_masters_for(Duration::from_secs_f64(4.0 * g.period_ms / 1000.0));
     assert!(g.master(&[0, 1, 2, 3, 4]).is_some(), "everyone still follows one master");
+    // In those four quiet periods the master re-announced on its own.
+    let declares = g.declares_sent_since(m, quiet_from);
+    assert!(declares >= 4, "the master re-announces every second period: {declares} DeclareMaster sent in 4·P");
     let (_, body) = http(g.addrs[0], "GET", "/api/group", None).unwrap();
     let group: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(group["scenario"]["announce_every"], 2, "the group shows the value its nodes run");
@@ -350,7 +366,10 @@ fn an_isolated_master_re_announces_when_healed_even_with_announce_every_0() {
     println!("announce_every 0: isolate {}, {} elected, heal: one master ({}) {took:?} after the heal", g.ids[old], g.ids[new], g.ids[m]);
     assert_eq!(m, old.min(new));
     assert!(g.trace(old).contains("declared itself master to every member"), "{}", g.trace(old));
+    let quiet_from = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
     g.never_two_masters_for(Duration::from_secs_f64(4.0 * g.period_ms / 1000.0));
+    assert_eq!(g.declares_sent_since(m, quiet_from), 0, "an explicit announce_every 0 is honoured");
+    assert!(g.trace(m).contains("warning: announce_every: 0"), "the node warns at start");
 }
 
 /// A master whose process is stopped (SIGSTOP) keeps its connections; the
