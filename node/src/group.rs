@@ -11,10 +11,12 @@
 //! One scenario default differs: a group file that does not set
 //! `announce_every` gets [`DEFAULT_ANNOUNCE_EVERY`], written into the
 //! scenario part, so `/api/group` and the playground show the value the
-//! nodes run. A live master must re-announce itself: a partition that heals
-//! without any connection dropping gives no node an event to act on, and
-//! only a periodic `DeclareMaster` then lets two masters meet
-//! (docs/protocol.md L12). Scenarios for the simulator keep SPEC §7's 0.
+//! nodes run, browser members included. A live master must re-announce
+//! itself: when a claim is lost and no connection drops or forms (a relay to
+//! a browser member that no node held at that instant, a message dropped
+//! above TCP), no node has an event to act on, and only a periodic
+//! `DeclareMaster` lets the two masters meet (docs/protocol.md L12).
+//! Scenarios for the simulator keep SPEC §7's 0.
 
 use serde_json::Value;
 use stagger_core::{Scenario, ScenarioError, ScenarioFile};
@@ -59,7 +61,7 @@ pub struct Group {
 /// re-announces every second detection period. The cost is N − 1 messages
 /// every 2·P from the master alone, a quarter of what the backups' inquiries
 /// and replies already cost (2·(N − 1) every P); the benefit is that two
-/// masters meet within 2·P plus a one-way delay of any heal.
+/// masters meet within 2·P plus a one-way delay once messages flow again.
 pub const DEFAULT_ANNOUNCE_EVERY: u32 = 2;
 
 impl std::fmt::Debug for Group {
@@ -107,8 +109,9 @@ impl Group {
                 obj.insert("announce_every".into(), Value::from(DEFAULT_ANNOUNCE_EVERY));
             }
             Some(v) if v.as_u64() == Some(0) => warnings.push(
-                "announce_every: 0 turns re-announcement off; after a partition that heals without a connection dropping, \
-                 two masters can then remain until one of them fails (leave the field out for the default of 2)"
+                "announce_every: 0 turns re-announcement off; if a master's claim is lost while no connection drops \
+                 (a partition that heals, a browser member's relay), two masters can then remain until one of them fails \
+                 (leave the field out for the default of 2)"
                     .to_string(),
             ),
             Some(_) => {}
