@@ -373,7 +373,9 @@ fn an_isolated_master_re_announces_when_healed_even_with_announce_every_0() {
 
 /// A master whose process is stopped (SIGSTOP) keeps its connections; the
 /// others elect another master; when it continues (SIGCONT) one master is
-/// left within the bound of the periodic re-announcement.
+/// left within the bound of the periodic re-announcement. (This settled
+/// before re-announcement too: the new master's claim waits in the stopped
+/// process's socket, and it revokes on reading it. The test keeps it so.)
 #[test]
 fn a_minimal_group_keeps_one_master_after_the_master_is_stopped_and_continued() {
     let _one_at_a_time = serial();
@@ -390,7 +392,6 @@ fn a_minimal_group_keeps_one_master_after_the_master_is_stopped_and_continued() 
     println!("SIGSTOP {}, {} elected, SIGCONT: one master ({}) {took:?} later (bound {bound:?})", g.ids[old], g.ids[new], g.ids[m]);
     assert_eq!(m, old.min(new), "the better-ranked of the two keeps mastership");
     g.still_one_master_after(Duration::from_secs_f64(4.0 * g.period_ms / 1000.0), m);
-    assert!(g.master(&all).is_some(), "everyone still follows one master");
 }
 
 #[test]
