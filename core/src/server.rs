@@ -11,6 +11,8 @@
 //!
 //! The engine never reads a clock and never draws its own randomness: `now`
 //! and the RNG come in with every input, so a run can be replayed exactly.
+//! `now` never goes backwards: an earlier one is refused as
+//! [`UsageError::TimeWentBack`].
 
 use crate::message::{Envelope, Index, Message, Target};
 use crate::params::{ClaimPolicy, Params, Scheme};
