@@ -66,6 +66,13 @@ fn now() -> Time {
     Time((js_sys::Date::now() * 1000.0) as u64)
 }
 
+/// `now()` for `server`: never before its last input, which the engine
+/// refuses. The wall clock can step back, and a timer is fed at its
+/// deadline when the browser wakes a little early.
+fn now_for(server: &Server) -> Time {
+    now().max(server.now())
+}
+
 fn fresh_nonce() -> Result<String, String> {
     let mut bytes = [0u8; NONCE_BYTES];
     let crypto = web_sys::window().and_then(|w| w.crypto().ok()).ok_or("this browser has no crypto.getRandomValues")?;
@@ -226,7 +233,7 @@ fn on_frame(i: &Rc<RefCell<Inner>>, text: &str) {
                         let _ = {
                             let mut b = i.borrow_mut();
                             let b = &mut *b;
-                            b.server.handle_input(now(), Input::Recover, &mut b.rng)
+                            b.server.handle_input(now_for(&b.server), Input::Recover, &mut b.rng)
                         };
                         drain(&i);
                     }
@@ -244,7 +251,7 @@ fn on_frame(i: &Rc<RefCell<Inner>>, text: &str) {
                 let mut b = i.borrow_mut();
                 let b = &mut *b;
                 b.state.received += 1;
-                let _ = b.server.handle_input(now(), Input::Receive(env), &mut b.rng);
+                let _ = b.server.handle_input(now_for(&b.server), Input::Receive(env), &mut b.rng);
             }
             drain(i);
         }
@@ -287,7 +294,7 @@ fn drain(i: &Rc<RefCell<Inner>>) {
                     {
                         let mut b = i.borrow_mut();
                         let b = &mut *b;
-                        let _ = b.server.handle_input(now().max(at), Input::Timer(kind), &mut b.rng);
+                        let _ = b.server.handle_input(now_for(&b.server).max(at), Input::Timer(kind), &mut b.rng);
                     }
                     drain(&i);
                 }
