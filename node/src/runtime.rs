@@ -111,8 +111,8 @@ pub const FLIGHT_CAP: usize = 4_000;
 pub struct Flight(Arc<Mutex<Recorder>>);
 
 impl Flight {
-    fn record(&self, t: Time, what: What) {
-        self.0.lock().expect("the flight lock is never poisoned").record(t, what);
+    fn record(&self, f: impl FnOnce(&mut Recorder)) {
+        f(&mut self.0.lock().expect("the flight lock is never poisoned"));
     }
 
     pub fn recording(&self) -> Recording {
@@ -232,10 +232,7 @@ impl Driver {
         let mut receipt = None;
         let input = match cmd {
             Command::Receive(env) => {
-                let table = self.server.table();
-                if (env.from as usize) < table.len() {
-                    receipt = Some(What::Deliver { id: 0, from: table.row(env.from), to: self.server.row(), msg: env.msg.into() });
-                }
+                receipt = Some(env);
                 Input::Receive(env)
             }
             Command::Connected(rows) => {
@@ -254,8 +251,9 @@ impl Driver {
         };
         match self.server.handle_input(now, input, &mut self.rng) {
             Ok(()) => {
-                if let Some(r) = receipt {
-                    self.flight.record(now, r);
+                if let Some(env) = receipt {
+                    let table = self.server.table();
+                    self.flight.record(|f| f.receipt(now, &env, table));
                 }
             }
             // A crashed engine ignores the network: that is the crash.
@@ -283,10 +281,13 @@ impl Driver {
 
     /// Hands one send to the mesh and records it in the flight recording.
     fn send(&mut self, at: Time, to: Target, env: Envelope) {
-        let me = self.server.row();
-        for r in self.server.table().destinations(to, env.from) {
-            self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg.into(), arrive: None });
-        }
+        let table = self.server.table();
+        self.flight.record(|f| f.output(at, &Output::Send { to, env }, table));
+        self.forward(to, env);
+    }
+
+    /// Hands one send to the mesh (the caller has recorded it).
+    fn forward(&mut self, to: Target, env: Envelope) {
         let to = match to {
             Target::One(i) => Some(self.server.table().row(i)),
             Target::All => None,
@@ -299,20 +300,16 @@ impl Driver {
         let now = self.since_start(at);
         let me = self.server.row();
         while let Some(o) = self.server.poll_output() {
+            let table = self.server.table();
+            self.flight.record(|f| f.output(at, &o, table));
             match o {
-                Output::Send { to, env } => self.send(at, to, env),
+                Output::Send { to, env } => self.forward(to, env),
                 Output::Role { role, master } => {
                     let m = master.map(|i| self.ids[self.server.table().row(i) as usize].clone());
                     self.log.push(now, format!("role {} master {}", role.name(), m.as_deref().unwrap_or("none")));
-                    self.flight.record(at, What::Role { server: me, role, master: master.map(|i| self.server.table().row(i)) });
                 }
                 Output::Refused { from, reason } => self.log.push(now, format!("refused a message from index {from}: {reason}")),
-                Output::Note(n) => {
-                    if let stagger_core::Note::ElectionDelay { .. } = n {
-                        self.flight.record(at, What::Note { server: me, note: n });
-                    }
-                    self.log.push(now, format!("{n:?}"));
-                }
+                Output::Note(note) => self.log.push(now, What::Note { server: me, note }.describe(&self.ids, self.server.table())),
                 Output::Armed { .. } => {}
             }
         }

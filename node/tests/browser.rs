@@ -813,6 +813,18 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
     browser_test(Duration::from_secs(150), |p| async move {
         p.c.goto(&url).await.unwrap();
         let join = p.until("the Join button", || async { p.c.find(Locator::Css("[data-testid=tab-join]")).await.ok() }).await;
+        // Before any tab joined, the diagram makes up no role for `you`
+        // (it used to draw the patent's initial "Backup · ottawa"), and its
+        // axis reads wall-clock time relative to now.
+        let svg = p
+            .until("the live diagram with ottawa's role", || async {
+                let t = p.text("[data-testid=live-space-time] svg").await?;
+                t.contains("ottawa: Master").then_some(t)
+            })
+            .await;
+        assert!(!svg.contains("you: "), "no role drawn for a member nobody joined: {svg}");
+        assert!(svg.contains("relative to now") && svg.contains("−8 s") && svg.contains("now"), "the axis reads −8 s … now");
+        assert_eq!(p.text("[data-testid=live-you] .live-role").await.as_deref(), Some("not joined"));
         join.click().await.unwrap();
         p.until_text("[data-testid=tab-member-role]", "Backup (master ottawa)").await;
         let mut s = std::net::TcpStream::connect(ottawa).unwrap();
@@ -830,6 +842,28 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
             (serde_json::from_str::<Value>(&body).ok()?["master"] == "you").then_some(())
         })
         .await;
+        // The Live view reports the tab from its own engine: the banner
+        // names it, its card says Master (it has no /api/status to be
+        // unreachable at), and the diagram draws its lane from the tab's
+        // own flight recording.
+        p.until_text("[data-testid=live-masters]", "One master: you.").await;
+        p.until_text("[data-testid=live-you] .live-role", "Master").await;
+        let card = p.text("[data-testid=live-you]").await.unwrap();
+        assert!(card.contains("this tab") && !card.contains("unreachable"), "{card}");
+        p.until("the diagram to draw `you` as master", || async {
+            let t = p.text("[data-testid=live-space-time] svg").await?;
+            t.contains("you: Master from").then_some(())
+        })
+        .await;
+        // Recent events in words, members by name, times as ages.
+        let events = p
+            .until("the takeover among the recent events", || async {
+                let t = p.text("[data-testid=live-events]").await?;
+                t.contains("you becomes master").then_some(t)
+            })
+            .await;
+        assert!(events.contains("election delay") && events.contains("s ago"), "{events}");
+        assert!(!events.contains("Span(") && !events.contains("Some("), "no debug output: {events}");
         eprintln!("demo: the tab joined as `you` with one click and took over from the crashed Ottawa");
     });
     let _ = Command::new("kill").args(["-INT", &demo.id().to_string()]).status();

@@ -16,6 +16,7 @@
 //! assert_eq!(run.metrics.final_master.as_deref(), Some("atlanta"));
 //! ```
 
+mod describe;
 mod engine;
 mod metrics;
 mod network;
