@@ -1151,3 +1151,303 @@ fn compare_runs_raft_and_bully_and_watches_raft() {
         eprintln!("watch on the Raft row: {arrows} RequestVote arrows, the URL says algorithm raft");
     });
 }
+
+// ---------------------------------------------------------- accessibility
+
+/// axe-core's browser build, which `cargo xtask setup` installs (xtask's
+/// `axe_core`, at the version it pins).
+const AXE_JS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/tools/node_modules/axe-core/axe.min.js");
+
+/// Loads axe (`arguments[0]`, its source) into the page once and reports
+/// its serious and critical violations: `{id, impact, help, targets}`.
+const AXE_RUN: &str = r#"
+const [source, done] = arguments;
+if (!window.axe) {
+  const s = document.createElement('script');
+  s.textContent = source;
+  document.head.appendChild(s);
+}
+window.axe.run(document, { resultTypes: ['violations'] })
+  .then((r) => done(r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 8).map((n) => n.target.join(' ')) }))))
+  .catch((e) => done([{ id: 'axe-failed', impact: 'critical', help: String(e), targets: [] }]));
+"#;
+
+fn axe_source() -> String {
+    std::fs::read_to_string(AXE_JS)
+        .unwrap_or_else(|e| panic!("{AXE_JS}: {e}; run `cargo xtask setup` (it installs npm axe-core for the accessibility audit)"))
+}
+
+impl Page {
+    /// axe-core's serious and critical violations on the page as it is now,
+    /// one line each: `where: id (impact) help: targets`.
+    async fn axe(&self, source: &str, place: &str) -> Vec<String> {
+        let v = self.c.execute_async(AXE_RUN, vec![json!(source)]).await.unwrap_or_else(|e| panic!("axe on {place}: {e}"));
+        v.as_array()
+            .unwrap_or_else(|| panic!("axe on {place} answered {v}"))
+            .iter()
+            .map(|x| {
+                let targets: Vec<&str> = x["targets"].as_array().map(|t| t.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                format!("{place}: {} ({}) {}: {}", x["id"], x["impact"], x["help"], targets.join(" | "))
+            })
+            .collect()
+    }
+
+    /// Presses and releases `key` on whatever has the focus.
+    async fn press(&self, key: fantoccini::key::Key) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let k: char = key.into();
+        let a = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
+        self.c.perform_actions(a).await.unwrap_or_else(|e| panic!("pressing {key:?}: {e}"));
+    }
+
+    /// The focused element's `id` or `data-testid`.
+    async fn focused(&self) -> String {
+        let v = self.js("const e = document.activeElement; return e ? (e.dataset.testid || e.id || e.tagName) : null;", vec![]).await;
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn click_tab(&self, name: &str) {
+        self.c.find(Locator::Css(&format!("[data-testid=tab-{name}]"))).await.unwrap().click().await.unwrap();
+        self.until_tab(name).await;
+    }
+}
+
+/// axe-core finds no serious or critical violation on any tab of the
+/// playground (the Live tab with a running group, so its member cards are
+/// there) nor on the embed page; and each member's buttons say whose they
+/// are.
+#[test]
+fn axe_finds_no_serious_violation_on_any_tab_or_the_embed_page() {
+    let source = axe_source();
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::start(3)));
+    let g = group.clone();
+    browser_test(Duration::from_secs(300), |p| async move {
+        let mut found = Vec::new();
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+        found.extend(p.axe(&source, "overview").await);
+
+        p.click_tab("edit").await;
+        p.until_present(r#"input[data-field="delays_ms[1][2]"]"#).await;
+        // The matrix tools (random and CSV) are in a closed <details>.
+        p.js("document.querySelectorAll('details').forEach((d) => { d.open = true; });", vec![]).await;
+        found.extend(p.axe(&source, "edit").await);
+
+        p.click_tab("watch").await;
+        p.until_present("[data-testid=scrubber]").await;
+        found.extend(p.axe(&source, "watch").await);
+
+        p.click_tab("compare").await;
+        p.until_present("[data-testid=compare-intro]").await;
+        found.extend(p.axe(&source, "compare").await);
+
+        let (addr, ids) = {
+            let g = g.lock().unwrap();
+            (g.addrs[1], g.ids.clone())
+        };
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        p.until("the Live tab's member cards", || async {
+            (p.count("[data-testid^=live-s] .live-actions button").await >= 12).then_some(())
+        })
+        .await;
+        found.extend(p.axe(&source, "live").await);
+        let names = p
+            .js("return [...document.querySelectorAll('.live-actions button')].filter((b) => b.textContent === 'Crash').map((b) => b.getAttribute('aria-label'));", vec![])
+            .await;
+
+        p.goto(&format!("embed.html{}", fragment(&json))).await;
+        p.until_present("[data-testid=space-time] svg path.msg").await;
+        found.extend(p.axe(&source, "embed.html").await);
+
+        assert!(found.is_empty(), "{} serious or critical axe violations:\n{}", found.len(), found.join("\n"));
+        let want: Vec<String> = ids.iter().map(|id| format!("Crash {id}")).collect();
+        assert_eq!(names, json!(want), "each Crash button names its member");
+        eprintln!("axe: no serious or critical violation on overview, edit, watch, compare, live and embed.html");
+    });
+    drop(group);
+}
+
+/// The keyboard: Tab reaches Import JSON; the arrow keys, Home and End move
+/// between tabs (the WAI-ARIA tabs pattern, with a roving tabindex); the
+/// scrubber steps by 1 % of the window, Page Up by 10 %.
+#[test]
+fn the_keyboard_reaches_import_moves_between_tabs_and_steps_the_scrubber() {
+    use fantoccini::key::Key;
+    browser_test(Duration::from_secs(180), |p| async move {
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+
+        let mut visited = Vec::new();
+        for _ in 0..15 {
+            p.press(Key::Tab).await;
+            visited.push(p.focused().await);
+            if visited.last().is_some_and(|f| f == "import-json") {
+                break;
+            }
+        }
+        assert_eq!(visited.last().map(String::as_str), Some("import-json"), "Tab never reached Import JSON; it visited {visited:?}");
+
+        p.click_tab("overview").await;
+        p.press(Key::Right).await;
+        p.until_tab("edit").await;
+        assert_eq!(p.focused().await, "tab-edit", "the selected tab has the focus");
+        p.press(Key::End).await;
+        p.until_tab("live").await;
+        p.press(Key::Right).await;
+        p.until_tab("overview").await;
+        p.press(Key::Left).await;
+        p.until_tab("live").await;
+        p.press(Key::Home).await;
+        p.until_tab("overview").await;
+        let tabindex = p.js("return [...document.querySelectorAll('[role=tab]')].map((t) => t.getAttribute('tabindex'));", vec![]).await;
+        assert_eq!(tabindex, json!(["0", "-1", "-1", "-1", "-1"]), "only the selected tab is in the Tab order");
+        p.press(Key::Right).await;
+        p.press(Key::Right).await;
+        p.until_tab("watch").await;
+
+        let scrubber = "[data-testid=scrubber]";
+        p.until_present(scrubber).await;
+        if p.js("return document.querySelector('[data-testid=play-pause]').getAttribute('aria-pressed');", vec![]).await == json!("true") {
+            p.c.find(Locator::Css("[data-testid=play-pause]")).await.unwrap().click().await.unwrap();
+        }
+        p.js("document.querySelector(arguments[0]).focus();", vec![json!(scrubber)]).await;
+        let value =
+            || async { p.js("return Number(document.querySelector(arguments[0]).value);", vec![json!(scrubber)]).await.as_f64().unwrap() };
+        let range =
+            p.js("const e = document.querySelector(arguments[0]); return [Number(e.min), Number(e.max)];", vec![json!(scrubber)]).await;
+        let (min, max) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+        let step = ((max - min) / 100.0).floor().max(1000.0);
+        p.press(Key::Home).await;
+        p.until("the scrubber at the start", || async { (value().await == min).then_some(()) }).await;
+        p.press(Key::Right).await;
+        let after = p.until("the scrubber to move", || async { Some(value().await).filter(|v| *v != min) }).await;
+        assert_eq!(after - min, step, "an arrow moves the playhead by 1 % of the window ({step} µs), not by 1 µs");
+        p.press(Key::PageUp).await;
+        let page = p.until("the scrubber to move a page", || async { Some(value().await).filter(|v| *v != after) }).await;
+        assert_eq!(page - after, 10.0 * step, "Page Up moves it by 10 %");
+        eprintln!("Tab order to Import JSON: {visited:?}; scrubber steps {step} µs, pages {} µs", 10.0 * step);
+    });
+}
+
+/// The layout: at 390 px wide no tab overflows sideways; the "Link copied"
+/// notice is a toast that does not push the page down and goes by itself; a
+/// matrix cell's error bubble is not clipped by the grid; the icon the page
+/// links to is served.
+#[test]
+fn the_page_fits_390_px_its_toast_and_error_bubbles_stay_in_view_and_its_icon_loads() {
+    browser_test(Duration::from_secs(240), |p| async move {
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+
+        let icon = p
+            .c
+            .execute_async(
+                "const done = arguments[0]; const l = document.querySelector('link[rel~=icon]');
+                 if (!l) { done('no <link rel=icon>'); } else { fetch(l.href).then((r) => done(r.status + ' ' + r.headers.get('content-type'))); }",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(icon, json!("200 image/svg+xml"), "the linked icon is served");
+
+        // The toast: the tabs stay where they were, and it goes by itself.
+        let tabs_top = "return document.querySelector('[role=tablist]').getBoundingClientRect().top;";
+        let top = p.js(tabs_top, vec![]).await;
+        p.js("[...document.querySelectorAll('button')].find((b) => b.textContent === 'Copy link').click();", vec![]).await;
+        let shown = Instant::now();
+        let notice = "const n = [...document.querySelectorAll('[role=status]')].find((e) => e.textContent.includes('Link copied')); return n ? getComputedStyle(n).position : null;";
+        let position = p.until("the Link copied notice", || async { p.js(notice, vec![]).await.as_str().map(str::to_string) }).await;
+        assert_eq!(position, "fixed", "the notice floats over the page");
+        assert_eq!(p.js(tabs_top, vec![]).await, top, "the notice does not push the page down");
+        p.until("the notice to go", || async { p.js(notice, vec![]).await.is_null().then_some(()) }).await;
+        eprintln!("the Link copied toast went after {:?}", shown.elapsed());
+
+        // A cell's error bubble, in the last row and column: every corner
+        // of it is visible (not clipped by the grid's scroll box).
+        p.click_tab("edit").await;
+        let cell = r#"input[data-field="delays_ms[4][3]"]"#;
+        let el = p.until("the last row's cell", || async { p.c.find(Locator::Css(cell)).await.ok() }).await;
+        el.click().await.unwrap();
+        el.send_keys(&(fantoccini::key::Key::Control + "a")).await.unwrap();
+        el.send_keys("-5").await.unwrap();
+        el.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
+        // Symmetric editing sets [3][4] too, and the first error is there.
+        let bubble = "[data-testid=matrix] td.cell .field-error";
+        p.until_present(bubble).await;
+        let hidden = p
+            .js(
+                "const b = document.querySelector(arguments[0]);
+                 b.closest('td').scrollIntoView({ block: 'center' });
+                 const r = b.getBoundingClientRect();
+                 return [[r.left + 2, r.top + 2], [r.right - 2, r.top + 2], [r.left + 2, r.bottom - 2], [r.right - 2, r.bottom - 2]]
+                   .filter(([x, y]) => !b.contains(document.elementFromPoint(x, y))).length;",
+                vec![json!(bubble)],
+            )
+            .await;
+        assert_eq!(hidden, json!(0), "corners of the cell's error bubble are hidden");
+
+        // 390 px wide: nothing overflows sideways, on any tab (of the
+        // valid scenario again).
+        p.goto(&format!("index.html?narrow{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+        p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
+        // The outermost elements that stick out, not counting those inside
+        // a box that scrolls or clips them.
+        let wide = "const w = document.scrollingElement.scrollWidth;
+                    const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                      if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
+                    const out = [...document.querySelectorAll('body *')]
+                      .filter((e) => e.getBoundingClientRect().right > 391 && !clipped(e))
+                      .filter((e) => !(e.parentElement && e.parentElement.getBoundingClientRect().right > 391 && !clipped(e.parentElement)))
+                      .slice(0, 8).map((e) => e.tagName + '.' + e.className.toString().split(' ').join('.') + ' ' + Math.round(e.getBoundingClientRect().right));
+                    return [w, innerWidth, out];";
+        let mut overflow = Vec::new();
+        for (tab, ready) in [
+            ("overview", "[data-testid=overview-diagram]"),
+            ("edit", "[data-testid=matrix]"),
+            ("watch", "[data-testid=scrubber]"),
+            ("compare", "[data-testid=compare-intro]"),
+            ("live", "[data-testid=live]"),
+        ] {
+            p.click_tab(tab).await;
+            p.until_present(ready).await;
+            let v = p.js(wide, vec![]).await;
+            assert_eq!(v[1], json!(390), "the window is 390 px wide");
+            if v[0].as_f64().unwrap() > 390.0 {
+                overflow.push(format!("{tab}: scrollWidth {}, widest: {}", v[0], v[2]));
+            }
+        }
+        assert!(overflow.is_empty(), "the page overflows sideways at 390 px:\n{}", overflow.join("\n"));
+    });
+}
+
+/// The default scenario tells its story above the diagram, and the delay
+/// table says what δ_j and D_i mean for each timer scheme: under the
+/// randomized timer δ is not used and D_i is the range it is drawn from.
+#[test]
+fn the_default_preset_tells_its_story_and_the_delay_table_fits_each_timer() {
+    browser_test(Duration::from_secs(120), |p| async move {
+        p.goto("index.html").await;
+        let story = p.until_present(".overview-description").await;
+        assert!(story.contains("Atlanta") && story.contains("Ottawa"), "the default preset's description: {story:?}");
+        let note = p.until_present("[data-testid=delay-note]").await;
+        assert!(note.starts_with("Integral timer"), "{note:?}");
+
+        let mut random: Value = serde_json::from_str(&scenario_text("patent-5")).unwrap();
+        random["timer"] = json!({"scheme": "randomized", "min_ms": 150, "max_ms": 300});
+        let random = random.to_string();
+        p.goto(&format!("index.html{}", fragment(&random))).await;
+        expect_metrics(&p, &sim(&random, &p.scratch)).await;
+        let note = p.until_present("[data-testid=delay-note]").await;
+        assert!(note.starts_with("Randomized timer") && note.contains("between 150 and 300 ms"), "{note:?}");
+        let cells = p
+            .js("return [...document.querySelectorAll('[data-testid=delay-table] tbody tr')].map((r) => [r.cells[2].textContent, r.cells[3].textContent]);", vec![])
+            .await;
+        assert_eq!(cells, json!(vec![["—", "150–300"]; 5]), "δ_j is not used; D_i is the range");
+    });
+}

@@ -6,7 +6,8 @@
 use crate::bridge::{self, Snapshot};
 use crate::components::help::Help;
 use crate::components::overview::Overview;
-use crate::components::toolbar::Toolbar;
+use crate::components::toast::Toast;
+use crate::components::toolbar::{self, Tabs, Toolbar};
 use crate::components::Store;
 use crate::dom;
 use crate::presets;
@@ -212,14 +213,15 @@ pub fn app() -> Html {
     }
 
     let tab = store.tab;
-    let on_tab = |t: Tab| {
-        let store = store.clone();
-        Callback::from(move |_| store.dispatch(Action::SetTab(t)))
-    };
-    let close_notice = {
-        let store = store.clone();
-        Callback::from(move |_| store.dispatch(Action::Notice(None)))
-    };
+    // `#views` (index.html) is the panel of every tab but the Overview.
+    use_effect_with(tab, |tab| {
+        if let Some(v) = dom::document().get_element_by_id(toolbar::panel_id(Tab::Edit)) {
+            let _ = match tab {
+                Tab::Overview => v.remove_attribute("aria-labelledby").and_then(|_| v.remove_attribute("role")),
+                t => v.set_attribute("role", "tabpanel").and_then(|_| v.set_attribute("aria-labelledby", &toolbar::tab_id(*t))),
+            };
+        }
+    });
 
     html! {
         <ContextProvider<Store> context={store.clone()}>
@@ -231,17 +233,12 @@ pub fn app() -> Html {
                         <span class="muted">{" Showing the default scenario instead."}</span>
                     </div>
                 }
-                if let Some(n) = &store.notice {
-                    <div class="banner notice" role="status" onclick={close_notice}>{n}</div>
-                }
-                <nav class="tabs" role="tablist">
-                    { for Tab::ALL.iter().map(|t| html! {
-                        <button role="tab" class={classes!("tab", (*t == tab).then_some("active"))}
-                            aria-selected={(*t == tab).to_string()} data-testid={format!("tab-{}", t.name())}
-                            onclick={on_tab(*t)}>{t.label()}</button>
-                    }) }
-                </nav>
-                <main>
+                <Toast />
+                <Tabs />
+                <main id={toolbar::panel_id(Tab::Overview)} role={(tab == Tab::Overview).then_some("tabpanel")}
+                    aria-labelledby={(tab == Tab::Overview).then(|| toolbar::tab_id(tab))}>
+                    // Under the page's h1 and above each tab's own h3s.
+                    <h2 class="visually-hidden">{tab.label()}</h2>
                     { match tab {
                         Tab::Overview => html! { <Overview /> },
                         // Drawn by the views module on #views, next to #app.

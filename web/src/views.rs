@@ -11,6 +11,7 @@ use crate::components::compare::Compare;
 use crate::components::editor::Editor;
 use crate::components::live::Live;
 use crate::components::results::{DelayTable, MetricsStrip, Winners};
+use crate::components::toast::Toast;
 use crate::components::watch::Watch;
 use crate::components::Store;
 use crate::dom;
@@ -139,12 +140,7 @@ pub fn views(props: &ViewsProps) -> Html {
     };
     html! {
         <ContextProvider<Store> context={store.clone()}>
-            if let Some(n) = &store.notice {
-                <div class="banner notice" role="status" onclick={
-                    let store = store.clone();
-                    Callback::from(move |_| store.dispatch(Action::Notice(None)))
-                }>{n}</div>
-            }
+            <Toast />
             // The metrics of the run this module computed itself, so an edit
             // shows its result without waiting for the page (the Live tab
             // shows a real group instead).

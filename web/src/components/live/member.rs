@@ -67,10 +67,14 @@ pub fn member_card(p: &Props) -> Html {
             }
             if !m.browser {
             <div class="live-actions">
-                <button disabled={!can || !up} onclick={action("crash")}>{"Crash"}</button>
-                <button disabled={!can || up} onclick={action("recover")}>{"Recover"}</button>
-                <button disabled={!can || isolated} onclick={action("isolate")}>{"Isolate"}</button>
-                <button disabled={!can || !isolated} onclick={action("heal")}>{"Heal"}</button>
+                <button disabled={!can || !up} onclick={action("crash")}
+                    aria-label={format!("Crash {}", m.id)}>{"Crash"}</button>
+                <button disabled={!can || up} onclick={action("recover")}
+                    aria-label={format!("Recover {}", m.id)}>{"Recover"}</button>
+                <button disabled={!can || isolated} onclick={action("isolate")}
+                    aria-label={format!("Isolate {}", m.id)}>{"Isolate"}</button>
+                <button disabled={!can || !isolated} onclick={action("heal")}
+                    aria-label={format!("Heal {}", m.id)}>{"Heal"}</button>
             </div>
             }
             if let Some(r) = &*result {
