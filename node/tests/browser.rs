@@ -131,7 +131,7 @@ impl Drop for Driver {
 }
 
 async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+    common::free_ports(1)[0].port()
 }
 
 /// What a test gets: the browser, the playground's address and the
@@ -619,8 +619,7 @@ impl LiveGroup {
     fn start_with(ids: &[&str], browser: &[&str]) -> LiveGroup {
         let n = ids.len();
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        let addrs: Vec<std::net::SocketAddr> =
-            ids.iter().map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()).collect();
+        let addrs = common::free_ports(ids.len());
         let servers: Vec<Value> = ids
             .iter()
             .zip(&addrs)
@@ -640,6 +639,9 @@ impl LiveGroup {
             "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 50},
             "detection": {"period_ms": 300, "timeout_ms": 150},
             "secret": "observed-secret",
+            // No periodic re-announcement: the diagram's DeclareMasters are
+            // then the new master's claim, which the tests look for.
+            "announce_every": 0,
             "emulate_delays": true
         });
         let dir = tempfile::tempdir().unwrap();

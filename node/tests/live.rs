@@ -8,7 +8,7 @@ mod common;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -46,32 +46,10 @@ impl Drop for Group {
     }
 }
 
-/// `n` distinct ports on 127.0.0.1 that are free now, below Linux's
-/// ephemeral range (32768 and up). A port the system hands out for `:0` is
-/// in that range, and between then and the node's bind any outgoing
-/// connection (a member's dialer, this test's status polls, another
-/// program) may be given it as its local port: the node then cannot bind,
-/// exits, and the group never forms. Outgoing connections never take a
-/// port below the range.
-fn free_ports(n: usize) -> Vec<SocketAddr> {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    let first = h.finish();
-    // Held until all are picked, so no two are the same.
-    let held: Vec<TcpListener> = (0..12_768u64)
-        .map(|i| 20_000 + ((first + i * 7_919) % 12_768) as u16)
-        .filter_map(|p| TcpListener::bind(("127.0.0.1", p)).ok())
-        .take(n)
-        .collect();
-    assert_eq!(held.len(), n, "{n} free ports in 20000..32768");
-    held.iter().map(|l| l.local_addr().unwrap()).collect()
-}
-
 /// `s0`..`s4`, each with a free port on 127.0.0.1.
 fn five_members() -> (Vec<String>, Vec<SocketAddr>) {
     let ids: Vec<String> = ["s0", "s1", "s2", "s3", "s4"].iter().map(|s| s.to_string()).collect();
-    let addrs = free_ports(ids.len());
+    let addrs = common::free_ports(ids.len());
     (ids, addrs)
 }
 
@@ -765,7 +743,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
 
     let _one_at_a_time = serial();
     let ids = ["s0", "tab", "s1", "s2"];
-    let addrs = free_ports(4);
+    let addrs = common::free_ports(4);
     let file = json!({
         "name": "browser-member",
         "servers": ids.iter().zip(&addrs).map(|(id, a)| if *id == "tab" { json!({"id": id, "kind": "browser"}) } else { json!({"id": id, "addr": a.to_string()}) }).collect::<Vec<_>>(),
