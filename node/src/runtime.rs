@@ -60,6 +60,10 @@ pub struct Status {
     pub master: Option<String>,
     pub ranking_version: u32,
     pub up: bool,
+    /// Detection ticks this node ran more than `P − τ` late because its
+    /// process was not scheduled in time (docs/protocol.md D6): a starved or
+    /// paused node shows here before it shows as a spurious election.
+    pub late_wakeups: u64,
 }
 
 /// One line of the node's recent history.
@@ -332,6 +336,7 @@ fn status_of(s: &Server, ids: &[String]) -> Status {
         master: if s.is_up() { s.master().map(|i| ids[s.table().row(i) as usize].clone()) } else { None },
         ranking_version: s.version(),
         up: s.is_up(),
+        late_wakeups: s.late_wakeups(),
     }
 }
 

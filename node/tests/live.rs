@@ -370,6 +370,10 @@ fn a_minimal_group_keeps_one_master_after_the_master_is_stopped_and_continued() 
     println!("SIGSTOP {}, {} elected, SIGCONT: one master ({}) {took:?} later (bound {bound:?})", g.ids[old], g.ids[new], g.ids[m]);
     assert_eq!(m, old.min(new), "the better-ranked of the two keeps mastership");
     g.still_one_master_after(Duration::from_secs_f64(4.0 * g.period_ms / 1000.0), m);
+    let late = g.status(old).unwrap()["late_wakeups"].as_u64().expect("/api/status has late_wakeups");
+    assert!(late >= 1, "the stopped node's first tick after SIGCONT ran late and says so, got {late}");
+    let punctual = g.status(others[0]).unwrap()["late_wakeups"].as_u64().unwrap();
+    println!("late wake-ups: {} {late}, {} {punctual}", g.ids[old], g.ids[others[0]]);
 }
 
 #[test]

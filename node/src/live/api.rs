@@ -38,7 +38,8 @@ impl Node {
             .collect();
         json!({
             "id": s.id, "index": s.index, "role": s.role, "master": s.master,
-            "ranking_version": s.ranking_version, "up": s.up, "isolated": isolated(self), "peers": peers,
+            "ranking_version": s.ranking_version, "up": s.up, "isolated": isolated(self),
+            "late_wakeups": s.late_wakeups, "peers": peers,
         })
     }
 }
