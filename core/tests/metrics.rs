@@ -81,7 +81,10 @@ fn tau_shorter_than_a_round_trip_to_the_master_is_a_warning_at_the_timeout() {
         c => panic!("{c:?}"),
     }
     let text = w[0].to_string();
-    assert!(text.starts_with("detection.timeout_ms: τ = 400 ms is shorter than the round trip from bangalore to its master atlanta"), "{text}");
+    assert!(
+        text.starts_with("detection.timeout_ms: τ = 400 ms is shorter than the round trip from bangalore to its master atlanta"),
+        "{text}"
+    );
     // Before the crash ottawa leads, 220 ms from bangalore: no warning.
     assert!(patent(12_000.0).warnings().is_empty());
 }

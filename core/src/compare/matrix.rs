@@ -29,7 +29,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Contender {
     /// A scheme and claim policy with SPEC §7's defaults otherwise.
-    Stagger { scheme: SchemeName, claim: ClaimPolicy },
+    Stagger {
+        scheme: SchemeName,
+        claim: ClaimPolicy,
+    },
     /// What docs/benchmarks.md recommends a user run: the integral timer
     /// under `verify` with `guard_ms = P` and `skip_known_dead` (see
     /// [`recommend`]).

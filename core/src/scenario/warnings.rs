@@ -95,7 +95,12 @@ impl Scenario {
         if let Some(first) = late.first() {
             out.push(ScenarioWarning {
                 field: "until_ms".into(),
-                concern: Concern::FaultsAfterEnd { until: self.until, first: self.describe(&first.action), at: first.at, count: late.len() },
+                concern: Concern::FaultsAfterEnd {
+                    until: self.until,
+                    first: self.describe(&first.action),
+                    at: first.at,
+                    count: late.len(),
+                },
             });
         } else if let Some(last) = self.faults.last() {
             let window = self.stability_window();

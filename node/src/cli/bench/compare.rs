@@ -403,7 +403,11 @@ mod tests {
 
     #[test]
     fn the_recommended_row_is_in_bold_and_elects_the_lowest_live_index() {
-        let cells = matrix::cells(&[Preset::Lan], &[5], &[Contender::Stagger { scheme: SchemeName::Integral, claim: ClaimPolicy::Verify }, Contender::Recommended]);
+        let cells = matrix::cells(
+            &[Preset::Lan],
+            &[5],
+            &[Contender::Stagger { scheme: SchemeName::Integral, claim: ClaimPolicy::Verify }, Contender::Recommended],
+        );
         let results: Vec<CellResult> = cells.iter().map(|c| matrix::run_cell(*c, 20, 1, 1, &|| {})).collect();
         let md = markdown(&results, &[Preset::Lan], &args(), &measured(2), &[]);
         assert!(md.contains("| 5 | **integral / verify + guard P + skip_known_dead** |"), "{md}");

@@ -199,10 +199,7 @@ mod tests {
         let mut f = crate::presets::default_file();
         f.until_ms = Some(1000.0);
         let w = f.validate().unwrap().warnings();
-        assert_eq!(
-            warn_at(&w, "until_ms").unwrap(),
-            "the run ends at 1000 ms, before the crash of ottawa at 1900 ms: never applied"
-        );
+        assert_eq!(warn_at(&w, "until_ms").unwrap(), "the run ends at 1000 ms, before the crash of ottawa at 1900 ms: never applied");
         assert!(warn_at(&w, "detection.timeout_ms").is_none());
         f.until_ms = None;
         f.delays_ms[1][2] = 300.0;
