@@ -63,6 +63,7 @@ fn a_group_that_keeps_changing_masters_is_reported_as_still_changing() {
         assert!(v.get("converged_at_ms").is_some(), "SPEC §8's field stays");
         let text = String::from_utf8(stagger(&["sim", path.to_str().unwrap()]).stdout).unwrap();
         assert!(text.contains("still changing (last change at ") && !text.contains("converged at"), "until {until}: {text}");
+        assert!(!text.contains("final master"), "who leads at the end is not final: {text}");
         assert!(text.contains("within the 1800.000 ms stability window before the end"), "{text}");
     }
     let text = String::from_utf8(stagger(&["sim", PATENT]).stdout).unwrap();

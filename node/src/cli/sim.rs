@@ -70,23 +70,21 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
     let table = scenario.rank_table();
     let stagger = scenario.algorithm == Algorithm::Stagger;
     let mut out = format!("{}: {} servers, {}, seed {}\n", scenario.name, scenario.len(), describe_algorithm(scenario), scenario.seed);
+    // Who leads at the end is "final" only if the group has settled.
     let winner = match &m.final_master {
         Some(id) => {
             let row = scenario.row_of(id).expect("the master is a server");
-            format!("{id} (S{})", table.index_of(row))
+            let which = if m.settled == Settled::Stable { "final master" } else { "master at the end" };
+            format!("{which} {id} (S{})", table.index_of(row))
         }
-        None => "no single master".into(),
+        None => "no single master at the end".into(),
     };
     let crash = m.crash_at_ms.map_or("no crash".to_string(), |v| format!("crash at {v:.3} ms"));
     let converged = convergence(m);
     out += &if stagger {
-        format!("  {crash}; first declare at {}; {converged}; final master {winner}\n", ms(m.first_declare_at_ms))
+        format!("  {crash}; first declare at {}; {converged}; {winner}\n", ms(m.first_declare_at_ms))
     } else {
-        format!(
-            "  {crash}; first in the election at {}; elected at {}; {converged}; final master {winner}\n",
-            ms(m.detected_at_ms),
-            ms(m.elected_at_ms)
-        )
+        format!("  {crash}; first in the election at {}; elected at {}; {converged}; {winner}\n", ms(m.detected_at_ms), ms(m.elected_at_ms))
     };
     out += &format!("  {}\n", settled(m));
     let c = &m.messages;
