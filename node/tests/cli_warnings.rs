@@ -80,4 +80,10 @@ fn a_run_that_ends_before_its_crash_says_so_and_claims_no_convergence_at_it() {
     assert_eq!(v["crash_at_ms"], Value::Null, "{v}");
     assert_eq!(v["converged_at_ms"], 0.0, "{v}");
     assert_eq!(v["final_master"], "ottawa", "{v}");
+    // The diagram shows the whole run, not a 1 ms window before the end
+    // around a crash that never came.
+    let svg = path.with_extension("svg");
+    stagger(&["render", path.to_str().unwrap(), "-o", svg.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.contains(">0</text>") && svg.contains(">500</text>"), "the time axis covers 0–1000 ms");
 }
