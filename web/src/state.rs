@@ -70,6 +70,8 @@ pub struct Computed {
     pub plot: Plot,
     /// The instants at which something happens, in order, for stepping.
     pub times: Vec<Time>,
+    /// What in the scenario makes its run mislead, by field.
+    pub warnings: Vec<stagger_core::scenario::ScenarioWarning>,
 }
 
 impl Computed {
@@ -80,7 +82,8 @@ impl Computed {
         let plot = plot(&scenario, &run, &opts);
         let mut times: Vec<Time> = run.trace.as_ref().map(|t| t.events.iter().map(|e| e.t).collect()).unwrap_or_default();
         times.dedup();
-        Computed { scenario, run, report, svg: OnceCell::new(), plot, times }
+        let warnings = scenario.warnings();
+        Computed { scenario, run, report, svg: OnceCell::new(), plot, times, warnings }
     }
 
     /// The space-time diagram, as `stagger render` draws it.
@@ -103,6 +106,11 @@ impl Outcome {
             Ok(s) => Outcome::Ok(Rc::new(Computed::new(s))),
             Err(e) => Outcome::Invalid(e),
         }
+    }
+
+    /// The warnings of a valid scenario; none while it is invalid.
+    pub fn warnings(&self) -> &[stagger_core::scenario::ScenarioWarning] {
+        self.computed().map_or(&[], |c| &c.warnings)
     }
 
     pub fn computed(&self) -> Option<&Rc<Computed>> {

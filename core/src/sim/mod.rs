@@ -23,7 +23,7 @@ mod network;
 mod queue;
 mod trace;
 
-pub use metrics::{MessageCounts, Metrics};
+pub use metrics::{MessageCounts, Metrics, Settled};
 pub use network::Reach;
 pub use trace::{DropReason, Trace, TraceEvent, What};
 
@@ -177,7 +177,7 @@ impl<'a> Sim<'a> {
         if self.dirty {
             self.tally.sample(self.now);
         }
-        let metrics = self.tally.finish(self.scenario.until, &self.scenario.ids);
+        let metrics = self.tally.finish(self.scenario);
         Run { metrics, trace: self.trace.map(|events| Trace { events }), phases: self.phases }
     }
 
