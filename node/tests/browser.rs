@@ -478,7 +478,12 @@ fn export_then_import_round_trips_a_scenario() {
         expect_metrics(&p, &want).await;
         // The link now carries the imported scenario.
         let url = p.c.current_url().await.unwrap();
-        let frag = url.fragment().unwrap_or_default().split('&').find_map(|p| p.strip_prefix("scenario=")).unwrap_or_else(|| panic!("no scenario in {url}"));
+        let frag = url
+            .fragment()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|p| p.strip_prefix("scenario="))
+            .unwrap_or_else(|| panic!("no scenario in {url}"));
         let carried = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).unwrap()).unwrap()).unwrap();
         assert_eq!(carried, ScenarioFile::from_json(&storm).unwrap());
         eprintln!(
@@ -1120,6 +1125,27 @@ fn compare_runs_raft_and_bully_and_watches_raft() {
 
 // ------------------------------------------------- the URL, keys, history
 
+/// chromedriver's `POST /session/{id}/se/log` for the browser's console:
+/// the entries (warnings and errors) since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "type": "browser" }).to_string()))
+    }
+}
+
+/// The console messages logged since the last call.
+async fn console_messages(p: &Page) -> Vec<String> {
+    let v = p.c.issue_cmd(BrowserLog).await.unwrap_or_else(|e| panic!("reading the browser's log: {e}"));
+    v.as_array().into_iter().flatten().filter_map(|e| e["message"].as_str().map(str::to_string)).collect()
+}
+
 /// Whether every admin button of `member`'s card is drawn and Crash, the
 /// one a running member offers, is enabled.
 async fn until_admin_enabled(p: &Page, member: &str) {
@@ -1153,7 +1179,8 @@ fn a_reloaded_live_view_keeps_its_tab_and_credentials_but_not_in_the_url() {
         until_admin_enabled(&p, "s0").await;
         let filled = p
             .until("the join form after the reload", || async {
-                let v = p.js("const i = document.querySelector('[data-testid=tab-member-secret]'); return i ? i.value : null;", vec![]).await;
+                let v =
+                    p.js("const i = document.querySelector('[data-testid=tab-member-secret]'); return i ? i.value : null;", vec![]).await;
                 v.as_str().map(str::to_string)
             })
             .await;
@@ -1177,9 +1204,11 @@ fn a_copied_link_carries_its_tab() {
         expect_metrics(&p, &want).await;
         p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
         p.until_present("#views [data-testid=space-time]").await;
-        p.js("window.__copied = null; navigator.clipboard.writeText = t => { window.__copied = t; return Promise.resolve(); };", vec![]).await;
+        p.js("window.__copied = null; navigator.clipboard.writeText = t => { window.__copied = t; return Promise.resolve(); };", vec![])
+            .await;
         p.c.find(Locator::Css("[data-testid=copy-link]")).await.unwrap().click().await.unwrap();
-        let link = p.until("the copied link", || async { p.js("return window.__copied;", vec![]).await.as_str().map(str::to_string) }).await;
+        let link =
+            p.until("the copied link", || async { p.js("return window.__copied;", vec![]).await.as_str().map(str::to_string) }).await;
         let frag = link.split_once('#').map(|(_, f)| f.to_string()).unwrap_or_default();
         assert!(frag.starts_with("tab=watch&scenario="), "the link names the tab: {link}");
         let address = p.c.current_url().await.unwrap();
@@ -1198,7 +1227,8 @@ fn a_copied_link_carries_its_tab() {
 /// Space on the Watch tab: with the focus on ▶ it pauses (the button's own
 /// click does not toggle it back), at the end of a run it restarts and
 /// plays, and it never scrolls the page. Each keydown is default-prevented,
-/// which a passive listener cannot do.
+/// which a passive listener cannot do (Chromium then logs "Unable to
+/// preventDefault inside passive event listener").
 #[test]
 fn space_toggles_playback_from_the_play_button_and_never_scrolls() {
     browser_test(Duration::from_secs(150), |p| async move {
@@ -1216,7 +1246,8 @@ fn space_toggles_playback_from_the_play_button_and_never_scrolls() {
             vec![],
         )
         .await;
-        let pressed = || async { p.js("return document.querySelector('[data-testid=play-pause]').getAttribute('aria-pressed');", vec![]).await };
+        let pressed =
+            || async { p.js("return document.querySelector('[data-testid=play-pause]').getAttribute('aria-pressed');", vec![]).await };
         let until_playing = |want: bool| async move {
             p.until(&format!("playing to be {want}"), || async { (pressed().await == json!(want.to_string())).then_some(()) }).await;
         };
@@ -1243,11 +1274,14 @@ fn space_toggles_playback_from_the_play_button_and_never_scrolls() {
             vec![],
         )
         .await;
-        let end = p.until("the playhead at the end", || async {
-            let v = p.js("const s = document.querySelector('[data-testid=scrubber]'); return s.value === s.max ? s.value : null;", vec![]).await;
-            v.as_str().map(str::to_string)
-        })
-        .await;
+        let end = p
+            .until("the playhead at the end", || async {
+                let v = p
+                    .js("const s = document.querySelector('[data-testid=scrubber]'); return s.value === s.max ? s.value : null;", vec![])
+                    .await;
+                v.as_str().map(str::to_string)
+            })
+            .await;
         p.js("document.querySelector('[data-testid=play-pause]').focus();", vec![]).await;
         space_on("[data-testid=play-pause]").await;
         until_playing(true).await;
@@ -1268,6 +1302,8 @@ fn space_toggles_playback_from_the_play_button_and_never_scrolls() {
         let spaces = p.js("return window.__spaces;", vec![]).await;
         let spaces = spaces.as_array().unwrap();
         assert!(spaces.len() >= 3 && spaces.iter().all(|v| v == true), "every Space was default-prevented: {spaces:?}");
+        let passive: Vec<String> = console_messages(p).await.into_iter().filter(|m| m.contains("preventDefault")).collect();
+        assert!(passive.is_empty(), "the keys are handled by a listener that may prevent their default: {passive:?}");
         eprintln!("space: paused from ▶, restarted at the end, no scroll; {} keydowns all prevented", spaces.len());
     });
 }
@@ -1330,10 +1366,8 @@ fn compare_watch_buttons_are_visible_and_back_undoes_them() {
         assert_eq!(restored, ScenarioFile::from_json(&json).unwrap());
         assert_eq!(p.c.current_url().await.unwrap(), before);
         expect_metrics(&p, &want).await;
-        p.until("the compare table again", || async {
-            (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(())
-        })
-        .await;
+        p.until("the compare table again", || async { (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(()) })
+            .await;
         // And Forward returns to the variant.
         p.c.forward().await.unwrap();
         p.until_tab("watch").await;

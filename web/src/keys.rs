@@ -42,7 +42,8 @@ impl Focus {
         if t.closest("button.play").ok().flatten().is_some() {
             return Focus::PlayButton;
         }
-        if matches!(t.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY") || matches!(role.as_str(), "button" | "link" | "checkbox" | "switch") {
+        if matches!(t.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY") || matches!(role.as_str(), "button" | "link" | "checkbox" | "switch")
+        {
             return Focus::Control;
         }
         Focus::Page

@@ -14,8 +14,8 @@ use crate::components::results::{DelayTable, MetricsStrip, Winners};
 use crate::components::watch::Watch;
 use crate::components::Store;
 use crate::presets;
-use crate::{dom, keys};
 use crate::state::{Action, Playground, Tab};
+use crate::{dom, keys};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use stagger_core::ScenarioFile;
@@ -69,11 +69,9 @@ pub fn views(props: &ViewsProps) -> Html {
         let known = known.clone();
         use_effect_with((store.file.clone(), store.tab, store.switches), move |(file, tab, switches)| {
             let mut k = known.borrow_mut();
-            let mut snap = Snapshot::default();
             // A switch sends the file and tab even when they are unchanged:
             // the page records it as a history entry.
-            snap.switched = *switches != k.switches;
-            k.switches = *switches;
+            let mut snap = Snapshot { switched: std::mem::replace(&mut k.switches, *switches) != *switches, ..Snapshot::default() };
             if *file != k.file || snap.switched {
                 k.file = file.clone();
                 snap.scenario = Some(file.clone());

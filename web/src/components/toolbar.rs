@@ -31,7 +31,10 @@ pub fn toolbar() -> Html {
         Callback::from(move |_| {
             let url = dom::url_with_hash(&share::link(store.tab, &store.file));
             dom::copy(&url);
-            store.dispatch(Action::Notice(Some(format!("Link copied: it carries the whole scenario and opens the {} tab.", store.tab.label()))));
+            store.dispatch(Action::Notice(Some(format!(
+                "Link copied: it carries the whole scenario and opens the {} tab.",
+                store.tab.label()
+            ))));
         })
     };
     let on_embed = {
