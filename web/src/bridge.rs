@@ -57,7 +57,7 @@ pub struct Snapshot {
     /// A tab name as in [`Tab::name`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tab: Option<String>,
-    /// The live view's admin token (see `share::param`).
+    /// The live view's admin token (see `crate::credentials`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// The live group's secret, if the page was given one (see

@@ -143,11 +143,12 @@ pub struct Playground {
     /// A transient message: "link copied", or why an import failed.
     pub notice: Option<String>,
     /// The admin token of a live group, from the `token=` fragment
-    /// parameter that `stagger demo` puts in its URL.
+    /// parameter that `stagger demo` puts in its URL, kept for the session
+    /// ([`crate::credentials`]).
     pub live_token: Option<String>,
     /// The live group's secret, from the `secret=` fragment parameter that
     /// `stagger demo` puts in its URL, to prefill "Join as a browser member".
-    /// Fragments never reach a server, and the page drops it from the
+    /// Kept for the session like the token; the page drops both from the
     /// address bar on load.
     pub live_secret: Option<String>,
     /// An error that stopped the page from loading what it was asked to
