@@ -280,7 +280,7 @@ impl Page {
     async fn until_url_scenario(&self, field: &str, want: &str) -> ScenarioFile {
         self.until(&format!("the page's URL to carry {field} {want}"), || async {
             let url = self.c.current_url().await.ok()?;
-            let frag = url.fragment()?.strip_prefix("scenario=")?.to_string();
+            let frag = url.fragment()?.split('&').find_map(|p| p.strip_prefix("scenario="))?.to_string();
             let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
             (serde_json::to_value(&f).ok()?.pointer(field)? == want).then_some(f)
         })
@@ -478,7 +478,12 @@ fn export_then_import_round_trips_a_scenario() {
         expect_metrics(&p, &want).await;
         // The link now carries the imported scenario.
         let url = p.c.current_url().await.unwrap();
-        let frag = url.fragment().unwrap_or_default().strip_prefix("scenario=").unwrap_or_else(|| panic!("no scenario in {url}"));
+        let frag = url
+            .fragment()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|p| p.strip_prefix("scenario="))
+            .unwrap_or_else(|| panic!("no scenario in {url}"));
         let carried = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).unwrap()).unwrap()).unwrap();
         assert_eq!(carried, ScenarioFile::from_json(&storm).unwrap());
         eprintln!(
@@ -1269,6 +1274,74 @@ fn axe_finds_no_serious_violation_on_any_tab_or_the_embed_page() {
         assert_eq!(names, json!(want), "each Crash button names its member");
         eprintln!("axe: no serious or critical violation on overview, edit, watch, compare, live and embed.html");
     });
+}
+
+// ------------------------------------------------- the URL, keys, history
+
+/// chromedriver's `POST /session/{id}/se/log` for the browser's console:
+/// the entries (warnings and errors) since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "type": "browser" }).to_string()))
+    }
+}
+
+/// The console messages logged since the last call.
+async fn console_messages(p: &Page) -> Vec<String> {
+    let v = p.c.issue_cmd(BrowserLog).await.unwrap_or_else(|e| panic!("reading the browser's log: {e}"));
+    v.as_array().into_iter().flatten().filter_map(|e| e["message"].as_str().map(str::to_string)).collect()
+}
+
+/// Whether every admin button of `member`'s card is drawn and Crash, the
+/// one a running member offers, is enabled.
+async fn until_admin_enabled(p: &Page, member: &str) {
+    let crash = format!("[data-testid=live-{member}] .live-actions button");
+    p.until(&format!("{member}'s Crash button to be enabled"), || async {
+        let v = p.js("const b = document.querySelector(arguments[0]); return b ? !b.disabled : null;", vec![json!(crash)]).await;
+        (v == json!(true)).then_some(())
+    })
+    .await;
+}
+
+/// The Live view URL `stagger demo` prints hands the page the admin token
+/// and the group secret. The page keeps them for the session and takes them
+/// out of the address bar; a reload shows the Live tab again, with its admin
+/// buttons enabled and the secret still filled in.
+#[test]
+fn a_reloaded_live_view_keeps_its_tab_and_credentials_but_not_in_the_url() {
+    let group = LiveGroup::start_with(&["s0", "s1", "tab"], &["tab"]);
+    let addr = group.addrs[0];
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (token, secret) = ("t0k3n-of-the-test", "s3cr3t-of-the-test");
+        p.c.goto(&format!("http://{addr}/index.html#tab=live&token={token}&secret={secret}")).await.unwrap();
+        p.until_tab("live").await;
+        until_admin_enabled(&p, "s0").await;
+        let url = p.c.current_url().await.unwrap().to_string();
+        assert!(!url.contains(secret) && !url.contains(token), "the address bar keeps no credential: {url}");
+        assert!(url.contains("tab=live"), "the address bar keeps the tab: {url}");
+
+        p.c.refresh().await.unwrap();
+        p.until_tab("live").await;
+        until_admin_enabled(&p, "s0").await;
+        let filled = p
+            .until("the join form after the reload", || async {
+                let v =
+                    p.js("const i = document.querySelector('[data-testid=tab-member-secret]'); return i ? i.value : null;", vec![]).await;
+                v.as_str().map(str::to_string)
+            })
+            .await;
+        assert_eq!(filled, secret, "the secret is still there to join with");
+        let url = p.c.current_url().await.unwrap().to_string();
+        assert!(!url.contains(secret) && !url.contains(token) && url.contains("tab=live"), "{url}");
+        eprintln!("live view: reloaded on the Live tab with admin enabled; the URL holds neither token nor secret");
+    });
     drop(group);
 }
 
@@ -1451,5 +1524,189 @@ fn the_default_preset_tells_its_story_and_the_delay_table_fits_each_timer() {
             .js("return [...document.querySelectorAll('[data-testid=delay-table] tbody tr')].map((r) => [r.cells[2].textContent, r.cells[3].textContent]);", vec![])
             .await;
         assert_eq!(cells, json!(vec![["—", "150–300"]; 5]), "δ_j is not used; D_i is the range");
+    });
+}
+
+/// "Copy link" carries the tab, and the link opens on it; a link without a
+/// tab (as they were before) still opens, on the Overview.
+#[test]
+fn a_copied_link_carries_its_tab() {
+    browser_test(Duration::from_secs(120), |p| async move {
+        let json = scenario_text("storm");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        p.until_tab("overview").await;
+        let want = sim(&json, &p.scratch);
+        expect_metrics(&p, &want).await;
+        p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
+        p.until_present("#views [data-testid=space-time]").await;
+        p.js("window.__copied = null; navigator.clipboard.writeText = t => { window.__copied = t; return Promise.resolve(); };", vec![])
+            .await;
+        p.c.find(Locator::Css("[data-testid=copy-link]")).await.unwrap().click().await.unwrap();
+        let link =
+            p.until("the copied link", || async { p.js("return window.__copied;", vec![]).await.as_str().map(str::to_string) }).await;
+        let frag = link.split_once('#').map(|(_, f)| f.to_string()).unwrap_or_default();
+        assert!(frag.starts_with("tab=watch&scenario="), "the link names the tab: {link}");
+        let address = p.c.current_url().await.unwrap();
+        assert_eq!(address.fragment(), Some(frag.as_str()), "the address bar is the same link");
+
+        // Opened afresh, the link shows the Watch tab and the scenario.
+        p.c.goto("about:blank").await.unwrap();
+        p.c.goto(&link).await.unwrap();
+        p.until_tab("watch").await;
+        p.until_present("#views [data-testid=space-time]").await;
+        expect_metrics(&p, &want).await;
+        eprintln!("copied link: {}…", &link[..link.len().min(80)]);
+    });
+}
+
+/// Space on the Watch tab: with the focus on ▶ it pauses (the button's own
+/// click does not toggle it back), at the end of a run it restarts and
+/// plays, and it never scrolls the page. Each keydown is default-prevented,
+/// which a passive listener cannot do (Chromium then logs "Unable to
+/// preventDefault inside passive event listener").
+#[test]
+fn space_toggles_playback_from_the_play_button_and_never_scrolls() {
+    browser_test(Duration::from_secs(150), |p| async move {
+        let p = &p;
+        let json = scenario_text("patent-5");
+        // A short window, so the Watch page is taller than it.
+        p.c.set_window_size(1200, 520).await.unwrap();
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
+        p.until_present("#views [data-testid=play-pause]").await;
+        let tall = p.js("return document.scrollingElement.scrollHeight - innerHeight;", vec![]).await;
+        assert!(tall.as_f64().unwrap_or(0.0) > 50.0, "the page must be able to scroll for this test: {tall}");
+        p.js(
+            "window.__spaces = []; document.addEventListener('keydown', e => { if (e.key === ' ') window.__spaces.push(e.defaultPrevented); });",
+            vec![],
+        )
+        .await;
+        let pressed =
+            || async { p.js("return document.querySelector('[data-testid=play-pause]').getAttribute('aria-pressed');", vec![]).await };
+        let until_playing = |want: bool| async move {
+            p.until(&format!("playing to be {want}"), || async { (pressed().await == json!(want.to_string())).then_some(()) }).await;
+        };
+        let playhead = || async { p.text("[data-testid=playhead]").await.unwrap_or_default() };
+        let space_on = |selector: &'static str| async move {
+            let e = p.c.find(Locator::Css(selector)).await.unwrap();
+            e.send_keys(" ").await.unwrap();
+        };
+
+        // ▶ clicked, then Space with the focus still on it: paused, and it stays so.
+        let play = p.c.find(Locator::Css("[data-testid=play-pause]")).await.unwrap();
+        play.click().await.unwrap();
+        until_playing(true).await;
+        space_on("[data-testid=play-pause]").await;
+        until_playing(false).await;
+        let at = playhead().await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(pressed().await, json!("false"), "the button's own click must not toggle playback back on");
+        assert_eq!(playhead().await, at, "paused means the playhead stays");
+
+        // At the end of the run, Space restarts and plays.
+        p.js(
+            "const s = document.querySelector('[data-testid=scrubber]'); s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![],
+        )
+        .await;
+        let end = p
+            .until("the playhead at the end", || async {
+                let v = p
+                    .js("const s = document.querySelector('[data-testid=scrubber]'); return s.value === s.max ? s.value : null;", vec![])
+                    .await;
+                v.as_str().map(str::to_string)
+            })
+            .await;
+        p.js("document.querySelector('[data-testid=play-pause]').focus();", vec![]).await;
+        space_on("[data-testid=play-pause]").await;
+        until_playing(true).await;
+        let first = p.js("return document.querySelector('[data-testid=scrubber]').value;", vec![]).await;
+        assert_ne!(first.as_str(), Some(end.as_str()), "it restarted from the start");
+        p.until("the playhead to move on", || async {
+            let v = p.js("return document.querySelector('[data-testid=scrubber]').value;", vec![]).await;
+            (v != first).then_some(())
+        })
+        .await;
+
+        // Space on the page: pauses, and the page does not scroll.
+        p.js("document.activeElement.blur(); window.scrollTo(0, 0);", vec![]).await;
+        space_on("body").await;
+        until_playing(false).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(p.js("return window.scrollY;", vec![]).await, json!(0), "Space must not scroll the Watch page");
+        let spaces = p.js("return window.__spaces;", vec![]).await;
+        let spaces = spaces.as_array().unwrap();
+        assert!(spaces.len() >= 3 && spaces.iter().all(|v| v == true), "every Space was default-prevented: {spaces:?}");
+        let passive: Vec<String> = console_messages(p).await.into_iter().filter(|m| m.contains("preventDefault")).collect();
+        assert!(passive.is_empty(), "the keys are handled by a listener that may prevent their default: {passive:?}");
+        eprintln!("space: paused from ▶, restarted at the end, no scroll; {} keydowns all prevented", spaces.len());
+    });
+}
+
+/// Compare's "watch" buttons are shown on every row without hovering, whole
+/// and inside the table's wrapper; one switches to Watch in a new history
+/// entry, so the browser's Back returns to the scenario and to Compare.
+#[test]
+fn compare_watch_buttons_are_visible_and_back_undoes_them() {
+    browser_test(Duration::from_secs(180), |p| async move {
+        let json = scenario_text("patent-5");
+        let want = sim(&json, &p.scratch);
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &want).await;
+        p.c.find(Locator::Css("[data-testid=tab-compare]")).await.unwrap().click().await.unwrap();
+        p.until("the compare table to finish", || async {
+            (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(())
+        })
+        .await;
+        // The mouse away from the table.
+        p.c.find(Locator::Css("[data-testid=compare-intro]")).await.unwrap().click().await.unwrap();
+        let report = p
+            .js(
+                r#"const out = [];
+                for (const b of document.querySelectorAll('[data-testid=compare-table] button.watch-variant')) {
+                    const wrap = b.closest('.table-wrap').getBoundingClientRect();
+                    let r = b.getBoundingClientRect();
+                    window.scrollTo(0, r.top + scrollY - innerHeight / 2);
+                    r = b.getBoundingClientRect();
+                    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                    const problems = [];
+                    if (getComputedStyle(b).opacity !== '1' || getComputedStyle(b).visibility !== 'visible') problems.push('hidden');
+                    if (r.left < wrap.left - 0.5 || r.right > wrap.right + 0.5) problems.push(`outside the wrapper (${r.left}-${r.right} in ${wrap.left}-${wrap.right})`);
+                    if (b.scrollWidth > b.clientWidth) problems.push('text cut');
+                    if (!hit || !b.contains(hit)) problems.push('covered');
+                    out.push({row: b.closest('tr').dataset.scheme || b.closest('tr').dataset.algorithm, text: b.textContent, problems});
+                }
+                return out;"#,
+                vec![],
+            )
+            .await;
+        let rows = report.as_array().unwrap();
+        assert!(rows.len() >= 8, "a watch button on every row but the scenario's own: {report}");
+        for r in rows {
+            assert_eq!(r["text"], "watch", "{r}");
+            assert_eq!(r["problems"], json!([]), "{r}");
+        }
+        let before = p.c.current_url().await.unwrap();
+        assert!(before.fragment().unwrap_or_default().starts_with("tab=compare&"), "{before}");
+
+        p.c.find(Locator::Css("tr[data-scheme=equal][data-policy=contest] button.watch-variant")).await.unwrap().click().await.unwrap();
+        p.until_tab("watch").await;
+        let variant = p.until_url_scenario("/timer/scheme", "equal").await;
+        expect_metrics(&p, &sim(&variant.to_json_pretty(), &p.scratch)).await;
+
+        // Back: the scenario and the tab before, in the URL and the metrics.
+        p.c.back().await.unwrap();
+        p.until_tab("compare").await;
+        let restored = p.until_url_scenario("/timer/scheme", "integral").await;
+        assert_eq!(restored, ScenarioFile::from_json(&json).unwrap());
+        assert_eq!(p.c.current_url().await.unwrap(), before);
+        expect_metrics(&p, &want).await;
+        p.until("the compare table again", || async { (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(()) })
+            .await;
+        // And Forward returns to the variant.
+        p.c.forward().await.unwrap();
+        p.until_tab("watch").await;
+        p.until_url_scenario("/timer/scheme", "equal").await;
+        eprintln!("compare: {} watch buttons whole and visible; Back restored patent-5 on Compare", rows.len());
     });
 }

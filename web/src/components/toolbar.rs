@@ -24,16 +24,19 @@ pub fn toolbar() -> Html {
         Callback::from(move |e: Event| {
             let name = e.target_unchecked_into::<HtmlSelectElement>().value();
             if let Some(f) = presets::file(&name) {
-                store.dispatch(Action::Load(f));
+                store.dispatch(Action::Switch(f, None));
             }
         })
     };
     let on_link = {
         let store = store.clone();
         Callback::from(move |_| {
-            let url = dom::url_with_hash(&share::encode(&store.file));
+            let url = dom::url_with_hash(&share::link(store.tab, &store.file));
             dom::copy(&url);
-            store.dispatch(Action::Notice(Some("Link copied: it carries the whole scenario.".into())));
+            store.dispatch(Action::Notice(Some(format!(
+                "Link copied: it carries the whole scenario and opens the {} tab.",
+                store.tab.label()
+            ))));
         })
     };
     let on_embed = {
@@ -66,10 +69,10 @@ pub fn toolbar() -> Html {
             let task = gloo::file::callbacks::read_as_text(&File::from(file), move |text| {
                 let action = match text.map_err(|e| e.to_string()).and_then(|t| ScenarioFile::from_json(&t).map_err(|e| e.to_string())) {
                     Ok(f) => match f.validate() {
-                        Ok(_) => Action::Load(f),
+                        Ok(_) => Action::Switch(f, None),
                         // An invalid file still loads, so its error shows at the field.
                         Err(e) => {
-                            store.dispatch(Action::Load(f));
+                            store.dispatch(Action::Switch(f, None));
                             Action::Notice(Some(format!("{name} imported, but it is not valid: {e}")))
                         }
                     },
@@ -110,7 +113,7 @@ pub fn toolbar() -> Html {
                 </select>
             </label>
             <div class="actions">
-                <button onclick={on_link} title="Copy a link that carries the whole scenario">{"Copy link"}</button>
+                <button onclick={on_link} data-testid="copy-link" title="Copy a link that carries the whole scenario and this tab">{"Copy link"}</button>
                 <button onclick={on_embed} title="Copy an <iframe> snippet for documentation">{"Embed"}</button>
                 <button onclick={on_export_json} data-testid="export-json">{"Export JSON"}</button>
                 // The input stays in the tab order (a hidden one would not be);
