@@ -128,3 +128,27 @@ fn the_presets_do_not_warn() {
         assert!(w.is_empty(), "{name}: {w:?}");
     }
 }
+
+/// Every report words a run that ends while masters still change the same
+/// way, and none calls it converged: the CLI's text, the embed's caption and
+/// the diagram all read `convergence_text`, and the diagram's caption and
+/// marker say so too.
+#[test]
+fn reports_of_a_run_still_changing_never_say_it_converged() {
+    let sc = slow_bangalore(12_000.0);
+    let run = Sim::new(&sc, true).run();
+    let m = &run.metrics;
+    let text = m.convergence_text(|t| format!("{t} ms"));
+    assert!(text.starts_with("still changing (last change at "), "{text}");
+    assert_eq!(m.master_label(), "master at the end");
+    let svg = render::svg::space_time(&sc, &run, &render::svg::SvgOptions::default());
+    assert!(svg.contains("still changing, last change at"), "the caption says it");
+    assert!(svg.contains("master at the end"), "the caption does not call the master final");
+    assert!(!svg.contains("final master"));
+
+    let stable = Sim::new(&patent(12_000.0), true).run();
+    assert_eq!(stable.metrics.convergence_text(|t| format!("{t} ms")), "converged at 2570 ms");
+    assert_eq!(stable.metrics.master_label(), "final master");
+    let svg = render::svg::space_time(&patent(12_000.0), &stable, &render::svg::SvgOptions::default());
+    assert!(svg.contains("converged at") && svg.contains("final master"));
+}

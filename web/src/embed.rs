@@ -165,11 +165,11 @@ fn player(p: &PlayerProps) -> Html {
         return html! { <div ref={root}>{failed(&format!("the scenario is not valid: {why}"), &p.link)}</div> };
     };
     let m = &c.run.metrics;
-    let ms = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3} ms"));
     let caption = format!(
-        "final master {} · converged at {} · {} election messages (N − 1 = {}) · {} messages in all · split brain {:.3} ms",
+        "{} {} · {} · {} election messages (N − 1 = {}) · {} messages in all · split brain {:.3} ms",
+        m.master_label(),
         m.final_master.as_deref().unwrap_or("none"),
-        ms(m.converged_at_ms),
+        m.convergence_text(|t| format!("{t:.3} ms")),
         m.election_messages,
         c.scenario.len().saturating_sub(1),
         m.messages.total,

@@ -22,7 +22,7 @@ use crate::message::{Message, MessageKind, Msg as Wire};
 use crate::raft::RaftMsg;
 use crate::scenario::{FaultAction, PhaseMode, Scenario};
 use crate::server::{Note, Role};
-use crate::sim::{DropReason, Run, Trace, What};
+use crate::sim::{DropReason, Run, Settled, Trace, What};
 use crate::time::{ms_to_us, Span, Time};
 use crate::{Algorithm, Scheme};
 use std::collections::HashMap;
@@ -666,13 +666,15 @@ impl<'a> Doc<'a> {
 
         // Vertical markers: crashes, faults of the network, convergence.
         let converged = self.run.metrics.converged_at_ms.and_then(ms_to_us);
+        let stable = self.run.metrics.settled == Settled::Stable;
         let conv_ev = converged.map(|t| Event {
             t,
-            label: format!("converged {}", Time(t)),
+            label: if stable { format!("converged {}", Time(t)) } else { format!("converged {}, not yet stable", Time(t)) },
             title: format!(
-                "converged at {}: {} is the only master and every live server names it",
+                "converged at {}: {} is the only master and every live server names it{}",
                 Time(t),
-                self.run.metrics.final_master.as_deref().unwrap_or("?")
+                self.run.metrics.final_master.as_deref().unwrap_or("?"),
+                if stable { "" } else { " (for less than the stability window before the end: the run may still be changing)" }
             ),
             kind: EventKind::Network,
         });
@@ -1549,11 +1551,13 @@ impl<'a> Doc<'a> {
             parts.push(("master".into(), m.final_master.clone().unwrap_or_else(|| "none agreed".into())));
             return parts;
         }
-        parts.push(("final master".into(), m.final_master.clone().unwrap_or_else(|| "none".into())));
+        parts.push((m.master_label().into(), m.final_master.clone().unwrap_or_else(|| "none".into())));
         parts.push(("election messages".into(), thousands(m.election_messages as usize)));
-        match m.converged_at_ms.and_then(ms_to_us) {
-            Some(t) => parts.push(("converged at".into(), Time(t).to_string())),
-            None => parts.push(("converged".into(), "never".into())),
+        let at = |t: Option<f64>| t.and_then(ms_to_us).map_or("?".into(), |t| Time(t).to_string());
+        match m.settled {
+            Settled::Stable if m.converged_at_ms.is_some() => parts.push(("converged at".into(), at(m.converged_at_ms))),
+            Settled::StillChanging => parts.push(("still changing, last change at".into(), at(m.last_change()))),
+            _ => parts.push(("converged".into(), "never".into())),
         }
         parts.push(("split brain".into(), ms_to_us(m.split_brain_ms).map_or("?".into(), |t| Span(t).to_string())));
         if let Some(c) = m.crash_at_ms.and_then(ms_to_us) {

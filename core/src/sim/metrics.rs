@@ -146,6 +146,31 @@ pub enum Settled {
 }
 
 impl Metrics {
+    /// What the master at the end is called: "final" only when the group
+    /// has settled on it.
+    pub fn master_label(&self) -> &'static str {
+        if self.settled == Settled::Stable {
+            "final master"
+        } else {
+            "master at the end"
+        }
+    }
+
+    /// The convergence as every report words it (the CLI, the diagram's
+    /// caption, the embed), with instants written by `at`: "converged at
+    /// …", "still changing (last change at …)" or "never converged". A run
+    /// that ends while masters still change is never reported as converged,
+    /// whatever `converged_at_ms` holds.
+    pub fn convergence_text(&self, at: impl Fn(f64) -> String) -> String {
+        match (self.settled, self.converged_at_ms) {
+            (Settled::Stable, Some(t)) => format!("converged at {}", at(t)),
+            (Settled::StillChanging, _) => {
+                format!("still changing (last change at {})", self.last_change().map_or("—".to_string(), &at))
+            }
+            _ => "never converged".into(),
+        }
+    }
+
     /// The last instant at which the group changed: a role change, or the
     /// start of the current converged stretch (which a crash can begin).
     pub fn last_change(&self) -> Option<f64> {

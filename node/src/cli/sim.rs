@@ -74,13 +74,12 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
     let winner = match &m.final_master {
         Some(id) => {
             let row = scenario.row_of(id).expect("the master is a server");
-            let which = if m.settled == Settled::Stable { "final master" } else { "master at the end" };
-            format!("{which} {id} (S{})", table.index_of(row))
+            format!("{} {id} (S{})", m.master_label(), table.index_of(row))
         }
         None => "no single master at the end".into(),
     };
     let crash = m.crash_at_ms.map_or("no crash".to_string(), |v| format!("crash at {v:.3} ms"));
-    let converged = convergence(m);
+    let converged = m.convergence_text(|t| format!("{t:.3} ms"));
     out += &if stagger {
         format!("  {crash}; first declare at {}; {converged}; {winner}\n", ms(m.first_declare_at_ms))
     } else {
@@ -99,15 +98,6 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
         m.split_brain_ms, m.max_masters, m.events, scenario.until
     );
     out
-}
-
-/// "converged at 2570.000 ms", or what the run shows instead.
-fn convergence(m: &Metrics) -> String {
-    match (m.settled, m.converged_at_ms) {
-        (Settled::Stable, Some(t)) => format!("converged at {t:.3} ms"),
-        (Settled::StillChanging, _) => format!("still changing (last change at {})", ms(m.last_change())),
-        _ => "never converged".into(),
-    }
 }
 
 /// Why the run counts as stable or not, with the rule.

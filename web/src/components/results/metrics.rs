@@ -33,7 +33,7 @@ pub fn metrics_strip() -> Html {
     html! {
         <div class={classes!("metrics", stale.then_some("stale"))} aria-live="polite">
             <div class="metric">
-                <span class="label">{"final master"}</span>
+                <span class="label">{m.master_label()}</span>
                 <span class="value" data-testid="final-master">{m.final_master.clone().unwrap_or_else(|| "none".into())}</span>
             </div>
             <div class="metric">
