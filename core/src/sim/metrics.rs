@@ -103,6 +103,10 @@ pub struct Metrics {
     pub split_brain_ms: f64,
     pub max_masters: u32,
     pub events: u64,
+    /// Present when the run stopped before `until_ms` (its budget, or a
+    /// cancel): every number above then covers only the time up to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<super::Truncated>,
 }
 
 /// The running state behind [`Metrics`].
@@ -233,6 +237,7 @@ impl Tally {
             split_brain_ms: Time(self.split_brain_us).as_ms(),
             max_masters: self.max_masters,
             events: self.events,
+            truncated: None,
         }
     }
 }
