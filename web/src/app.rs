@@ -6,6 +6,7 @@
 use crate::bridge::{self, Snapshot};
 use crate::components::help::Help;
 use crate::components::overview::Overview;
+use crate::components::run_status::RunStatus;
 use crate::components::toolbar::Toolbar;
 use crate::components::Store;
 use crate::dom;
@@ -234,6 +235,8 @@ pub fn app() -> Html {
                 if let Some(n) = &store.notice {
                     <div class="banner notice" role="status" onclick={close_notice}>{n}</div>
                 }
+                // The page's own run; the other tabs show the views module's.
+                if tab == Tab::Overview { <RunStatus /> }
                 <nav class="tabs" role="tablist">
                     { for Tab::ALL.iter().map(|t| html! {
                         <button role="tab" class={classes!("tab", (*t == tab).then_some("active"))}
