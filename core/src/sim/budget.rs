@@ -15,10 +15,12 @@
 //! `stagger bench speed`, takes 8 million events and holds about 4 million
 //! queued deliveries at its peak; 20 million events are two seconds
 //! natively and a few in a tab. An entry (a queued event or a trace event)
-//! is about 50 bytes, so 10 million of them are about half a gigabyte:
-//! a traced run of a million events (the playground records every run)
-//! holds a few million. The speed benchmarks lift the budget
-//! ([`Budget::UNLIMITED`]): they measure how far the simulator goes.
+//! is 64 bytes, so 8 million of them are half a gigabyte, and a trace that
+//! stops there has never had to double its buffer past 2²³ entries (the
+//! playground records every run; at 10 million a tab had to find a
+//! gigabyte for the doubling). A traced run of a million events holds a few
+//! million. The speed benchmarks lift the budget ([`Budget::UNLIMITED`]):
+//! they measure how far the simulator goes.
 
 use crate::scenario::{Fault, FaultAction};
 use crate::time::{Span, Time};
@@ -27,7 +29,7 @@ use serde::{Deserialize, Serialize};
 /// The default of `max_events`.
 pub const DEFAULT_MAX_EVENTS: u64 = 20_000_000;
 /// The most queued events and trace entries a run may hold at once.
-pub const DEFAULT_MAX_ENTRIES: u64 = 10_000_000;
+pub const DEFAULT_MAX_ENTRIES: u64 = 8_000_000;
 
 /// The limits of one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
