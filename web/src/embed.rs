@@ -196,6 +196,8 @@ fn player(p: &PlayerProps) -> Html {
                 </header>
                 <EmbedDiagram computed={Shared(c.clone())} />
                 <p class="embed-caption" data-testid="embed-caption">{caption}</p>
+                // Says so when the run shown stopped at its budget.
+                <RunStatus />
             </div>
         </ContextProvider<Store>>
     }
