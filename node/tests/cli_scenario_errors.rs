@@ -289,3 +289,21 @@ fn a_contest_storm_of_2000_servers_stops_at_the_memory_budget() {
     assert_eq!(m["truncated"]["limit"], "max_entries", "{m}");
     assert!(err.contains("the memory budget (max_entries)"), "{err}");
 }
+
+#[test]
+fn a_trace_of_a_run_stopped_at_its_budget_is_marked() {
+    let mut v = patent();
+    v["max_events"] = json!(100);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, trace) = (dir.path().join("scenario.json"), dir.path().join("trace.json"));
+    std::fs::write(&path, v.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).arg("sim").arg(&path).arg("--trace").arg(&trace).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert_eq!(doc["truncated"]["limit"], "max_events", "{}", doc["truncated"]);
+    let last = doc["events"].as_array().unwrap().last().unwrap()["t_ms"].as_f64().unwrap();
+    assert!(last <= doc["truncated"]["at_ms"].as_f64().unwrap());
+    // The human summary is printed too, and stderr says it is partial.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("100 events"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the results are partial"));
+}
