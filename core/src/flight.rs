@@ -20,7 +20,9 @@
 //! as good as their clock synchronisation, and a receipt stamped before its
 //! send is drawn arriving at the send instant.
 
-use crate::message::Msg;
+use crate::message::{Envelope, Msg};
+use crate::ranking::RankTable;
+use crate::server::{Note, Output};
 use crate::sim::{Trace, TraceEvent, What};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -68,6 +70,38 @@ impl Recorder {
             list.pop_front();
         }
         list.push_back(TraceEvent { t, what });
+    }
+
+    /// Records what one engine output at `t` means to an observer: every
+    /// copy of a send (one per receiving row), role changes (the master as
+    /// a row), and the notes the Live view draws or reads out (an election
+    /// delay, a master found failed). Timers and the rest are the engine's
+    /// own business. Every driver of a live member (a node, a browser tab)
+    /// records through this, so their recordings say the same things.
+    pub fn output(&mut self, t: Time, o: &Output, table: &RankTable) {
+        match o {
+            Output::Send { to, env } => {
+                let from = self.row;
+                for r in table.destinations(*to, env.from) {
+                    self.record(t, What::Send { id: 0, from, to: r, msg: env.msg.into(), arrive: None });
+                }
+            }
+            Output::Role { role, master } => {
+                let master = master.filter(|i| (*i as usize) < table.len()).map(|i| table.row(i));
+                self.record(t, What::Role { server: self.row, role: *role, master });
+            }
+            Output::Note(note @ (Note::ElectionDelay { .. } | Note::MasterFailed { .. })) => {
+                self.record(t, What::Note { server: self.row, note: *note });
+            }
+            _ => {}
+        }
+    }
+
+    /// Records the receipt of `env` at `t`, once the engine took it.
+    pub fn receipt(&mut self, t: Time, env: &Envelope, table: &RankTable) {
+        if (env.from as usize) < table.len() {
+            self.record(t, What::Deliver { id: 0, from: table.row(env.from), to: self.row, msg: env.msg.into() });
+        }
     }
 
     /// Everything kept, in time order (role changes first at equal times).
@@ -185,6 +219,37 @@ mod tests {
         );
         assert_eq!(t.events.len(), 1, "row 7 is not in a two-row group");
         assert!(matches!(t.events[0].what, What::Send { arrive: Some(Time(100)), .. }));
+    }
+
+    #[test]
+    fn engine_outputs_are_recorded_by_row_with_the_notes_an_observer_reads() {
+        use crate::message::{Envelope, Target};
+        use crate::server::{Note, Output};
+        use crate::time::Span;
+        // Ranked rows 2, 0, 1: index 0 is row 2, index 1 is row 0.
+        let table = RankTable::new(1, vec![2, 0, 1], &[vec![0; 3], vec![0; 3], vec![0; 3]], Span::ZERO);
+        let mut r = Recorder::new(0, 100);
+        let env = Envelope { from: 1, version: 1, msg: Message::DeclareMaster { idx: 1 } };
+        r.output(Time(5), &Output::Send { to: Target::All, env }, &table);
+        r.output(Time(5), &Output::Role { role: Role::Backup, master: Some(0) }, &table);
+        r.output(Time(6), &Output::Note(Note::MasterFailed { master: Some(0) }), &table);
+        r.output(Time(6), &Output::Note(Note::ElectionDelay { delay: Span(575_000) }), &table);
+        r.output(Time(6), &Output::Note(Note::Miss { count: 1 }), &table);
+        r.receipt(Time(7), &Envelope { from: 0, version: 1, msg: Message::Inquiry { seq: 3 } }, &table);
+        let what: Vec<What> = r.recording().events.into_iter().map(|e| e.what).collect();
+        let declare = Message::DeclareMaster { idx: 1 }.into();
+        assert_eq!(
+            what,
+            [
+                What::Role { server: 0, role: Role::Backup, master: Some(2) },
+                What::Send { id: 0, from: 0, to: 2, msg: declare, arrive: None },
+                What::Send { id: 0, from: 0, to: 1, msg: declare, arrive: None },
+                What::Note { server: 0, note: Note::MasterFailed { master: Some(0) } },
+                What::Note { server: 0, note: Note::ElectionDelay { delay: Span(575_000) } },
+                What::Deliver { id: 0, from: 2, to: 0, msg: Message::Inquiry { seq: 3 }.into() },
+            ],
+            "one send per receiving row, masters and senders as rows, misses left out"
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //!
 //! The engine never reads a clock and never draws its own randomness: `now`
 //! and the RNG come in with every input, so a run can be replayed exactly.
+//! `now` never goes backwards: an earlier one is refused as
+//! [`UsageError::TimeWentBack`].
 
 use crate::message::{Envelope, Index, Message, Target};
 use crate::params::{ClaimPolicy, Params, Scheme};
@@ -134,6 +136,10 @@ pub enum UsageError {
     /// A functional table or ranking of the wrong size.
     #[error("table has {got} entries, but the group has {want} servers")]
     WrongSize { got: usize, want: usize },
+    /// An input at an instant before the last input accepted: a driver's
+    /// clock must never go backwards.
+    #[error("input at {now}, before the last input at {last}: the driver's clock went backwards")]
+    TimeWentBack { now: Time, last: Time },
 }
 
 /// A claim held by a `Backup`: a Declare (`reject` is `None`) or a Revoke.
@@ -184,6 +190,10 @@ pub struct Server {
     known_dead: Vec<bool>,
     /// The functional table of [0062].
     functional: Vec<bool>,
+    /// The instant of the last input accepted.
+    now: Time,
+    /// Detection ticks that ran more than `P − τ` after their grid point.
+    late_wakeups: u64,
     out: VecDeque<Output>,
 }
 
@@ -216,6 +226,8 @@ impl Server {
             // would otherwise spend more time zeroing tables than electing.
             known_dead: vec![false; dead_len],
             functional: vec![true; functional_len],
+            now: Time::ZERO,
+            late_wakeups: 0,
             out: VecDeque::new(),
         };
         server.arm(TimerKind::Detection, Time::ZERO + server.phase);
@@ -254,6 +266,16 @@ impl Server {
     pub fn group_size(&self) -> usize {
         self.table.len()
     }
+    /// The instant of the last input accepted; the next must not be earlier.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+    /// How many detection ticks ran more than `P − τ` after their grid
+    /// point because the driver woke late (docs/protocol.md D6). Always 0
+    /// in the simulator, which is never late.
+    pub fn late_wakeups(&self) -> u64 {
+        self.late_wakeups
+    }
 
     /// The earliest armed timer: call `handle_input(at, Input::Timer(kind))`
     /// when the clock reaches `at`.
@@ -282,10 +304,19 @@ impl Server {
         }
     }
 
-    /// Feeds one input at `now`. Peer mistakes become [`Output::Refused`];
-    /// an `Err` is always the caller's mistake, and leaves the state as it
-    /// was.
+    /// Feeds one input at `now`, which must not be before the last input's.
+    /// Peer mistakes become [`Output::Refused`]; an `Err` is always the
+    /// caller's mistake, and leaves the state as it was.
     pub fn handle_input(&mut self, now: Time, input: Input, rng: &mut Rng) -> Result<(), UsageError> {
+        if now < self.now {
+            return Err(UsageError::TimeWentBack { now, last: self.now });
+        }
+        self.apply(now, input, rng)?;
+        self.now = now;
+        Ok(())
+    }
+
+    fn apply(&mut self, now: Time, input: Input, rng: &mut Rng) -> Result<(), UsageError> {
         match input {
             Input::Recover => return self.recover(now),
             Input::Rerank(table) => return self.rerank(now, table, rng),
@@ -320,6 +351,11 @@ impl Server {
     /// The detection periodic timer 510 fires: re-arm it first (SPEC §6),
     /// then act by role.
     fn on_tick(&mut self, now: Time) {
+        // More than `P − τ` late, this tick's inquiry times out after the
+        // next grid point, where the next tick finds it still pending.
+        if now - self.grid(self.tick) > Span(self.period.0.saturating_sub(self.params.timeout.0)) {
+            self.late_wakeups += 1;
+        }
         // The grid index of this tick. A real-time driver may wake late (a
         // background browser tab is throttled to about once a minute), so
         // the next tick is the first grid point after `now`, not after the
@@ -329,6 +365,10 @@ impl Server {
         let next = self.grid(self.tick);
         self.arm(TimerKind::Detection, next);
         match self.role {
+            // The inquiry of a late tick is still within its `τ`: let it
+            // run, so that its miss, if it gets no reply, is counted
+            // (docs/protocol.md D6). Only a late driver gets here.
+            Role::Backup if self.pending.is_some() => {}
             Role::Backup => {
                 // Act 520: ask the master, or everyone when there is none.
                 // Act 530: start the timeout.
@@ -615,7 +655,8 @@ impl Server {
             return Err(UsageError::AlreadyUp);
         }
         self.up = true;
-        self.known_dead.iter_mut().for_each(|d| *d = false);
+        // `known_dead` is kept: a mark lasts "until S_i hears from S_j
+        // again" (SPEC §5), which a crash is not (docs/protocol.md T6).
         self.role = Role::Backup;
         self.master = None;
         self.out.push_back(Output::Role { role: Role::Backup, master: None });
@@ -628,7 +669,8 @@ impl Server {
     }
 
     /// Installs a new ranking. The master stays the same *server*, so its
-    /// index is remapped; pending inquiries are dropped because their
+    /// index is remapped, and so are the tables kept by index (`known_dead`
+    /// and the functional table); pending inquiries are dropped because their
     /// replies would carry the new version, and a server waiting for the
     /// election restarts its delay under its new index.
     fn rerank(&mut self, now: Time, table: Arc<RankTable>, rng: &mut Rng) -> Result<(), UsageError> {
@@ -638,13 +680,15 @@ impl Server {
         let old = std::mem::replace(&mut self.table, table);
         let remap = |i: Index| self.table.index_of(old.row(i));
         let master = self.master.map(remap);
-        let mut dead = vec![false; self.known_dead.len()];
-        for (i, d) in self.known_dead.iter().enumerate() {
-            if *d {
-                dead[remap(i as Index) as usize] = true;
+        let by_new_index = |table: &[bool]| {
+            let mut out = table.to_vec();
+            for (i, v) in table.iter().enumerate() {
+                out[remap(i as Index) as usize] = *v;
             }
-        }
-        self.known_dead = dead;
+            out
+        };
+        self.known_dead = by_new_index(&self.known_dead);
+        self.functional = by_new_index(&self.functional);
         self.index = self.table.index_of(self.row);
         if !self.up {
             self.master = master;

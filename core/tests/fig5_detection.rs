@@ -543,7 +543,73 @@ fn recovery_with_no_master_claims_by_policy() {
     assert_eq!(recv(&mut c, ms(30), 1, declare(1)), vec![role(Role::Backup, Some(1))]);
 }
 
+// ----- a driver that wakes late (docs/protocol.md D2, D6) -----
+
+#[test]
+fn late_wakeup_beyond_p_minus_tau_keeps_the_late_inquirys_miss() {
+    // Two misses fail the master; P − τ = 100 ms.
+    let mut s = server_with(1, Params { misses: 2, ..params() });
+    drain(&mut s);
+    assert_eq!(tick(&mut s, ms(0)), inquiry_tick(1, Some(0), 1, ms(0), span(P_MS), span(TAU_MS)));
+    assert_eq!(fire(&mut s, ms(400), InquiryTimeout), vec![note(Note::Miss { count: 1 })]);
+    // The tick due at 500 runs 150 ms late: its inquiry's timeout (1050)
+    // falls after the next grid point (1000).
+    assert_eq!(tick(&mut s, ms(650)), vec![armed(Detection, ms(1000)), send_to(1, 0, inquiry(2)), armed(InquiryTimeout, ms(1050))]);
+    assert_eq!(s.late_wakeups(), 1);
+    // At 1000 that inquiry is still within its τ: the tick leaves it
+    // running and sends none, so its miss is not lost.
+    assert_eq!(tick(&mut s, ms(1000)), vec![armed(Detection, ms(1500))]);
+    assert_eq!(fire(&mut s, ms(1050), InquiryTimeout), election_entry(2, Some(0), span(D_MS[1]), ms(1050)));
+    assert_eq!(s.late_wakeups(), 1);
+}
+
+#[test]
+fn late_wakeup_a_reply_to_the_late_inquiry_still_counts() {
+    let mut s = server(2);
+    drain(&mut s);
+    tick(&mut s, ms(0));
+    recv(&mut s, ms(110), 0, reply(1));
+    assert_eq!(tick(&mut s, ms(900)), vec![armed(Detection, ms(1000)), send_to(2, 0, inquiry(2)), armed(InquiryTimeout, ms(1300))]);
+    assert_eq!(tick(&mut s, ms(1000)), vec![armed(Detection, ms(1500))]);
+    // The reply lands after the next grid point, within τ: the master works.
+    assert_eq!(recv(&mut s, ms(1110), 0, reply(2)), vec![]);
+    assert_eq!((s.timer(InquiryTimeout), s.misses()), (None, 0));
+    assert_eq!(tick(&mut s, ms(1500)), inquiry_tick(2, Some(0), 3, ms(1500), span(P_MS), span(TAU_MS)));
+}
+
+#[test]
+fn late_wakeup_counts_only_ticks_more_than_p_minus_tau_late() {
+    let mut s = server(0);
+    drain(&mut s);
+    // Exactly P − τ late: its inquiry would still time out by the next
+    // grid point, so this is not counted.
+    tick(&mut s, ms(100));
+    assert_eq!(s.late_wakeups(), 0);
+    // Three periods late: one late wake-up, and one tick (no burst).
+    assert_eq!(tick(&mut s, ms(2001)), vec![armed(Detection, ms(2500))]);
+    assert_eq!(s.late_wakeups(), 1);
+}
+
 // ----- usage errors -----
+
+#[test]
+fn usage_error_time_going_backwards() {
+    let mut s = server(1);
+    drain(&mut s);
+    tick(&mut s, ms(0));
+    assert_eq!(recv(&mut s, ms(100), 3, inquiry(7)), vec![]);
+    let mut rng = Rng::new(0);
+    let back = Err(UsageError::TimeWentBack { now: ms(60), last: ms(100) });
+    assert_eq!(s.handle_input(ms(60), Input::Receive(Envelope { from: 0, version: V, msg: reply(1) }), &mut rng), back);
+    assert_eq!(s.handle_input(ms(60), Input::Crash, &mut rng), back);
+    // Nothing changed: the inquiry is still pending, the server up.
+    assert_eq!(drain(&mut s), vec![]);
+    assert_eq!((s.is_up(), s.timer(InquiryTimeout), s.now()), (true, Some(ms(400)), ms(100)));
+    // A refused input does not move the clock; the same instant is fine.
+    assert_eq!(s.handle_input(ms(900), Input::Timer(Election), &mut rng), Err(UsageError::TimerNotDue(Election)));
+    assert_eq!(recv(&mut s, ms(100), 0, reply(1)), vec![]);
+    assert_eq!(s.timer(InquiryTimeout), None);
+}
 
 #[test]
 fn usage_error_feeding_a_crashed_server() {

@@ -118,6 +118,30 @@ fn act_820_skip_known_dead_drops_failed_masters_delta_until_heard_from() {
 }
 
 #[test]
+fn act_820_skip_known_dead_marks_survive_a_crash_until_heard_from() {
+    let p = Params { skip_known_dead: true, ..params() };
+    // S_3 sees S_0, then S_1 fail as its master: D_3 = 50 + 0 + 0 + 80.
+    let mut s = server_with(3, p);
+    drain(&mut s);
+    tick(&mut s, ms(0));
+    fire(&mut s, ms(400), InquiryTimeout);
+    recv(&mut s, ms(450), 1, declare(1));
+    tick(&mut s, ms(500));
+    assert_eq!(fire(&mut s, ms(900), InquiryTimeout), election_entry(1, Some(1), span(130), ms(900)));
+    // A crash is not hearing from S_1 (SPEC §5: "until S_i hears from S_j
+    // again"), so after recovery δ_1 still counts as 0.
+    step(&mut s, ms(950), Input::Crash);
+    assert_eq!(step(&mut s, ms(1200), Input::Recover), vec![role(Role::Backup, None), armed(Detection, ms(1500))]);
+    assert_eq!(tick(&mut s, ms(1500)), inquiry_tick(3, None, 3, ms(1500), span(P_MS), span(TAU_MS)));
+    assert_eq!(fire(&mut s, ms(1900), InquiryTimeout), election_entry(1, None, span(130), ms(1900)));
+    // Hearing from S_1 ends it: when S_2 fails next, δ_1 = 120 counts.
+    assert_eq!(recv(&mut s, ms(1940), 1, inquiry(9)), vec![]);
+    assert_eq!(recv(&mut s, ms(1950), 2, declare(2)), vec![role(Role::Backup, Some(2))]);
+    assert_eq!(tick(&mut s, ms(2000)), inquiry_tick(3, Some(2), 4, ms(2000), span(P_MS), span(TAU_MS)));
+    assert_eq!(fire(&mut s, ms(2400), InquiryTimeout), election_entry(1, Some(2), span(170), ms(2400)));
+}
+
+#[test]
 fn act_820_without_skip_known_dead_the_dead_masters_delta_counts() {
     let mut s = server(3);
     drain(&mut s);
@@ -195,18 +219,18 @@ fn act_850_860_declare_on_expiry() {
 fn act_870_no_message_mastership_stands() {
     let (mut s, at) = fresh_master(2, params());
     assert_eq!(at, ms(570));
-    // It answers inquiries as master ...
+    // Its ticks only re-arm (the one due at 500 runs as it becomes master) ...
+    assert_eq!(tick(&mut s, at), vec![armed(Detection, ms(1000))]);
+    // ... and it answers inquiries as master.
     assert_eq!(recv(&mut s, ms(600), 3, inquiry(4)), vec![send_to(2, 3, reply(4))]);
-    // ... and its ticks do nothing else.
-    assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000))]);
     assert_eq!(tick(&mut s, ms(1000)), vec![armed(Detection, ms(1500))]);
     assert_eq!((s.role(), s.master()), (Role::Master, Some(2)));
 }
 
 #[test]
 fn act_870_fresh_master_accepts_revoke_from_better_server() {
-    let (mut s, _) = fresh_master(2, params());
-    assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000))]);
+    let (mut s, at) = fresh_master(2, params());
+    assert_eq!(tick(&mut s, at), vec![armed(Detection, ms(1000))]);
     assert_eq!(recv(&mut s, ms(600), 1, revoke(2, 1)), vec![role(Role::Backup, Some(1))]);
     assert_eq!(tick(&mut s, ms(1000)), inquiry_tick(2, Some(1), 2, ms(1000), span(P_MS), span(TAU_MS)));
 }

@@ -92,8 +92,8 @@ fn act_930_950_960_master_revokes_worse_claim() {
 
 #[test]
 fn act_935_940_master_yields_to_better_claim() {
-    let (mut s, _) = fresh_master(2, params());
-    assert_eq!(tick(&mut s, ms(500)), vec![armed(Detection, ms(1000))]);
+    let (mut s, at) = fresh_master(2, params());
+    assert_eq!(tick(&mut s, at), vec![armed(Detection, ms(1000))]);
     assert_eq!(recv(&mut s, ms(600), 1, declare(1)), vec![role(Role::Backup, Some(1))]);
     // Via D: detection resumes on the new master.
     assert_eq!(tick(&mut s, ms(1000)), inquiry_tick(2, Some(1), 2, ms(1000), span(P_MS), span(TAU_MS)));
@@ -273,6 +273,21 @@ fn rerank_during_wait_election_restarts_delay_under_new_index() {
     );
     assert_eq!((s.role(), s.master(), s.index()), (Role::WaitElection, None, 3));
     assert_eq!(fire(&mut s, ms(700), Election), vec![role(Role::Master, Some(3)), send_all_v(3, 2, declare(3))]);
+}
+
+#[test]
+fn rerank_remaps_the_functional_table_to_the_new_indices() {
+    // Row 3, a fresh master, hears that rows 0–2 are down: it is the lowest
+    // functional index, so it would revoke any claim.
+    let (mut s, at) = fresh_master(3, kf());
+    functional(&mut s, at, [false, false, false, true, true]);
+    // Reversed, row 4 (functional) is index 0 and row 3 index 1. The same
+    // table by the new indices is [true, true, false, false, false].
+    assert_eq!(step(&mut s, at + span(10), Input::Rerank(reversed(2))), vec![role(Role::Master, Some(1))]);
+    // Row 4's claim comes from a functional, better index: S_1 is not the
+    // lowest functional index, so it yields (act 935). Read by the old
+    // indices, the table would say index 0 is down and S_1 would revoke.
+    assert_eq!(recv_v(&mut s, at + span(20), 0, 2, declare(0)), vec![role(Role::Backup, Some(0))]);
 }
 
 #[test]

@@ -7,6 +7,16 @@
 //! scenario, so a group file gets exactly the scenario checks (and errors
 //! naming the field) that `stagger sim` applies, and the scenario part can be
 //! pasted into the playground as it is.
+//!
+//! One scenario default differs: a group file that does not set
+//! `announce_every` gets [`DEFAULT_ANNOUNCE_EVERY`], written into the
+//! scenario part, so `/api/group` and the playground show the value the
+//! nodes run, browser members included. A live master must re-announce
+//! itself: when a claim is lost and no connection drops or forms (a relay to
+//! a browser member that no node held at that instant, a message dropped
+//! above TCP), no node has an event to act on, and only a periodic
+//! `DeclareMaster` lets the two masters meet (docs/protocol.md L12).
+//! Scenarios for the simulator keep SPEC §7's 0.
 
 use serde_json::Value;
 use stagger_core::{Scenario, ScenarioError, ScenarioFile};
@@ -42,7 +52,17 @@ pub struct Group {
     /// Add the matrix's one-way delay to every send, so a loopback group
     /// behaves like the WAN it describes.
     pub emulate_delays: bool,
+    /// What the file's author should know but that does not stop the group
+    /// (a node prints them when it starts).
+    pub warnings: Vec<String>,
 }
+
+/// `announce_every` of a group file that does not set it: a master
+/// re-announces every second detection period. The cost is N − 1 messages
+/// every 2·P from the master alone, a quarter of what the backups' inquiries
+/// and replies already cost (2·(N − 1) every P); the benefit is that two
+/// masters meet within 2·P plus a one-way delay once messages flow again.
+pub const DEFAULT_ANNOUNCE_EVERY: u32 = 2;
 
 impl std::fmt::Debug for Group {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,6 +103,19 @@ impl Group {
             Some(Value::Bool(b)) => b,
             Some(_) => return Err(field("emulate_delays", "must be true or false")),
         };
+        let mut warnings = Vec::new();
+        match obj.get("announce_every") {
+            None | Some(Value::Null) => {
+                obj.insert("announce_every".into(), Value::from(DEFAULT_ANNOUNCE_EVERY));
+            }
+            Some(v) if v.as_u64() == Some(0) => warnings.push(
+                "announce_every: 0 turns re-announcement off; if a master's claim is lost while no connection drops \
+                 (a partition that heals, a browser member's relay), two masters can then remain until one of them fails \
+                 (leave the field out for the default of 2)"
+                    .to_string(),
+            ),
+            Some(_) => {}
+        }
         let servers = obj.get_mut("servers").and_then(Value::as_array_mut).ok_or_else(|| field("servers", "missing: a list of servers"))?;
         let mut extras = Vec::with_capacity(servers.len());
         for (i, s) in servers.iter_mut().enumerate() {
@@ -124,7 +157,7 @@ impl Group {
         if !members.iter().any(|m| m.kind == Kind::Native) {
             return Err(field("servers", "at least one member must be a native node"));
         }
-        Ok(Group { scenario, file, members, secret, emulate_delays })
+        Ok(Group { scenario, file, members, secret, emulate_delays, warnings })
     }
 
     /// The row of a member id.
@@ -180,6 +213,36 @@ mod tests {
         let g = Group::from_json(&v.to_string()).unwrap();
         assert_eq!(g.members[4].kind, Kind::Browser);
         assert!(!g.dials(0, 4), "a node never dials a browser");
+    }
+
+    #[test]
+    fn a_group_file_without_announce_every_re_announces_every_second_period() {
+        let mut v = group();
+        v.as_object_mut().unwrap().remove("announce_every");
+        let g = Group::from_json(&v.to_string()).unwrap();
+        assert_eq!(g.scenario.params.announce_every, DEFAULT_ANNOUNCE_EVERY);
+        assert_eq!(DEFAULT_ANNOUNCE_EVERY, 2);
+        assert_eq!(g.file.announce_every, Some(2), "the scenario part says what the nodes run");
+        assert!(g.warnings.is_empty());
+        // The same file as a scenario for the simulator keeps SPEC's 0.
+        let file: ScenarioFile = serde_json::from_str(include_str!("../../static/scenarios/patent-5.json")).unwrap();
+        assert_eq!(file.announce_every, None);
+        assert_eq!(file.validate().unwrap().params.announce_every, 0);
+    }
+
+    #[test]
+    fn an_explicit_announce_every_is_kept_and_zero_is_warned_about() {
+        for (k, warned) in [(0, true), (1, false), (5, false)] {
+            let mut v = group();
+            v["announce_every"] = Value::from(k);
+            let g = Group::from_json(&v.to_string()).unwrap();
+            assert_eq!(g.scenario.params.announce_every, k);
+            assert_eq!(g.warnings.len(), warned as usize, "{k}: {:?}", g.warnings);
+        }
+        let mut v = group();
+        v["announce_every"] = Value::from(0);
+        let w = &Group::from_json(&v.to_string()).unwrap().warnings[0];
+        assert!(w.starts_with("announce_every: 0") && w.contains("two masters"), "{w}");
     }
 
     #[test]

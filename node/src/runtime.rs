@@ -18,7 +18,7 @@
 use crate::group::Group;
 use stagger_core::flight::{Recorder, Recording};
 use stagger_core::sim::What;
-use stagger_core::{Envelope, Index, Input, Output, Rng, Role, Server, ServerConfig, Target, Time};
+use stagger_core::{Envelope, Index, Input, Message, Output, Rng, Role, Server, ServerConfig, Target, Time};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
@@ -36,6 +36,12 @@ pub enum Command {
     Crash,
     /// Admin: restart as a Backup with no master (SPEC §6).
     Recover,
+    /// If the engine is up and Master, send its `DeclareMaster` now: to one
+    /// row, or to every member (`None`). The mesh asks for it on events the
+    /// engine cannot see, after which another master may be listening: a
+    /// new connection (docs/protocol.md L10) and a heal (L11). The Fig. 9
+    /// rules then settle two masters within one delay.
+    Announce(Option<u32>),
 }
 
 /// A message the engine wants sent: to one row, or to every other member.
@@ -54,6 +60,10 @@ pub struct Status {
     pub master: Option<String>,
     pub ranking_version: u32,
     pub up: bool,
+    /// Detection ticks this node ran more than `P − τ` late because its
+    /// process was not scheduled in time (docs/protocol.md D6): a starved or
+    /// paused node shows here before it shows as a spurious election.
+    pub late_wakeups: u64,
 }
 
 /// One line of the node's recent history.
@@ -105,8 +115,8 @@ pub const FLIGHT_CAP: usize = 4_000;
 pub struct Flight(Arc<Mutex<Recorder>>);
 
 impl Flight {
-    fn record(&self, t: Time, what: What) {
-        self.0.lock().expect("the flight lock is never poisoned").record(t, what);
+    fn record(&self, f: impl FnOnce(&mut Recorder)) {
+        f(&mut self.0.lock().expect("the flight lock is never poisoned"));
     }
 
     pub fn recording(&self) -> Recording {
@@ -226,10 +236,7 @@ impl Driver {
         let mut receipt = None;
         let input = match cmd {
             Command::Receive(env) => {
-                let table = self.server.table();
-                if (env.from as usize) < table.len() {
-                    receipt = Some(What::Deliver { id: 0, from: table.row(env.from), to: self.server.row(), msg: env.msg.into() });
-                }
+                receipt = Some(env);
                 Input::Receive(env)
             }
             Command::Connected(rows) => {
@@ -244,11 +251,13 @@ impl Driver {
                 self.log.push(rel, "recovered by the admin".into());
                 Input::Recover
             }
+            Command::Announce(to) => return self.announce(now, to),
         };
         match self.server.handle_input(now, input, &mut self.rng) {
             Ok(()) => {
-                if let Some(r) = receipt {
-                    self.flight.record(now, r);
+                if let Some(env) = receipt {
+                    let table = self.server.table();
+                    self.flight.record(|f| f.receipt(now, &env, table));
                 }
             }
             // A crashed engine ignores the network: that is the crash.
@@ -258,34 +267,53 @@ impl Driver {
         self.drain();
     }
 
+    /// `Command::Announce`: the Master's `DeclareMaster`, sent and recorded
+    /// as the engine's own sends are.
+    fn announce(&mut self, at: Time, to: Option<u32>) {
+        if !self.server.is_up() || self.server.role() != Role::Master {
+            return;
+        }
+        let index = self.server.index();
+        let env = Envelope { from: index, version: self.server.version(), msg: Message::DeclareMaster { idx: index } };
+        let target = to.map_or(Target::All, |row| Target::One(self.server.table().index_of(row)));
+        self.log.push(
+            self.since_start(at),
+            format!("declared itself master to {}", to.map_or("every member", |r| self.ids[r as usize].as_str())),
+        );
+        self.send(at, target, env);
+    }
+
+    /// Hands one send to the mesh and records it in the flight recording.
+    fn send(&mut self, at: Time, to: Target, env: Envelope) {
+        let table = self.server.table();
+        self.flight.record(|f| f.output(at, &Output::Send { to, env }, table));
+        self.forward(to, env);
+    }
+
+    /// Hands one send to the mesh (the caller has recorded it).
+    fn forward(&mut self, to: Target, env: Envelope) {
+        let to = match to {
+            Target::One(i) => Some(self.server.table().row(i)),
+            Target::All => None,
+        };
+        let _ = self.out.send(Outgoing { to, env });
+    }
+
     fn drain(&mut self) {
         let at = self.now();
         let now = self.since_start(at);
         let me = self.server.row();
         while let Some(o) = self.server.poll_output() {
+            let table = self.server.table();
+            self.flight.record(|f| f.output(at, &o, table));
             match o {
-                Output::Send { to, env } => {
-                    for r in self.server.table().destinations(to, env.from) {
-                        self.flight.record(at, What::Send { id: 0, from: me, to: r, msg: env.msg.into(), arrive: None });
-                    }
-                    let to = match to {
-                        Target::One(i) => Some(self.server.table().row(i)),
-                        Target::All => None,
-                    };
-                    let _ = self.out.send(Outgoing { to, env });
-                }
+                Output::Send { to, env } => self.forward(to, env),
                 Output::Role { role, master } => {
                     let m = master.map(|i| self.ids[self.server.table().row(i) as usize].clone());
                     self.log.push(now, format!("role {} master {}", role.name(), m.as_deref().unwrap_or("none")));
-                    self.flight.record(at, What::Role { server: me, role, master: master.map(|i| self.server.table().row(i)) });
                 }
                 Output::Refused { from, reason } => self.log.push(now, format!("refused a message from index {from}: {reason}")),
-                Output::Note(n) => {
-                    if let stagger_core::Note::ElectionDelay { .. } = n {
-                        self.flight.record(at, What::Note { server: me, note: n });
-                    }
-                    self.log.push(now, format!("{n:?}"));
-                }
+                Output::Note(note) => self.log.push(now, What::Note { server: me, note }.describe(&self.ids, self.server.table())),
                 Output::Armed { .. } => {}
             }
         }
@@ -308,6 +336,7 @@ fn status_of(s: &Server, ids: &[String]) -> Status {
         master: if s.is_up() { s.master().map(|i| ids[s.table().row(i) as usize].clone()) } else { None },
         ranking_version: s.version(),
         up: s.is_up(),
+        late_wakeups: s.late_wakeups(),
     }
 }
 

@@ -131,7 +131,7 @@ impl Drop for Driver {
 }
 
 async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+    common::free_ports(1)[0].port()
 }
 
 /// What a test gets: the browser, the playground's address and the
@@ -280,7 +280,7 @@ impl Page {
     async fn until_url_scenario(&self, field: &str, want: &str) -> ScenarioFile {
         self.until(&format!("the page's URL to carry {field} {want}"), || async {
             let url = self.c.current_url().await.ok()?;
-            let frag = url.fragment()?.strip_prefix("scenario=")?.to_string();
+            let frag = url.fragment()?.split('&').find_map(|p| p.strip_prefix("scenario="))?.to_string();
             let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
             (serde_json::to_value(&f).ok()?.pointer(field)? == want).then_some(f)
         })
@@ -478,7 +478,12 @@ fn export_then_import_round_trips_a_scenario() {
         expect_metrics(&p, &want).await;
         // The link now carries the imported scenario.
         let url = p.c.current_url().await.unwrap();
-        let frag = url.fragment().unwrap_or_default().strip_prefix("scenario=").unwrap_or_else(|| panic!("no scenario in {url}"));
+        let frag = url
+            .fragment()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|p| p.strip_prefix("scenario="))
+            .unwrap_or_else(|| panic!("no scenario in {url}"));
         let carried = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).unwrap()).unwrap()).unwrap();
         assert_eq!(carried, ScenarioFile::from_json(&storm).unwrap());
         eprintln!(
@@ -619,8 +624,7 @@ impl LiveGroup {
     fn start_with(ids: &[&str], browser: &[&str]) -> LiveGroup {
         let n = ids.len();
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        let addrs: Vec<std::net::SocketAddr> =
-            ids.iter().map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()).collect();
+        let addrs = common::free_ports(ids.len());
         let servers: Vec<Value> = ids
             .iter()
             .zip(&addrs)
@@ -640,6 +644,9 @@ impl LiveGroup {
             "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 50},
             "detection": {"period_ms": 300, "timeout_ms": 150},
             "secret": "observed-secret",
+            // No periodic re-announcement: the diagram's DeclareMasters are
+            // then the new master's claim, which the tests look for.
+            "announce_every": 0,
             "emulate_delays": true
         });
         let dir = tempfile::tempdir().unwrap();
@@ -813,6 +820,18 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
     browser_test(Duration::from_secs(150), |p| async move {
         p.c.goto(&url).await.unwrap();
         let join = p.until("the Join button", || async { p.c.find(Locator::Css("[data-testid=tab-join]")).await.ok() }).await;
+        // Before any tab joined, the diagram makes up no role for `you`
+        // (it used to draw the patent's initial "Backup · ottawa"), and its
+        // axis reads wall-clock time relative to now.
+        let svg = p
+            .until("the live diagram with ottawa's role", || async {
+                let t = p.text("[data-testid=live-space-time] svg").await?;
+                t.contains("ottawa: Master").then_some(t)
+            })
+            .await;
+        assert!(!svg.contains("you: "), "no role drawn for a member nobody joined: {svg}");
+        assert!(svg.contains("relative to now") && svg.contains("−8 s") && svg.contains("now"), "the axis reads −8 s … now");
+        assert_eq!(p.text("[data-testid=live-you] .live-role").await.as_deref(), Some("not joined"));
         join.click().await.unwrap();
         p.until_text("[data-testid=tab-member-role]", "Backup (master ottawa)").await;
         let mut s = std::net::TcpStream::connect(ottawa).unwrap();
@@ -830,6 +849,28 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
             (serde_json::from_str::<Value>(&body).ok()?["master"] == "you").then_some(())
         })
         .await;
+        // The Live view reports the tab from its own engine: the banner
+        // names it, its card says Master (it has no /api/status to be
+        // unreachable at), and the diagram draws its lane from the tab's
+        // own flight recording.
+        p.until_text("[data-testid=live-masters]", "One master: you.").await;
+        p.until_text("[data-testid=live-you] .live-role", "Master").await;
+        let card = p.text("[data-testid=live-you]").await.unwrap();
+        assert!(card.contains("this tab") && !card.contains("unreachable"), "{card}");
+        p.until("the diagram to draw `you` as master", || async {
+            let t = p.text("[data-testid=live-space-time] svg").await?;
+            t.contains("you: Master from").then_some(())
+        })
+        .await;
+        // Recent events in words, members by name, times as ages.
+        let events = p
+            .until("the takeover among the recent events", || async {
+                let t = p.text("[data-testid=live-events]").await?;
+                t.contains("you becomes master").then_some(t)
+            })
+            .await;
+        assert!(events.contains("election delay") && events.contains("s ago"), "{events}");
+        assert!(!events.contains("Span(") && !events.contains("Some("), "no debug output: {events}");
         eprintln!("demo: the tab joined as `you` with one click and took over from the crashed Ottawa");
     });
     let _ = Command::new("kill").args(["-INT", &demo.id().to_string()]).status();
@@ -1166,5 +1207,557 @@ fn a_heavy_link_renders_at_once_with_progress_and_cancel() {
             (p.count("[data-testid=run-progress]").await + p.count("[data-testid=run-truncated]").await == 0).then_some(())
         })
         .await;
+    });
+}
+
+// ---------------------------------------------------------- accessibility
+
+/// axe-core's browser build, which `cargo xtask setup` installs (xtask's
+/// `axe_core`, at the version it pins).
+const AXE_JS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/tools/node_modules/axe-core/axe.min.js");
+
+/// Loads axe (`arguments[0]`, its source) into the page once and reports
+/// its serious and critical violations: `{id, impact, help, targets}`.
+const AXE_RUN: &str = r#"
+const [source, done] = arguments;
+if (!window.axe) {
+  const s = document.createElement('script');
+  s.textContent = source;
+  document.head.appendChild(s);
+}
+window.axe.run(document, { resultTypes: ['violations'] })
+  .then((r) => done(r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 8).map((n) => n.target.join(' ')) }))))
+  .catch((e) => done([{ id: 'axe-failed', impact: 'critical', help: String(e), targets: [] }]));
+"#;
+
+fn axe_source() -> String {
+    std::fs::read_to_string(AXE_JS)
+        .unwrap_or_else(|e| panic!("{AXE_JS}: {e}; run `cargo xtask setup` (it installs npm axe-core for the accessibility audit)"))
+}
+
+impl Page {
+    /// axe-core's serious and critical violations on the page as it is now,
+    /// one line each: `where: id (impact) help: targets`.
+    async fn axe(&self, source: &str, place: &str) -> Vec<String> {
+        let v = self.c.execute_async(AXE_RUN, vec![json!(source)]).await.unwrap_or_else(|e| panic!("axe on {place}: {e}"));
+        v.as_array()
+            .unwrap_or_else(|| panic!("axe on {place} answered {v}"))
+            .iter()
+            .map(|x| {
+                let targets: Vec<&str> = x["targets"].as_array().map(|t| t.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                format!("{place}: {} ({}) {}: {}", x["id"], x["impact"], x["help"], targets.join(" | "))
+            })
+            .collect()
+    }
+
+    /// Presses and releases `key` on whatever has the focus.
+    async fn press(&self, key: fantoccini::key::Key) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let k: char = key.into();
+        let a = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
+        self.c.perform_actions(a).await.unwrap_or_else(|e| panic!("pressing {key:?}: {e}"));
+    }
+
+    /// The focused element's `id` or `data-testid`.
+    async fn focused(&self) -> String {
+        let v = self.js("const e = document.activeElement; return e ? (e.dataset.testid || e.id || e.tagName) : null;", vec![]).await;
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn click_tab(&self, name: &str) {
+        self.c.find(Locator::Css(&format!("[data-testid=tab-{name}]"))).await.unwrap().click().await.unwrap();
+        self.until_tab(name).await;
+    }
+}
+
+/// axe-core finds no serious or critical violation on any tab of the
+/// playground (the Live tab with a running group, so its member cards are
+/// there) nor on the embed page; and each member's buttons say whose they
+/// are.
+#[test]
+fn axe_finds_no_serious_violation_on_any_tab_or_the_embed_page() {
+    let source = axe_source();
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::start(3)));
+    let g = group.clone();
+    browser_test(Duration::from_secs(300), |p| async move {
+        let mut found = Vec::new();
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+        found.extend(p.axe(&source, "overview").await);
+
+        p.click_tab("edit").await;
+        p.until_present(r#"input[data-field="delays_ms[1][2]"]"#).await;
+        // The matrix tools (random and CSV) are in a closed <details>.
+        p.js("document.querySelectorAll('details').forEach((d) => { d.open = true; });", vec![]).await;
+        found.extend(p.axe(&source, "edit").await);
+
+        p.click_tab("watch").await;
+        p.until_present("[data-testid=scrubber]").await;
+        found.extend(p.axe(&source, "watch").await);
+
+        p.click_tab("compare").await;
+        p.until_present("[data-testid=compare-intro]").await;
+        found.extend(p.axe(&source, "compare").await);
+
+        let (addr, ids) = {
+            let g = g.lock().unwrap();
+            (g.addrs[1], g.ids.clone())
+        };
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        p.until("the Live tab's member cards", || async {
+            (p.count("[data-testid^=live-s] .live-actions button").await >= 12).then_some(())
+        })
+        .await;
+        found.extend(p.axe(&source, "live").await);
+        let names = p
+            .js("return [...document.querySelectorAll('.live-actions button')].filter((b) => b.textContent === 'Crash').map((b) => b.getAttribute('aria-label'));", vec![])
+            .await;
+
+        p.goto(&format!("embed.html{}", fragment(&json))).await;
+        p.until_present("[data-testid=space-time] svg path.msg").await;
+        found.extend(p.axe(&source, "embed.html").await);
+
+        assert!(found.is_empty(), "{} serious or critical axe violations:\n{}", found.len(), found.join("\n"));
+        let want: Vec<String> = ids.iter().map(|id| format!("Crash {id}")).collect();
+        assert_eq!(names, json!(want), "each Crash button names its member");
+        eprintln!("axe: no serious or critical violation on overview, edit, watch, compare, live and embed.html");
+    });
+}
+
+// ------------------------------------------------- the URL, keys, history
+
+/// chromedriver's `POST /session/{id}/se/log` for the browser's console:
+/// the entries (warnings and errors) since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "type": "browser" }).to_string()))
+    }
+}
+
+/// The console messages logged since the last call.
+async fn console_messages(p: &Page) -> Vec<String> {
+    let v = p.c.issue_cmd(BrowserLog).await.unwrap_or_else(|e| panic!("reading the browser's log: {e}"));
+    v.as_array().into_iter().flatten().filter_map(|e| e["message"].as_str().map(str::to_string)).collect()
+}
+
+/// Whether every admin button of `member`'s card is drawn and Crash, the
+/// one a running member offers, is enabled.
+async fn until_admin_enabled(p: &Page, member: &str) {
+    let crash = format!("[data-testid=live-{member}] .live-actions button");
+    p.until(&format!("{member}'s Crash button to be enabled"), || async {
+        let v = p.js("const b = document.querySelector(arguments[0]); return b ? !b.disabled : null;", vec![json!(crash)]).await;
+        (v == json!(true)).then_some(())
+    })
+    .await;
+}
+
+/// The Live view URL `stagger demo` prints hands the page the admin token
+/// and the group secret. The page keeps them for the session and takes them
+/// out of the address bar; a reload shows the Live tab again, with its admin
+/// buttons enabled and the secret still filled in.
+#[test]
+fn a_reloaded_live_view_keeps_its_tab_and_credentials_but_not_in_the_url() {
+    let group = LiveGroup::start_with(&["s0", "s1", "tab"], &["tab"]);
+    let addr = group.addrs[0];
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (token, secret) = ("t0k3n-of-the-test", "s3cr3t-of-the-test");
+        p.c.goto(&format!("http://{addr}/index.html#tab=live&token={token}&secret={secret}")).await.unwrap();
+        p.until_tab("live").await;
+        until_admin_enabled(&p, "s0").await;
+        let url = p.c.current_url().await.unwrap().to_string();
+        assert!(!url.contains(secret) && !url.contains(token), "the address bar keeps no credential: {url}");
+        assert!(url.contains("tab=live"), "the address bar keeps the tab: {url}");
+
+        p.c.refresh().await.unwrap();
+        p.until_tab("live").await;
+        until_admin_enabled(&p, "s0").await;
+        let filled = p
+            .until("the join form after the reload", || async {
+                let v =
+                    p.js("const i = document.querySelector('[data-testid=tab-member-secret]'); return i ? i.value : null;", vec![]).await;
+                v.as_str().map(str::to_string)
+            })
+            .await;
+        assert_eq!(filled, secret, "the secret is still there to join with");
+        let url = p.c.current_url().await.unwrap().to_string();
+        assert!(!url.contains(secret) && !url.contains(token) && url.contains("tab=live"), "{url}");
+        eprintln!("live view: reloaded on the Live tab with admin enabled; the URL holds neither token nor secret");
+    });
+    drop(group);
+}
+
+/// The keyboard: Tab reaches Import JSON; the arrow keys, Home and End move
+/// between tabs (the WAI-ARIA tabs pattern, with a roving tabindex); the
+/// scrubber steps by 1 % of the window, Page Up by 10 %.
+#[test]
+fn the_keyboard_reaches_import_moves_between_tabs_and_steps_the_scrubber() {
+    use fantoccini::key::Key;
+    browser_test(Duration::from_secs(180), |p| async move {
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+
+        let mut visited = Vec::new();
+        for _ in 0..15 {
+            p.press(Key::Tab).await;
+            visited.push(p.focused().await);
+            if visited.last().is_some_and(|f| f == "import-json") {
+                break;
+            }
+        }
+        assert_eq!(visited.last().map(String::as_str), Some("import-json"), "Tab never reached Import JSON; it visited {visited:?}");
+
+        p.click_tab("overview").await;
+        p.press(Key::Right).await;
+        p.until_tab("edit").await;
+        assert_eq!(p.focused().await, "tab-edit", "the selected tab has the focus");
+        p.press(Key::End).await;
+        p.until_tab("live").await;
+        p.press(Key::Right).await;
+        p.until_tab("overview").await;
+        p.press(Key::Left).await;
+        p.until_tab("live").await;
+        p.press(Key::Home).await;
+        p.until_tab("overview").await;
+        let tabindex = p.js("return [...document.querySelectorAll('[role=tab]')].map((t) => t.getAttribute('tabindex'));", vec![]).await;
+        assert_eq!(tabindex, json!(["0", "-1", "-1", "-1", "-1"]), "only the selected tab is in the Tab order");
+        p.press(Key::Right).await;
+        p.press(Key::Right).await;
+        p.until_tab("watch").await;
+
+        let scrubber = "[data-testid=scrubber]";
+        p.until_present(scrubber).await;
+        if p.js("return document.querySelector('[data-testid=play-pause]').getAttribute('aria-pressed');", vec![]).await == json!("true") {
+            p.c.find(Locator::Css("[data-testid=play-pause]")).await.unwrap().click().await.unwrap();
+        }
+        p.js("document.querySelector(arguments[0]).focus();", vec![json!(scrubber)]).await;
+        let value =
+            || async { p.js("return Number(document.querySelector(arguments[0]).value);", vec![json!(scrubber)]).await.as_f64().unwrap() };
+        let range =
+            p.js("const e = document.querySelector(arguments[0]); return [Number(e.min), Number(e.max)];", vec![json!(scrubber)]).await;
+        let (min, max) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+        let step = ((max - min) / 100.0).floor().max(1000.0);
+        p.press(Key::Home).await;
+        p.until("the scrubber at the start", || async { (value().await == min).then_some(()) }).await;
+        p.press(Key::Right).await;
+        let after = p.until("the scrubber to move", || async { Some(value().await).filter(|v| *v != min) }).await;
+        assert_eq!(after - min, step, "an arrow moves the playhead by 1 % of the window ({step} µs), not by 1 µs");
+        p.press(Key::PageUp).await;
+        let page = p.until("the scrubber to move a page", || async { Some(value().await).filter(|v| *v != after) }).await;
+        assert_eq!(page - after, 10.0 * step, "Page Up moves it by 10 %");
+        eprintln!("Tab order to Import JSON: {visited:?}; scrubber steps {step} µs, pages {} µs", 10.0 * step);
+    });
+}
+
+/// The layout: at 390 px wide no tab overflows sideways; the "Link copied"
+/// notice is a toast that does not push the page down and goes by itself; a
+/// matrix cell's error bubble is not clipped by the grid; the icon the page
+/// links to is served.
+#[test]
+fn the_page_fits_390_px_its_toast_and_error_bubbles_stay_in_view_and_its_icon_loads() {
+    browser_test(Duration::from_secs(240), |p| async move {
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+
+        let icon = p
+            .c
+            .execute_async(
+                "const done = arguments[0]; const l = document.querySelector('link[rel~=icon]');
+                 if (!l) { done('no <link rel=icon>'); } else { fetch(l.href).then((r) => done(r.status + ' ' + r.headers.get('content-type'))); }",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(icon, json!("200 image/svg+xml"), "the linked icon is served");
+
+        // The toast: the tabs stay where they were, and it goes by itself.
+        let tabs_top = "return document.querySelector('[role=tablist]').getBoundingClientRect().top;";
+        let top = p.js(tabs_top, vec![]).await;
+        p.js("[...document.querySelectorAll('button')].find((b) => b.textContent === 'Copy link').click();", vec![]).await;
+        let shown = Instant::now();
+        let notice = "const n = [...document.querySelectorAll('[role=status]')].find((e) => e.textContent.includes('Link copied')); return n ? getComputedStyle(n).position : null;";
+        let position = p.until("the Link copied notice", || async { p.js(notice, vec![]).await.as_str().map(str::to_string) }).await;
+        assert_eq!(position, "fixed", "the notice floats over the page");
+        assert_eq!(p.js(tabs_top, vec![]).await, top, "the notice does not push the page down");
+        p.until("the notice to go", || async { p.js(notice, vec![]).await.is_null().then_some(()) }).await;
+        eprintln!("the Link copied toast went after {:?}", shown.elapsed());
+
+        // A cell's error bubble, in the last row and column: every corner
+        // of it is visible (not clipped by the grid's scroll box).
+        p.click_tab("edit").await;
+        let cell = r#"input[data-field="delays_ms[4][3]"]"#;
+        let el = p.until("the last row's cell", || async { p.c.find(Locator::Css(cell)).await.ok() }).await;
+        el.click().await.unwrap();
+        el.send_keys(&(fantoccini::key::Key::Control + "a")).await.unwrap();
+        el.send_keys("-5").await.unwrap();
+        el.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
+        // Symmetric editing sets [3][4] too, and the first error is there.
+        let bubble = "[data-testid=matrix] td.cell .field-error";
+        p.until_present(bubble).await;
+        let hidden = p
+            .js(
+                "const b = document.querySelector(arguments[0]);
+                 b.closest('td').scrollIntoView({ block: 'center' });
+                 const r = b.getBoundingClientRect();
+                 return [[r.left + 2, r.top + 2], [r.right - 2, r.top + 2], [r.left + 2, r.bottom - 2], [r.right - 2, r.bottom - 2]]
+                   .filter(([x, y]) => !b.contains(document.elementFromPoint(x, y))).length;",
+                vec![json!(bubble)],
+            )
+            .await;
+        assert_eq!(hidden, json!(0), "corners of the cell's error bubble are hidden");
+
+        // 390 px wide: nothing overflows sideways, on any tab (of the
+        // valid scenario again).
+        p.goto(&format!("index.html?narrow{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+        p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
+        // The outermost elements that stick out, not counting those inside
+        // a box that scrolls or clips them.
+        let wide = "const w = document.scrollingElement.scrollWidth;
+                    const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                      if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
+                    const out = [...document.querySelectorAll('body *')]
+                      .filter((e) => e.getBoundingClientRect().right > 391 && !clipped(e))
+                      .filter((e) => !(e.parentElement && e.parentElement.getBoundingClientRect().right > 391 && !clipped(e.parentElement)))
+                      .slice(0, 8).map((e) => e.tagName + '.' + e.className.toString().split(' ').join('.') + ' ' + Math.round(e.getBoundingClientRect().right));
+                    return [w, innerWidth, out];";
+        let mut overflow = Vec::new();
+        for (tab, ready) in [
+            ("overview", "[data-testid=overview-diagram]"),
+            ("edit", "[data-testid=matrix]"),
+            ("watch", "[data-testid=scrubber]"),
+            ("compare", "[data-testid=compare-intro]"),
+            ("live", "[data-testid=live]"),
+        ] {
+            p.click_tab(tab).await;
+            p.until_present(ready).await;
+            let v = p.js(wide, vec![]).await;
+            assert_eq!(v[1], json!(390), "the window is 390 px wide");
+            if v[0].as_f64().unwrap() > 390.0 {
+                overflow.push(format!("{tab}: scrollWidth {}, widest: {}", v[0], v[2]));
+            }
+        }
+        assert!(overflow.is_empty(), "the page overflows sideways at 390 px:\n{}", overflow.join("\n"));
+    });
+}
+
+/// The default scenario tells its story above the diagram, and the delay
+/// table says what δ_j and D_i mean for each timer scheme: under the
+/// randomized timer δ is not used and D_i is the range it is drawn from.
+#[test]
+fn the_default_preset_tells_its_story_and_the_delay_table_fits_each_timer() {
+    browser_test(Duration::from_secs(120), |p| async move {
+        p.goto("index.html").await;
+        let story = p.until_present(".overview-description").await;
+        assert!(story.contains("Atlanta") && story.contains("Ottawa"), "the default preset's description: {story:?}");
+        let note = p.until_present("[data-testid=delay-note]").await;
+        assert!(note.starts_with("Integral timer"), "{note:?}");
+
+        let mut random: Value = serde_json::from_str(&scenario_text("patent-5")).unwrap();
+        random["timer"] = json!({"scheme": "randomized", "min_ms": 150, "max_ms": 300});
+        let random = random.to_string();
+        p.goto(&format!("index.html{}", fragment(&random))).await;
+        expect_metrics(&p, &sim(&random, &p.scratch)).await;
+        let note = p.until_present("[data-testid=delay-note]").await;
+        assert!(note.starts_with("Randomized timer") && note.contains("between 150 and 300 ms"), "{note:?}");
+        let cells = p
+            .js("return [...document.querySelectorAll('[data-testid=delay-table] tbody tr')].map((r) => [r.cells[2].textContent, r.cells[3].textContent]);", vec![])
+            .await;
+        assert_eq!(cells, json!(vec![["—", "150–300"]; 5]), "δ_j is not used; D_i is the range");
+    });
+}
+
+/// "Copy link" carries the tab, and the link opens on it; a link without a
+/// tab (as they were before) still opens, on the Overview.
+#[test]
+fn a_copied_link_carries_its_tab() {
+    browser_test(Duration::from_secs(120), |p| async move {
+        let json = scenario_text("storm");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        p.until_tab("overview").await;
+        let want = sim(&json, &p.scratch);
+        expect_metrics(&p, &want).await;
+        p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
+        p.until_present("#views [data-testid=space-time]").await;
+        p.js("window.__copied = null; navigator.clipboard.writeText = t => { window.__copied = t; return Promise.resolve(); };", vec![])
+            .await;
+        p.c.find(Locator::Css("[data-testid=copy-link]")).await.unwrap().click().await.unwrap();
+        let link =
+            p.until("the copied link", || async { p.js("return window.__copied;", vec![]).await.as_str().map(str::to_string) }).await;
+        let frag = link.split_once('#').map(|(_, f)| f.to_string()).unwrap_or_default();
+        assert!(frag.starts_with("tab=watch&scenario="), "the link names the tab: {link}");
+        let address = p.c.current_url().await.unwrap();
+        assert_eq!(address.fragment(), Some(frag.as_str()), "the address bar is the same link");
+
+        // Opened afresh, the link shows the Watch tab and the scenario.
+        p.c.goto("about:blank").await.unwrap();
+        p.c.goto(&link).await.unwrap();
+        p.until_tab("watch").await;
+        p.until_present("#views [data-testid=space-time]").await;
+        expect_metrics(&p, &want).await;
+        eprintln!("copied link: {}…", &link[..link.len().min(80)]);
+    });
+}
+
+/// Space on the Watch tab: with the focus on ▶ it pauses (the button's own
+/// click does not toggle it back), at the end of a run it restarts and
+/// plays, and it never scrolls the page. Each keydown is default-prevented,
+/// which a passive listener cannot do (Chromium then logs "Unable to
+/// preventDefault inside passive event listener").
+#[test]
+fn space_toggles_playback_from_the_play_button_and_never_scrolls() {
+    browser_test(Duration::from_secs(150), |p| async move {
+        let p = &p;
+        let json = scenario_text("patent-5");
+        // A short window, so the Watch page is taller than it.
+        p.c.set_window_size(1200, 520).await.unwrap();
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
+        p.until_present("#views [data-testid=play-pause]").await;
+        let tall = p.js("return document.scrollingElement.scrollHeight - innerHeight;", vec![]).await;
+        assert!(tall.as_f64().unwrap_or(0.0) > 50.0, "the page must be able to scroll for this test: {tall}");
+        p.js(
+            "window.__spaces = []; document.addEventListener('keydown', e => { if (e.key === ' ') window.__spaces.push(e.defaultPrevented); });",
+            vec![],
+        )
+        .await;
+        let pressed =
+            || async { p.js("return document.querySelector('[data-testid=play-pause]').getAttribute('aria-pressed');", vec![]).await };
+        let until_playing = |want: bool| async move {
+            p.until(&format!("playing to be {want}"), || async { (pressed().await == json!(want.to_string())).then_some(()) }).await;
+        };
+        let playhead = || async { p.text("[data-testid=playhead]").await.unwrap_or_default() };
+        let space_on = |selector: &'static str| async move {
+            let e = p.c.find(Locator::Css(selector)).await.unwrap();
+            e.send_keys(" ").await.unwrap();
+        };
+
+        // ▶ clicked, then Space with the focus still on it: paused, and it stays so.
+        let play = p.c.find(Locator::Css("[data-testid=play-pause]")).await.unwrap();
+        play.click().await.unwrap();
+        until_playing(true).await;
+        space_on("[data-testid=play-pause]").await;
+        until_playing(false).await;
+        let at = playhead().await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(pressed().await, json!("false"), "the button's own click must not toggle playback back on");
+        assert_eq!(playhead().await, at, "paused means the playhead stays");
+
+        // At the end of the run, Space restarts and plays.
+        p.js(
+            "const s = document.querySelector('[data-testid=scrubber]'); s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![],
+        )
+        .await;
+        let end = p
+            .until("the playhead at the end", || async {
+                let v = p
+                    .js("const s = document.querySelector('[data-testid=scrubber]'); return s.value === s.max ? s.value : null;", vec![])
+                    .await;
+                v.as_str().map(str::to_string)
+            })
+            .await;
+        p.js("document.querySelector('[data-testid=play-pause]').focus();", vec![]).await;
+        space_on("[data-testid=play-pause]").await;
+        until_playing(true).await;
+        let first = p.js("return document.querySelector('[data-testid=scrubber]').value;", vec![]).await;
+        assert_ne!(first.as_str(), Some(end.as_str()), "it restarted from the start");
+        p.until("the playhead to move on", || async {
+            let v = p.js("return document.querySelector('[data-testid=scrubber]').value;", vec![]).await;
+            (v != first).then_some(())
+        })
+        .await;
+
+        // Space on the page: pauses, and the page does not scroll.
+        p.js("document.activeElement.blur(); window.scrollTo(0, 0);", vec![]).await;
+        space_on("body").await;
+        until_playing(false).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(p.js("return window.scrollY;", vec![]).await, json!(0), "Space must not scroll the Watch page");
+        let spaces = p.js("return window.__spaces;", vec![]).await;
+        let spaces = spaces.as_array().unwrap();
+        assert!(spaces.len() >= 3 && spaces.iter().all(|v| v == true), "every Space was default-prevented: {spaces:?}");
+        let passive: Vec<String> = console_messages(p).await.into_iter().filter(|m| m.contains("preventDefault")).collect();
+        assert!(passive.is_empty(), "the keys are handled by a listener that may prevent their default: {passive:?}");
+        eprintln!("space: paused from ▶, restarted at the end, no scroll; {} keydowns all prevented", spaces.len());
+    });
+}
+
+/// Compare's "watch" buttons are shown on every row without hovering, whole
+/// and inside the table's wrapper; one switches to Watch in a new history
+/// entry, so the browser's Back returns to the scenario and to Compare.
+#[test]
+fn compare_watch_buttons_are_visible_and_back_undoes_them() {
+    browser_test(Duration::from_secs(180), |p| async move {
+        let json = scenario_text("patent-5");
+        let want = sim(&json, &p.scratch);
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &want).await;
+        p.c.find(Locator::Css("[data-testid=tab-compare]")).await.unwrap().click().await.unwrap();
+        p.until("the compare table to finish", || async {
+            (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(())
+        })
+        .await;
+        // The mouse away from the table.
+        p.c.find(Locator::Css("[data-testid=compare-intro]")).await.unwrap().click().await.unwrap();
+        let report = p
+            .js(
+                r#"const out = [];
+                for (const b of document.querySelectorAll('[data-testid=compare-table] button.watch-variant')) {
+                    const wrap = b.closest('.table-wrap').getBoundingClientRect();
+                    let r = b.getBoundingClientRect();
+                    window.scrollTo(0, r.top + scrollY - innerHeight / 2);
+                    r = b.getBoundingClientRect();
+                    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                    const problems = [];
+                    if (getComputedStyle(b).opacity !== '1' || getComputedStyle(b).visibility !== 'visible') problems.push('hidden');
+                    if (r.left < wrap.left - 0.5 || r.right > wrap.right + 0.5) problems.push(`outside the wrapper (${r.left}-${r.right} in ${wrap.left}-${wrap.right})`);
+                    if (b.scrollWidth > b.clientWidth) problems.push('text cut');
+                    if (!hit || !b.contains(hit)) problems.push('covered');
+                    out.push({row: b.closest('tr').dataset.scheme || b.closest('tr').dataset.algorithm, text: b.textContent, problems});
+                }
+                return out;"#,
+                vec![],
+            )
+            .await;
+        let rows = report.as_array().unwrap();
+        assert!(rows.len() >= 8, "a watch button on every row but the scenario's own: {report}");
+        for r in rows {
+            assert_eq!(r["text"], "watch", "{r}");
+            assert_eq!(r["problems"], json!([]), "{r}");
+        }
+        let before = p.c.current_url().await.unwrap();
+        assert!(before.fragment().unwrap_or_default().starts_with("tab=compare&"), "{before}");
+
+        p.c.find(Locator::Css("tr[data-scheme=equal][data-policy=contest] button.watch-variant")).await.unwrap().click().await.unwrap();
+        p.until_tab("watch").await;
+        let variant = p.until_url_scenario("/timer/scheme", "equal").await;
+        expect_metrics(&p, &sim(&variant.to_json_pretty(), &p.scratch)).await;
+
+        // Back: the scenario and the tab before, in the URL and the metrics.
+        p.c.back().await.unwrap();
+        p.until_tab("compare").await;
+        let restored = p.until_url_scenario("/timer/scheme", "integral").await;
+        assert_eq!(restored, ScenarioFile::from_json(&json).unwrap());
+        assert_eq!(p.c.current_url().await.unwrap(), before);
+        expect_metrics(&p, &want).await;
+        p.until("the compare table again", || async { (p.count("[data-testid=compare-table][data-state=done]").await > 0).then_some(()) })
+            .await;
+        // And Forward returns to the variant.
+        p.c.forward().await.unwrap();
+        p.until_tab("watch").await;
+        p.until_url_scenario("/timer/scheme", "equal").await;
+        eprintln!("compare: {} watch buttons whole and visible; Back restored patent-5 on Compare", rows.len());
     });
 }

@@ -93,6 +93,33 @@ fn compare_writes_table_csv_and_plots() {
 }
 
 #[test]
+fn compare_runs_the_recommended_configuration_and_merges_its_rows_into_a_full_run() {
+    let dir = temp("recommended");
+    let out = dir.to_str().unwrap();
+    let common = ["bench", "compare", "--sizes", "5", "--presets", "lan", "--out", out];
+    let args = [&common[..], &["--trials", "10"]].concat();
+    // The default contenders include the recommended row.
+    let v: Value = serde_json::from_str(&ok(&[&args[..], &["--contenders", "integral-verify,integral-guard", "--json"]].concat())).unwrap();
+    let cells = v["cells"].as_array().unwrap();
+    let guard = cells.iter().find(|c| c["cell"]["contender"] == "Recommended").expect("the recommended row");
+    assert_eq!(guard["lowest_wins"], 10, "guard_ms = P elects the lowest live index in every trial: {guard}");
+    assert_eq!(guard["unconverged"], 0, "{guard}");
+
+    // A run of Raft alone, then the recommended row merged into it.
+    ok(&[&args[..], &["--contenders", "raft"]].concat());
+    let md = ok(&[&args[..], &["--contenders", "integral-guard", "--merge"]].concat());
+    assert!(md.contains("2 rows: 1 measured in") && md.contains("load average"), "{md}");
+    assert!(md.contains("| 5 | **integral / verify + guard P + skip_known_dead** | 4 / 4 |"), "{md}");
+    assert!(md.contains("| 5 | Raft |"), "{md}");
+    let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
+    let keys: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert_eq!(keys, ["integral-guard", "raft"], "report order: {csv}");
+    let out = run(&[&common[..], &["--contenders", "raft", "--merge", "--trials", "3"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has 10 trials per row"));
+}
+
+#[test]
 fn compare_names_a_bad_argument() {
     let out = run(&["bench", "compare", "--presets", "moon"]);
     assert_eq!(out.status.code(), Some(2));

@@ -8,7 +8,7 @@ mod common;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -46,14 +46,16 @@ impl Drop for Group {
     }
 }
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+/// `s0`..`s4`, each with a free port on 127.0.0.1.
+fn five_members() -> (Vec<String>, Vec<SocketAddr>) {
+    let ids: Vec<String> = ["s0", "s1", "s2", "s3", "s4"].iter().map(|s| s.to_string()).collect();
+    let addrs = common::free_ports(ids.len());
+    (ids, addrs)
 }
 
 impl Group {
     fn start(announce_every: u32) -> Group {
-        let ids: Vec<String> = ["s0", "s1", "s2", "s3", "s4"].iter().map(|s| s.to_string()).collect();
-        let addrs: Vec<SocketAddr> = ids.iter().map(|_| free_port()).collect();
+        let (ids, addrs) = five_members();
         let n = ids.len();
         let file = json!({
             "name": "live-test",
@@ -66,17 +68,49 @@ impl Group {
             "secret": SECRET,
             "emulate_delays": true
         });
+        Group::launch(ids, addrs, file, 30.0, 2.0)
+    }
+
+    /// Five members from the smallest group file a user would write: the
+    /// integral timer with its default T1 (50 ms), P = 300 ms, τ = 150 ms,
+    /// 1 ms delays, no guard, no emulated delays, and `announce_every` only
+    /// if given.
+    fn start_minimal(announce_every: Option<u32>) -> Group {
+        let (ids, addrs) = five_members();
+        let n = ids.len();
+        let mut file = json!({
+            "servers": ids.iter().zip(&addrs).map(|(id, a)| json!({"id": id, "addr": a.to_string()})).collect::<Vec<_>>(),
+            "ranking": ids,
+            "delays_ms": (0..n).map(|j| (0..n).map(|k| if j == k { 0 } else { 1 }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "timer": {"scheme": "integral"},
+            "detection": {"period_ms": 300, "timeout_ms": 150},
+            "secret": SECRET
+        });
+        if let Some(k) = announce_every {
+            file["announce_every"] = json!(k);
+        }
+        Group::launch(ids, addrs, file, 50.0, 1.0)
+    }
+
+    fn launch(ids: Vec<String>, addrs: Vec<SocketAddr>, file: Value, base_ms: f64, max_delay_ms: f64) -> Group {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("group.json"), file.to_string()).unwrap();
-        let mut g = Group { dir, addrs, ids, children: Vec::new(), period_ms: 300.0, timeout_ms: 150.0, base_ms: 30.0, max_delay_ms: 2.0 };
-        for i in 0..n {
+        let mut g = Group { dir, addrs, ids, children: Vec::new(), period_ms: 300.0, timeout_ms: 150.0, base_ms, max_delay_ms };
+        for i in 0..g.ids.len() {
             let child = g.spawn(i);
             g.children.push(Some(child));
         }
         // Started together, the group elects s0; a member that starts late
         // under load joins whoever was elected, which is also correct, so
         // the tests work from whoever the master is.
-        g.wait_for("everyone to follow one master", Duration::from_secs(15), |g| g.master(&[0, 1, 2, 3, 4]).is_some());
+        let limit = Duration::from_secs(15);
+        let start = Instant::now();
+        while g.master(&[0, 1, 2, 3, 4]).is_none() {
+            let gone = g.exited();
+            assert!(gone.is_empty(), "a member stopped while the group started: {gone:?}");
+            assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for everyone to follow one master");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         g
     }
 
@@ -88,7 +122,26 @@ impl Group {
     }
 
     fn spawn(&self, i: usize) -> Child {
-        common::spawn_node(&self.dir.path().join("group.json"), &self.ids[i], &["--admin-token", TOKEN])
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path(i)).unwrap();
+        common::spawn_node_to(&self.dir.path().join("group.json"), &self.ids[i], &["--admin-token", TOKEN], log.into())
+    }
+
+    /// Where member `i`'s stderr goes.
+    fn log_path(&self, i: usize) -> std::path::PathBuf {
+        self.dir.path().join(format!("{}.log", self.ids[i]))
+    }
+
+    /// The members whose process has exited, with the end of their log.
+    fn exited(&mut self) -> Vec<String> {
+        let mut gone = Vec::new();
+        for i in 0..self.ids.len() {
+            if let Some(status) = self.children[i].as_mut().and_then(|c| c.try_wait().unwrap()) {
+                let log = std::fs::read_to_string(self.log_path(i)).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+                gone.push(format!("{} exited ({status}): {}", self.ids[i], tail.join(" | ")));
+            }
+        }
+        gone
     }
 
     fn kill9(&mut self, i: usize) {
@@ -122,6 +175,49 @@ impl Group {
             std::thread::sleep(Duration::from_millis(5));
         }
         start.elapsed()
+    }
+
+    /// Waits, up to `limit`, until exactly one member is Master and every
+    /// member follows it; returns how long that took and the master.
+    fn one_master_within(&self, limit: Duration) -> (Duration, usize) {
+        let all = [0, 1, 2, 3, 4];
+        let took = self.wait_for("exactly one master, followed by everyone", limit, |g| g.master(&all).is_some() && g.masters(&all) == 1);
+        (took, self.master(&all).expect("just agreed"))
+    }
+
+    /// After `window`, still exactly one master that everyone follows, the
+    /// same `m`. A split brain that outlived the heal shows here; a moment
+    /// of two masters from a process starved on a loaded machine (a
+    /// spurious election the Fig. 9 rules settle) does not fail the test.
+    fn still_one_master_after(&self, window: Duration, m: usize) {
+        std::thread::sleep(window);
+        let (_, now) = self.one_master_within(Duration::from_secs_f64((2.0 * self.period_ms + self.max_delay_ms) / 1000.0) + POLL_SLACK);
+        assert_eq!(self.ids[now], self.ids[m], "the master is still the same");
+    }
+
+    /// How many `DeclareMaster` copies member `i` sent from engine time
+    /// `since_us` (µs since the Unix epoch) on, by its flight recording.
+    fn declares_sent_since(&self, i: usize, since_us: u64) -> usize {
+        use stagger_core::{flight::Recording, sim::What, Message, Msg};
+        let (_, body) = http(self.addrs[i], "GET", &format!("/api/flight?since_us={since_us}"), None).unwrap();
+        let rec: Recording = serde_json::from_value(serde_json::from_str::<Value>(&body).unwrap()["recording"].clone()).unwrap();
+        rec.events
+            .iter()
+            .filter(|e| e.t.0 >= since_us && matches!(e.what, What::Send { msg: Msg::Stagger(Message::DeclareMaster { .. }), .. }))
+            .count()
+    }
+
+    /// Isolates the master (admin API) until the others agree on another
+    /// one; returns the isolated master and the one the others elected.
+    fn isolate_the_master_until_the_others_elect(&self) -> (usize, usize) {
+        let all = [0, 1, 2, 3, 4];
+        let m = self.master(&all).expect("the group agrees");
+        let (code, body) = http(self.addrs[m], "POST", "/api/admin/isolate", Some(TOKEN)).unwrap();
+        assert_eq!(code, 200, "{body}");
+        let others: Vec<usize> = all.iter().copied().filter(|&i| i != m).collect();
+        self.wait_for("the others to elect another master", Duration::from_secs(5), |g| g.master(&others).is_some_and(|x| x != m));
+        assert_eq!(self.status(m).unwrap()["role"], "Master", "the isolated master cannot know");
+        (m, self.master(&others).unwrap())
     }
 
     /// P + τ + D_1 + the largest delay + 50 ms (issue 4 point 6).
@@ -201,6 +297,83 @@ fn isolating_the_master_then_healing_leaves_one_master() {
         healed_at.elapsed()
     );
     assert_eq!(g.masters(&all), 1);
+}
+
+/// How much later than the protocol's bound a test may see the group
+/// settle: five status requests per poll on a loaded two-core machine.
+const POLL_SLACK: Duration = Duration::from_millis(300);
+
+/// A group file that leaves `announce_every` out gets re-announcement every
+/// second period, and an isolated master that is healed re-announces at
+/// once: either way the two masters meet. The bound is what the periodic
+/// re-announcement alone guarantees, 2·P plus a one-way delay.
+#[test]
+fn a_minimal_group_keeps_one_master_after_the_master_is_isolated_and_healed() {
+    let _one_at_a_time = serial();
+    let g = Group::start_minimal(None);
+    let (old, new) = g.isolate_the_master_until_the_others_elect();
+    let (code, _) = http(g.addrs[old], "POST", "/api/admin/heal", Some(TOKEN)).unwrap();
+    assert_eq!(code, 200);
+    let bound = Duration::from_secs_f64((2.0 * g.period_ms + g.max_delay_ms) / 1000.0);
+    let (took, m) = g.one_master_within(bound + POLL_SLACK);
+    println!("isolate {}, {} elected, heal: one master ({}) {took:?} after the heal (bound {bound:?})", g.ids[old], g.ids[new], g.ids[m]);
+    assert_eq!(m, old.min(new), "the better-ranked of the two keeps mastership");
+    let quiet_from = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
+    g.still_one_master_after(Duration::from_secs_f64(4.0 * g.period_ms / 1000.0), m);
+    // In those four quiet periods the master re-announced on its own.
+    let declares = g.declares_sent_since(m, quiet_from);
+    assert!(declares >= 4, "the master re-announces every second period: {declares} DeclareMaster sent in 4·P");
+    let (_, body) = http(g.addrs[0], "GET", "/api/group", None).unwrap();
+    let group: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(group["scenario"]["announce_every"], 2, "the group shows the value its nodes run");
+}
+
+/// With re-announcement turned off in the file, healing an isolated master
+/// still leaves one master: the healed master declares itself to everyone
+/// at once, and the Fig. 9 rules settle it within one delay.
+#[test]
+fn an_isolated_master_re_announces_when_healed_even_with_announce_every_0() {
+    let _one_at_a_time = serial();
+    let g = Group::start_minimal(Some(0));
+    let (old, new) = g.isolate_the_master_until_the_others_elect();
+    let (code, _) = http(g.addrs[old], "POST", "/api/admin/heal", Some(TOKEN)).unwrap();
+    assert_eq!(code, 200);
+    let bound = Duration::from_secs_f64(g.max_delay_ms / 1000.0);
+    let (took, m) = g.one_master_within(bound + POLL_SLACK);
+    println!("announce_every 0: isolate {}, {} elected, heal: one master ({}) {took:?} after the heal", g.ids[old], g.ids[new], g.ids[m]);
+    assert_eq!(m, old.min(new));
+    assert!(g.trace(old).contains("declared itself master to every member"), "{}", g.trace(old));
+    let quiet_from = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
+    g.still_one_master_after(Duration::from_secs_f64(4.0 * g.period_ms / 1000.0), m);
+    assert_eq!(g.declares_sent_since(m, quiet_from), 0, "an explicit announce_every 0 is honoured");
+    assert!(g.trace(m).contains("warning: announce_every: 0"), "the node warns at start");
+}
+
+/// A master whose process is stopped (SIGSTOP) keeps its connections; the
+/// others elect another master; when it continues (SIGCONT) one master is
+/// left within the bound of the periodic re-announcement. (This settled
+/// before re-announcement too: the new master's claim waits in the stopped
+/// process's socket, and it revokes on reading it. The test keeps it so.)
+#[test]
+fn a_minimal_group_keeps_one_master_after_the_master_is_stopped_and_continued() {
+    let _one_at_a_time = serial();
+    let g = Group::start_minimal(None);
+    let all = [0, 1, 2, 3, 4];
+    let old = g.master(&all).unwrap();
+    let others: Vec<usize> = all.iter().copied().filter(|&i| i != old).collect();
+    signal(g.children[old].as_ref().unwrap(), "-STOP");
+    g.wait_for("the others to elect another master", Duration::from_secs(5), |g| g.master(&others).is_some_and(|x| x != old));
+    let new = g.master(&others).unwrap();
+    signal(g.children[old].as_ref().unwrap(), "-CONT");
+    let bound = Duration::from_secs_f64((2.0 * g.period_ms + g.max_delay_ms) / 1000.0);
+    let (took, m) = g.one_master_within(bound + POLL_SLACK);
+    println!("SIGSTOP {}, {} elected, SIGCONT: one master ({}) {took:?} later (bound {bound:?})", g.ids[old], g.ids[new], g.ids[m]);
+    assert_eq!(m, old.min(new), "the better-ranked of the two keeps mastership");
+    g.still_one_master_after(Duration::from_secs_f64(4.0 * g.period_ms / 1000.0), m);
+    let late = g.status(old).unwrap()["late_wakeups"].as_u64().expect("/api/status has late_wakeups");
+    assert!(late >= 1, "the stopped node's first tick after SIGCONT ran late and says so, got {late}");
+    let punctual = g.status(others[0]).unwrap()["late_wakeups"].as_u64().unwrap();
+    println!("late wake-ups: {} {late}, {} {punctual}", g.ids[old], g.ids[others[0]]);
 }
 
 #[test]
@@ -361,16 +534,21 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
     g.wait_for("the group to agree", Duration::from_secs(5), |g| g.master(&[0, 1, 2, 3, 4]).is_some());
 }
 
-/// Sends SIGINT or SIGTERM to `child` and waits, with a bound, for it to exit.
-fn stop_with(child: &mut Child, signal: &str) -> std::process::ExitStatus {
+/// Sends `signal` (`-STOP`, `-TERM`, ...) to `child`.
+fn signal(child: &Child, signal: &str) {
     let ok = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
-    assert!(ok.success());
+    assert!(ok.success(), "kill {signal} {}", child.id());
+}
+
+/// Sends SIGINT or SIGTERM to `child` and waits, with a bound, for it to exit.
+fn stop_with(child: &mut Child, sig: &str) -> std::process::ExitStatus {
+    signal(child, sig);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(Instant::now() < deadline, "the process did not stop within 10 s of {signal}");
+        assert!(Instant::now() < deadline, "the process did not stop within 10 s of {sig}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -569,7 +747,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
 
     let _one_at_a_time = serial();
     let ids = ["s0", "tab", "s1", "s2"];
-    let addrs: Vec<SocketAddr> = (0..4).map(|_| free_port()).collect();
+    let addrs = common::free_ports(4);
     let file = json!({
         "name": "browser-member",
         "servers": ids.iter().zip(&addrs).map(|(id, a)| if *id == "tab" { json!({"id": id, "kind": "browser"}) } else { json!({"id": id, "addr": a.to_string()}) }).collect::<Vec<_>>(),

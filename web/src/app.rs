@@ -1,5 +1,5 @@
-//! The playground page: owns the state, keeps the URL in step with the
-//! scenario, routes keyboard shortcuts, shows the Overview tab, and hosts
+//! The playground page: owns the state, keeps the URL and the browser's
+//! history in step with the scenario and the tab, routes keyboard shortcuts, shows the Overview tab, and hosts
 //! the Edit, Watch, Compare and Live tabs, which live in a second wasm
 //! module loaded on first use ([`crate::bridge`]).
 
@@ -7,8 +7,10 @@ use crate::bridge::{self, Snapshot};
 use crate::components::help::Help;
 use crate::components::overview::Overview;
 use crate::components::run_status::RunStatus;
-use crate::components::toolbar::Toolbar;
+use crate::components::toast::Toast;
+use crate::components::toolbar::{self, Tabs, Toolbar};
 use crate::components::Store;
+use crate::credentials::{self, Credentials};
 use crate::dom;
 use crate::presets;
 use crate::share::{self, Fragment};
@@ -55,17 +57,39 @@ fn js_reason(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| "an unknown error".into())
 }
 
-/// What the page starts with: the scenario in the fragment, or the default
-/// with the reason the fragment could not be used.
+/// What the page starts with: the scenario and tab in the fragment (or the
+/// default scenario, with the reason the fragment could not be used), and
+/// the live group's credentials, which leave the URL here.
 fn initial() -> Playground {
+    let Credentials { token, secret } = credentials::take();
     let hash = dom::hash();
     let mut p = from_fragment(&hash);
-    p.live_token = share::param(&hash, "token");
-    p.live_secret = share::param(&hash, "secret");
-    if let Some(tab) = share::param(&hash, "tab").as_deref().and_then(Tab::from_name) {
+    p.live_token = token;
+    p.live_secret = secret;
+    if let Some(tab) = share::tab(&hash) {
         p.tab = tab;
     }
     p
+}
+
+/// Shows what the URL names after the browser moved (Back, Forward, a link
+/// pasted into the address bar): its scenario and its tab, each if it names
+/// one (an old link has no tab: the tab shown stays).
+fn follow_url(store: &Store) {
+    let hash = dom::hash();
+    if Credentials::from_fragment(&hash) != Credentials::default() {
+        // A Live view URL pasted into an open page: start again with its
+        // credentials (and without them in the URL).
+        credentials::take();
+        let _ = dom::window().location().reload();
+        return;
+    }
+    let tab = share::tab(&hash);
+    match share::decode(&hash) {
+        Fragment::Scenario(f) => store.dispatch(Action::Follow(Some(f), tab)),
+        Fragment::Empty => store.dispatch(Action::Follow(None, tab)),
+        Fragment::Malformed(why) => store.dispatch(Action::LoadFailed(why)),
+    }
 }
 
 fn from_fragment(hash: &str) -> Playground {
@@ -84,28 +108,37 @@ fn from_fragment(hash: &str) -> Playground {
 pub fn app() -> Html {
     let store: Store = use_reducer(initial);
 
-    // The URL always carries the scenario being shown. A malformed link is
-    // left in place so the user can see what they pasted.
+    // The URL always carries the scenario and the tab being shown, so a
+    // reload or a copied address opens them again. A switch to another
+    // scenario (a preset, an import, a compared variant) is a new history
+    // entry, so Back returns to the one before; an edit or a tab change
+    // replaces the current entry. A malformed link is left in place so the
+    // user can see what they pasted.
     {
-        let file = store.file.clone();
         let keep = store.load_error.is_some();
-        use_effect_with(file, move |file| {
-            if !keep {
-                dom::replace_hash(&share::encode(file));
+        let recorded = use_mut_ref(|| store.switches);
+        use_effect_with((store.file.clone(), store.tab, store.switches), move |(file, tab, switches)| {
+            let switched = std::mem::replace(&mut *recorded.borrow_mut(), *switches) != *switches;
+            let fragment = share::link(*tab, file);
+            if keep || dom::hash() == format!("#{fragment}") {
+                return;
+            }
+            if switched {
+                dom::push_hash(&fragment);
+            } else {
+                dom::replace_hash(&fragment);
             }
         });
     }
 
-    // A link pasted into the address bar of an open playground.
+    // The browser's Back and Forward, and a link pasted into the address bar.
     {
         let store = store.clone();
         use_effect_with((), move |_| {
-            let listener = EventListener::new(&dom::window(), "hashchange", move |_| match share::decode(&dom::hash()) {
-                Fragment::Scenario(f) => store.dispatch(Action::Load(f)),
-                Fragment::Malformed(why) => store.dispatch(Action::LoadFailed(why)),
-                Fragment::Empty => {}
-            });
-            move || drop(listener)
+            let follow = move |_: &Event| follow_url(&store);
+            let pop = EventListener::new(&dom::window(), "popstate", follow.clone());
+            let hash = EventListener::new(&dom::window(), "hashchange", follow);
+            move || drop((pop, hash))
         });
     }
 
@@ -113,7 +146,7 @@ pub fn app() -> Html {
     {
         let store = store.clone();
         use_effect_with((), move |_| {
-            let listener = EventListener::new(&dom::document(), "keydown", move |e| {
+            let listener = dom::listen_active(&dom::document(), "keydown", move |e| {
                 let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
                 if e.ctrl_key() || e.meta_key() || e.alt_key() || dom::typing_in_a_field(e) {
                     return;
@@ -154,6 +187,7 @@ pub fn app() -> Html {
                     tab: Some(tab.name().to_string()),
                     token: token.clone(),
                     secret: secret.clone(),
+                    ..Snapshot::default()
                 };
                 wasm_bindgen_futures::spawn_local(async move {
                     views.set(match mount_views(start).await {
@@ -196,12 +230,15 @@ pub fn app() -> Html {
                         }
                     }
                     let store = store.clone();
-                    Timeout::new(0, move || {
-                        if let Some(file) = snap.scenario {
-                            store.dispatch(Action::Update(file));
-                        }
-                        if let Some(tab) = tab {
-                            store.dispatch(Action::SetTab(tab));
+                    Timeout::new(0, move || match (snap.switched, snap.scenario) {
+                        (true, Some(file)) => store.dispatch(Action::Switch(file, tab)),
+                        (_, file) => {
+                            if let Some(file) = file {
+                                store.dispatch(Action::Update(file));
+                            }
+                            if let Some(tab) = tab {
+                                store.dispatch(Action::SetTab(tab));
+                            }
                         }
                     })
                     .forget();
@@ -213,14 +250,15 @@ pub fn app() -> Html {
     }
 
     let tab = store.tab;
-    let on_tab = |t: Tab| {
-        let store = store.clone();
-        Callback::from(move |_| store.dispatch(Action::SetTab(t)))
-    };
-    let close_notice = {
-        let store = store.clone();
-        Callback::from(move |_| store.dispatch(Action::Notice(None)))
-    };
+    // `#views` (index.html) is the panel of every tab but the Overview.
+    use_effect_with(tab, |tab| {
+        if let Some(v) = dom::document().get_element_by_id(toolbar::panel_id(Tab::Edit)) {
+            let _ = match tab {
+                Tab::Overview => v.remove_attribute("aria-labelledby").and_then(|_| v.remove_attribute("role")),
+                t => v.set_attribute("role", "tabpanel").and_then(|_| v.set_attribute("aria-labelledby", &toolbar::tab_id(*t))),
+            };
+        }
+    });
 
     html! {
         <ContextProvider<Store> context={store.clone()}>
@@ -232,19 +270,14 @@ pub fn app() -> Html {
                         <span class="muted">{" Showing the default scenario instead."}</span>
                     </div>
                 }
-                if let Some(n) = &store.notice {
-                    <div class="banner notice" role="status" onclick={close_notice}>{n}</div>
-                }
-                // The page's own run; the other tabs show the views module's.
-                if tab == Tab::Overview { <RunStatus /> }
-                <nav class="tabs" role="tablist">
-                    { for Tab::ALL.iter().map(|t| html! {
-                        <button role="tab" class={classes!("tab", (*t == tab).then_some("active"))}
-                            aria-selected={(*t == tab).to_string()} data-testid={format!("tab-{}", t.name())}
-                            onclick={on_tab(*t)}>{t.label()}</button>
-                    }) }
-                </nav>
-                <main>
+                <Toast />
+                <Tabs />
+                <main id={toolbar::panel_id(Tab::Overview)} role={(tab == Tab::Overview).then_some("tabpanel")}
+                    aria-labelledby={(tab == Tab::Overview).then(|| toolbar::tab_id(tab))}>
+                    // Under the page's h1 and above each tab's own h3s.
+                    <h2 class="visually-hidden">{tab.label()}</h2>
+                    // The page's own run; the other tabs show the views module's.
+                    if tab == Tab::Overview { <RunStatus /> }
                     { match tab {
                         Tab::Overview => html! { <Overview /> },
                         // Drawn by the views module on #views, next to #app.

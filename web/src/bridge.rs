@@ -29,7 +29,8 @@
 //! - the page sends [`TO_VIEWS`] whenever the scenario, the tab or the live
 //!   token changes;
 //! - the views send [`TO_PAGE`] when they change the scenario (crash a server
-//!   from the diagram, open a compared variant) or ask for another tab.
+//!   from the diagram, open a compared variant) or ask for another tab; a
+//!   switch to a compared variant is marked so the page adds a history entry.
 //!
 //! The scenario file is the whole shared state: both sides re-run the
 //! deterministic simulation from it, so they always show the same run.
@@ -56,13 +57,18 @@ pub struct Snapshot {
     /// A tab name as in [`Tab::name`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tab: Option<String>,
-    /// The live view's admin token (see `share::param`).
+    /// The live view's admin token (see `crate::credentials`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// The live group's secret, if the page was given one (see
     /// `Playground::live_secret`). Sent once, when the views are mounted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// The views' user switched to this scenario and tab (Compare's
+    /// "watch"): the page records it in the browser's history
+    /// (`Action::Switch`), so Back returns to the one before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub switched: bool,
 }
 
 impl Snapshot {
@@ -105,7 +111,7 @@ mod tests {
 
     #[test]
     fn snapshots_round_trip_and_omit_what_is_unset() {
-        let s = Snapshot { scenario: Some(presets::default_file()), tab: Some("watch".into()), token: None, secret: None };
+        let s = Snapshot { scenario: Some(presets::default_file()), tab: Some("watch".into()), ..Default::default() };
         let back = Snapshot::from_json(&s.to_json()).unwrap();
         assert_eq!(back, s);
         assert_eq!(back.tab(), Some(Tab::Watch));

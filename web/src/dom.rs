@@ -1,6 +1,7 @@
 //! The few direct browser calls the playground makes. Everything else goes
 //! through Yew.
 
+use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, Element, HtmlAnchorElement, Url};
 
@@ -27,6 +28,27 @@ pub fn replace_hash(fragment: &str) {
         let url = format!("#{fragment}");
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
+}
+
+/// Sets the fragment in a new history entry, without reloading, so the
+/// browser's Back returns to the current one. Fires no `popstate`.
+pub fn push_hash(fragment: &str) {
+    if let Ok(history) = window().history() {
+        let url = format!("#{fragment}");
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// Listens for `event` on `target` with a handler that may call
+/// `preventDefault`. gloo's `EventListener::new` registers a passive
+/// listener, in which the browser ignores `preventDefault` (Chromium logs
+/// "Unable to preventDefault inside passive event listener"), so a key the
+/// page handles would also scroll it or click the focused button.
+pub fn listen_active<F>(target: &web_sys::EventTarget, event: &'static str, f: F) -> EventListener
+where
+    F: FnMut(&web_sys::Event) + 'static,
+{
+    EventListener::new_with_options(target, event, EventListenerOptions::enable_prevent_default(), f)
 }
 
 /// The full URL of this page with `fragment`.

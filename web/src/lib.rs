@@ -9,7 +9,10 @@
 //!
 //! - `state.rs`: the one `Reducible` state and its `Action`s.
 //! - `edit.rs`: structural edits of a scenario (pure functions).
-//! - `share.rs`: the `#scenario=` fragment, export and import.
+//! - `share.rs`: the `#tab=…&scenario=…` fragment, export and import;
+//!   `credentials.rs`: the live group's token and secret, kept for the
+//!   session instead of in the URL.
+//! - `keys.rs`: the Watch tab's playback keys.
 //! - `presets.rs`: the example scenarios, compiled in.
 //! - `app.rs`: the playground page; `embed.rs`: the embeddable view.
 //! - `components/`: one file per component: `editor/`, `results/`,
@@ -28,9 +31,11 @@
 pub mod app;
 pub mod bridge;
 pub mod components;
+pub mod credentials;
 pub mod dom;
 pub mod edit;
 pub mod embed;
+pub mod keys;
 pub mod member;
 pub mod presets;
 pub mod share;

@@ -12,8 +12,13 @@
 //! Like a starting node, the tab stays down for one detection period after
 //! joining, then recovers: it finds the master through a broadcast inquiry
 //! instead of assuming the patent's initial state.
+//!
+//! Like a node, the tab keeps a flight recording of its engine
+//! (`stagger_core::flight`), which the Live view draws in the member's lane:
+//! a browser member has no `/api/flight` for anyone else to fetch.
 
 use gloo::timers::callback::Timeout;
+use stagger_core::flight::{Recorder, Recording};
 use stagger_core::wire::auth::{nonce_hex, Dialer, NONCE_BYTES};
 use stagger_core::wire::{self, Frame, Role as WireRole};
 use stagger_core::{Input, Output, Rng, Scenario, Server, ServerConfig, Span, Time};
@@ -27,6 +32,8 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 /// What the tab's member is doing, for the Live view.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberState {
+    /// The member this tab joined as.
+    pub id: String,
     /// `connecting`, `joined`, or why it stopped.
     pub phase: String,
     /// The engine's role (`Down` while it waits out its first period).
@@ -40,6 +47,29 @@ pub struct MemberState {
 pub struct TabMember {
     inner: Rc<RefCell<Inner>>,
 }
+
+/// This tab's membership, if any: started by the Join panel, reported by
+/// the rest of the Live view. Equal when it is the same slot.
+#[derive(Clone, Default)]
+pub struct TabSlot(pub Rc<RefCell<Option<TabMember>>>);
+
+impl PartialEq for TabSlot {
+    fn eq(&self, other: &TabSlot) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl TabSlot {
+    /// The member's state and flight recording, when this tab joined.
+    pub fn view(&self) -> Option<(MemberState, Recording)> {
+        let slot = self.0.borrow();
+        let i = slot.as_ref()?.inner.borrow();
+        Some((i.state.clone(), i.flight.recording()))
+    }
+}
+
+/// How many messages the tab's flight recording keeps (a node keeps as many).
+const FLIGHT_CAP: usize = 4_000;
 
 struct Inner {
     ws: WebSocket,
@@ -58,12 +88,20 @@ struct Inner {
     /// receipt re-arms (and a down engine has none).
     recover: Option<Timeout>,
     state: MemberState,
+    flight: Recorder,
     on_change: Rc<dyn Fn(MemberState)>,
     closures: Vec<Box<dyn std::any::Any>>,
 }
 
 fn now() -> Time {
     Time((js_sys::Date::now() * 1000.0) as u64)
+}
+
+/// `now()` for `server`: never before its last input, which the engine
+/// refuses. The wall clock can step back, and a timer is fed at its
+/// deadline when the browser wakes a little early.
+fn now_for(server: &Server) -> Time {
+    now().max(server.now())
 }
 
 fn fresh_nonce() -> Result<String, String> {
@@ -109,7 +147,8 @@ impl TabMember {
             period,
             timer: None,
             recover: None,
-            state: MemberState { phase: "connecting".into(), role: "Down".into(), ..MemberState::default() },
+            state: MemberState { id: id.to_string(), phase: "connecting".into(), role: "Down".into(), ..MemberState::default() },
+            flight: Recorder::new(row, FLIGHT_CAP),
             on_change: Rc::new(on_change),
             closures: Vec::new(),
         }));
@@ -226,7 +265,7 @@ fn on_frame(i: &Rc<RefCell<Inner>>, text: &str) {
                         let _ = {
                             let mut b = i.borrow_mut();
                             let b = &mut *b;
-                            b.server.handle_input(now(), Input::Recover, &mut b.rng)
+                            b.server.handle_input(now_for(&b.server), Input::Recover, &mut b.rng)
                         };
                         drain(&i);
                     }
@@ -244,7 +283,10 @@ fn on_frame(i: &Rc<RefCell<Inner>>, text: &str) {
                 let mut b = i.borrow_mut();
                 let b = &mut *b;
                 b.state.received += 1;
-                let _ = b.server.handle_input(now(), Input::Receive(env), &mut b.rng);
+                let at = now_for(&b.server);
+                if b.server.handle_input(at, Input::Receive(env), &mut b.rng).is_ok() {
+                    b.flight.receipt(at, &env, b.server.table());
+                }
             }
             drain(i);
         }
@@ -259,7 +301,9 @@ fn drain(i: &Rc<RefCell<Inner>>) {
         let mut b = i.borrow_mut();
         let b = &mut *b;
         let table = b.server.table().clone();
+        let at = now_for(&b.server);
         while let Some(o) = b.server.poll_output() {
+            b.flight.output(at, &o, &table);
             match o {
                 Output::Send { to, env } => {
                     for r in table.destinations(to, env.from) {
@@ -287,7 +331,7 @@ fn drain(i: &Rc<RefCell<Inner>>) {
                     {
                         let mut b = i.borrow_mut();
                         let b = &mut *b;
-                        let _ = b.server.handle_input(now().max(at), Input::Timer(kind), &mut b.rng);
+                        let _ = b.server.handle_input(now_for(&b.server).max(at), Input::Timer(kind), &mut b.rng);
                     }
                     drain(&i);
                 }

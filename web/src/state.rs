@@ -73,6 +73,8 @@ pub struct Computed {
     pub plot: Plot,
     /// The instants at which something happens, in order, for stepping.
     pub times: Vec<Time>,
+    /// What in the scenario makes its run mislead, by field.
+    pub warnings: Vec<stagger_core::scenario::ScenarioWarning>,
 }
 
 impl Computed {
@@ -88,7 +90,8 @@ impl Computed {
         let plot = plot(&scenario, &run, &opts);
         let mut times: Vec<Time> = run.trace.as_ref().map(|t| t.events.iter().map(|e| e.t).collect()).unwrap_or_default();
         times.dedup();
-        Computed { scenario, run, report, svg: OnceCell::new(), plot, times }
+        let warnings = scenario.warnings();
+        Computed { scenario, run, report, svg: OnceCell::new(), plot, times, warnings }
     }
 
     /// The space-time diagram, as `stagger render` draws it.
@@ -184,6 +187,11 @@ impl Outcome {
         }
     }
 
+    /// The warnings of a valid scenario; none while it is invalid.
+    pub fn warnings(&self) -> &[stagger_core::scenario::ScenarioWarning] {
+        self.computed().map_or(&[], |c| &c.warnings)
+    }
+
     pub fn computed(&self) -> Option<&Rc<Computed>> {
         match self {
             Outcome::Ok(c) => Some(c),
@@ -222,16 +230,21 @@ pub struct Playground {
     /// A transient message: "link copied", or why an import failed.
     pub notice: Option<String>,
     /// The admin token of a live group, from the `token=` fragment
-    /// parameter that `stagger demo` puts in its URL.
+    /// parameter that `stagger demo` puts in its URL, kept for the session
+    /// ([`crate::credentials`]).
     pub live_token: Option<String>,
     /// The live group's secret, from the `secret=` fragment parameter that
     /// `stagger demo` puts in its URL, to prefill "Join as a browser member".
-    /// Fragments never reach a server, and the page drops it from the
+    /// Kept for the session like the token; the page drops both from the
     /// address bar on load.
     pub live_secret: Option<String>,
     /// An error that stopped the page from loading what it was asked to
     /// (a malformed `#scenario=` fragment). Shown until the next load.
     pub load_error: Option<String>,
+    /// How many times the user switched to another scenario ([`Action::Switch`]).
+    /// The page adds a history entry for each, so the browser's Back returns
+    /// to the scenario and tab before; edits only replace the current entry.
+    pub switches: u32,
 }
 
 /// Derived runs compare by identity: a new run is a new `Rc`.
@@ -256,14 +269,24 @@ impl PartialEq for Playground {
             && self.load_error == o.load_error
             && self.live_token == o.live_token
             && self.live_secret == o.live_secret
+            && self.switches == o.switches
     }
 }
 
 /// Everything that can change the playground.
 #[derive(Clone, Debug)]
 pub enum Action {
-    /// Replace the whole scenario (a preset, an import, a shared link).
+    /// Replace the whole scenario (a shared link, the browser's Back).
     Load(ScenarioFile),
+    /// The user chose another scenario (a preset, an import, a compared
+    /// variant), and maybe another tab: a load that the browser's history
+    /// records ([`Playground::switches`]).
+    Switch(ScenarioFile, Option<Tab>),
+    /// Show the scenario and the tab that the URL names, each if it names
+    /// one, after the browser moved (Back, Forward, a pasted link). The
+    /// scenario is loaded only if it is not the one shown: one move fires
+    /// both `popstate` and `hashchange`.
+    Follow(Option<ScenarioFile>, Option<Tab>),
     /// A page load whose scenario could not be read; the reason is shown.
     LoadFailed(String),
     /// Replace the scenario with an edited copy.
@@ -312,6 +335,7 @@ impl Playground {
             live_token: None,
             live_secret: None,
             load_error: None,
+            switches: 0,
         }
     }
 
@@ -337,6 +361,21 @@ impl Playground {
     /// [`crate::bridge`]).
     #[cfg(not(any(feature = "views", not(any(feature = "app", feature = "embed")))))]
     fn edit(&mut self, _: edit::Edit) {}
+
+    fn load(&mut self, file: ScenarioFile) {
+        self.load_error = None;
+        self.playing = false;
+        self.set_file(file, true);
+    }
+
+    fn set_tab(&mut self, t: Tab) {
+        // Playback only shows on the Watch tab; ticking elsewhere would
+        // re-render a large editor 30 times a second.
+        if t != Tab::Watch {
+            self.playing = false;
+        }
+        self.tab = t;
+    }
 
     fn set_file(&mut self, file: ScenarioFile, reset_playhead: bool) {
         self.file = file;
@@ -375,23 +414,27 @@ impl Reducible for Playground {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {
-            Action::Load(file) => {
-                s.load_error = None;
-                s.playing = false;
-                s.set_file(file, true);
+            Action::Load(file) => s.load(file),
+            Action::Switch(file, tab) => {
+                s.switches += 1;
+                s.load(file);
+                if let Some(t) = tab {
+                    s.set_tab(t);
+                }
+            }
+            Action::Follow(file, tab) => {
+                if let Some(f) = file.filter(|f| *f != s.file || s.load_error.is_some()) {
+                    s.load(f);
+                }
+                if let Some(t) = tab {
+                    s.set_tab(t);
+                }
             }
             Action::LoadFailed(why) => s.load_error = Some(why),
             Action::Update(file) => s.set_file(file, false),
             Action::Edit(e) => s.edit(e),
             Action::SetSymmetric(on) => s.symmetric = on,
-            Action::SetTab(t) => {
-                // Playback only shows on the Watch tab; ticking elsewhere
-                // would re-render a large editor 30 times a second.
-                if t != Tab::Watch {
-                    s.playing = false;
-                }
-                s.tab = t;
-            }
+            Action::SetTab(t) => s.set_tab(t),
             Action::Play => s.playing = s.last_good.is_some(),
             Action::Pause => s.playing = false,
             Action::TogglePlay => {
@@ -597,6 +640,39 @@ mod tests {
         // A job that was replaced meanwhile is not shown.
         let p = p.reduce(Action::Load(heavy)).reduce(Action::Finished(job));
         assert!(p.outcome.running().is_some());
+    }
+
+    #[test]
+    fn a_switch_loads_the_file_and_tab_and_counts_for_the_history() {
+        let p = start().reduce(Action::SetTab(Tab::Compare)).reduce(Action::Play);
+        let storm = presets::file("storm").unwrap();
+        let q = p.clone().reduce(Action::Switch(storm.clone(), Some(Tab::Watch)));
+        assert_eq!((q.file == storm, q.tab, q.switches, q.playing), (true, Tab::Watch, p.switches + 1, false));
+        assert_eq!(q.playhead, q.last_good.as_ref().unwrap().plot.from, "a new scenario plays from its start");
+        let r = q.reduce(Action::Switch(presets::default_file(), None));
+        assert_eq!((r.tab, r.switches), (Tab::Watch, p.switches + 2), "no tab given: the tab stays");
+        // An edit is not a switch.
+        let e = r.clone().reduce(Action::Edit(Edit::SetDelay { j: 1, k: 2, ms: 400.0 }));
+        assert_eq!(e.switches, r.switches);
+    }
+
+    #[test]
+    fn following_the_url_back_restores_its_scenario_and_tab_once() {
+        let p = start().reduce(Action::SetTab(Tab::Compare));
+        let q = p.clone().reduce(Action::Switch(presets::file("storm").unwrap(), Some(Tab::Watch)));
+        // Back: the entry before names the first scenario on Compare.
+        let back = q.reduce(Action::Follow(Some(p.file.clone()), Some(Tab::Compare)));
+        assert_eq!((back.file == p.file, back.tab), (true, Tab::Compare));
+        let run = back.last_good.clone().unwrap();
+        // The same move's second event changes nothing, and re-runs nothing.
+        let again = back.reduce(Action::Follow(Some(p.file.clone()), Some(Tab::Compare)));
+        assert!(Rc::ptr_eq(again.last_good.as_ref().unwrap(), &run));
+        // A URL without a scenario or a tab (an old link) keeps the one shown.
+        let o = again.clone().reduce(Action::Follow(None, Some(Tab::Live)));
+        assert_eq!((o.file == p.file, o.tab), (true, Tab::Live));
+        let storm = presets::file("storm").unwrap();
+        let o = again.reduce(Action::Follow(Some(storm.clone()), None));
+        assert_eq!((o.file == storm, o.tab), (true, Tab::Compare));
     }
 
     #[test]

@@ -12,11 +12,12 @@ use crate::components::editor::Editor;
 use crate::components::live::Live;
 use crate::components::results::{DelayTable, MetricsStrip, Winners};
 use crate::components::run_status::RunStatus;
+use crate::components::toast::Toast;
 use crate::components::watch::Watch;
 use crate::components::Store;
-use crate::dom;
 use crate::presets;
 use crate::state::{Action, Playground, Tab};
+use crate::{dom, keys};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use stagger_core::ScenarioFile;
@@ -36,6 +37,8 @@ pub struct ViewsProps {
 struct Known {
     file: ScenarioFile,
     tab: Tab,
+    /// The store's [`Playground::switches`] last seen.
+    switches: u32,
 }
 
 fn initial(start: &Snapshot) -> Playground {
@@ -49,7 +52,7 @@ fn initial(start: &Snapshot) -> Playground {
 #[function_component(Views)]
 pub fn views(props: &ViewsProps) -> Html {
     let store: Store = use_reducer(|| initial(&props.start));
-    let known = use_mut_ref(|| Known { file: store.file.clone(), tab: store.tab });
+    let known = use_mut_ref(|| Known { file: store.file.clone(), tab: store.tab, switches: store.switches });
 
     // The page's news: a new scenario (an edit, a preset) or another tab.
     {
@@ -66,14 +69,16 @@ pub fn views(props: &ViewsProps) -> Html {
     // Our news for the page: a change made here.
     {
         let known = known.clone();
-        use_effect_with((store.file.clone(), store.tab), move |(file, tab)| {
+        use_effect_with((store.file.clone(), store.tab, store.switches), move |(file, tab, switches)| {
             let mut k = known.borrow_mut();
-            let mut snap = Snapshot::default();
-            if *file != k.file {
+            // A switch sends the file and tab even when they are unchanged:
+            // the page records it as a history entry.
+            let mut snap = Snapshot { switched: std::mem::replace(&mut k.switches, *switches) != *switches, ..Snapshot::default() };
+            if *file != k.file || snap.switched {
                 k.file = file.clone();
                 snap.scenario = Some(file.clone());
             }
-            if *tab != k.tab {
+            if *tab != k.tab || snap.switched {
                 k.tab = *tab;
                 snap.tab = Some(tab.name().to_string());
             }
@@ -83,27 +88,32 @@ pub fn views(props: &ViewsProps) -> Html {
         });
     }
 
-    // Playback keys (the page keeps the tab and help keys).
+    // Playback keys (the page keeps the tab and help keys), in listeners
+    // that can keep the browser from scrolling or clicking as well.
     {
         let (store, known) = (store.clone(), known.clone());
         use_effect_with((), move |_| {
-            let l = EventListener::new(&dom::document(), "keydown", move |e| {
-                let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-                if known.borrow().tab != Tab::Watch || e.ctrl_key() || e.meta_key() || e.alt_key() || dom::typing_in_a_field(e) {
-                    return;
+            let on_watch = {
+                let known = known.clone();
+                move |e: &KeyboardEvent| known.borrow().tab == Tab::Watch && !(e.ctrl_key() || e.meta_key() || e.alt_key())
+            };
+            let down = dom::listen_active(&dom::document(), "keydown", {
+                let on_watch = on_watch.clone();
+                move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>().filter(|e| on_watch(e)) else { return };
+                    if let Some(action) = keys::playback(&e.key(), keys::Focus::of(e)) {
+                        e.prevent_default();
+                        store.dispatch(action);
+                    }
                 }
-                let action = match e.key().as_str() {
-                    " " | "k" => Action::TogglePlay,
-                    "ArrowRight" | "l" => Action::Step(1),
-                    "ArrowLeft" | "j" => Action::Step(-1),
-                    "+" | "=" => Action::Faster,
-                    "-" | "_" => Action::Slower,
-                    _ => return,
-                };
-                e.prevent_default();
-                store.dispatch(action);
             });
-            move || drop(l)
+            let up = dom::listen_active(&dom::document(), "keyup", move |e| {
+                let Some(e) = e.dyn_ref::<KeyboardEvent>().filter(|e| on_watch(e)) else { return };
+                if keys::swallow_release(&e.key(), keys::Focus::of(e)) {
+                    e.prevent_default();
+                }
+            });
+            move || drop((down, up))
         });
     }
 
@@ -140,12 +150,7 @@ pub fn views(props: &ViewsProps) -> Html {
     };
     html! {
         <ContextProvider<Store> context={store.clone()}>
-            if let Some(n) = &store.notice {
-                <div class="banner notice" role="status" onclick={
-                    let store = store.clone();
-                    Callback::from(move |_| store.dispatch(Action::Notice(None)))
-                }>{n}</div>
-            }
+            <Toast />
             // The metrics of the run this module computed itself, so an edit
             // shows its result without waiting for the page (the Live tab
             // shows a real group instead).

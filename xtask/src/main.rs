@@ -8,7 +8,7 @@
 //!
 //! Both install what they need on a fresh machine (the wasm target, the
 //! wasm-bindgen CLI at the version pinned in `Cargo.lock`, Node.js, wasm-opt
-//! from npm binaryen, Chromium and chromedriver) and fail
+//! from npm binaryen, Chromium, chromedriver and npm axe-core) and fail
 //! loudly, naming the missing piece, when they cannot.
 
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             eprintln!("  demo   simulate the patent's five cities, write the diagram, serve the playground");
             eprintln!("  test   run every test: native, then the wasm determinism check under node");
             eprintln!("  web    build the playground into dist/ (wasm, JS, HTML, CSS, scenarios)");
-            eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium and chromedriver if missing");
+            eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium, chromedriver and axe-core if missing");
             eprintln!("  bench  run the criterion benchmarks of the simulator");
             eprintln!("  bench-docs  rerun the simulated comparisons (raft-fig16, loses, compare) and regenerate their sections of docs/benchmarks.md");
             return ExitCode::from(2);
@@ -199,21 +199,51 @@ const WASM_FEATURES: [&str; 6] = [
 /// wasm-opt from the npm package binaryen@132, installed under target/.
 /// Debian's binaryen is too old to read wasm-bindgen's output.
 fn wasm_opt() -> Result<PathBuf> {
-    let tools = root().join("target/tools");
-    let bin = tools.join("node_modules/.bin/wasm-opt");
+    let bin = tools().join("node_modules/.bin/wasm-opt");
     let ok = output(Command::new(&bin).arg("--version")).is_some_and(|v| v.contains("132"));
     if !ok {
-        if output(Command::new("npm").arg("--version")).is_none() {
-            apt_install(&["nodejs", "npm"])?;
-        }
-        std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
-        run(
-            "npm install binaryen@132 (wasm-opt)",
-            Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&tools).arg("binaryen@132"),
-        )?;
+        npm_install("binaryen@132", "wasm-opt")?;
     }
     output(Command::new(&bin).arg("--version")).ok_or_else(|| format!("{} does not run after installing binaryen@132", bin.display()))?;
     Ok(bin)
+}
+
+/// Where the npm packages the build and the tests use are installed.
+fn tools() -> PathBuf {
+    root().join("target/tools")
+}
+
+/// `npm install PACKAGE@VERSION` under [`tools`], installing npm first if
+/// the machine has none.
+fn npm_install(spec: &str, what: &str) -> Result {
+    if output(Command::new("npm").arg("--version")).is_none() {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let tools = tools();
+    std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
+    run(
+        &format!("npm install {spec} ({what})"),
+        Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&tools).arg(spec),
+    )
+}
+
+/// The axe-core version whose rules the browser tests' accessibility audit
+/// (node/tests/browser.rs) runs; they read `AXE_JS` under [`tools`].
+const AXE: &str = "4.14.1";
+const AXE_JS: &str = "node_modules/axe-core/axe.min.js";
+
+/// axe-core from npm, for the accessibility audit of the browser tests.
+fn axe_core() -> Result {
+    let manifest = tools().join("node_modules/axe-core/package.json");
+    let have = std::fs::read_to_string(&manifest).unwrap_or_default();
+    if !have.contains(&format!("\"version\": \"{AXE}\"")) {
+        npm_install(&format!("axe-core@{AXE}"), "the accessibility rules of the browser tests")?;
+    }
+    let js = tools().join(AXE_JS);
+    if !js.exists() {
+        return Err(format!("{} is missing after installing axe-core@{AXE}", js.display()));
+    }
+    Ok(())
 }
 
 fn size(p: &Path) -> u64 {
@@ -304,9 +334,11 @@ fn setup() -> Result {
 }
 
 /// Headless Chromium and its chromedriver run the playground's browser
-/// tests (node/tests/browser.rs). Debian ships the two at one version. Only
-/// the tests need them, so the demo does not install a browser.
+/// tests (node/tests/browser.rs), which also audit every tab with axe-core.
+/// Debian ships the two at one version. Only the tests need them, so the
+/// demo does not install a browser.
 fn setup_browser() -> Result {
+    axe_core()?;
     let browser = [CHROMIUM, CHROMEDRIVER];
     if browser.iter().any(|p| !Path::new(p).exists()) {
         apt_install(&["chromium", "chromium-driver"])?;

@@ -155,10 +155,7 @@ pub fn scenario(case: Case, fix: Fix) -> Scenario {
         Fix::Guard { of_period } => timer.guard_ms = Some(of_period * p),
         Fix::SkipKnownDead => timer.skip_known_dead = Some(true),
         Fix::Claim(c) => f.claim = Some(c),
-        Fix::Recommended => {
-            timer.guard_ms = Some(p);
-            timer.skip_known_dead = Some(true);
-        }
+        Fix::Recommended => timer = matrix::recommend(timer, p),
     }
     f.timer = Some(timer);
     f.validate().expect("a study scenario is valid")

@@ -28,19 +28,31 @@ use serde::{Deserialize, Serialize};
 /// Who is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Contender {
-    Stagger { scheme: SchemeName, claim: ClaimPolicy },
+    /// A scheme and claim policy with SPEC §7's defaults otherwise.
+    Stagger {
+        scheme: SchemeName,
+        claim: ClaimPolicy,
+    },
+    /// What docs/benchmarks.md recommends a user run: the integral timer
+    /// under `verify` with `guard_ms = P` and `skip_known_dead` (see
+    /// [`recommend`]).
+    Recommended,
     Raft,
     Bully,
 }
 
 impl Contender {
-    /// Integral, equal and randomized under each claim policy, then Raft
-    /// and Bully.
+    /// Integral, equal and randomized under each claim policy (the
+    /// recommended integral configuration right after the integral rows),
+    /// then Raft and Bully.
     pub fn all() -> Vec<Contender> {
         let mut v = Vec::new();
         for scheme in [SchemeName::Integral, SchemeName::Equal, SchemeName::Randomized] {
             for claim in ClaimPolicy::ALL {
                 v.push(Contender::Stagger { scheme, claim });
+            }
+            if scheme == SchemeName::Integral {
+                v.push(Contender::Recommended);
             }
         }
         v.push(Contender::Raft);
@@ -51,6 +63,7 @@ impl Contender {
     pub fn label(&self) -> String {
         match self {
             Contender::Stagger { scheme, claim } => format!("{} / {}", scheme.name(), claim.name()),
+            Contender::Recommended => "integral / verify + guard P + skip_known_dead".into(),
             Contender::Raft => "Raft".into(),
             Contender::Bully => "Bully".into(),
         }
@@ -60,6 +73,7 @@ impl Contender {
     pub fn key(&self) -> String {
         match self {
             Contender::Stagger { scheme, claim } => format!("{}-{}", scheme.name(), claim.name()),
+            Contender::Recommended => "integral-guard".into(),
             Contender::Raft => "raft".into(),
             Contender::Bully => "bully".into(),
         }
@@ -213,11 +227,24 @@ impl Cell {
                 });
                 f.claim = Some(claim);
             }
+            Contender::Recommended => {
+                f.timer = Some(recommend(TimerEntry::scheme(SchemeName::Integral).base(base), p));
+                f.claim = Some(ClaimPolicy::Verify);
+            }
             Contender::Raft => f.algorithm = Some(AlgorithmName::Raft),
             Contender::Bully => f.algorithm = Some(AlgorithmName::Bully),
         }
         f.validate().expect("a comparison cell's scenario is valid")
     }
+}
+
+/// The settings docs/benchmarks.md recommends on top of a timer: a guard
+/// of one detection period `period_ms` (it absorbs detection skew up to P)
+/// and `skip_known_dead` (a dead rank known dead costs nothing).
+pub fn recommend(mut timer: TimerEntry, period_ms: f64) -> TimerEntry {
+    timer.guard_ms = Some(period_ms);
+    timer.skip_known_dead = Some(true);
+    timer
 }
 
 /// What one trial measured.
@@ -383,10 +410,19 @@ mod tests {
             assert_eq!(s.crash_at(), Some(Time::ZERO), "placed per trial");
             assert_eq!(s.ranking[0], 0);
         }
-        assert_eq!(Contender::all().len(), 11);
+        assert_eq!(Contender::all().len(), 12);
         for c in Contender::all() {
             assert_eq!(Contender::parse(&c.key()), Some(c));
         }
+    }
+
+    #[test]
+    fn the_recommended_contender_runs_the_guard_and_skip_known_dead() {
+        let s = Cell { contender: Contender::Recommended, preset: Preset::Wan, n: 5 }.scenario();
+        assert_eq!(s.params.guard, Span::from_ms(500));
+        assert!(s.params.skip_known_dead);
+        assert_eq!(s.params.claim, ClaimPolicy::Verify);
+        assert_eq!(Contender::parse("integral-guard"), Some(Contender::Recommended));
     }
 
     #[test]

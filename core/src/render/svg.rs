@@ -39,6 +39,15 @@ pub struct SvgOptions {
     pub width: u32,
     /// A title drawn at the top; `None` uses the scenario's name.
     pub title: Option<String>,
+    /// A live window ending at `now`, for a running group drawn from its
+    /// members' flight recordings (`crate::flight`), whose times are
+    /// wall-clock µs since the Unix epoch: the window is `[from, to]`
+    /// (by default the scenario's `until` long, ending at `now`) and is not
+    /// clamped to `until`; the axis and every time read relative to now
+    /// ("−8 s" … "now"); and a lane shows no role until the trace gives it
+    /// one, since what a member did before its recording is unknown (a run
+    /// starts in the patent's initial roles). `None` draws a run.
+    pub now: Option<Time>,
 }
 
 /// The default width in pixels.
@@ -54,9 +63,14 @@ pub const MAX_ARROWS: usize = 5_000;
 /// detection period `P` and convergence at `v`, it is
 /// `[c − P/4, v + (v − c)/4]`, or `[c − P/4, c + 3P]` when the run never
 /// converges. Explicit `from`/`to` override either end; both are clamped to
-/// `[0, until]`.
+/// `[0, until]`. A live window (`opts.now`) is not clamped.
 pub fn window(scenario: &Scenario, run: &Run, opts: &SvgOptions) -> (Time, Time) {
     let until = scenario.until.0;
+    if let Some(now) = opts.now {
+        let to = opts.to.unwrap_or(now).0;
+        let from = opts.from.map_or(to.saturating_sub(until), |t| t.0).min(to.saturating_sub(1_000));
+        return (Time(from), Time(to));
+    }
     let p = scenario.periods.first().map_or(0, |s| s.0);
     let us = |ms: f64| ms_to_us(ms).unwrap_or(0);
     let (auto_from, auto_to) = match run.metrics.crash_at_ms.map(us) {
@@ -125,9 +139,11 @@ pub fn space_time(scenario: &Scenario, run: &Run, opts: &SvgOptions) -> String {
     let empty = Trace::default();
     let trace = run.trace.as_ref().unwrap_or(&empty);
     let (from, to) = window(scenario, run, opts);
-    let model = Model::build(scenario, trace);
+    let clock = Clock { now: opts.now.map(|t| t.0), from: from.0 };
+    let model = Model::build(scenario, trace, clock, opts.now.map(|_| to.0));
     let layout = Layout::new(scenario, opts, from.0, to.0);
-    let mut d = Doc { s: String::with_capacity(64 * 1024), scenario, run, model: &model, l: &layout, has_trace: run.trace.is_some() };
+    let mut d =
+        Doc { s: String::with_capacity(64 * 1024), scenario, run, model: &model, l: &layout, has_trace: run.trace.is_some(), clock };
     d.draw(opts);
     d.s
 }
@@ -187,6 +203,8 @@ enum State {
     Backup,
     Wait,
     Down,
+    /// Not known (a live lane before its recording says): not drawn.
+    Unknown,
 }
 
 impl State {
@@ -203,12 +221,13 @@ impl State {
             State::Backup => "#e3e9f0",
             State::Wait => "#f3eba0",
             State::Down => "url(#st-hatch)",
+            State::Unknown => "none",
         }
     }
     /// A flat colour close to the fill, for text halos.
     fn flat(self) -> &'static str {
         match self {
-            State::Down => "#eef0f2",
+            State::Down | State::Unknown => "#eef0f2",
             s => s.fill(),
         }
     }
@@ -217,7 +236,7 @@ impl State {
             State::Master => "#7a4d00",
             State::Backup => "#4a5868",
             State::Wait => "#615800",
-            State::Down => "#57606a",
+            State::Down | State::Unknown => "#57606a",
         }
     }
     fn name(self) -> &'static str {
@@ -226,6 +245,28 @@ impl State {
             State::Backup => "Backup",
             State::Wait => "WaitElection",
             State::Down => "down",
+            State::Unknown => "unknown",
+        }
+    }
+}
+
+/// How a drawing reads times: a run's virtual time (`1234.567 ms`), or a
+/// live window's wall-clock time relative to its end (`−3.25 s`, `now`).
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    /// The end of a live window; `None` for a run.
+    now: Option<u64>,
+    /// The start of the window.
+    from: u64,
+}
+
+impl Clock {
+    fn at(&self, t: u64) -> String {
+        match self.now {
+            None => Time(t).to_string(),
+            Some(now) if t >= now => "now".into(),
+            Some(_) if t < self.from => "before the window".into(),
+            Some(now) => format!("−{:.2} s", (now - t) as f64 / 1e6),
         }
     }
 }
@@ -296,13 +337,21 @@ struct Model {
 }
 
 impl Model {
-    fn build(scenario: &Scenario, trace: &Trace) -> Model {
+    /// `live_end`: the end of a live window, where its lanes end.
+    fn build(scenario: &Scenario, trace: &Trace, clock: Clock, live_end: Option<u64>) -> Model {
         let n = scenario.len();
-        let until = trace.events.last().map_or(scenario.until.0, |e| e.t.0.max(scenario.until.0));
+        let end = live_end.unwrap_or(scenario.until.0);
+        let until = trace.events.last().map_or(end, |e| e.t.0.max(end));
         let top = scenario.ranking.first().copied().unwrap_or(0);
-        // The displayed state of each row, and since when.
-        let mut cur: Vec<(State, Option<u32>, u64)> =
-            (0..n as u32).map(|r| if r == top { (State::Master, None, 0) } else { (State::Backup, Some(top), 0) }).collect();
+        // The displayed state of each row, and since when: a run starts in
+        // the patent's initial roles, a live window knows nothing yet.
+        let mut cur: Vec<(State, Option<u32>, u64)> = (0..n as u32)
+            .map(|r| match clock.now {
+                Some(_) => (State::Unknown, None, 0),
+                None if r == top => (State::Master, None, 0),
+                None => (State::Backup, Some(top), 0),
+            })
+            .collect();
         let mut segs: Vec<Vec<Seg>> = (0..n).map(|_| Vec::new()).collect();
         let mut up = vec![true; n];
         let mut open: Vec<Option<(u64, u64)>> = vec![None; n];
@@ -366,8 +415,8 @@ impl Model {
                             marks.push(Mark { t, row: *row, crash: true });
                             events.push(Event {
                                 t,
-                                label: format!("crash {} {}", id(*row), Time(t)),
-                                title: format!("{} crashes at {}", id(*row), Time(t)),
+                                label: format!("crash {} {}", id(*row), clock.at(t)),
+                                title: format!("{} crashes at {}", id(*row), clock.at(t)),
                                 kind: EventKind::Crash,
                             });
                         }
@@ -386,26 +435,26 @@ impl Model {
                             events.push(Event {
                                 t,
                                 label: "partition".into(),
-                                title: format!("partition {} at {}", gs.join(" | "), Time(t)),
+                                title: format!("partition {} at {}", gs.join(" | "), clock.at(t)),
                                 kind: EventKind::Network,
                             });
                         }
                         FaultAction::Cut { from, to } => events.push(Event {
                             t,
                             label: format!("cut {} → {}", id(*from), id(*to)),
-                            title: format!("one-way cut {} → {} at {}", id(*from), id(*to), Time(t)),
+                            title: format!("one-way cut {} → {} at {}", id(*from), id(*to), clock.at(t)),
                             kind: EventKind::Network,
                         }),
                         FaultAction::Heal => events.push(Event {
                             t,
                             label: "heal".into(),
-                            title: format!("partition healed at {}", Time(t)),
+                            title: format!("partition healed at {}", clock.at(t)),
                             kind: EventKind::Network,
                         }),
                         FaultAction::Rerank(rows) => events.push(Event {
                             t,
                             label: "rerank".into(),
-                            title: format!("rerank at {}: {}", Time(t), rows.iter().map(|r| id(*r)).collect::<Vec<_>>().join(", ")),
+                            title: format!("rerank at {}: {}", clock.at(t), rows.iter().map(|r| id(*r)).collect::<Vec<_>>().join(", ")),
                             kind: EventKind::Network,
                         }),
                     }
@@ -536,7 +585,8 @@ fn ms(us: u64) -> String {
     num(us as f64 / 1000.0)
 }
 
-fn msg_text(m: &Wire) -> String {
+/// A message as the diagram's tooltips and the event wording name it.
+pub(crate) fn msg_text(m: &Wire) -> String {
     match m {
         Wire::Stagger(Message::Inquiry { seq }) => format!("Inquiry{{seq: {seq}}}"),
         Wire::Stagger(Message::InquiryReply { seq }) => format!("InquiryReply{{seq: {seq}}}"),
@@ -592,6 +642,7 @@ struct Doc<'a> {
     model: &'a Model,
     l: &'a Layout,
     has_trace: bool,
+    clock: Clock,
 }
 
 /// A vertical marker across the lanes, with its label placed in the strip
@@ -679,7 +730,13 @@ impl<'a> Doc<'a> {
             FONT,
             INK
         );
-        w!(self.s, "<title id=\"st-title\">{} — space-time diagram, {} to {}</title>\n", esc(&title), Time(l.from), Time(l.to));
+        w!(
+            self.s,
+            "<title id=\"st-title\">{} — space-time diagram, {} to {}</title>\n",
+            esc(&title),
+            self.clock.at(l.from),
+            self.clock.at(l.to)
+        );
         self.defs(plot_y0, plot_y1);
         w!(
             self.s,
@@ -798,12 +855,8 @@ impl<'a> Doc<'a> {
                 label
             );
         }
-        w!(
-            self.s,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-style=\"italic\">virtual time (ms)</text>\n",
-            num(l.x1),
-            num(axis_y + 28.0)
-        );
+        let axis = if self.clock.now.is_some() { "wall-clock time (s), relative to now" } else { "virtual time (ms)" };
+        w!(self.s, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-style=\"italic\">{}</text>\n", num(l.x1), num(axis_y + 28.0), axis);
         self.s.push_str("</g>\n");
 
         self.caption(caption_y, &caption, &caption_lines, notes_y, &note_lines);
@@ -858,7 +911,10 @@ impl<'a> Doc<'a> {
         if sc.jitter > 0.0 || sc.loss > 0.0 {
             parts.push(format!("jitter {}, loss {}", num(sc.jitter), num(sc.loss)));
         }
-        parts.push(format!("window {}–{} ms", ms(self.l.from), ms(self.l.to)));
+        match self.clock.now {
+            Some(now) => parts.push(format!("window the last {} s", num(now.saturating_sub(self.l.from) as f64 / 1e6))),
+            None => parts.push(format!("window {}–{} ms", ms(self.l.from), ms(self.l.to))),
+        }
         parts
     }
 
@@ -1069,7 +1125,7 @@ impl<'a> Doc<'a> {
             let cy = self.lane_y(plot_y0, i);
             let Some(segs) = self.model.segs.get(row as usize) else { continue };
             for seg in segs {
-                if seg.end <= l.from || seg.start >= l.to {
+                if seg.end <= l.from || seg.start >= l.to || seg.state == State::Unknown {
                     continue;
                 }
                 let xa = l.x(seg.start.max(l.from));
@@ -1091,8 +1147,8 @@ impl<'a> Doc<'a> {
                     seg.state.fill(),
                     esc(self.id(row)),
                     esc(&what),
-                    Time(seg.start),
-                    Time(seg.end)
+                    self.clock.at(seg.start),
+                    self.clock.at(seg.end)
                 );
                 if l.roomy {
                     let full = match (seg.state, seg.master) {
@@ -1174,17 +1230,17 @@ impl<'a> Doc<'a> {
                     "{}: election timer D = {} ms, from {} until it fires at {}",
                     self.id(c.row),
                     ms(c.planned - c.start),
-                    Time(c.start),
-                    Time(c.planned)
+                    self.clock.at(c.start),
+                    self.clock.at(c.planned)
                 )
             } else {
                 format!(
                     "{}: election timer D = {} ms from {}, due {}, cancelled at {}",
                     self.id(c.row),
                     ms(c.planned - c.start),
-                    Time(c.start),
-                    Time(c.planned),
-                    Time(c.end)
+                    self.clock.at(c.start),
+                    self.clock.at(c.planned),
+                    self.clock.at(c.end)
                 )
             };
             w!(body, "<g class=\"timer\"><title>{}</title>{}", esc(&title), bracket(xa, xe, xp, y, tick));
@@ -1245,7 +1301,7 @@ impl<'a> Doc<'a> {
                     body,
                     "<g class=\"crash\"><title>{} crashes at {}</title>{}{}</g>\n",
                     esc(self.id(m.row)),
-                    Time(m.t),
+                    self.clock.at(m.t),
                     cross(x, cy, r + 1.0, "#ffffff", 5.0),
                     cross(x, cy, r, CRASH, 2.6)
                 );
@@ -1254,7 +1310,7 @@ impl<'a> Doc<'a> {
                     body,
                     "<g class=\"recover\"><title>{} recovers at {}</title><circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2\"/></g>\n",
                     esc(self.id(m.row)),
-                    Time(m.t),
+                    self.clock.at(m.t),
                     num(x),
                     num(cy),
                     num(r * 0.8),
@@ -1393,15 +1449,15 @@ impl<'a> Doc<'a> {
                     continue;
                 }
                 let Some((x1, y1, x2, y2)) = self.geom(m, &index, plot_y0) else { continue };
-                let head = format!("{} {} → {}, sent {}", msg_text(&m.msg), self.id(m.from), self.id(m.to), Time(m.send));
+                let head = format!("{} {} → {}, sent {}", msg_text(&m.msg), self.id(m.from), self.id(m.to), self.clock.at(m.send));
                 let line = format!("M{} {}L{} {}", num(x1), num(y1), num(x2), num(y2));
                 match (m.arrive, m.drop) {
                     (Some(a), None) => {
-                        let title = format!("{head}, arrives {}", Time(a));
+                        let title = format!("{head}, arrives {}", self.clock.at(a));
                         w!(ok, "<path class=\"msg {}\" d=\"{}\"><title>{}</title></path>\n", k.name(), line, esc(&title));
                     }
                     (Some(a), Some((_, reason))) => {
-                        let title = format!("{head}, dropped at {}: {}", Time(a), reason_text(reason));
+                        let title = format!("{head}, dropped at {}: {}", self.clock.at(a), reason_text(reason));
                         w!(
                             lost,
                             "<g class=\"msg {} dropped\"><title>{}</title><path d=\"{}\" stroke-dasharray=\"4 3\"/>{}</g>\n",
@@ -1454,6 +1510,21 @@ impl<'a> Doc<'a> {
         let l = self.l;
         let span = l.to - l.from;
         let step = tick_step(span.max(1), (l.x1 - l.x0) / 90.0);
+        if let Some(now) = self.clock.now {
+            // Whole steps back from now: "−2 s", "−1 s", "now".
+            let decimals = match (step % 1_000_000, step % 100_000) {
+                (0, _) => 0,
+                (_, 0) => 1,
+                _ => 2,
+            };
+            let mut out: Vec<(f64, String)> = (0..=now.saturating_sub(l.from) / step)
+                .map(|k| (now - k * step, k))
+                .filter(|(t, _)| *t <= l.to)
+                .map(|(t, k)| (l.x(t), if k == 0 { "now".to_string() } else { format!("−{:.*} s", decimals, (k * step) as f64 / 1e6) }))
+                .collect();
+            out.reverse();
+            return out;
+        }
         let decimals = match (step % 1000, step % 100) {
             (0, _) => 0,
             (_, 0) => 1,
@@ -1667,6 +1738,36 @@ mod tests {
         assert_eq!(num(0.1 + 0.2), "0.3");
         assert_eq!(thousands(39_601), "39,601");
         assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn a_live_window_draws_only_what_happened_in_it_on_an_axis_relative_to_now() {
+        let scenario = Scenario::from_json(include_str!("../../../static/scenarios/patent-5.json")).unwrap();
+        // Engine time: µs since the Unix epoch, far past the scenario's `until`.
+        let now = 1_800_000_000_000_000u64;
+        let ev = |ago: u64, what| crate::sim::TraceEvent { t: Time(now - ago), what };
+        let trace = Trace {
+            events: vec![
+                ev(21_000_000, What::Note { server: 1, note: Note::ElectionDelay { delay: Span(575_000) } }),
+                ev(20_000_000, What::Role { server: 1, role: Role::Master, master: None }),
+                ev(2_500_000, What::Role { server: 2, role: Role::Backup, master: Some(1) }),
+            ],
+        };
+        let run = Run { metrics: Default::default(), trace: Some(trace), phases: Vec::new() };
+        let opts = SvgOptions { from: Some(Time(now - 8_000_000)), to: Some(Time(now)), now: Some(Time(now)), ..Default::default() };
+        assert_eq!(window(&scenario, &run, &opts), (Time(now - 8_000_000), Time(now)), "not clamped to `until`");
+        let svg = space_time(&scenario, &run, &opts);
+        for tick in ["−8 s", "−4 s", "now"] {
+            assert!(svg.contains(&format!(">{tick}</text>")), "tick {tick}");
+        }
+        assert!(svg.contains("wall-clock time (s), relative to now") && svg.contains("window the last 8 s"));
+        assert!(!svg.contains("D="), "an election delay long before the window is not drawn");
+        assert!(svg.contains("atlanta: Master from before the window to now"), "a role in force at the start is a band from the edge");
+        assert!(svg.contains("bangalore: Backup (master atlanta) from −2.50 s to now"));
+        assert!(!svg.contains("ottawa: ") && !svg.contains("Backup · ottawa"), "a lane the trace says nothing of is empty");
+        // A run still starts in the patent's initial roles.
+        let run_svg = space_time(&scenario, &Run { trace: Some(Trace::default()), ..run }, &SvgOptions::default());
+        assert!(run_svg.contains("Backup · ottawa") && run_svg.contains("virtual time (ms)"));
     }
 
     #[test]

@@ -430,14 +430,23 @@ impl ScenarioFile {
     ) -> Result<Vec<Fault>, ScenarioError> {
         let mut out = Vec::with_capacity(self.faults.len());
         let mut attrs = attrs.to_vec();
+        let mut ats = Vec::with_capacity(self.faults.len());
         for (i, f) in self.faults.iter().enumerate() {
-            let base = format!("faults[{i}]");
-            let at = ms_to_us(f.at_ms).map(Time).ok_or_else(|| {
+            ats.push(ms_to_us(f.at_ms).map(Time).ok_or_else(|| {
                 ScenarioError::new(
-                    format!("{base}.at_ms"),
+                    format!("faults[{i}].at_ms"),
                     Problem::BadNumber(format!("{} must be a non-negative number of milliseconds", f.at_ms)),
                 )
-            })?;
+            })?);
+        }
+        // In the order they apply: by time, equal instants in file order
+        // (SPEC §6). A rerank's attribute changes then hold from its instant
+        // on, wherever the file lists it (docs/protocol.md R8).
+        let mut order: Vec<usize> = (0..self.faults.len()).collect();
+        order.sort_by_key(|i| ats[*i]);
+        for i in order {
+            let (f, at) = (&self.faults[i], ats[i]);
+            let base = format!("faults[{i}]");
             let given =
                 [f.crash.is_some(), f.recover.is_some(), f.partition.is_some(), f.cut.is_some(), f.heal.is_some(), f.rerank.is_some()]
                     .iter()
@@ -501,8 +510,6 @@ impl ScenarioFile {
             };
             out.push(Fault { at, source: i, action });
         }
-        // Stable: equal instants keep file order (SPEC §6).
-        out.sort_by_key(|f| f.at);
         // Crash and recover must alternate per server.
         let mut up = vec![true; n];
         for f in &out {

@@ -4,8 +4,15 @@
 //! Master and every other live server a Backup naming it" by scanning all
 //! servers would cost O(N) per instant, which a 1,000-server storm cannot
 //! afford, so the counts that decide it are updated on every role change.
+//!
+//! Converged at the end is not enough to call a run settled: a group that
+//! keeps changing masters is converged between changes, so the verdict
+//! would depend on where the run happens to stop. [`Metrics::settled`]
+//! asks for the same master through the whole stability window before the
+//! end ([`Scenario::stability_window`], docs/protocol.md S9).
 
 use crate::message::MessageKind;
+use crate::scenario::Scenario;
 use crate::server::Role;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -97,6 +104,23 @@ pub struct Metrics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected_at_ms: Option<f64>,
     pub converged_at_ms: Option<f64>,
+    /// Whether the run shows where the group settled: `stable` only when
+    /// it was converged on one master for at least `stable_window_ms`
+    /// before the end, whatever `converged_at_ms` says.
+    #[serde(default)]
+    pub settled: Settled,
+    /// How long before the end the group must have been converged on one
+    /// master to be `stable`.
+    #[serde(default)]
+    pub stable_window_ms: f64,
+    /// The last instant at which a live server changed its role or the
+    /// master it names; null if none ever did.
+    #[serde(default)]
+    pub last_change_ms: Option<f64>,
+    /// How many times a live server changed its role or the master it
+    /// names, over the whole run.
+    #[serde(default)]
+    pub role_changes: u64,
     pub final_master: Option<String>,
     pub messages: MessageCounts,
     pub election_messages: u64,
@@ -107,6 +131,33 @@ pub struct Metrics {
     /// cancel): every number above then covers only the time up to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated: Option<super::Truncated>,
+}
+
+/// Where a run left the group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settled {
+    /// Converged on one master through the whole stability window before
+    /// the end.
+    Stable,
+    /// Roles changed within the stability window before the end (the group
+    /// may be converged right now, but has not shown that it stays so).
+    StillChanging,
+    /// Not converged at the end, and nothing changed within the window: a
+    /// lasting split or a group with no master.
+    #[default]
+    NotConverged,
+}
+
+impl Metrics {
+    /// The last instant at which the group changed: a role change, or the
+    /// start of the current converged stretch (which a crash can begin).
+    pub fn last_change(&self) -> Option<f64> {
+        match (self.last_change_ms, self.converged_at_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// The running state behind [`Metrics`].
@@ -129,7 +180,12 @@ pub(crate) struct Tally {
     /// `backing[r]`: live Backups naming row `r` as master.
     backing: Vec<u32>,
     last_sample: Option<(Time, u32)>,
-    converged_since: Option<Time>,
+    /// Since when, and on which master, the group has been converged.
+    converged_since: Option<(Time, u32)>,
+    role_changes: u64,
+    /// Role changes not yet sampled: their instant is the next sample's.
+    unsampled_changes: bool,
+    last_change: Option<Time>,
     split_brain_us: u64,
     max_masters: u32,
 }
@@ -152,6 +208,9 @@ impl Tally {
             backing: vec![0; n],
             last_sample: None,
             converged_since: None,
+            role_changes: 0,
+            unsampled_changes: false,
+            last_change: None,
             split_brain_us: 0,
             max_masters: 0,
         }
@@ -159,6 +218,11 @@ impl Tally {
 
     /// Records row `r`'s new state.
     pub fn set(&mut self, r: u32, up: bool, role: Role, master: Option<u32>) {
+        let (was_up, was_role, was_master) = self.state[r as usize];
+        if was_up && up && (was_role, was_master) != (role, master) {
+            self.role_changes += 1;
+            self.unsampled_changes = true;
+        }
         self.contribute(r, -1);
         self.state[r as usize] = (up, role, master);
         self.contribute(r, 1);
@@ -209,29 +273,49 @@ impl Tally {
         }
         self.last_sample = Some((t, self.masters));
         self.max_masters = self.max_masters.max(self.masters);
-        if self.converged_master().is_some() {
-            self.converged_since.get_or_insert(t);
-        } else {
-            self.converged_since = None;
+        if std::mem::take(&mut self.unsampled_changes) {
+            self.last_change = Some(t);
         }
+        self.converged_since = match (self.converged_master(), self.converged_since) {
+            (Some(m), Some((since, was))) if m == was => Some((since, m)),
+            (Some(m), _) => Some((t, m)),
+            (None, _) => None,
+        };
     }
 
-    /// Closes the run at `until` and reports.
-    pub fn finish(&mut self, until: Time, ids: &[String]) -> Metrics {
+    /// Closes the run at `until` and reports: the scenario's `until_ms`, or
+    /// where its budget stopped it.
+    pub fn finish(&mut self, scenario: &Scenario, until: Time) -> Metrics {
         if let Some((prev, masters)) = self.last_sample {
             if masters >= 2 && until > prev {
                 self.split_brain_us += until.0 - prev.0;
             }
         }
+        // A crash after the end never happened: no crash, reference 0.
+        let crash_at = self.crash_at.filter(|t| *t <= until);
+        let reference = if crash_at.is_some() { self.reference } else { Time::ZERO };
         let master = self.converged_master();
-        let converged = master.and(self.converged_since).map(|t| t.max(self.reference));
+        let since = self.converged_since.filter(|(_, m)| Some(*m) == master).map(|(t, _)| t);
+        let converged = since.map(|t| t.max(reference));
+        let window = scenario.stability_window();
+        let recent = |t: Time| until.0.saturating_sub(t.0) < window.0;
+        let settled = match since {
+            Some(t) if !recent(t) => Settled::Stable,
+            Some(_) => Settled::StillChanging,
+            None if self.last_change.is_some_and(recent) => Settled::StillChanging,
+            None => Settled::NotConverged,
+        };
         Metrics {
-            crash_at_ms: self.crash_at.map(Time::as_ms),
+            crash_at_ms: crash_at.map(Time::as_ms),
             first_declare_at_ms: self.first_declare.map(Time::as_ms),
             elected_at_ms: self.elected.map(Time::as_ms),
             detected_at_ms: self.detected.map(Time::as_ms),
             converged_at_ms: converged.map(Time::as_ms),
-            final_master: master.map(|r| ids[r as usize].clone()),
+            settled,
+            stable_window_ms: window.as_ms(),
+            last_change_ms: self.last_change.map(Time::as_ms),
+            role_changes: self.role_changes,
+            final_master: master.map(|r| scenario.ids[r as usize].clone()),
             messages: self.messages,
             election_messages: self.election_messages,
             split_brain_ms: Time(self.split_brain_us).as_ms(),

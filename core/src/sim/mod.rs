@@ -17,6 +17,7 @@
 //! ```
 
 mod budget;
+mod describe;
 mod engine;
 mod metrics;
 mod network;
@@ -24,7 +25,7 @@ mod queue;
 mod trace;
 
 pub use budget::{detection_ticks, Budget, Limit, Truncated, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_EVENTS};
-pub use metrics::{MessageCounts, Metrics};
+pub use metrics::{MessageCounts, Metrics, Settled};
 pub use network::Reach;
 pub use trace::{DropReason, Trace, TraceEvent, What};
 
@@ -245,7 +246,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
             self.tally.sample(self.now);
         }
         let end = if self.truncated.is_some() { self.now } else { self.sc().until };
-        let mut metrics = self.tally.finish(end, &self.scenario.borrow().ids);
+        let mut metrics = self.tally.finish(self.scenario.borrow(), end);
         metrics.truncated = self.truncated;
         Run { metrics, trace: self.trace.map(|events| Trace { events }), phases: self.phases }
     }

@@ -220,10 +220,15 @@ fn node(path: &Path, id: &str, admin_token: Option<String>) -> Result<(), CliErr
     })
 }
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file, and prints its warnings (a valid
+/// scenario whose run would mislead) on stderr, each with its field.
 pub fn load(path: &Path) -> Result<Scenario, CliError> {
     let text = std::fs::read_to_string(path).map_err(|source| CliError::Io { path: path.display().to_string(), source })?;
-    Scenario::from_json(&text).map_err(|source| CliError::Scenario { path: path.display().to_string(), source })
+    let scenario = Scenario::from_json(&text).map_err(|source| CliError::Scenario { path: path.display().to_string(), source })?;
+    for w in scenario.warnings() {
+        eprintln!("warning: {}: {w}", path.display());
+    }
+    Ok(scenario)
 }
 
 pub(crate) fn write(path: &Path, contents: &str) -> Result<(), CliError> {

@@ -22,7 +22,7 @@ pub fn run(file: &Path, output: &Path, from_ms: Option<f64>, to_ms: Option<f64>,
         }
     }
     let run = Sim::new(&scenario, true).run();
-    let svg = space_time(&scenario, &run, &SvgOptions { from, to, width, title: None });
+    let svg = space_time(&scenario, &run, &SvgOptions { from, to, width, title: None, now: None });
     write(output, &svg)?;
     eprintln!("wrote {}", output.display());
     Ok(())

@@ -1,6 +1,7 @@
 //! `stagger sim FILE [--json] [--trace OUT.json]`.
 
 use super::{load, ms, write, CliError};
+use stagger_core::sim::Settled;
 use stagger_core::{Algorithm, MessageKind, Metrics, Scenario, Scheme, Sim};
 use std::path::Path;
 
@@ -77,28 +78,23 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
     let table = scenario.rank_table();
     let stagger = scenario.algorithm == Algorithm::Stagger;
     let mut out = format!("{}: {} servers, {}, seed {}\n", scenario.name, scenario.len(), describe_algorithm(scenario), scenario.seed);
+    // Who leads at the end is "final" only if the group has settled.
     let winner = match &m.final_master {
         Some(id) => {
             let row = scenario.row_of(id).expect("the master is a server");
-            format!("{id} (S{})", table.index_of(row))
+            let which = if m.settled == Settled::Stable { "final master" } else { "master at the end" };
+            format!("{which} {id} (S{})", table.index_of(row))
         }
-        None => "no single master".into(),
+        None => "no single master at the end".into(),
     };
     let crash = m.crash_at_ms.map_or("no crash".to_string(), |v| format!("crash at {v:.3} ms"));
+    let converged = convergence(m);
     out += &if stagger {
-        format!(
-            "  {crash}; first declare at {}; converged at {}; final master {winner}\n",
-            ms(m.first_declare_at_ms),
-            ms(m.converged_at_ms)
-        )
+        format!("  {crash}; first declare at {}; {converged}; {winner}\n", ms(m.first_declare_at_ms))
     } else {
-        format!(
-            "  {crash}; first in the election at {}; elected at {}; converged at {}; final master {winner}\n",
-            ms(m.detected_at_ms),
-            ms(m.elected_at_ms),
-            ms(m.converged_at_ms)
-        )
+        format!("  {crash}; first in the election at {}; elected at {}; {converged}; {winner}\n", ms(m.detected_at_ms), ms(m.elected_at_ms))
     };
+    out += &format!("  {}\n", settled(m));
     let c = &m.messages;
     let kinds: Vec<String> = if stagger {
         MessageKind::ALL.iter().map(|k| format!("{} {}", k.name(), c.get(*k))).collect()
@@ -111,4 +107,24 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
         m.split_brain_ms, m.max_masters, m.events, scenario.until
     );
     out
+}
+
+/// "converged at 2570.000 ms", or what the run shows instead.
+fn convergence(m: &Metrics) -> String {
+    match (m.settled, m.converged_at_ms) {
+        (Settled::Stable, Some(t)) => format!("converged at {t:.3} ms"),
+        (Settled::StillChanging, _) => format!("still changing (last change at {})", ms(m.last_change())),
+        _ => "never converged".into(),
+    }
+}
+
+/// Why the run counts as stable or not, with the rule.
+fn settled(m: &Metrics) -> String {
+    let window = format!("the {:.3} ms stability window", m.stable_window_ms);
+    let changes = format!("{} role change(s)", m.role_changes);
+    match m.settled {
+        Settled::Stable => format!("stable: one master through {window} before the end; {changes}"),
+        Settled::StillChanging => format!("still changing: {changes}, the last at {}, within {window} before the end", ms(m.last_change())),
+        Settled::NotConverged => format!("not converged: no single master that every live server follows at the end; {changes}"),
+    }
 }

@@ -38,7 +38,8 @@ impl Node {
             .collect();
         json!({
             "id": s.id, "index": s.index, "role": s.role, "master": s.master,
-            "ranking_version": s.ranking_version, "up": s.up, "isolated": isolated(self), "peers": peers,
+            "ranking_version": s.ranking_version, "up": s.up, "isolated": isolated(self),
+            "late_wakeups": s.late_wakeups, "peers": peers,
         })
     }
 }
@@ -94,7 +95,12 @@ impl App for Node {
                         Ok("isolated: every message in or out is dropped")
                     }
                     "heal" => {
-                        self.isolated.store(false, Ordering::SeqCst);
+                        // Two masters may have been elected on the two sides:
+                        // a master that comes back tells everyone at once
+                        // (docs/protocol.md L11).
+                        if self.isolated.swap(false, Ordering::SeqCst) {
+                            self.announce(None);
+                        }
                         Ok("healed")
                     }
                     other => {

@@ -306,24 +306,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
     // this, a member that restarted and elected itself before the mesh
     // re-formed would keep a second master until someone re-announced
     // (found by `stagger bench failover`; docs/protocol.md L10).
-    {
-        let status = node.engine.status.borrow().clone();
-        if status.up && crate::runtime::is_master(status.role) {
-            let env = stagger_core::Envelope {
-                from: status.index,
-                version: status.ranking_version,
-                msg: stagger_core::Message::DeclareMaster { idx: status.index },
-            };
-            let frame = if node.group.members[row as usize].kind == Kind::Browser {
-                Frame::Deliver { from: node.id().to_string(), env }
-            } else {
-                Frame::Msg { env }
-            };
-            if let Some(tx) = &node.slots.lock().expect("slots lock")[row as usize].tx {
-                let _ = tx.send((Instant::now(), wire::encode(&frame)));
-            }
-        }
-    }
+    node.announce(Some(row));
     let (mut sink, mut stream) = ws.split();
     let writer = async {
         while let Some((due, text)) = rx.recv().await {

@@ -82,6 +82,15 @@ impl Node {
         let _ = self.engine.commands.send(Command::Connected(self.connected()));
     }
 
+    /// If this node is Master, tells member `row`, or every member (`None`),
+    /// at once: on a new connection (docs/protocol.md L10) and on a heal
+    /// (L11), the moments another master may start to hear this one. The
+    /// claim goes out like any send of the engine's, so an isolated node
+    /// keeps it to itself and emulated delays apply.
+    fn announce(&self, to: Option<u32>) {
+        let _ = self.engine.commands.send(Command::Announce(to));
+    }
+
     /// A dialer's view of its attempt. A connected slot belongs to its
     /// session, which clears it itself when it ends, so a dialer never
     /// overwrites one (another connection may have replaced its own).
@@ -124,7 +133,19 @@ pub async fn run(
         started: tokio::time::Instant::now(),
         this: this.clone(),
     });
-    node.log(format!("member {} (index {}) listening on {}", node.id(), group.scenario.rank_table().index_of(me), listener.local_addr()?));
+    let announce = match group.scenario.params.announce_every {
+        0 => "never re-announces as master".to_string(),
+        k => format!("re-announces every {k} periods as master"),
+    };
+    node.log(format!(
+        "member {} (index {}) listening on {}; {announce}",
+        node.id(),
+        group.scenario.rank_table().index_of(me),
+        listener.local_addr()?
+    ));
+    for w in &group.warnings {
+        node.log(format!("warning: {w}"));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(mesh::route(node.clone(), out_rx));
     for peer in 0..n as u32 {

@@ -4,7 +4,7 @@ use crate::components::use_store;
 use crate::state::Action;
 use yew::prelude::*;
 
-pub const SHORTCUTS: [(&str, &str); 11] = [
+pub const SHORTCUTS: [(&str, &str); 13] = [
     ("Space / k", "play or pause (Watch)"),
     ("→ / l", "step to the next event (Watch)"),
     ("← / j", "step to the previous event (Watch)"),
@@ -14,6 +14,8 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     ("w / 3", "Watch tab"),
     ("c / 4", "Compare tab"),
     ("v / 5", "Live tab"),
+    ("← / → on a tab", "previous / next tab (Home / End: first / last)"),
+    ("← / → on the scrubber", "1 % of the window (Page Up / Page Down: 10 %)"),
     ("?", "this help"),
     ("Esc", "close overlays"),
 ];

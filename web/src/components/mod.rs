@@ -8,6 +8,7 @@ pub mod live;
 pub mod overview;
 pub mod results;
 pub mod run_status;
+pub mod toast;
 pub mod toolbar;
 pub mod watch;
 

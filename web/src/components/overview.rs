@@ -39,6 +39,15 @@ pub fn overview() -> Html {
                 if let Some(d) = &store.file.description {
                     <p class="overview-description">{d.clone()}</p>
                 }
+                if !store.outcome.warnings().is_empty() {
+                    <div class="banner warning" role="status" data-testid="overview-warnings">
+                        <strong>{"This run may mislead:"}</strong>
+                        <ul>
+                            { for store.outcome.warnings().iter().map(|w| html! { <li data-field={w.field.clone()}>{w.to_string()}</li> }) }
+                        </ul>
+                        <span class="muted">{"Each is marked at its field in the Edit tab."}</span>
+                    </div>
+                }
                 { diagram }
                 <div class="overview-actions">
                     <button class="primary" onclick={go(Tab::Watch)} data-testid="overview-watch">{"▶ Watch it play"}</button>

@@ -1,14 +1,16 @@
-//! The top bar: presets, sharing, export and import, help.
+//! The top bar: presets, sharing, export and import, help; and the tab bar
+//! under it, which follows the WAI-ARIA tabs pattern.
 
 use crate::components::use_store;
-use crate::state::Action;
+use crate::state::{Action, Tab};
 use crate::{dom, presets, share};
 use gloo::file::callbacks::FileReader;
 use gloo::file::File;
 use stagger_core::ScenarioFile;
 use std::cell::RefCell;
 use std::rc::Rc;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 #[function_component(Toolbar)]
@@ -22,16 +24,19 @@ pub fn toolbar() -> Html {
         Callback::from(move |e: Event| {
             let name = e.target_unchecked_into::<HtmlSelectElement>().value();
             if let Some(f) = presets::file(&name) {
-                store.dispatch(Action::Load(f));
+                store.dispatch(Action::Switch(f, None));
             }
         })
     };
     let on_link = {
         let store = store.clone();
         Callback::from(move |_| {
-            let url = dom::url_with_hash(&share::encode(&store.file));
+            let url = dom::url_with_hash(&share::link(store.tab, &store.file));
             dom::copy(&url);
-            store.dispatch(Action::Notice(Some("Link copied: it carries the whole scenario.".into())));
+            store.dispatch(Action::Notice(Some(format!(
+                "Link copied: it carries the whole scenario and opens the {} tab.",
+                store.tab.label()
+            ))));
         })
     };
     let on_embed = {
@@ -64,10 +69,10 @@ pub fn toolbar() -> Html {
             let task = gloo::file::callbacks::read_as_text(&File::from(file), move |text| {
                 let action = match text.map_err(|e| e.to_string()).and_then(|t| ScenarioFile::from_json(&t).map_err(|e| e.to_string())) {
                     Ok(f) => match f.validate() {
-                        Ok(_) => Action::Load(f),
+                        Ok(_) => Action::Switch(f, None),
                         // An invalid file still loads, so its error shows at the field.
                         Err(e) => {
-                            store.dispatch(Action::Load(f));
+                            store.dispatch(Action::Switch(f, None));
                             Action::Notice(Some(format!("{name} imported, but it is not valid: {e}")))
                         }
                     },
@@ -93,7 +98,7 @@ pub fn toolbar() -> Html {
                     <rect x="1" y="8.5" width="11" height="3" rx="1" fill="#f3eaa0" />
                     <rect x="1" y="14" width="17" height="3" rx="1" fill="#e3e9f1" stroke="#0072b2" stroke-width="0.8" />
                 </svg>
-                <span class="name">{"Stagger"}</span>
+                <h1 class="name">{"Stagger"}</h1>
                 <span class="tagline">{"staggered election timers, live"}</span>
             </div>
             <label class="preset">
@@ -108,15 +113,105 @@ pub fn toolbar() -> Html {
                 </select>
             </label>
             <div class="actions">
-                <button onclick={on_link} title="Copy a link that carries the whole scenario">{"Copy link"}</button>
+                <button onclick={on_link} data-testid="copy-link" title="Copy a link that carries the whole scenario and this tab">{"Copy link"}</button>
                 <button onclick={on_embed} title="Copy an <iframe> snippet for documentation">{"Embed"}</button>
                 <button onclick={on_export_json} data-testid="export-json">{"Export JSON"}</button>
-                <label class="button" title="Load a scenario JSON file">
+                // The input stays in the tab order (a hidden one would not be);
+                // only its look is the label's.
+                <label class="button file-button" title="Load a scenario JSON file">
                     {"Import JSON"}
-                    <input type="file" accept=".json,application/json" onchange={on_import} data-testid="import-json" />
+                    <input type="file" class="visually-hidden" accept=".json,application/json" onchange={on_import} data-testid="import-json" />
                 </label>
                 <button class="help-button" onclick={on_help} title="Keyboard shortcuts (?)" aria-label="Help">{"?"}</button>
             </div>
         </header>
+    }
+}
+
+/// The element id of a tab's button.
+pub fn tab_id(t: Tab) -> String {
+    format!("tab-{}", t.name())
+}
+
+/// The tab an arrow, Home or End key moves to from `from`, wrapping around.
+pub fn tab_after_key(from: Tab, key: &str) -> Option<Tab> {
+    let n = Tab::ALL.len();
+    let i = Tab::ALL.iter().position(|t| *t == from)?;
+    let to = match key {
+        "ArrowRight" => (i + 1) % n,
+        "ArrowLeft" => (i + n - 1) % n,
+        "Home" => 0,
+        "End" => n - 1,
+        _ => return None,
+    };
+    Some(Tab::ALL[to])
+}
+
+/// The tab bar: `role="tablist"`, one `role="tab"` button per tab with
+/// `aria-selected`, and a roving tabindex (only the selected tab is in the
+/// Tab order; the arrow keys, Home and End move between tabs and select
+/// them). The panel it controls is the page's `<main>` for the Overview and
+/// `#views` for the others.
+#[function_component(Tabs)]
+pub fn tabs() -> Html {
+    let store = use_store();
+    let tab = store.tab;
+    let on_tab = |t: Tab| {
+        let store = store.clone();
+        Callback::from(move |_| store.dispatch(Action::SetTab(t)))
+    };
+    let on_key = {
+        let store = store.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let Some(to) = tab_after_key(tab, &e.key()) else { return };
+            e.prevent_default();
+            // Arrows also step the Watch tab's playback; not from here.
+            e.stop_propagation();
+            store.dispatch(Action::SetTab(to));
+            if let Some(b) = dom::document().get_element_by_id(&tab_id(to)).and_then(|b| b.dyn_into::<HtmlElement>().ok()) {
+                let _ = b.focus();
+            }
+        })
+    };
+    html! {
+        <nav>
+            <div class="tabs" role="tablist" aria-label="Views" onkeydown={on_key}>
+                { for Tab::ALL.iter().map(|t| {
+                    let selected = *t == tab;
+                    html! {
+                        <button role="tab" id={tab_id(*t)} class={classes!("tab", selected.then_some("active"))}
+                            aria-selected={selected.to_string()} tabindex={if selected { "0" } else { "-1" }}
+                            aria-controls={selected.then(|| panel_id(*t))}
+                            data-testid={format!("tab-{}", t.name())} onclick={on_tab(*t)}>{t.label()}</button>
+                    }
+                }) }
+            </div>
+        </nav>
+    }
+}
+
+/// The id of the element that shows tab `t`: the page's `<main>` for the
+/// Overview, the views module's `#views` for the others.
+pub fn panel_id(t: Tab) -> &'static str {
+    match t {
+        Tab::Overview => "overview-panel",
+        _ => "views",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn arrows_home_and_end_move_between_tabs_and_wrap() {
+        assert_eq!(tab_after_key(Tab::Overview, "ArrowRight"), Some(Tab::Edit));
+        assert_eq!(tab_after_key(Tab::Overview, "ArrowLeft"), Some(Tab::Live));
+        assert_eq!(tab_after_key(Tab::Live, "ArrowRight"), Some(Tab::Overview));
+        assert_eq!(tab_after_key(Tab::Watch, "Home"), Some(Tab::Overview));
+        assert_eq!(tab_after_key(Tab::Watch, "End"), Some(Tab::Live));
+        assert_eq!(tab_after_key(Tab::Watch, "Enter"), None);
     }
 }

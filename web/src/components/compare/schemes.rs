@@ -151,10 +151,8 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
         let watch = {
             let store = store.clone();
             let file = v.file.clone();
-            Callback::from(move |_| {
-                store.dispatch(Action::Update(file.clone()));
-                store.dispatch(Action::SetTab(Tab::Watch));
-            })
+            // A history entry: the browser's Back returns to this table.
+            Callback::from(move |_| store.dispatch(Action::Switch(file.clone(), Some(Tab::Watch))))
         };
         let switch_to = match v.policy {
             Some(policy) => format!("Switch your scenario to the {name} timer with the {} policy and watch it", policy.name()),

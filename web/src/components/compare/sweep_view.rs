@@ -137,7 +137,7 @@ pub fn sweep_view() -> Html {
                 )}
             </p>
             if running {
-                <div class="sweep-progress" role="progressbar" aria-valuemin="0" aria-valuemax={total.to_string()} aria-valuenow={done.to_string()}>
+                <div class="sweep-progress" role="progressbar" aria-label="Sweep progress" aria-valuemin="0" aria-valuemax={total.to_string()} aria-valuenow={done.to_string()}>
                     <div class="bar"><div class="fill" style={format!("width: {:.1}%", 100.0 * done as f64 / total as f64)}></div></div>
                     <span>{format!("Simulating groups… {done} / {total} runs")}</span>
                 </div>

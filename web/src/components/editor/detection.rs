@@ -3,7 +3,7 @@
 //! must stay below every period, the phases and the misses that count as a
 //! failure.
 
-use super::field::{at, within, FieldError, NumField};
+use super::field::{at, warn_at, within, FieldError, FieldWarning, NumField};
 use super::{algorithm_label, algorithm_of, edit, update};
 use crate::components::use_store;
 use crate::edit::Edit;
@@ -110,6 +110,7 @@ pub fn detection_card() -> Html {
                         {"timeout τ (ms)"}</span>
                     <NumField<f64> field="detection.timeout_ms" value={d.timeout_ms} optional=true placeholder="400" step={50.0}
                         error={at(err, "detection.timeout_ms")} on_commit={on_timeout} />
+                    <FieldWarning field="detection.timeout_ms" warning={warn_at(store.outcome.warnings(), "detection.timeout_ms")} />
                 </label>
                 <label class={classes!("ed-field", other.then_some("unused-field"))}>
                     <span class="ed-label" title="Consecutive missed replies before the master counts as failed (the staggered timer's only)">{"misses"}</span>

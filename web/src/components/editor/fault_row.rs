@@ -48,26 +48,26 @@ pub fn fault_row(p: &RowProps) -> Html {
         let store = store.clone();
         Callback::from(move |_: MouseEvent| store.dispatch(Action::Edit(Edit::RemoveFault(i))))
     };
-    let server = |path: String, value: &str, set: fn(&mut FaultEntry, String)| {
+    let server = |label: &'static str, path: String, value: &str, set: fn(&mut FaultEntry, String)| {
         html! {
             <ServerSelect field={path.clone()} value={value.to_string()} ids={all_ids.clone()} error={at(err, &path)}
-                on_change={setter(&store, i, set)} />
+                label={format!("{label} (fault {})", i + 1)} on_change={setter(&store, i, set)} />
         }
     };
     let (targets, target_path) = match (&kind, &fault) {
         (Some(Kind::Crash), FaultEntry { crash: Some(id), .. }) => {
-            (server(format!("{base}.crash"), id, |f, v| f.crash = Some(v)), format!("{base}.crash"))
+            (server("Server that crashes", format!("{base}.crash"), id, |f, v| f.crash = Some(v)), format!("{base}.crash"))
         }
         (Some(Kind::Recover), FaultEntry { recover: Some(id), .. }) => {
-            (server(format!("{base}.recover"), id, |f, v| f.recover = Some(v)), format!("{base}.recover"))
+            (server("Server that recovers", format!("{base}.recover"), id, |f, v| f.recover = Some(v)), format!("{base}.recover"))
         }
         (Some(Kind::Cut), FaultEntry { cut: Some([from, to]), .. }) => {
             let path = format!("{base}.cut");
             let html = html! {
                 <span class="ed-cut">
-                    { server(format!("{path}[0]"), from, |f, v| if let Some(c) = &mut f.cut { c[0] = v }) }
+                    { server("Sender of the cut link", format!("{path}[0]"), from, |f, v| if let Some(c) = &mut f.cut { c[0] = v }) }
                     <span class="arrow" title="messages this way are dropped">{"→ ✂ →"}</span>
-                    { server(format!("{path}[1]"), to, |f, v| if let Some(c) = &mut f.cut { c[1] = v }) }
+                    { server("Receiver of the cut link", format!("{path}[1]"), to, |f, v| if let Some(c) = &mut f.cut { c[1] = v }) }
                     <FieldError field={path.clone()} error={at(err, &path)} />
                 </span>
             };

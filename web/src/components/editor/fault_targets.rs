@@ -36,6 +36,8 @@ pub struct ServerProps {
     pub ids: Vec<String>,
     pub error: Option<AttrValue>,
     pub on_change: Callback<String>,
+    /// Its accessible name: what the server is to the fault.
+    pub label: AttrValue,
 }
 
 /// One server, by id. An id no server has (an imported file) stays
@@ -47,7 +49,8 @@ pub fn server_select(p: &ServerProps) -> Html {
     let unknown = !p.ids.iter().any(|id| *id == p.value.as_str());
     html! {
         <span class="ed-target">
-            <select data-field={data_field(&p.field)} class={classes!(p.error.is_some().then_some("invalid"))} {onchange}>
+            <select data-field={data_field(&p.field)} class={classes!(p.error.is_some().then_some("invalid"))} aria-label={p.label.clone()}
+                {onchange}>
                 if unknown { <option value={p.value.clone()} selected=true>{format!("{} (unknown)", p.value)}</option> }
                 { for p.ids.iter().map(|id| html! { <option value={id.clone()} selected={*id == p.value.as_str()}>{id.clone()}</option> }) }
             </select>

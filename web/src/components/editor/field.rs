@@ -4,6 +4,7 @@
 //! path that none of its inputs shows. Number inputs are in [`super::number`].
 
 pub use super::number::NumField;
+use stagger_core::scenario::ScenarioWarning;
 use stagger_core::ScenarioError;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -12,6 +13,13 @@ use yew::prelude::*;
 /// The problem text when the error is at exactly `path`.
 pub fn at(err: Option<&ScenarioError>, path: &str) -> Option<AttrValue> {
     err.filter(|e| e.field == path).map(|e| AttrValue::from(e.problem.to_string()))
+}
+
+/// The warnings at exactly `path`, one per line: the scenario runs, but
+/// its run would mislead (see [`stagger_core::scenario::ScenarioWarning`]).
+pub fn warn_at(warnings: &[ScenarioWarning], path: &str) -> Option<AttrValue> {
+    let lines: Vec<String> = warnings.iter().filter(|w| w.field == path).map(|w| w.concern.to_string()).collect();
+    (!lines.is_empty()).then(|| AttrValue::from(lines.join("\n")))
 }
 
 /// Whether `field` is `path` or lies inside it (`path[…]` or `path.…`).
@@ -145,6 +153,23 @@ pub fn field_error(p: &ErrorProps) -> Html {
     }
 }
 
+/// A warning at a field: styled apart from errors, since the scenario
+/// still runs.
+#[derive(Properties, PartialEq)]
+pub struct WarningProps {
+    pub warning: Option<AttrValue>,
+    #[prop_or_default]
+    pub field: AttrValue,
+}
+
+#[function_component(FieldWarning)]
+pub fn field_warning(p: &WarningProps) -> Html {
+    match &p.warning {
+        Some(msg) => html! { <div class="field-warning" data-for={data_field(&p.field)} role="status">{msg.clone()}</div> },
+        None => html! {},
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +192,21 @@ mod tests {
         assert!(!is_within("faults[10].crash", "faults[1]"), "an index is not a prefix of a longer one");
         assert!(!is_within("timer.base_ms", "time"));
         assert!(within(None, "timer", &[]).is_none());
+    }
+
+    #[test]
+    fn warnings_show_at_their_field_only() {
+        let mut f = crate::presets::default_file();
+        f.until_ms = Some(1000.0);
+        let w = f.validate().unwrap().warnings();
+        assert_eq!(warn_at(&w, "until_ms").unwrap(), "the run ends at 1000 ms, before the crash of ottawa at 1900 ms: never applied");
+        assert!(warn_at(&w, "detection.timeout_ms").is_none());
+        f.until_ms = None;
+        f.delays_ms[1][2] = 300.0;
+        f.delays_ms[2][1] = 300.0;
+        let w = f.validate().unwrap().warnings();
+        let shown = warn_at(&w, "detection.timeout_ms").unwrap();
+        assert!(shown.starts_with("τ = 400 ms is shorter than the round trip from bangalore to its master atlanta"), "{shown}");
+        assert!(warn_at(&w, "until_ms").is_none());
     }
 }

@@ -79,13 +79,15 @@ pub fn matrix_tools() -> Html {
                             <NumField<u64> value={*lo} on_commit={set(&lo)} on_bad={flag(1)} testid="random-lo" label="lowest delay" step={5.0} /></label>
                         <label class="ed-field compact"><span class="ed-label">{"to (ms)"}</span>
                             <NumField<u64> value={*hi} on_commit={set(&hi)} on_bad={flag(2)} testid="random-hi" label="highest delay" step={5.0} /></label>
-                        <button class="small" onclick={on_generate} disabled={!ready} data-testid="randomize">{"Generate"}</button>
+                        <button class="small" onclick={on_generate} disabled={!ready} data-testid="randomize"
+                            aria-label="Generate a random matrix">{"Generate"}</button>
                     </div>
                     <p class="ed-note muted">{format!("Whole ms, uniform in the range, {sym}. The same seed gives the same matrix.")}</p>
                 </div>
                 <div class="ed-tool">
                     <h4>{"Paste CSV"}</h4>
                     <textarea rows="4" class={classes!("mono", paste_error.is_some().then_some("invalid"))} value={(*csv).clone()}
+                        aria-label="Delay matrix as CSV"
                         oninput={on_csv_input} data-testid="csv"
                         placeholder={format!("{n} lines of {n} numbers, separated by commas, semicolons, tabs or spaces")} />
                     if let Some(why) = &*paste_error { <div class="field-error" data-testid="csv-error">{why.clone()}</div> }

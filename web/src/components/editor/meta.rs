@@ -1,7 +1,7 @@
 //! The scenario's name and description, and the two run settings that are
 //! not about the protocol: the seed and the end time.
 
-use super::field::{at, NumField, TextField};
+use super::field::{at, warn_at, FieldWarning, NumField, TextField};
 use super::update;
 use crate::components::use_store;
 use yew::prelude::*;
@@ -41,6 +41,7 @@ pub fn meta() -> Html {
                     <span class="ed-label" title="The run stops here; events at exactly this instant still run">{"Run until (ms)"}</span>
                     <NumField<f64> field="until_ms" value={f.until_ms} optional=true placeholder="12000" step={500.0}
                         error={at(err, "until_ms")} on_commit={on_until} />
+                    <FieldWarning field="until_ms" warning={warn_at(store.outcome.warnings(), "until_ms")} />
                 </label>
                 <label class="ed-field description">
                     <span class="ed-label">{"Description"}</span>

@@ -3,7 +3,7 @@
 //! `/ws` (the one that served the page, unless another is picked).
 
 use super::member::MemberView;
-use crate::member::{MemberState, TabMember};
+use crate::member::{MemberState, TabMember, TabSlot};
 use stagger_core::ScenarioFile;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -15,6 +15,8 @@ pub struct Props {
     /// A secret to start with (`stagger demo` hands its own page one).
     #[prop_or_default]
     pub secret: Option<String>,
+    /// Where the membership lives, so that the rest of the view can report it.
+    pub tab: TabSlot,
 }
 
 #[function_component(Join)]
@@ -31,7 +33,7 @@ pub fn join(p: &Props) -> Html {
     };
     let via = use_state(|| hosts.first().map(|(_, a)| a.clone()).unwrap_or_else(|| here.clone()));
     let secret = use_state(|| p.secret.clone().unwrap_or_default());
-    let handle = use_mut_ref(|| None::<TabMember>);
+    let handle = p.tab.0.clone();
     let state = use_state(|| None::<MemberState>);
     let error = use_state(|| None::<String>);
     if browsers.is_empty() {

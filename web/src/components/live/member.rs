@@ -1,5 +1,7 @@
-//! One member of the live group: its reported role and the admin buttons.
+//! One member of the live group: its role as [`super::report`] folds it,
+//! and the admin buttons of a native member.
 
+use super::report::Card;
 use gloo::net::http::Request;
 use serde_json::Value;
 use std::rc::Rc;
@@ -17,6 +19,7 @@ pub struct MemberView {
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub member: MemberView,
+    pub card: Card,
     pub token: Option<Rc<str>>,
 }
 
@@ -42,36 +45,38 @@ pub fn member_card(p: &Props) -> Html {
             });
         })
     };
-    let (role, master, up, isolated) = match &m.status {
-        Some(s) => (
-            s["role"].as_str().unwrap_or("?").to_string(),
-            s["master"].as_str().unwrap_or("none").to_string(),
-            s["up"].as_bool().unwrap_or(false),
-            s["isolated"].as_bool().unwrap_or(false),
-        ),
-        None => ("unreachable".to_string(), "—".to_string(), false, false),
+    let c = &p.card;
+    let (role, up, isolated) = (c.role.clone(), c.up, c.isolated);
+    let master = match (&c.master, c.role.as_str()) {
+        (Some(m), _) => m.clone(),
+        (None, "unreachable" | "not joined") => "—".to_string(),
+        (None, _) => "none".to_string(),
     };
-    let connected = m.status.as_ref().and_then(|s| s["peers"].as_array()).map(|p| p.iter().filter(|x| x["state"] == "connected").count());
-    let can = p.token.is_some() && m.status.is_some();
+    // Admin actions go to a native's HTTP API; a browser member has none.
+    let can = p.token.is_some() && m.status.is_some() && !m.browser;
     html! {
-        <div class={classes!("live-member", format!("role-{}", role.to_ascii_lowercase()))} data-testid={format!("live-{}", m.id)} data-role={role.clone()}>
+        <div class={classes!("live-member", format!("role-{}", role.to_ascii_lowercase().replace(' ', "-")))} data-testid={format!("live-{}", m.id)} data-role={role.clone()}>
             <div class="live-head">
                 <strong>{&m.id}</strong>
                 <span class="live-role">{ if isolated { format!("{role} · isolated") } else { role.clone() } }</span>
             </div>
-            <div class="live-detail">
-                { if m.browser { "browser member".to_string() } else { m.addr.clone().unwrap_or_default() } }
-            </div>
+            <div class="live-detail">{c.source.clone()}</div>
             <div class="live-detail">{format!("master: {master}")}</div>
-            if let Some(c) = connected {
-                <div class="live-detail">{format!("connections: {c}")}</div>
+            if let Some(n) = c.connections {
+                <div class="live-detail">{format!("connections: {n}")}</div>
             }
+            if !m.browser {
             <div class="live-actions">
-                <button disabled={!can || !up} onclick={action("crash")}>{"Crash"}</button>
-                <button disabled={!can || up} onclick={action("recover")}>{"Recover"}</button>
-                <button disabled={!can || isolated} onclick={action("isolate")}>{"Isolate"}</button>
-                <button disabled={!can || !isolated} onclick={action("heal")}>{"Heal"}</button>
+                <button disabled={!can || !up} onclick={action("crash")}
+                    aria-label={format!("Crash {}", m.id)}>{"Crash"}</button>
+                <button disabled={!can || up} onclick={action("recover")}
+                    aria-label={format!("Recover {}", m.id)}>{"Recover"}</button>
+                <button disabled={!can || isolated} onclick={action("isolate")}
+                    aria-label={format!("Isolate {}", m.id)}>{"Isolate"}</button>
+                <button disabled={!can || !isolated} onclick={action("heal")}
+                    aria-label={format!("Heal {}", m.id)}>{"Heal"}</button>
             </div>
+            }
             if let Some(r) = &*result {
                 <div class="live-detail muted">{r}</div>
             }

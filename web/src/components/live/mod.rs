@@ -4,7 +4,10 @@
 //!
 //! The page is served by one node; `/api/group` on that origin lists the
 //! members and their addresses, and each member's `/api/status` and
-//! `/api/trace` are polled (the API allows any origin). Admin actions need
+//! `/api/flight` are polled (the API allows any origin). What the cards and
+//! the banner say is folded from those answers and this tab's own engine
+//! ([`report`]); "Recent events" reads the flight recordings out in words
+//! ([`events`]). Admin actions need
 //! the group's admin token, which `stagger demo` hands to its own page in
 //! the URL fragment (`#…&token=…`, never sent to a server).
 //!
@@ -16,11 +19,14 @@
 //! elections.
 
 pub mod diagram;
+pub mod events;
 mod join;
 mod member;
+pub mod report;
 
 use crate::components::use_store;
-use diagram::{Observed, Outage};
+use crate::member::{MemberState, TabSlot};
+use diagram::{Observed, Outages};
 use gloo::net::http::Request;
 use gloo::timers::callback::Interval;
 use member::{MemberCard, MemberView};
@@ -39,11 +45,12 @@ pub struct Snapshot {
     /// `None` until the serving node answered `/api/group`.
     pub members: Option<Vec<MemberView>>,
     pub error: Option<String>,
-    /// Recent log lines of every node, newest last: (node, t_ms, what).
-    pub log: Vec<(String, f64, String)>,
-    /// The group's scenario and the members' flight recordings.
+    /// The group's scenario and the members' flight recordings, this tab's
+    /// own included when it joined.
     pub file: Option<ScenarioFile>,
     pub flights: Vec<Recording>,
+    /// This tab's member, when it joined, as its engine reports it.
+    pub tab: Option<MemberState>,
     /// When this poll began, µs since the epoch on this browser's clock.
     pub at_us: u64,
 }
@@ -73,7 +80,6 @@ async fn poll() -> Snapshot {
     };
     let file = ScenarioFile::from_json(&group["scenario"].to_string()).ok();
     let mut members = Vec::new();
-    let mut log = Vec::new();
     let mut flights = Vec::new();
     for m in group["members"].as_array().cloned().unwrap_or_default() {
         let id = m["id"].as_str().unwrap_or_default().to_string();
@@ -89,34 +95,39 @@ async fn poll() -> Snapshot {
                     flights.push(r);
                 }
             }
-            if let Ok(t) = get_json(&format!("http://{a}/api/trace")).await {
-                for e in t["events"].as_array().cloned().unwrap_or_default().iter().rev().take(12) {
-                    log.push((id.clone(), e["t_ms"].as_f64().unwrap_or(0.0), e["what"].as_str().unwrap_or_default().to_string()));
-                }
-            }
         }
         members.push(MemberView { id, addr, browser, status });
     }
-    log.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let keep = log.len().saturating_sub(40);
-    Snapshot { members: Some(members), error: None, log: log.split_off(keep), file, flights, at_us }
+    Snapshot { members: Some(members), error: None, file, flights, tab: None, at_us }
 }
+
+/// How many lines "Recent events" shows.
+const EVENT_LINES: usize = 40;
 
 #[function_component(Live)]
 pub fn live() -> Html {
     let store = use_store();
     let snap = use_state(Snapshot::default);
     // Who stopped answering, and when: the diagram draws them down.
-    let outages = use_mut_ref(Vec::<Outage>::new);
+    let outages = use_mut_ref(Outages::default);
+    // This tab's membership, once the Join panel starts one.
+    let tab = (*use_state(TabSlot::default)).clone();
     {
-        let (snap, outages) = (snap.clone(), outages.clone());
+        let (snap, outages, tab) = (snap.clone(), outages.clone(), tab.clone());
         use_effect_with((), move |_| {
             let tick = {
                 let snap = snap.clone();
                 move || {
-                    let (snap, outages) = (snap.clone(), outages.clone());
+                    let (snap, outages, tab) = (snap.clone(), outages.clone(), tab.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        let s = poll().await;
+                        let mut s = poll().await;
+                        if let Some((state, recording)) = tab.view() {
+                            // The natives' recordings name the tab's member
+                            // only in what they sent it and got from it.
+                            s.flights.retain(|r| r.row != recording.row);
+                            s.flights.push(recording);
+                            s.tab = Some(state);
+                        }
                         if let Some(members) = &s.members {
                             let answered: Vec<(String, bool)> = members
                                 .iter()
@@ -135,23 +146,24 @@ pub fn live() -> Html {
         });
     }
     let token: Option<Rc<str>> = store.live_token.clone().map(Rc::from);
-    let masters: Vec<String> = snap
-        .members
-        .iter()
-        .flatten()
-        .filter_map(|m| m.status.as_ref())
-        .filter(|s| s["role"] == "Master")
-        .filter_map(|s| s["id"].as_str().map(str::to_string))
-        .collect();
+    let members = snap.members.clone().unwrap_or_default();
+    let verdict = report::verdict(&members, snap.tab.as_ref());
+    let outages = outages.borrow().spans.clone();
     let drawn = snap.file.as_ref().map(|file| {
         diagram::draw(&Observed {
             file: file.clone(),
             parts: snap.flights.clone(),
-            outages: outages.borrow().clone(),
+            outages: outages.clone(),
             now_us: snap.at_us,
-            master: (masters.len() == 1).then(|| masters[0].clone()),
+            master: verdict.master().map(str::to_string),
         })
     });
+    let lines = snap
+        .file
+        .as_ref()
+        .and_then(|f| f.validate().ok())
+        .map(|scenario| events::recent(&scenario, &snap.flights, &outages, EVENT_LINES))
+        .unwrap_or_default();
     html! {
         <div class="live" data-testid="live">
             <p class="live-intro muted">
@@ -164,18 +176,16 @@ pub fn live() -> Html {
                 <div class="banner notice">{e}</div>
             }
             if let Some(members) = &snap.members {
-                <div class={classes!("live-verdict", (masters.len() == 1).then_some("ok"))} data-testid="live-masters">
-                    { match masters.len() {
-                        0 => "No master right now: an election is under way.".to_string(),
-                        1 => format!("One master: {}.", masters[0]),
-                        n => format!("{n} masters: {} (split brain).", masters.join(", ")),
-                    } }
+                <div class={classes!("live-verdict", verdict.master().is_some().then_some("ok"))} data-testid="live-masters">
+                    { verdict.text() }
                 </div>
                 <div class="live-members">
-                    { for members.iter().map(|m| html! { <MemberCard member={m.clone()} token={token.clone()} /> }) }
+                    { for members.iter().map(|m| html! {
+                        <MemberCard member={m.clone()} card={report::card(m, members, snap.tab.as_ref())} token={token.clone()} />
+                    }) }
                 </div>
                 if let Some(file) = &snap.file {
-                    <join::Join members={members.clone()} file={file.clone()} secret={store.live_secret.clone()} />
+                    <join::Join members={members.clone()} file={file.clone()} secret={store.live_secret.clone()} tab={tab.clone()} />
                 }
                 <h3>{"The last eight seconds"}</h3>
                 { match drawn {
@@ -186,12 +196,22 @@ pub fn live() -> Html {
                     None => html! {},
                 } }
                 <h3>{"Recent events"}</h3>
-                <table class="live-log">
-                    { for snap.log.iter().rev().map(|(node, t, what)| html! {
-                        <tr><td class="num">{format!("{t:.1} ms")}</td><td>{node}</td><td>{what}</td></tr>
+                <table class="live-log" data-testid="live-events">
+                    { for lines.iter().map(|l| html! {
+                        <tr>
+                            <td class="num" title={clock_time(l.t_us)}>{events::ago(snap.at_us, l.t_us)}</td>
+                            <td>{l.text.clone()}</td>
+                        </tr>
                     }) }
                 </table>
             }
         </div>
     }
+}
+
+/// The wall-clock time of day of `t_us` (µs since the epoch) on this
+/// browser, for the tooltip of an event's age.
+fn clock_time(t_us: u64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t_us as f64 / 1000.0));
+    String::from(d.to_locale_time_string("default"))
 }

@@ -2,7 +2,21 @@
 
 use super::ms;
 use crate::components::use_store;
+use stagger_core::sim::{Metrics, Settled};
 use yew::prelude::*;
+
+/// The verdict on where the run left the group, and its explanation: a
+/// group converged at the end but not for the whole stability window is
+/// still changing, whatever "converged at" says.
+pub fn settled(m: &Metrics) -> (&'static str, String) {
+    let window = format!("the group counts as stable once one master has lasted {:.3} ms before the end", m.stable_window_ms);
+    let changes = format!("{} role change{}", m.role_changes, if m.role_changes == 1 { "" } else { "s" });
+    match m.settled {
+        Settled::Stable => ("stable", format!("{changes}; {window}")),
+        Settled::StillChanging => ("still changing", format!("{changes}, the last at {} ms; {window}", ms(m.last_change()))),
+        Settled::NotConverged => ("not converged", format!("{changes}; no single master at the end")),
+    }
+}
 
 #[function_component(MetricsStrip)]
 pub fn metrics_strip() -> Html {
@@ -15,6 +29,7 @@ pub fn metrics_strip() -> Html {
     };
     let m = &c.run.metrics;
     let stale = error.is_some();
+    let settled = settled(m);
     html! {
         <div class={classes!("metrics", stale.then_some("stale"))} aria-live="polite">
             <div class="metric">
@@ -22,8 +37,15 @@ pub fn metrics_strip() -> Html {
                 <span class="value" data-testid="final-master">{m.final_master.clone().unwrap_or_else(|| "none".into())}</span>
             </div>
             <div class="metric">
-                <span class="label">{"converged at (ms)"}</span>
+                <span class="label">{if m.settled == Settled::Stable { "converged at (ms)" } else { "last converged at (ms)" }}</span>
                 <span class="value" data-testid="converged-at">{ms(m.converged_at_ms)}</span>
+            </div>
+            <div class={classes!("metric", (m.settled != Settled::Stable).then_some("alarm"))}>
+                <span class="label">{"settled"}</span>
+                <span class="value" data-testid="settled" title={settled.1.clone()}>{settled.0}</span>
+                if m.settled == Settled::StillChanging {
+                    <span class="note" data-testid="last-change">{format!("last change {} ms", ms(m.last_change()))}</span>
+                }
             </div>
             <div class="metric">
                 <span class="label">{"crash at (ms)"}</span>
@@ -51,5 +73,34 @@ pub fn metrics_strip() -> Html {
                 <div class="metric stale-note" data-testid="scenario-error">{format!("Not re-run: {e}")}</div>
             }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn run(f: stagger_core::ScenarioFile) -> Metrics {
+        crate::state::Computed::new(f.validate().unwrap()).run.metrics.clone()
+    }
+
+    #[test]
+    fn the_patent_example_is_stable() {
+        let (word, why) = settled(&run(crate::presets::default_file()));
+        assert_eq!(word, "stable");
+        assert!(why.contains("1800.000 ms"), "{why}");
+    }
+
+    #[test]
+    fn a_slow_round_trip_is_still_changing_with_its_last_change() {
+        let mut f = crate::presets::default_file();
+        f.delays_ms[1][2] = 300.0;
+        f.delays_ms[2][1] = 300.0;
+        let m = run(f);
+        let (word, why) = settled(&m);
+        assert_eq!(word, "still changing");
+        assert!(why.contains(&format!("the last at {:.3} ms", m.last_change().unwrap())), "{why}");
     }
 }

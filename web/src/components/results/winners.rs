@@ -11,15 +11,7 @@ pub fn winners() -> Html {
     let s = &c.scenario;
     // The prediction for the run's own crash set: the top k ranks down when
     // the scenario crashes exactly the top k servers together.
-    let table = s.rank_table();
-    let crashed: Vec<u32> = s
-        .faults
-        .iter()
-        .filter_map(|f| match f.action {
-            stagger_core::scenario::FaultAction::Crash(r) => Some(table.index_of(r)),
-            _ => None,
-        })
-        .collect();
+    let crashed = crashed_indices(s);
     let k = crashed.len() as u32;
     let top_k = k > 0 && (0..k).all(|i| crashed.contains(&i));
     let prediction = if top_k { c.report.predictions.iter().find(|p| p.down == k) } else { None };
@@ -73,6 +65,37 @@ pub fn winners() -> Html {
     }
 }
 
+/// The indices of the servers the run crashes; a crash after the end
+/// never happens, so it predicts nothing.
+fn crashed_indices(s: &stagger_core::Scenario) -> Vec<u32> {
+    let table = s.rank_table();
+    s.faults
+        .iter()
+        .filter(|f| f.at <= s.until)
+        .filter_map(|f| match f.action {
+            stagger_core::scenario::FaultAction::Crash(r) => Some(table.index_of(r)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn slack(v: Option<f64>) -> String {
     v.map_or("—".into(), |s| format!("{s:+.3} ms"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_crash_after_the_end_predicts_no_takeover() {
+        let mut f = crate::presets::default_file();
+        assert_eq!(crashed_indices(&f.validate().unwrap()), [0]);
+        // The run ends at 1000 ms, before ottawa's crash at 1900: ottawa
+        // stays master, so no prediction of atlanta taking over.
+        f.until_ms = Some(1000.0);
+        assert!(crashed_indices(&f.validate().unwrap()).is_empty());
+    }
 }

@@ -39,6 +39,25 @@ const PAUSE: &str = "M3.5 2.5h3v11h-3zM9.5 2.5h3v11h-3z";
 const BACK: &str = "M3 2.5h2v11H3zM14 2.5v11L6 8z";
 const FORWARD: &str = "M11 2.5h2v11h-2zM2 2.5v11L10 8z";
 
+/// Where a key on the scrubber moves the playhead `at` in the window
+/// `from..=to`: the arrows by 1 % of the window (at least 1 ms), Page Up and
+/// Page Down by 10 %, Home and End to the ends. The range input's own step
+/// is 1 µs, so that a drag can land anywhere; a key press of 1 µs would not
+/// visibly move it.
+pub fn scrub_key(key: &str, at: Time, from: Time, to: Time) -> Option<Time> {
+    let step = ((to.0.saturating_sub(from.0)) / 100).max(1000) as i64;
+    let by = |n: i64| Some(Time((at.0 as i64 + n * step).clamp(from.0 as i64, to.0 as i64) as u64));
+    match key {
+        "ArrowRight" | "ArrowUp" => by(1),
+        "ArrowLeft" | "ArrowDown" => by(-1),
+        "PageUp" => by(10),
+        "PageDown" => by(-10),
+        "Home" => Some(from),
+        "End" => Some(to),
+        _ => None,
+    }
+}
+
 #[function_component(Controls)]
 pub fn controls(p: &ControlsProps) -> Html {
     let store = use_store();
@@ -57,6 +76,16 @@ pub fn controls(p: &ControlsProps) -> Html {
         Callback::from(move |e: InputEvent| {
             if let Ok(v) = e.target_unchecked_into::<HtmlInputElement>().value().parse::<f64>() {
                 store.dispatch(Action::Seek(Time(v.max(0.0).round() as u64)));
+            }
+        })
+    };
+    let on_scrub_key = {
+        let store = store.clone();
+        let at = store.playhead;
+        Callback::from(move |e: KeyboardEvent| {
+            if let Some(t) = scrub_key(&e.key(), at, from, to) {
+                e.prevent_default();
+                store.dispatch(Action::Seek(t));
             }
         })
     };
@@ -116,6 +145,7 @@ pub fn controls(p: &ControlsProps) -> Html {
             <output class="clock" data-testid="playhead" aria-live="off" title="Playhead, virtual time">{fmt_ms(store.playhead)}</output>
             <input type="range" class="scrubber" data-testid="scrubber" aria-label="Playhead"
                 min={from.0.to_string()} max={to.0.to_string()} step="1" value={store.playhead.0.to_string()}
+                aria-valuetext={fmt_ms(store.playhead)} onkeydown={on_scrub_key}
                 style={format!("--progress: {progress:.3}%")}
                 oninput={on_scrub} onpointerdown={on_grab} onpointerup={on_release.reform(|_: PointerEvent| ())} onpointercancel={on_release.reform(|_: PointerEvent| ())}
                 onchange={on_release.reform(|_: Event| ())} />
@@ -133,5 +163,27 @@ pub fn controls(p: &ControlsProps) -> Html {
                     title="Download the diagram as drawn by `stagger render`">{"Export SVG"}</button>
             }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn scrubber_keys_step_by_a_percent_of_the_window() {
+        let (from, to) = (Time::from_ms(1000), Time::from_ms(4000));
+        let at = Time::from_ms(2000);
+        assert_eq!(scrub_key("ArrowRight", at, from, to), Some(Time::from_ms(2030)));
+        assert_eq!(scrub_key("ArrowLeft", at, from, to), Some(Time::from_ms(1970)));
+        assert_eq!(scrub_key("PageUp", at, from, to), Some(Time::from_ms(2300)));
+        assert_eq!(scrub_key("PageDown", from, from, to), Some(from), "clamped to the window");
+        assert_eq!(scrub_key("End", at, from, to), Some(to));
+        assert_eq!(scrub_key("Home", at, from, to), Some(from));
+        assert_eq!(scrub_key("a", at, from, to), None);
+        // A short window still moves a whole millisecond.
+        assert_eq!(scrub_key("ArrowUp", Time(0), Time(0), Time(50_000)), Some(Time(1000)));
     }
 }

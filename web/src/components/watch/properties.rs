@@ -13,6 +13,7 @@ use super::model::{Status, Timeline};
 use super::{fmt_ms, Shared};
 use crate::state::Computed;
 use stagger_core::scenario::AlgorithmName;
+use stagger_core::sim::Settled;
 use stagger_core::time::ms_to_us;
 use stagger_core::{MessageKind, Time};
 use yew::prelude::*;
@@ -41,7 +42,23 @@ pub fn check(c: &Computed, tl: &Timeline) -> [Checked; 3] {
     let end = sc.until;
 
     // (1) Safety once settled: never two live masters after convergence.
-    let (verdict, evidence) = match m.converged_at_ms.and_then(ms_to_us).map(Time) {
+    // A group converged at the end but not through the stability window
+    // has not settled: the check would pass or fail with where the run ends.
+    let settled_at = match m.settled {
+        Settled::Stable => m.converged_at_ms.and_then(ms_to_us).map(Time),
+        _ => None,
+    };
+    let (verdict, evidence) = match settled_at {
+        None if m.settled == Settled::StillChanging => (
+            Verdict::Fails,
+            format!(
+                "still changing: {} role changes, the last at {} ms, less than the {} ms stability window before the end (up to {} masters at once)",
+                m.role_changes,
+                crate::components::results::ms(m.last_change()),
+                m.stable_window_ms,
+                m.max_masters
+            ),
+        ),
         None => (
             Verdict::Fails,
             format!(
@@ -186,6 +203,20 @@ mod tests {
         assert_eq!(a.verdict, Verdict::Holds, "{}", a.evidence);
         assert_ne!(b.verdict, Verdict::Vacuous, "{}", b.evidence);
         assert!(c.evidence.contains("request-vote") && !c.evidence.contains("declare"), "{}", c.evidence);
+    }
+
+    #[test]
+    fn a_group_that_keeps_changing_masters_fails_wherever_the_run_ends() {
+        // Atlanta ↔ Bangalore 300 ms each way: the round trip outlasts τ.
+        for until in [12_000.0, 20_000.0, 30_000.0] {
+            let mut f = crate::presets::default_file();
+            f.delays_ms[1][2] = 300.0;
+            f.delays_ms[2][1] = 300.0;
+            f.until_ms = Some(until);
+            let [a, _, _] = checked(f);
+            assert_eq!(a.verdict, Verdict::Fails, "until {until}: {}", a.evidence);
+            assert!(a.evidence.starts_with("still changing: "), "until {until}: {}", a.evidence);
+        }
     }
 
     #[test]
