@@ -1188,6 +1188,9 @@ fn a_heavy_link_renders_at_once_with_progress_and_cancel() {
             })
             .await;
         eprintln!("progress: {first:?}, then {later:?}");
+        let axe = axe_source();
+        let found = p.axe(&axe, "the heavy link in progress").await;
+        assert!(found.is_empty(), "{}", found.join("\n"));
 
         p.c.find(Locator::Css("[data-testid=run-cancel]")).await.unwrap().click().await.unwrap();
         let banner = p.until_present("[data-testid=run-truncated][data-limit=cancelled]").await;
@@ -1195,6 +1198,8 @@ fn a_heavy_link_renders_at_once_with_progress_and_cancel() {
         assert_eq!(p.count("[data-testid=run-progress]").await, 0, "the run has stopped");
         let master = p.until_present("[data-testid=final-master]").await;
         eprintln!("after Cancel: {banner:?}; final master {master:?}");
+        let found = p.axe(&axe, "the cancelled run").await;
+        assert!(found.is_empty(), "{}", found.join("\n"));
         // Still usable: another tab opens.
         p.c.find(Locator::Css("[data-testid=tab-edit]")).await.unwrap().click().await.unwrap();
         p.until_tab("edit").await;
