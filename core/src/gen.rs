@@ -59,6 +59,7 @@ pub fn scenario(name: &str, matrix: Vec<Vec<f64>>, crash_ms: f64, until_ms: f64)
         faults: vec![FaultEntry { crash: Some(ids[0].clone()), ..FaultEntry::at(crash_ms) }],
         seed: Some(42),
         until_ms: Some(until_ms),
+        max_events: None,
     }
 }
 

@@ -86,6 +86,6 @@ pub use ranking::RankTable;
 pub use rng::Rng;
 pub use scenario::{Scenario, ScenarioError, ScenarioFile};
 pub use server::{Input, Note, Output, Refusal, Role, Server, ServerConfig, UsageError};
-pub use sim::{Metrics, Run, Sim, Trace};
+pub use sim::{Budget, Metrics, Progress, Run, Sim, Trace, Truncated};
 pub use time::{Span, Time};
 pub use timer::TimerKind;

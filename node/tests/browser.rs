@@ -1159,6 +1159,62 @@ fn compare_runs_raft_and_bully_and_watches_raft() {
     });
 }
 
+/// A heavy link never freezes the page: the page draws at once, with the
+/// run's progress and a Cancel button while the simulation goes on in
+/// slices; Cancel shows the run so far, marked partial, and the page stays
+/// usable; a normal link still shows its metrics straight away.
+#[test]
+fn a_heavy_link_renders_at_once_with_progress_and_cancel() {
+    browser_test(Duration::from_secs(180), |p| async move {
+        // 11.5 days of virtual time: 8 million detection ticks, within what
+        // validation admits, and seconds of simulation in a tab until the
+        // memory budget stops it.
+        let mut heavy: Value = serde_json::from_str(&scenario_text("patent-5")).unwrap();
+        heavy["until_ms"] = json!(1e9);
+        p.goto(&format!("index.html{}", fragment(&heavy.to_string()))).await;
+        let first = p
+            .until("the toolbar and the run's progress", || async {
+                let drawn = p.count("header.toolbar [data-testid=preset]").await > 0;
+                let progress = p.text("[data-testid=run-progress-text]").await?;
+                drawn.then_some(progress)
+            })
+            .await;
+        assert!(first.starts_with("Simulating…"), "{first:?}");
+        let events = |text: &str| text.rsplit(", ").next().and_then(|t| t.strip_suffix(" events")).and_then(|n| n.parse::<u64>().ok());
+        let later = p
+            .until("the progress to move on", || async {
+                let now = p.text("[data-testid=run-progress-text]").await?;
+                (events(&now)? > events(&first)?).then_some(now)
+            })
+            .await;
+        eprintln!("progress: {first:?}, then {later:?}");
+        let axe = axe_source();
+        let found = p.axe(&axe, "the heavy link in progress").await;
+        assert!(found.is_empty(), "{}", found.join("\n"));
+
+        p.c.find(Locator::Css("[data-testid=run-cancel]")).await.unwrap().click().await.unwrap();
+        let banner = p.until_present("[data-testid=run-truncated][data-limit=cancelled]").await;
+        assert!(banner.contains("cancelled at") && banner.contains("partial"), "{banner:?}");
+        assert_eq!(p.count("[data-testid=run-progress]").await, 0, "the run has stopped");
+        let master = p.until_present("[data-testid=final-master]").await;
+        eprintln!("after Cancel: {banner:?}; final master {master:?}");
+        let found = p.axe(&axe, "the cancelled run").await;
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        // Still usable: another tab opens.
+        p.c.find(Locator::Css("[data-testid=tab-edit]")).await.unwrap().click().await.unwrap();
+        p.until_tab("edit").await;
+
+        // A normal link shows its metrics with no progress at all.
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        expect_metrics(&p, &sim(&json, &p.scratch)).await;
+        p.until("no run in progress and no partial result", || async {
+            (p.count("[data-testid=run-progress]").await + p.count("[data-testid=run-truncated]").await == 0).then_some(())
+        })
+        .await;
+    });
+}
+
 // ---------------------------------------------------------- accessibility
 
 /// axe-core's browser build, which `cargo xtask setup` installs (xtask's

@@ -231,3 +231,79 @@ fn unknown_field_inside_a_list_is_named_with_its_index() {
     v["servers"][1] = json!({"ix": "atlanta"});
     refused(v, ": servers[1].ix: unknown field", "`id`");
 }
+
+#[test]
+fn a_run_of_10_to_the_12_ms_is_refused_at_until_ms() {
+    let mut v = patent();
+    v["until_ms"] = json!(1e12);
+    refused(v, "until_ms: the run needs at least 8000000003 events", "raise max_events");
+}
+
+#[test]
+fn a_2_microsecond_period_is_refused_at_the_period() {
+    let mut v = patent();
+    v["detection"]["period_ms"] = json!(0.002);
+    v["detection"]["timeout_ms"] = json!(0.001);
+    refused(v, "detection.period_ms: the run needs at least", "more than its budget of 20000000 (max_events)");
+}
+
+#[test]
+fn max_events_of_zero_is_refused() {
+    let mut v = patent();
+    v["max_events"] = json!(0);
+    refused(v, "max_events", "outside [1, ∞)");
+}
+
+/// Runs `stagger sim --json` on `text`: (exit code, stdout, stderr).
+fn sim_output(text: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.json");
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).arg("sim").arg(&path).arg("--json").output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// A run stopped by its budget prints its partial metrics, marked, says so
+/// on stderr, and exits 3.
+#[test]
+fn a_run_at_its_event_budget_prints_partial_metrics_and_exits_3() {
+    let mut v = patent();
+    v["max_events"] = json!(100);
+    let (code, out, err) = sim_output(&v.to_string());
+    assert_eq!(code, 3, "{err}");
+    let m: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["events"], 100);
+    assert_eq!(m["truncated"]["limit"], "max_events", "{m}");
+    assert_eq!(m["truncated"]["value"], 100, "{m}");
+    assert!(err.contains("stopped at") && err.contains("after 100 events, the budget (max_events)"), "{err}");
+    assert!(err.contains("partial"), "{err}");
+}
+
+#[test]
+fn a_contest_storm_of_2000_servers_stops_at_the_memory_budget() {
+    let mut f = stagger_core::gen::storm(2000);
+    f.claim = Some(stagger_core::ClaimPolicy::Contest);
+    let (code, out, err) = sim_output(&serde_json::to_string(&f).unwrap());
+    assert_eq!(code, 3, "{err}");
+    let m: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["truncated"]["limit"], "max_entries", "{m}");
+    assert!(err.contains("the memory budget (max_entries)"), "{err}");
+}
+
+#[test]
+fn a_trace_of_a_run_stopped_at_its_budget_is_marked() {
+    let mut v = patent();
+    v["max_events"] = json!(100);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, trace) = (dir.path().join("scenario.json"), dir.path().join("trace.json"));
+    std::fs::write(&path, v.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).arg("sim").arg(&path).arg("--trace").arg(&trace).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert_eq!(doc["truncated"]["limit"], "max_events", "{}", doc["truncated"]);
+    let last = doc["events"].as_array().unwrap().last().unwrap()["t_ms"].as_f64().unwrap();
+    assert!(last <= doc["truncated"]["at_ms"].as_f64().unwrap());
+    // The human summary is printed too, and stderr says it is partial.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("100 events"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the results are partial"));
+}

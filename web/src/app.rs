@@ -6,6 +6,7 @@
 use crate::bridge::{self, Snapshot};
 use crate::components::help::Help;
 use crate::components::overview::Overview;
+use crate::components::run_status::RunStatus;
 use crate::components::toast::Toast;
 use crate::components::toolbar::{self, Tabs, Toolbar};
 use crate::components::Store;
@@ -275,6 +276,8 @@ pub fn app() -> Html {
                     aria-labelledby={(tab == Tab::Overview).then(|| toolbar::tab_id(tab))}>
                     // Under the page's h1 and above each tab's own h3s.
                     <h2 class="visually-hidden">{tab.label()}</h2>
+                    // The page's own run; the other tabs show the views module's.
+                    if tab == Tab::Overview { <RunStatus /> }
                     { match tab {
                         Tab::Overview => html! { <Overview /> },
                         // Drawn by the views module on #views, next to #app.

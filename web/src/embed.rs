@@ -11,6 +11,7 @@
 //! stops its clock when it scrolls away. A link that cannot be read shows
 //! why (`data-testid="load-error"`), never a blank frame.
 
+use crate::components::run_status::RunStatus;
 use crate::components::watch::controls::Controls;
 use crate::components::watch::spacetime::SpaceTime;
 use crate::components::watch::{use_timeline, Shared};
@@ -83,10 +84,11 @@ fn player(p: &PlayerProps) -> Html {
     let to = store.last_good.as_ref().map_or(Time::ZERO, |c| c.plot.to);
     *latest.borrow_mut() = (store.playhead, store.playing, to);
 
-    // Start playing at a speed that makes one loop last about LOOP_S.
+    // Start playing at a speed that makes one loop last about LOOP_S, once
+    // there is a run (a heavy one finishes in slices, after the first render).
     {
         let store = store.clone();
-        use_effect_with((), move |_| {
+        use_effect_with(store.last_good.is_some(), move |_| {
             if let Some(c) = &store.last_good {
                 let span_ms = (c.plot.to.0 - c.plot.from.0) as f64 / 1000.0;
                 let fit = |i: usize| (span_ms / SPEEDS[i] - LOOP_S).abs();
@@ -160,6 +162,13 @@ fn player(p: &PlayerProps) -> Html {
         });
     }
 
+    if store.outcome.running().is_some() && store.last_good.is_none() {
+        return html! {
+            <ContextProvider<Store> context={store.clone()}>
+                <div class="embed" ref={root} data-testid="embed"><RunStatus /></div>
+            </ContextProvider<Store>>
+        };
+    }
     let Some(c) = store.last_good.clone() else {
         let why = store.outcome.error().map_or_else(|| "the scenario is not valid".to_string(), |e| e.to_string());
         return html! { <div ref={root}>{failed(&format!("the scenario is not valid: {why}"), &p.link)}</div> };
@@ -187,6 +196,8 @@ fn player(p: &PlayerProps) -> Html {
                 </header>
                 <EmbedDiagram computed={Shared(c.clone())} />
                 <p class="embed-caption" data-testid="embed-caption">{caption}</p>
+                // Says so when the run shown stopped at its budget.
+                <RunStatus />
             </div>
         </ContextProvider<Store>>
     }

@@ -30,7 +30,9 @@ pub fn stagger_speed(kind: &str, n: u32, min_ms: f64) -> Result<String, JsError>
         "storm" => gen::storm(n as usize),
         _ => return Err(JsError::new(&format!("unknown kind {kind:?}: integral or storm"))),
     };
-    let scenario = file.validate().map_err(|e| JsError::new(&e.to_string()))?;
+    let mut scenario = file.validate().map_err(|e| JsError::new(&e.to_string()))?;
+    // A benchmark measures how far the simulator goes: no budget stops it.
+    scenario.budget = stagger_core::Budget::UNLIMITED;
     drop(file);
     let (mut runs, mut total, mut setup, mut first) = (0u32, 0.0, 0.0, 0.0);
     let mut seen = None;

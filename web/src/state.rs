@@ -3,13 +3,16 @@
 //!
 //! Every edit of the scenario re-validates it with the CLI's own validation
 //! and re-runs the simulation in the tab, so what the page shows is always
-//! what `stagger sim` would print for the same file.
+//! what `stagger sim` would print for the same file. A run that does not
+//! finish within its first slice goes on in slices between frames
+//! ([`Job`], driven by `components::run_status`), so a heavy link never
+//! freezes the page.
 
 use crate::edit;
 use stagger_core::delays::{report, DelayReport};
 use stagger_core::render::svg::{plot, space_time, Plot, SvgOptions};
-use stagger_core::{Run, Scenario, ScenarioError, ScenarioFile, Sim, Time};
-use std::cell::OnceCell;
+use stagger_core::{Progress, Run, Scenario, ScenarioError, ScenarioFile, Sim, Time};
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -75,8 +78,13 @@ pub struct Computed {
 }
 
 impl Computed {
+    /// Runs `scenario` in one go.
     pub fn new(scenario: Scenario) -> Computed {
         let run = Sim::new(&scenario, true).run();
+        Computed::from_run(scenario, run)
+    }
+
+    pub fn from_run(scenario: Scenario, run: Run) -> Computed {
         let report = report(&scenario);
         let opts = SvgOptions::default();
         let plot = plot(&scenario, &run, &opts);
@@ -92,19 +100,90 @@ impl Computed {
     }
 }
 
-/// The result of the last edit: a run, or the validation error that
-/// prevented it.
+/// Events run before the page is drawn: every preset finishes well within
+/// them (the largest, the storm, takes a few thousand), and they take a few
+/// tens of milliseconds at worst in a tab.
+pub const FIRST_SLICE: u32 = 100_000;
+
+/// A run going on in slices. The simulator holds its scenario shared, so
+/// it can live between frames.
+pub struct Job {
+    scenario: Rc<Scenario>,
+    sim: RefCell<Option<Sim<Rc<Scenario>>>>,
+    /// Whether the playhead goes back to the start when it is shown.
+    reset_playhead: bool,
+}
+
+impl Job {
+    /// Runs up to `events` more events; `Done` once the run can be shown.
+    pub fn advance(&self, events: u32) -> Progress {
+        match self.sim.borrow_mut().as_mut() {
+            Some(sim) => sim.run_for(events),
+            None => Progress::Done,
+        }
+    }
+
+    /// The virtual time reached, the time the run ends at, and the events
+    /// processed so far.
+    pub fn progress(&self) -> (Time, Time, u64) {
+        let sim = self.sim.borrow();
+        let (now, events) = sim.as_ref().map_or((self.scenario.until, 0), |s| (s.now(), s.events()));
+        (now, self.scenario.until, events)
+    }
+
+    /// The run so far: whole once [`Job::advance`] said `Done`, or marked
+    /// cancelled before that.
+    fn take(&self, cancel: bool) -> Option<Computed> {
+        let sim = self.sim.borrow_mut().take()?;
+        let run = if cancel { sim.cancel() } else { sim.finish() };
+        Some(Computed::from_run((*self.scenario).clone(), run))
+    }
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("progress", &self.progress()).finish()
+    }
+}
+
+/// One job is equal only to itself.
+impl PartialEq for Job {
+    fn eq(&self, o: &Job) -> bool {
+        std::ptr::eq(self, o)
+    }
+}
+
+/// The result of the last edit: a run, a run still going on, or the
+/// validation error that prevented it.
 #[derive(Clone, Debug)]
 pub enum Outcome {
     Ok(Rc<Computed>),
+    Running(Rc<Job>),
     Invalid(ScenarioError),
 }
 
 impl Outcome {
-    pub fn of(file: &ScenarioFile) -> Outcome {
-        match file.validate() {
-            Ok(s) => Outcome::Ok(Rc::new(Computed::new(s))),
-            Err(e) => Outcome::Invalid(e),
+    /// Validates `file` and runs it for [`FIRST_SLICE`] events: the whole
+    /// run, or a [`Job`] to go on with.
+    fn start(file: &ScenarioFile, reset_playhead: bool) -> Outcome {
+        let scenario = match file.validate() {
+            Ok(s) => Rc::new(s),
+            Err(e) => return Outcome::Invalid(e),
+        };
+        let mut sim = Sim::new(scenario.clone(), true);
+        if sim.run_for(FIRST_SLICE) == Progress::Done {
+            let run = sim.finish();
+            let scenario = Rc::try_unwrap(scenario).unwrap_or_else(|shared| (*shared).clone());
+            return Outcome::Ok(Rc::new(Computed::from_run(scenario, run)));
+        }
+        Outcome::Running(Rc::new(Job { scenario, sim: RefCell::new(Some(sim)), reset_playhead }))
+    }
+
+    /// The run going on, if any.
+    pub fn running(&self) -> Option<&Rc<Job>> {
+        match self {
+            Outcome::Running(j) => Some(j),
+            _ => None,
         }
     }
 
@@ -116,14 +195,14 @@ impl Outcome {
     pub fn computed(&self) -> Option<&Rc<Computed>> {
         match self {
             Outcome::Ok(c) => Some(c),
-            Outcome::Invalid(_) => None,
+            Outcome::Running(_) | Outcome::Invalid(_) => None,
         }
     }
 
     pub fn error(&self) -> Option<&ScenarioError> {
         match self {
-            Outcome::Ok(_) => None,
             Outcome::Invalid(e) => Some(e),
+            Outcome::Ok(_) | Outcome::Running(_) => None,
         }
     }
 }
@@ -179,6 +258,7 @@ impl PartialEq for Playground {
         same_run
             && self.file == o.file
             && self.outcome.error() == o.outcome.error()
+            && self.outcome.running() == o.outcome.running()
             && self.symmetric == o.symmetric
             && self.tab == o.tab
             && self.playhead == o.playhead
@@ -230,11 +310,15 @@ pub enum Action {
     ToggleHelp,
     CloseOverlays,
     Notice(Option<String>),
+    /// The job going on has finished: show its run.
+    Finished(Rc<Job>),
+    /// Stop the job going on and show what it has run, marked partial.
+    Cancel,
 }
 
 impl Playground {
     pub fn new(file: ScenarioFile) -> Playground {
-        let outcome = Outcome::of(&file);
+        let outcome = Outcome::start(&file, true);
         let last_good = outcome.computed().cloned();
         let playhead = last_good.as_ref().map_or(Time::ZERO, |c| c.plot.from);
         Playground {
@@ -295,12 +379,31 @@ impl Playground {
 
     fn set_file(&mut self, file: ScenarioFile, reset_playhead: bool) {
         self.file = file;
-        self.outcome = Outcome::of(&self.file);
+        self.outcome = Outcome::start(&self.file, reset_playhead);
+        self.show(reset_playhead);
+    }
+
+    /// Makes a finished run the one shown. While a job goes on, the last
+    /// run stays shown.
+    fn show(&mut self, reset_playhead: bool) {
         if let Some(c) = self.outcome.computed() {
             self.last_good = Some(c.clone());
             if reset_playhead || self.playhead < c.plot.from || self.playhead > c.plot.to {
                 self.playhead = c.plot.from;
             }
+        }
+    }
+
+    /// Ends the job going on, if it is `job` (or any, for `None`): finished
+    /// or cancelled, its run becomes the outcome.
+    fn end_job(&mut self, job: Option<&Rc<Job>>, cancel: bool) {
+        let Some(current) = self.outcome.running().cloned() else { return };
+        if job.is_some_and(|j| !Rc::ptr_eq(j, &current)) {
+            return;
+        }
+        if let Some(c) = current.take(cancel) {
+            self.outcome = Outcome::Ok(Rc::new(c));
+            self.show(current.reset_playhead);
         }
     }
 }
@@ -380,6 +483,11 @@ impl Reducible for Playground {
                 s.notice = None;
             }
             Action::Notice(n) => s.notice = n,
+            Action::Finished(job) => s.end_job(Some(&job), false),
+            Action::Cancel => {
+                s.playing = false;
+                s.end_job(None, true);
+            }
         }
         Rc::new(s)
     }
@@ -501,6 +609,37 @@ mod tests {
         // The link the page writes back says raft too.
         let again = crate::share::encode(&p.file);
         assert!(matches!(crate::share::decode(&again), crate::share::Fragment::Scenario(f) if f.algorithm == file.algorithm));
+    }
+
+    #[test]
+    fn a_heavy_scenario_goes_on_in_slices_and_cancel_shows_it_partial() {
+        use stagger_core::sim::Limit;
+        let mut heavy = presets::default_file();
+        heavy.until_ms = Some(2e7);
+        let p = start();
+        let before = p.last_good.clone().unwrap();
+        let p = p.reduce(Action::Load(heavy.clone()));
+        let job = p.outcome.running().cloned().expect("the run goes on after its first slice");
+        assert!(Rc::ptr_eq(p.last_good.as_ref().unwrap(), &before), "the last run stays shown meanwhile");
+        assert_eq!(job.advance(1000), Progress::More);
+        let (now, until, events) = job.progress();
+        assert!(now > Time::ZERO && now < until && events > 0, "{now:?} {until:?} {events}");
+        let p = p.reduce(Action::Cancel);
+        assert!(p.outcome.running().is_none());
+        let cut = p.last_good.as_ref().unwrap().run.metrics.truncated.expect("marked partial");
+        assert_eq!((cut.limit, cut.at_ms), (Limit::Cancelled, now.as_ms()));
+        // A finished job is shown whole, as one run in one go.
+        let p = Rc::new(Playground::new(heavy.clone()));
+        assert!(p.last_good.is_none(), "nothing to show until it finishes");
+        let job = p.outcome.running().cloned().unwrap();
+        while job.advance(100_000) == Progress::More {}
+        let p = p.reduce(Action::Finished(job.clone()));
+        let c = p.last_good.clone().expect("shown");
+        assert_eq!(c.run.metrics, Sim::new(&heavy.validate().unwrap(), false).run().metrics);
+        assert_eq!(c.run.metrics.truncated, None);
+        // A job that was replaced meanwhile is not shown.
+        let p = p.reduce(Action::Load(heavy)).reduce(Action::Finished(job));
+        assert!(p.outcome.running().is_some());
     }
 
     #[test]

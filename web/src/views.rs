@@ -11,6 +11,7 @@ use crate::components::compare::Compare;
 use crate::components::editor::Editor;
 use crate::components::live::Live;
 use crate::components::results::{DelayTable, MetricsStrip, Winners};
+use crate::components::run_status::RunStatus;
 use crate::components::toast::Toast;
 use crate::components::watch::Watch;
 use crate::components::Store;
@@ -153,6 +154,8 @@ pub fn views(props: &ViewsProps) -> Html {
             // The metrics of the run this module computed itself, so an edit
             // shows its result without waiting for the page (the Live tab
             // shows a real group instead).
+            // Its own run's progress: the page shows the page's, on Overview.
+            if store.tab != Tab::Overview { <RunStatus /> }
             if !matches!(store.tab, Tab::Overview | Tab::Live) { <MetricsStrip /> }
             { body }
         </ContextProvider<Store>>

@@ -50,6 +50,8 @@ pub enum Problem {
     MissingAttr { id: String, attr: String },
     /// A fault that cannot happen at that time.
     BadFault(String),
+    /// The run needs more events than its budget allows.
+    OverBudget { events: u64, max_events: u64 },
 }
 
 impl ScenarioError {
@@ -84,6 +86,10 @@ impl fmt::Display for Problem {
                 write!(f, "server '{id}' has no attribute '{attr}' to rank by")
             }
             Problem::BadFault(m) => write!(f, "{m}"),
+            Problem::OverBudget { events, max_events } => write!(
+                f,
+                "the run needs at least {events} events (its detection ticks alone), more than its budget of {max_events} (max_events); lengthen detection.period_ms, shorten until_ms or raise max_events"
+            ),
         }
     }
 }

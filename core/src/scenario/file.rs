@@ -56,6 +56,9 @@ pub struct ScenarioFile {
     pub seed: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until_ms: Option<f64>,
+    /// The most events the run may process (20 million by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<u64>,
 }
 
 /// One server: a stable id and optional numeric attributes for `rank_by`.

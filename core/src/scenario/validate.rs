@@ -8,9 +8,13 @@ use super::error::{Problem, ScenarioError};
 use super::file::*;
 use crate::params::{Algorithm, BullyParams, Params, RaftParams, Scheme};
 use crate::ranking::RankTable;
+use crate::sim::{detection_ticks, Budget};
 use crate::time::{ms_to_us, Span, Time};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+/// The length of a run whose file does not say (SPEC §7).
+const DEFAULT_UNTIL_MS: f64 = 12_000.0;
 
 /// A validated scenario. Server rows follow the file's `servers` order.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +43,8 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     pub seed: u64,
     pub until: Time,
+    /// How much the run may do: `max_events` and the memory limit.
+    pub budget: Budget,
 }
 
 /// A validated fault.
@@ -156,13 +162,14 @@ impl ScenarioFile {
             return err("network.loss".into(), Problem::OutOfRange { value: loss.to_string(), range: "[0, 1]" });
         }
 
-        let until_ms = self.until_ms.unwrap_or(12_000.0);
+        let until_ms = self.until_ms.unwrap_or(DEFAULT_UNTIL_MS);
         let until = ms_to_us(until_ms).map(Time).ok_or_else(|| {
             ScenarioError::new("until_ms", Problem::BadNumber(format!("{until_ms} must be a non-negative number of milliseconds")))
         })?;
 
         let faults = self.faults(&row_of, &resolve, &ids, &attrs, n)?;
         let algorithm = self.algorithm(&params, &periods, &faults)?;
+        let budget = self.budget(&algorithm, &periods, &faults, until)?;
 
         Ok(Scenario {
             name: self.name.clone().unwrap_or_else(|| "untitled".into()),
@@ -181,7 +188,34 @@ impl ScenarioFile {
             faults,
             seed: self.seed.unwrap_or(42),
             until,
+            budget,
         })
+    }
+
+    /// The run's budget, and the refusal of a run that could not finish
+    /// within it: the detection ticks of a staggered-timer run are known
+    /// before it starts ([`detection_ticks`]). The field named is the one
+    /// to change: the period when even the default length of run is too
+    /// much for it, `until_ms` otherwise. Other algorithms' runs are only
+    /// stopped at the budget.
+    fn budget(&self, algorithm: &Algorithm, periods: &[Span], faults: &[Fault], until: Time) -> Result<Budget, ScenarioError> {
+        let mut budget = Budget::default();
+        if let Some(max) = self.max_events {
+            if max == 0 {
+                return Err(ScenarioError::new("max_events", Problem::OutOfRange { value: "0".into(), range: "[1, ∞)" }));
+            }
+            budget.max_events = max;
+        }
+        if *algorithm != Algorithm::Stagger {
+            return Ok(budget);
+        }
+        let ticks = detection_ticks(periods, faults, until);
+        if ticks <= budget.max_events {
+            return Ok(budget);
+        }
+        let usual = Time(DEFAULT_UNTIL_MS as u64 * 1000).min(until);
+        let field = if detection_ticks(periods, faults, usual) > budget.max_events { "detection.period_ms" } else { "until_ms" };
+        Err(ScenarioError::new(field, Problem::OverBudget { events: ticks, max_events: budget.max_events }))
     }
 
     fn params(&self) -> Result<Params, ScenarioError> {

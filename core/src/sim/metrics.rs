@@ -127,6 +127,10 @@ pub struct Metrics {
     pub split_brain_ms: f64,
     pub max_masters: u32,
     pub events: u64,
+    /// Present when the run stopped before `until_ms` (its budget, or a
+    /// cancel): every number above then covers only the time up to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<super::Truncated>,
 }
 
 /// Where a run left the group.
@@ -304,9 +308,9 @@ impl Tally {
         };
     }
 
-    /// Closes the run at the scenario's `until_ms` and reports.
-    pub fn finish(&mut self, scenario: &Scenario) -> Metrics {
-        let until = scenario.until;
+    /// Closes the run at `until` and reports: the scenario's `until_ms`, or
+    /// where its budget stopped it.
+    pub fn finish(&mut self, scenario: &Scenario, until: Time) -> Metrics {
         if let Some((prev, masters)) = self.last_sample {
             if masters >= 2 && until > prev {
                 self.split_brain_us += until.0 - prev.0;
@@ -342,6 +346,7 @@ impl Tally {
             split_brain_ms: Time(self.split_brain_us).as_ms(),
             max_masters: self.max_masters,
             events: self.events,
+            truncated: None,
         }
     }
 }

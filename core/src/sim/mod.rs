@@ -16,6 +16,7 @@
 //! assert_eq!(run.metrics.final_master.as_deref(), Some("atlanta"));
 //! ```
 
+mod budget;
 mod describe;
 mod engine;
 mod metrics;
@@ -23,6 +24,7 @@ mod network;
 mod queue;
 mod trace;
 
+pub use budget::{detection_ticks, Budget, Limit, Truncated, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_EVENTS};
 pub use metrics::{MessageCounts, Metrics, Settled};
 pub use network::Reach;
 pub use trace::{DropReason, Trace, TraceEvent, What};
@@ -38,6 +40,7 @@ use crate::timer::TimerKind;
 use engine::{Adapted, Engine, Out, Packet};
 use metrics::Tally;
 use queue::{Class, EventKind, Queue};
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 /// The result of a run.
@@ -50,9 +53,24 @@ pub struct Run {
     pub phases: Vec<Span>,
 }
 
-/// A simulation in progress.
-pub struct Sim<'a> {
-    scenario: &'a Scenario,
+/// Whether a run has more to do, from [`Sim::run_for`].
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Stopped after the number of events asked for; call again.
+    More,
+    /// At `until_ms`, or at the budget: [`Sim::finish`] reports.
+    Done,
+}
+
+/// A simulation in progress. `S` is how it holds its scenario: borrowed
+/// (`&Scenario`) for a run made in one go, or shared (`Rc<Scenario>`) by a
+/// run the playground makes in slices between frames.
+pub struct Sim<S> {
+    scenario: S,
+    budget: Budget,
+    /// Set when the budget stops the run.
+    truncated: Option<Truncated>,
     now: Time,
     queue: Queue,
     engines: Vec<Engine>,
@@ -71,11 +89,12 @@ pub struct Sim<'a> {
     dirty: bool,
 }
 
-impl<'a> Sim<'a> {
-    /// Sets up the run at time 0. With `record`, every event goes into the
-    /// trace; without it only the metrics are kept, which is what
-    /// benchmarks and sweeps want.
-    pub fn new(scenario: &'a Scenario, record: bool) -> Sim<'a> {
+impl<S: Borrow<Scenario>> Sim<S> {
+    /// Sets up the run at time 0, within the scenario's budget. With
+    /// `record`, every event goes into the trace; without it only the
+    /// metrics are kept, which is what benchmarks and sweeps want.
+    pub fn new(holder: S, record: bool) -> Sim<S> {
+        let scenario: &Scenario = holder.borrow();
         let n = scenario.len();
         let table = scenario.rank_table();
         let params = Arc::new(scenario.params.clone());
@@ -111,8 +130,12 @@ impl<'a> Sim<'a> {
                 }
             })
             .collect();
+        let tally = Tally::new(n, scenario.reference(), scenario.crash_at());
+        let budget = scenario.budget;
         let mut sim = Sim {
-            scenario,
+            scenario: holder,
+            budget,
+            truncated: None,
             now: Time::ZERO,
             queue: Queue::default(),
             engines,
@@ -123,13 +146,14 @@ impl<'a> Sim<'a> {
             seq: 0,
             msg_id: 0,
             trace: record.then(Vec::new),
-            tally: Tally::new(n, scenario.reference(), scenario.crash_at()),
+            tally,
             phases,
             dirty: true,
         };
-        for (i, f) in scenario.faults.iter().enumerate() {
+        for i in 0..sim.sc().faults.len() {
             sim.seq += 1;
-            sim.queue.push(f.at, Class::Fault, sim.seq, EventKind::Fault(i));
+            let at = sim.sc().faults[i].at;
+            sim.queue.push(at, Class::Fault, sim.seq, EventKind::Fault(i));
         }
         // Initial timers are armed in index order.
         for i in 0..n as Index {
@@ -143,17 +167,38 @@ impl<'a> Sim<'a> {
         sim
     }
 
-    /// Runs to `until_ms` and reports.
+    fn sc(&self) -> &Scenario {
+        self.scenario.borrow()
+    }
+
+    /// Runs to `until_ms`, or to the budget, and reports.
     pub fn run(mut self) -> Run {
         while self.step() {}
         self.finish()
     }
 
+    /// Processes up to `events` events (queue entries, stale timers
+    /// included), for a caller that runs in slices. The events and the
+    /// trace are those of [`Sim::run`].
+    pub fn run_for(&mut self, events: u32) -> Progress {
+        for _ in 0..events {
+            if !self.step() {
+                return Progress::Done;
+            }
+        }
+        Progress::More
+    }
+
     /// Processes one event. Returns false once nothing is left at or before
-    /// `until_ms`.
+    /// `until_ms`, or once the budget is spent ([`Sim::truncated`]).
     pub fn step(&mut self) -> bool {
         let Some((t, _)) = self.queue.peek_key() else { return false };
-        if t > self.scenario.until {
+        if t > self.sc().until {
+            return false;
+        }
+        if let Some(limit) = self.over_budget() {
+            let value = if limit == Limit::MaxEvents { self.budget.max_events } else { self.entries() };
+            self.truncated.get_or_insert(Truncated { limit, value, at_ms: self.now.as_ms() });
             return false;
         }
         if t > self.now {
@@ -172,13 +217,53 @@ impl<'a> Sim<'a> {
         true
     }
 
-    /// Ends the run: samples the last instant and computes the metrics.
+    /// The limit the run has reached, if any.
+    fn over_budget(&self) -> Option<Limit> {
+        if self.tally.events >= self.budget.max_events {
+            Some(Limit::MaxEvents)
+        } else if self.entries() > self.budget.max_entries {
+            Some(Limit::MaxEntries)
+        } else {
+            None
+        }
+    }
+
+    /// Queued events and trace entries: what the run holds in memory.
+    fn entries(&self) -> u64 {
+        (self.queue.len() + self.trace.as_ref().map_or(0, Vec::len)) as u64
+    }
+
+    /// Why the run stopped before `until_ms`, once it has.
+    pub fn truncated(&self) -> Option<Truncated> {
+        self.truncated
+    }
+
+    /// Ends the run: samples the last instant and computes the metrics. A
+    /// run stopped by its budget is measured up to where it stopped, and
+    /// says so in [`Metrics::truncated`].
     pub fn finish(mut self) -> Run {
         if self.dirty {
             self.tally.sample(self.now);
         }
-        let metrics = self.tally.finish(self.scenario);
+        let end = if self.truncated.is_some() { self.now } else { self.sc().until };
+        let mut metrics = self.tally.finish(self.scenario.borrow(), end);
+        metrics.truncated = self.truncated;
         Run { metrics, trace: self.trace.map(|events| Trace { events }), phases: self.phases }
+    }
+
+    /// Stops the run where it is, as the caller's choice: the playground's
+    /// Cancel. The result is marked partial like a run stopped by its
+    /// budget.
+    pub fn cancel(mut self) -> Run {
+        if self.truncated.is_none() {
+            self.truncated = Some(Truncated { limit: Limit::Cancelled, value: self.tally.events, at_ms: self.now.as_ms() });
+        }
+        self.finish()
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        self.sc()
     }
 
     /// Events still queued (cancelled timers included until they surface).
@@ -188,6 +273,11 @@ impl<'a> Sim<'a> {
 
     pub fn now(&self) -> Time {
         self.now
+    }
+
+    /// Events processed so far: the metrics' `events`.
+    pub fn events(&self) -> u64 {
+        self.tally.events
     }
 
     /// Election messages sent so far, for callers that stop a storm.
@@ -304,10 +394,12 @@ impl<'a> Sim<'a> {
         self.msg_id += 1;
         self.seq += 1;
         let id = self.msg_id;
-        let lost = self.rng.unit() < self.scenario.loss;
-        let f = 1.0 - self.scenario.jitter + 2.0 * self.scenario.jitter * self.rng.unit();
-        let base = self.scenario.actual_us.as_ref().unwrap_or(&self.scenario.delays_us)[from as usize][to as usize];
-        let delay = if self.scenario.jitter == 0.0 { base } else { (base as f64 * f).round() as u64 };
+        let (loss, jitter) = (self.sc().loss, self.sc().jitter);
+        let lost = self.rng.unit() < loss;
+        let f = 1.0 - jitter + 2.0 * jitter * self.rng.unit();
+        let sc = self.sc();
+        let base = sc.actual_us.as_ref().unwrap_or(&sc.delays_us)[from as usize][to as usize];
+        let delay = if jitter == 0.0 { base } else { (base as f64 * f).round() as u64 };
         let reason = if !self.reach.can_send(from, to) {
             Some(DropReason::Partition)
         } else if lost {
@@ -358,8 +450,10 @@ impl<'a> Sim<'a> {
 
     fn apply_fault(&mut self, i: usize) {
         self.tally.events += 1;
-        self.record(What::Fault { source: self.scenario.faults[i].source as u32 });
-        match &self.scenario.faults[i].action {
+        let fault = &self.scenario.borrow().faults[i];
+        let (source, action) = (fault.source as u32, fault.action.clone());
+        self.record(What::Fault { source });
+        match &action {
             FaultAction::Crash(r) => {
                 self.feed(*r, Input::Crash);
                 self.tally.set_up(*r, false);
@@ -373,13 +467,14 @@ impl<'a> Sim<'a> {
             FaultAction::Heal => self.reach.heal(),
             FaultAction::Rerank(rows) => {
                 let version = self.table.version + 1;
-                self.table = Arc::new(RankTable::new(version, rows.clone(), &self.scenario.delays_us, self.scenario.params.guard));
+                let sc = self.scenario.borrow();
+                self.table = Arc::new(RankTable::new(version, rows.clone(), &sc.delays_us, sc.params.guard));
                 for row in 0..self.engines.len() as u32 {
                     self.feed(row, Input::Rerank(self.table.clone()));
                 }
             }
         }
-        if self.scenario.params.known_functional {
+        if self.sc().params.known_functional {
             self.update_functional();
         }
     }

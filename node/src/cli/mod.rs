@@ -22,6 +22,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Simulate a scenario and report the SPEC §8 metrics.
+    ///
+    /// A run that reaches its budget (the scenario's `max_events`, 20
+    /// million by default, or the memory limit) prints its partial metrics
+    /// marked `truncated`, says where it stopped, and exits 3.
     Sim {
         /// The scenario JSON file.
         file: PathBuf,
@@ -125,13 +129,19 @@ pub enum CliError {
     /// The arguments do not make sense together.
     #[error("{0}")]
     Usage(String),
+    /// A simulation stopped at its budget before `until_ms`; what was
+    /// printed is partial and marked so.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 impl CliError {
-    /// 2 for bad input, 1 for everything else.
+    /// 2 for bad input, 3 for a run stopped at its budget, 1 for
+    /// everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario { .. } | CliError::Usage(_) => 2,
+            CliError::Stopped(_) => 3,
             CliError::Io { .. } => 1,
         }
     }

@@ -9,7 +9,10 @@ pub fn run(file: &Path, json: bool, trace: Option<&Path>) -> Result<(), CliError
     let scenario = load(file)?;
     let run = Sim::new(&scenario, trace.is_some()).run();
     if let (Some(out), Some(t)) = (trace, &run.trace) {
-        let doc = t.to_json(&scenario.ids);
+        let mut doc = t.to_json(&scenario.ids);
+        if let (Some(cut), Some(doc)) = (run.metrics.truncated, doc.as_object_mut()) {
+            doc.insert("truncated".into(), serde_json::json!(cut));
+        }
         write(out, &serde_json::to_string(&doc).expect("trace serializes"))?;
     }
     if json {
@@ -17,7 +20,12 @@ pub fn run(file: &Path, json: bool, trace: Option<&Path>) -> Result<(), CliError
     } else {
         print!("{}", summary(&scenario, &run.metrics));
     }
-    Ok(())
+    // The partial results are printed, marked (`truncated`), and the exit
+    // status says the run did not finish.
+    match run.metrics.truncated {
+        Some(cut) => Err(CliError::Stopped(format!("{}: {cut}", file.display()))),
+        None => Ok(()),
+    }
 }
 
 /// A short scheme description such as "integral timer (T1 = 50.000 ms)".

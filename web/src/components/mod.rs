@@ -7,6 +7,7 @@ pub mod help;
 pub mod live;
 pub mod overview;
 pub mod results;
+pub mod run_status;
 pub mod toast;
 pub mod toolbar;
 pub mod watch;

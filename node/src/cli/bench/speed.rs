@@ -211,7 +211,11 @@ fn scenario(kind: &str, n: u32) -> Result<Scenario, CliError> {
         "storm" => gen::storm(n as usize),
         _ => unreachable!("KINDS"),
     };
-    file.validate().map_err(|e| fail(format!("gen::{kind}({n}) does not validate: {e}")))
+    let mut s = file.validate().map_err(|e| fail(format!("gen::{kind}({n}) does not validate: {e}")))?;
+    // A benchmark measures how far the simulator goes: no budget stops it
+    // (the 5,000-server storm takes 50 million events).
+    s.budget = stagger_core::Budget::UNLIMITED;
+    Ok(s)
 }
 
 /// The native call: the loop of `web/src/speed.rs`, timed with [`Instant`].

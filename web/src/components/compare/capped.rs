@@ -2,10 +2,11 @@
 //!
 //! Some variants explode: equal timers under the `contest` policy on 20
 //! servers send about ten million messages in two virtual seconds, every
-//! taken-over claim starting new ones. One run cannot be paused and resumed
-//! later (a `Sim` borrows its scenario), so each run gets an event budget
-//! instead. A run that exceeds it is stopped and reported as stopped, with
-//! its message count as a lower bound, never shown as if it had finished.
+//! taken-over claim starting new ones. A table row is one of many runs, so
+//! each gets an event budget far below the simulator's own (`max_events`)
+//! instead of being resumed over many slices. A run that exceeds it is
+//! stopped and reported as stopped, with its message count as a lower
+//! bound, never shown as if it had finished.
 
 use stagger_core::{Metrics, Scenario, Sim};
 

@@ -23,7 +23,7 @@ mod capped;
 mod chart;
 mod runs;
 mod schemes;
-mod slices;
+pub(crate) mod slices;
 mod sweep;
 mod sweep_job;
 mod sweep_view;
