@@ -303,7 +303,26 @@ fn a_trace_of_a_run_stopped_at_its_budget_is_marked() {
     assert_eq!(doc["truncated"]["limit"], "max_events", "{}", doc["truncated"]);
     let last = doc["events"].as_array().unwrap().last().unwrap()["t_ms"].as_f64().unwrap();
     assert!(last <= doc["truncated"]["at_ms"].as_f64().unwrap());
-    // The human summary is printed too, and stderr says it is partial.
-    assert!(String::from_utf8_lossy(&out.stdout).contains("100 events"));
+    // The human summary is printed too, says it is partial, and so does stderr.
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("100 events"), "{summary}");
+    assert!(summary.lines().nth(1).is_some_and(|l| l.contains("PARTIAL RUN: stopped at")), "{summary}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("the results are partial"));
+}
+
+/// `stagger render` of a run stopped at its budget writes the diagram of
+/// what ran, says on stderr that it is partial, and the caption says so.
+#[test]
+fn a_diagram_of_a_run_stopped_at_its_budget_says_it_is_partial() {
+    let mut v = patent();
+    v["max_events"] = json!(100);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, svg) = (dir.path().join("scenario.json"), dir.path().join("run.svg"));
+    std::fs::write(&path, v.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).arg("render").arg(&path).arg("-o").arg(&svg).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("the diagram shows a partial run: stopped at"), "{err}");
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.contains("partial run, stopped at its budget at"), "the caption says it");
 }

@@ -295,6 +295,8 @@ pub fn trial(base: &Scenario, k: u64, seed: u64) -> Trial {
         }
     }
     let m = sim.finish().metrics;
+    // A run the simulator's own budget stopped did not finish either.
+    let capped = capped || m.truncated.is_some();
     let winner = m.final_master.as_deref().and_then(|id| s.row_of(id));
     let best = s.ranking.iter().copied().find(|r| !crashed.contains(r));
     let moot = !capped && m.final_master.is_some() && m.converged_at_ms.is_some_and(|t| t < crash.as_ms());
@@ -423,6 +425,17 @@ mod tests {
         assert!(s.params.skip_known_dead);
         assert_eq!(s.params.claim, ClaimPolicy::Verify);
         assert_eq!(Contender::parse("integral-guard"), Some(Contender::Recommended));
+    }
+
+    #[test]
+    fn a_trial_the_simulators_budget_stops_counts_as_capped() {
+        let mut s =
+            Cell { contender: Contender::Stagger { scheme: SchemeName::Equal, claim: ClaimPolicy::Contest }, preset: Preset::Lan, n: 5 }
+                .scenario();
+        s.budget.max_events = 200;
+        let t = trial(&s, 0, 1);
+        assert!(t.capped, "{t:?}");
+        assert_eq!(t.convergence_ms, None);
     }
 
     #[test]

@@ -1563,6 +1563,10 @@ impl<'a> Doc<'a> {
         if let Some(c) = m.crash_at_ms.and_then(ms_to_us) {
             parts.push(("crash at".into(), Time(c).to_string()));
         }
+        if let Some(cut) = m.truncated {
+            let at = ms_to_us(cut.at_ms).map_or("?".into(), |t| Time(t).to_string());
+            parts.push(("partial run, stopped at its budget at".into(), at));
+        }
         parts
     }
 

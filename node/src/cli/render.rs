@@ -25,5 +25,8 @@ pub fn run(file: &Path, output: &Path, from_ms: Option<f64>, to_ms: Option<f64>,
     let svg = space_time(&scenario, &run, &SvgOptions { from, to, width, title: None, now: None });
     write(output, &svg)?;
     eprintln!("wrote {}", output.display());
+    if let Some(cut) = run.metrics.truncated {
+        eprintln!("warning: {}: the diagram shows a partial run: {cut}", file.display());
+    }
     Ok(())
 }

@@ -78,6 +78,9 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
     let table = scenario.rank_table();
     let stagger = scenario.algorithm == Algorithm::Stagger;
     let mut out = format!("{}: {} servers, {}, seed {}\n", scenario.name, scenario.len(), describe_algorithm(scenario), scenario.seed);
+    if let Some(cut) = m.truncated {
+        out += &format!("  PARTIAL RUN: {cut}\n");
+    }
     // Who leads at the end is "final" only if the group has settled.
     let winner = match &m.final_master {
         Some(id) => {

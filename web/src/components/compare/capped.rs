@@ -35,7 +35,13 @@ pub fn run(scenario: &Scenario, max_events: u64) -> Result<Metrics, Stopped> {
             return Err(Stopped { messages, at_ms });
         }
     }
-    Ok(sim.finish().metrics)
+    // The simulator's own budget (memory, or a scenario's lower
+    // `max_events`) can stop a run before this one does.
+    let m = sim.finish().metrics;
+    match m.truncated {
+        Some(cut) => Err(Stopped { messages: m.election_messages, at_ms: cut.at_ms }),
+        None => Ok(m),
+    }
 }
 
 #[cfg(test)]
@@ -56,5 +62,13 @@ mod tests {
         let s = presets::file("storm").unwrap().validate().unwrap();
         let stopped = run(&s, 50).unwrap_err();
         assert!(stopped.at_ms < 4000.0);
+    }
+
+    #[test]
+    fn a_run_the_simulators_own_budget_stops_is_stopped_too() {
+        let mut f = presets::file("storm").unwrap();
+        f.max_events = Some(100); // above the detection ticks validation counts, far below the run
+        let stopped = run(&f.validate().unwrap(), MAX_EVENTS).unwrap_err();
+        assert!(stopped.at_ms < 4000.0, "{stopped:?}");
     }
 }
