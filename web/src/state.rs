@@ -11,6 +11,7 @@
 use crate::edit;
 use stagger_core::delays::{report, DelayReport};
 use stagger_core::render::svg::{plot, space_time, Plot, SvgOptions};
+use stagger_core::scenario::ScenarioWarning;
 use stagger_core::{Progress, Run, Scenario, ScenarioError, ScenarioFile, Sim, Time};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
@@ -73,8 +74,10 @@ pub struct Computed {
     pub plot: Plot,
     /// The instants at which something happens, in order, for stepping.
     pub times: Vec<Time>,
-    /// What in the scenario makes its run mislead, by field.
-    pub warnings: Vec<stagger_core::scenario::ScenarioWarning>,
+    /// What in the scenario makes its run mislead, by field; found when
+    /// first asked for, so a module that never shows them (the embed's)
+    /// carries neither the checks nor their wording.
+    warnings: OnceCell<Vec<ScenarioWarning>>,
 }
 
 impl Computed {
@@ -90,13 +93,18 @@ impl Computed {
         let plot = plot(&scenario, &run, &opts);
         let mut times: Vec<Time> = run.trace.as_ref().map(|t| t.events.iter().map(|e| e.t).collect()).unwrap_or_default();
         times.dedup();
-        let warnings = scenario.warnings();
-        Computed { scenario, run, report, svg: OnceCell::new(), plot, times, warnings }
+        Computed { scenario, run, report, svg: OnceCell::new(), plot, times, warnings: OnceCell::new() }
     }
 
     /// The space-time diagram, as `stagger render` draws it.
     pub fn svg(&self) -> &str {
         self.svg.get_or_init(|| space_time(&self.scenario, &self.run, &SvgOptions::default()))
+    }
+
+    /// What in the scenario makes its run mislead (the Overview's banner,
+    /// the editor's field notes).
+    pub fn warnings(&self) -> &[ScenarioWarning] {
+        self.warnings.get_or_init(|| self.scenario.warnings())
     }
 }
 
@@ -188,8 +196,8 @@ impl Outcome {
     }
 
     /// The warnings of a valid scenario; none while it is invalid.
-    pub fn warnings(&self) -> &[stagger_core::scenario::ScenarioWarning] {
-        self.computed().map_or(&[], |c| &c.warnings)
+    pub fn warnings(&self) -> &[ScenarioWarning] {
+        self.computed().map_or(&[], |c| c.warnings())
     }
 
     pub fn computed(&self) -> Option<&Rc<Computed>> {
