@@ -8,7 +8,7 @@ use crate::components::help::Help;
 use crate::components::overview::Overview;
 use crate::components::run_status::RunStatus;
 use crate::components::toast::Toast;
-use crate::components::toolbar::{self, Tabs, Toolbar};
+use crate::components::toolbar::{self, Toolbar};
 use crate::components::Store;
 use crate::credentials::{self, Credentials};
 use crate::dom;
@@ -271,7 +271,7 @@ pub fn app() -> Html {
                     </div>
                 }
                 <Toast />
-                <Tabs />
+                { toolbar::tabs(&store) }
                 <main id={toolbar::panel_id(Tab::Overview)} role={(tab == Tab::Overview).then_some("tabpanel")}
                     aria-labelledby={(tab == Tab::Overview).then(|| toolbar::tab_id(tab))}>
                     // Under the page's h1 and above each tab's own h3s.

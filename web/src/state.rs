@@ -525,6 +525,19 @@ mod tests {
     }
 
     #[test]
+    fn the_outcome_finds_its_warnings_when_asked_and_keeps_them() {
+        let mut f = presets::default_file();
+        f.until_ms = Some(1000.0);
+        let p = Playground::new(f.clone());
+        let want = f.validate().unwrap().warnings();
+        assert_eq!(want.len(), 1, "the crash at 1900 ms is never applied");
+        assert_eq!(p.outcome.warnings(), &want[..]);
+        let c = p.outcome.computed().unwrap();
+        assert!(std::ptr::eq(c.warnings(), c.warnings()), "found once, then kept");
+        assert!(start().outcome.warnings().is_empty(), "the default preset has none");
+    }
+
+    #[test]
     fn an_edit_reruns_the_simulation() {
         let p = start();
         let before = p.last_good.clone().unwrap();

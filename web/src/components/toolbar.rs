@@ -1,7 +1,7 @@
 //! The top bar: presets, sharing, export and import, help; and the tab bar
 //! under it, which follows the WAI-ARIA tabs pattern.
 
-use crate::components::use_store;
+use crate::components::{use_store, Store};
 use crate::state::{Action, Tab};
 use crate::{dom, presets, share};
 use gloo::file::callbacks::FileReader;
@@ -152,9 +152,11 @@ pub fn tab_after_key(from: Tab, key: &str) -> Option<Tab> {
 /// Tab order; the arrow keys, Home and End move between tabs and select
 /// them). The panel it controls is the page's `<main>` for the Overview and
 /// `#views` for the others.
-#[function_component(Tabs)]
-pub fn tabs() -> Html {
-    let store = use_store();
+///
+/// A part of the page's markup rather than a component: it has no state of
+/// its own, and each component costs the page's module its own copy of
+/// Yew's mounting code.
+pub fn tabs(store: &Store) -> Html {
     let tab = store.tab;
     let on_tab = |t: Tab| {
         let store = store.clone();
