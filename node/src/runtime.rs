@@ -125,7 +125,7 @@ impl Flight {
 }
 
 /// Handles to a running engine.
-pub struct Engine {
+pub struct EngineHandle {
     pub commands: mpsc::UnboundedSender<Command>,
     pub status: watch::Receiver<Status>,
     pub log: Log,
@@ -133,7 +133,7 @@ pub struct Engine {
 }
 
 /// Starts the engine of `row` in `group`. Its sends come out of `out`.
-pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outgoing>) -> (Engine, tokio::task::JoinHandle<()>) {
+pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outgoing>) -> (EngineHandle, tokio::task::JoinHandle<()>) {
     let s = &group.scenario;
     let table = s.rank_table();
     let mut rng = Rng::new(seed);
@@ -158,7 +158,7 @@ pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outg
     let driver =
         Driver { server, ids, rng, start: Instant::now(), epoch, period, out, status: status_tx, log: log.clone(), flight: flight.clone() };
     let task = tokio::spawn(driver.run(rx));
-    (Engine { commands: tx, status: status_rx, log, flight }, task)
+    (EngineHandle { commands: tx, status: status_rx, log, flight }, task)
 }
 
 struct Driver {

@@ -2,7 +2,7 @@
 //! simulator predicts happens on the tokio clock.
 
 use stagger_node::group::Group;
-use stagger_node::runtime::{self, Command, Engine, Outgoing};
+use stagger_node::runtime::{self, Command, EngineHandle, Outgoing};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -20,7 +20,7 @@ fn group() -> Group {
 }
 
 /// Starts every engine and a router that hands each send to its receivers.
-fn start(g: &Group) -> Vec<Engine> {
+fn start(g: &Group) -> Vec<EngineHandle> {
     let n = g.members.len();
     let mut engines = Vec::new();
     let mut outs = Vec::new();

@@ -24,7 +24,7 @@ use super::{isolated, Node, PeerState};
 use crate::auth::{Acceptor, Dialer};
 use crate::group::Kind;
 use crate::runtime::{Command, Outgoing};
-use crate::wire::{self, Frame, Role, MAX_FRAME};
+use crate::wire::{self, Frame, PeerKind, MAX_FRAME};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -234,7 +234,7 @@ async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     mut ws: WebSocketStream<S>,
     peer: u32,
 ) -> Result<WebSocketStream<S>, String> {
-    let mut d = Dialer::new(&node.group.secret, node.id(), Role::Member, crate::auth::nonce());
+    let mut d = Dialer::new(&node.group.secret, node.id(), PeerKind::Member, crate::auth::nonce());
     send(&mut ws, &d.hello()).await?;
     let auth = d.on_challenge(next_frame(&mut ws).await?).map_err(|e| e.reason())?;
     let want = &node.group.members[peer as usize].id;
@@ -273,12 +273,12 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: 
         ranking_version: node.engine.status.borrow().ranking_version,
     };
     match peer.role {
-        Role::Observer => {
+        PeerKind::Observer => {
             if send(&mut ws, &welcome).await.is_ok() {
                 observe(node, ws).await;
             }
         }
-        Role::Member => {
+        PeerKind::Member => {
             let row = node.group.row_of(&peer.id).expect("the acceptor only admits members of the group");
             if row == node.me {
                 return refuse(&node, &mut ws, &peer.id, "a member cannot connect to itself".into()).await;

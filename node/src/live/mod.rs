@@ -16,7 +16,7 @@ mod mesh;
 
 use crate::auth::ReplayGuard;
 use crate::group::{Group, Kind};
-use crate::runtime::{self, Command, Engine, Outgoing};
+use crate::runtime::{self, Command, EngineHandle, Outgoing};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
@@ -49,7 +49,7 @@ struct Slot {
 pub struct Node {
     pub group: Arc<Group>,
     pub me: u32,
-    engine: Engine,
+    engine: EngineHandle,
     slots: Mutex<Vec<Slot>>,
     guard: Arc<ReplayGuard>,
     admin_token: Option<String>,
