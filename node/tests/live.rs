@@ -1,7 +1,7 @@
-//! Live groups of real `stagger node` processes on 127.0.0.1 (issue 4
-//! point 6): kill -9 of the master and of the next master, isolation and
-//! healing, and every kind of bad input refused with a reason while the
-//! node keeps serving and the group keeps agreeing.
+//! Live groups of real `stagger node` processes on 127.0.0.1: kill -9 of
+//! the master and of the next master, isolation and healing, and every
+//! kind of bad input refused with a reason while the node keeps serving
+//! and the group keeps agreeing.
 
 mod common;
 
@@ -220,7 +220,8 @@ impl Group {
         (m, self.master(&others).unwrap())
     }
 
-    /// P + τ + D_1 + the largest delay + 50 ms (issue 4 point 6).
+    /// P + τ + D_1 + the largest delay + 50 ms: the failover bound of
+    /// docs/benchmarks.md's "Live nodes".
     fn failover_bound(&self) -> Duration {
         Duration::from_secs_f64((self.period_ms + self.timeout_ms + self.base_ms + self.max_delay_ms + 50.0) / 1000.0)
     }

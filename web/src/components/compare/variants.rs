@@ -5,7 +5,7 @@
 //! Only the timer and the claim policy change between the nine staggered
 //! rows, and only the algorithm for the last two; everything else (matrix,
 //! detection, faults, seed) is the user's, so the rows differ by exactly
-//! the choices the patent, SPEC §4 and issue 5 discuss. A scheme the
+//! the choices the patent, SPEC §4 and docs/benchmarks.md discuss. A scheme the
 //! scenario does not use gets parameters derived from the scenario
 //! ([`TimerSet`]), Raft and Bully their settings from the scenario's `raft`
 //! and `bully` blocks or the defaults derived from its detection, and the
