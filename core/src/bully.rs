@@ -16,7 +16,7 @@
 //! A `Coordinator` from a worse rank than a live server makes that server
 //! start an election (it bullies the usurper), so the best live rank ends up
 //! coordinator. It costs O(N²) messages when the worst rank starts, which is
-//! what issue 5 measures it for.
+//! what the comparisons measure it for.
 //!
 //! [`Raft`]: crate::raft::Raft
 

@@ -90,7 +90,7 @@ impl Default for Params {
 
 /// Which election algorithm a run uses. The staggered timer is the
 /// project's subject; Raft and Bully are here to be measured against it on
-/// the same network, faults and metrics (issue 5).
+/// the same network, faults and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Algorithm {
     /// The patent's staggered election timers (everything in [`Params`]).

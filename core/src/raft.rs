@@ -5,7 +5,7 @@
 //! [`Raft::poll_output`], the next deadline from [`Raft::poll_timeout`].
 //!
 //! It is here so that the staggered timer can be measured against the
-//! election scheme most users know (issue 5). Only the election is modelled:
+//! election scheme most users know. Only the election is modelled:
 //! every log is empty, so a vote depends on terms alone, and a heartbeat is
 //! an `AppendEntries` without entries.
 //!

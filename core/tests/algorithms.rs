@@ -1,4 +1,4 @@
-//! Raft and Bully in the simulator (issue 5 point 1): chosen by a
+//! Raft and Bully in the simulator: chosen by a
 //! scenario's `"algorithm"`, run on the same network, faults, trace and
 //! metrics as the staggered timer.
 

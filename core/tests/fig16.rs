@@ -1,4 +1,4 @@
-//! Raft's Figure 16 reproduced in the simulator (issue 5 point 2): the two
+//! Raft's Figure 16 reproduced in the simulator: the two
 //! figures the paper states as a median or a mean, within ±15 %, over the
 //! same 1,000 trials `stagger bench raft-fig16` runs.
 

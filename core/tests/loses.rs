@@ -1,4 +1,4 @@
-//! Where the staggered timer loses (issue 5 point 4), as assertions on the
+//! Where the staggered timer loses, as assertions on the
 //! seeded study `stagger bench loses` prints: each failure is real, and
 //! each remedy buys back what docs/benchmarks.md says it does.
 

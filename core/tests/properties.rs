@@ -1,5 +1,5 @@
-//! Property tests over random matrices, rankings and crash sets (issue 2
-//! point 6), and seed sweeps that name the failing seed.
+//! Property tests over random matrices, rankings and crash sets,
+//! and seed sweeps that name the failing seed.
 
 use proptest::prelude::*;
 use stagger_core::scenario::{DetectionEntry, FaultEntry, NetworkEntry, PhaseMode, SchemeName, TimerEntry};

@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 
 /// What kind of member a server is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum MemberKind {
     /// A `stagger node` process, reachable at its `addr`.
     Native,
     /// A browser tab that joins through some node's `/ws`; it has no address.
@@ -35,7 +35,7 @@ pub enum Kind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Member {
     pub id: String,
-    pub kind: Kind,
+    pub kind: MemberKind,
     /// Where a native member listens; `None` for browser members.
     pub addr: Option<SocketAddr>,
 }
@@ -121,9 +121,9 @@ impl Group {
         for (i, s) in servers.iter_mut().enumerate() {
             let Some(s) = s.as_object_mut() else { return Err(field(format!("servers[{i}]"), "must be an object")) };
             let kind = match s.remove("kind") {
-                None => Kind::Native,
-                Some(Value::String(k)) if k == "native" => Kind::Native,
-                Some(Value::String(k)) if k == "browser" => Kind::Browser,
+                None => MemberKind::Native,
+                Some(Value::String(k)) if k == "native" => MemberKind::Native,
+                Some(Value::String(k)) if k == "browser" => MemberKind::Browser,
                 Some(other) => return Err(field(format!("servers[{i}].kind"), format!("must be \"native\" or \"browser\", not {other}"))),
             };
             let addr = match s.remove("addr") {
@@ -135,8 +135,8 @@ impl Group {
                 Some(_) => return Err(field(format!("servers[{i}].addr"), "must be a \"host:port\" string")),
             };
             match (kind, addr) {
-                (Kind::Native, None) => return Err(field(format!("servers[{i}].addr"), "missing: a native member needs an address")),
-                (Kind::Browser, Some(_)) => {
+                (MemberKind::Native, None) => return Err(field(format!("servers[{i}].addr"), "missing: a native member needs an address")),
+                (MemberKind::Browser, Some(_)) => {
                     return Err(field(format!("servers[{i}].addr"), "a browser member has no address; it joins through a node's /ws"))
                 }
                 _ => {}
@@ -154,7 +154,7 @@ impl Group {
                 ));
             }
         }
-        if !members.iter().any(|m| m.kind == Kind::Native) {
+        if !members.iter().any(|m| m.kind == MemberKind::Native) {
             return Err(field("servers", "at least one member must be a native node"));
         }
         Ok(Group { scenario, file, members, secret, emulate_delays, warnings })
@@ -171,7 +171,7 @@ impl Group {
     /// re-dialled by the members before it and re-dials those after it.
     pub fn dials(&self, me: u32, peer: u32) -> bool {
         let (a, b) = (&self.members[me as usize], &self.members[peer as usize]);
-        a.kind == Kind::Native && b.kind == Kind::Native && me < peer
+        a.kind == MemberKind::Native && b.kind == MemberKind::Native && me < peer
     }
 }
 
@@ -211,7 +211,7 @@ mod tests {
         v["servers"][4].as_object_mut().unwrap().remove("addr");
         v["servers"][4]["kind"] = Value::String("browser".into());
         let g = Group::from_json(&v.to_string()).unwrap();
-        assert_eq!(g.members[4].kind, Kind::Browser);
+        assert_eq!(g.members[4].kind, MemberKind::Browser);
         assert!(!g.dials(0, 4), "a node never dials a browser");
     }
 

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 /// What the mesh and the admin API can tell the engine.
 #[derive(Debug)]
-pub enum Command {
+pub enum EngineCommand {
     /// A message from a peer, already authenticated.
     Receive(Envelope),
     /// The set of members with a live, authenticated connection changed
@@ -53,7 +53,7 @@ pub struct Outgoing {
 
 /// What the node reports at `/api/status`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Status {
+pub struct NodeStatus {
     pub id: String,
     pub index: Index,
     pub role: &'static str,
@@ -112,9 +112,9 @@ pub const FLIGHT_CAP: usize = 4_000;
 /// The engine's flight recording in the simulator's trace vocabulary
 /// (`stagger_core::flight`), shared with the HTTP handlers.
 #[derive(Clone)]
-pub struct Flight(Arc<Mutex<Recorder>>);
+pub struct FlightLog(Arc<Mutex<Recorder>>);
 
-impl Flight {
+impl FlightLog {
     fn record(&self, f: impl FnOnce(&mut Recorder)) {
         f(&mut self.0.lock().expect("the flight lock is never poisoned"));
     }
@@ -125,15 +125,15 @@ impl Flight {
 }
 
 /// Handles to a running engine.
-pub struct Engine {
-    pub commands: mpsc::UnboundedSender<Command>,
-    pub status: watch::Receiver<Status>,
+pub struct EngineHandle {
+    pub commands: mpsc::UnboundedSender<EngineCommand>,
+    pub status: watch::Receiver<NodeStatus>,
     pub log: Log,
-    pub flight: Flight,
+    pub flight: FlightLog,
 }
 
 /// Starts the engine of `row` in `group`. Its sends come out of `out`.
-pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outgoing>) -> (Engine, tokio::task::JoinHandle<()>) {
+pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outgoing>) -> (EngineHandle, tokio::task::JoinHandle<()>) {
     let s = &group.scenario;
     let table = s.rank_table();
     let mut rng = Rng::new(seed);
@@ -154,11 +154,11 @@ pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outg
     let (tx, rx) = mpsc::unbounded_channel();
     let log = Log::default();
     let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
-    let flight = Flight(Arc::new(Mutex::new(Recorder::new(row, FLIGHT_CAP))));
+    let flight = FlightLog(Arc::new(Mutex::new(Recorder::new(row, FLIGHT_CAP))));
     let driver =
         Driver { server, ids, rng, start: Instant::now(), epoch, period, out, status: status_tx, log: log.clone(), flight: flight.clone() };
     let task = tokio::spawn(driver.run(rx));
-    (Engine { commands: tx, status: status_rx, log, flight }, task)
+    (EngineHandle { commands: tx, status: status_rx, log, flight }, task)
 }
 
 struct Driver {
@@ -171,9 +171,9 @@ struct Driver {
     /// The detection period, which a starting node waits before joining.
     period: stagger_core::Span,
     out: mpsc::UnboundedSender<Outgoing>,
-    status: watch::Sender<Status>,
+    status: watch::Sender<NodeStatus>,
     log: Log,
-    flight: Flight,
+    flight: FlightLog,
 }
 
 impl Driver {
@@ -192,7 +192,7 @@ impl Driver {
     }
 
     /// Runs until every command sender is gone.
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<EngineCommand>) {
         // A live node never assumes the patent's initial state (S_0 master,
         // the rest its backups): it may be restarting into a group that has
         // elected someone else since. It starts as a recovered server does
@@ -230,28 +230,28 @@ impl Driver {
         }
     }
 
-    fn command(&mut self, cmd: Command) {
+    fn command(&mut self, cmd: EngineCommand) {
         let now = self.now();
         let rel = self.since_start(now);
         let mut receipt = None;
         let input = match cmd {
-            Command::Receive(env) => {
+            EngineCommand::Receive(env) => {
                 receipt = Some(env);
                 Input::Receive(env)
             }
-            Command::Connected(rows) => {
+            EngineCommand::Connected(rows) => {
                 let table = self.server.table().clone();
                 Input::Functional((0..rows.len() as Index).map(|i| rows[table.row(i) as usize]).collect())
             }
-            Command::Crash => {
+            EngineCommand::Crash => {
                 self.log.push(rel, "crashed by the admin".into());
                 Input::Crash
             }
-            Command::Recover => {
+            EngineCommand::Recover => {
                 self.log.push(rel, "recovered by the admin".into());
                 Input::Recover
             }
-            Command::Announce(to) => return self.announce(now, to),
+            EngineCommand::Announce(to) => return self.announce(now, to),
         };
         match self.server.handle_input(now, input, &mut self.rng) {
             Ok(()) => {
@@ -267,7 +267,7 @@ impl Driver {
         self.drain();
     }
 
-    /// `Command::Announce`: the Master's `DeclareMaster`, sent and recorded
+    /// `EngineCommand::Announce`: the Master's `DeclareMaster`, sent and recorded
     /// as the engine's own sends are.
     fn announce(&mut self, at: Time, to: Option<u32>) {
         if !self.server.is_up() || self.server.role() != Role::Master {
@@ -328,8 +328,8 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-fn status_of(s: &Server, ids: &[String]) -> Status {
-    Status {
+fn status_of(s: &Server, ids: &[String]) -> NodeStatus {
+    NodeStatus {
         id: ids[s.row() as usize].clone(),
         index: s.index(),
         role: if s.is_up() { s.role().name() } else { "Down" },

@@ -11,7 +11,7 @@
 //! after `cargo xtask web`; without them the tests fail and say so.
 //!
 //! `measure_playground_budgets` prints the numbers of docs/benchmarks.md
-//! ("Playground (issue 3)") and asserts no timing.
+//! ("Playground") and asserts no timing.
 
 mod common;
 
@@ -739,7 +739,7 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
     Some((code, text.split_once("\r\n\r\n")?.1.to_string()))
 }
 
-/// (h) A browser member (issue 4 point 3): this tab joins the group through
+/// (h) A browser member: this tab joins the group through
 /// a node's `/ws` (not the one that served it), runs the engine in wasm, and,
 /// ranked above the
 /// surviving natives, becomes master when the native master is killed; the
@@ -1097,7 +1097,7 @@ fn measure_playground_budgets() {
     });
 }
 
-/// (g) Raft and Bully in the playground (issue 5 point 1): the Compare tab
+/// (g) Raft and Bully in the playground: the Compare tab
 /// runs the scenario under both, with the numbers `stagger sim` prints for
 /// the scenario switched to them; "watch" on the Raft row switches the
 /// page's scenario to Raft (its URL and metrics) and the Watch tab draws

@@ -1,4 +1,4 @@
-//! Issue 5's commands through the real binary: other algorithms in `sim`,
+//! The comparison commands through the real binary: other algorithms in `sim`,
 //! and the simulated benchmarks `raft-fig16`, `compare` and `loses` with
 //! their outputs (tables, JSON, CSV, SVG, the regenerated docs section).
 

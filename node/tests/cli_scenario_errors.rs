@@ -1,5 +1,5 @@
 //! Every malformed scenario is refused with a non-zero exit and a message
-//! that names the offending field (issue 2 point 4, SPEC §7 "Errors").
+//! that names the offending field (SPEC §7 "Errors").
 
 use serde_json::{json, Value};
 use std::process::Command;

@@ -1,7 +1,7 @@
-//! Live groups of real `stagger node` processes on 127.0.0.1 (issue 4
-//! point 6): kill -9 of the master and of the next master, isolation and
-//! healing, and every kind of bad input refused with a reason while the
-//! node keeps serving and the group keeps agreeing.
+//! Live groups of real `stagger node` processes on 127.0.0.1: kill -9 of
+//! the master and of the next master, isolation and healing, and every
+//! kind of bad input refused with a reason while the node keeps serving
+//! and the group keeps agreeing.
 
 mod common;
 
@@ -220,7 +220,8 @@ impl Group {
         (m, self.master(&others).unwrap())
     }
 
-    /// P + τ + D_1 + the largest delay + 50 ms (issue 4 point 6).
+    /// P + τ + D_1 + the largest delay + 50 ms: the failover bound of
+    /// docs/benchmarks.md's "Live nodes".
     fn failover_bound(&self) -> Duration {
         Duration::from_secs_f64((self.period_ms + self.timeout_ms + self.base_ms + self.max_delay_ms + 50.0) / 1000.0)
     }
@@ -415,12 +416,12 @@ type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsSt
 
 /// A completed handshake as member `id` with the right secret.
 async fn handshake(addr: SocketAddr, id: &str) -> WsStream {
-    authenticate(ws(addr).await, id, stagger_node::wire::Role::Member).await
+    authenticate(ws(addr).await, id, stagger_node::wire::PeerKind::Member).await
 }
 
 /// Runs the dialer's side of the handshake on `s` as `id` in `role`, with
 /// the right secret, and returns the welcomed socket.
-async fn authenticate(mut s: WsStream, id: &str, role: stagger_node::wire::Role) -> WsStream {
+async fn authenticate(mut s: WsStream, id: &str, role: stagger_node::wire::PeerKind) -> WsStream {
     use stagger_node::auth::Dialer;
     use stagger_node::wire::{decode, encode};
     let mut d = Dialer::new(SECRET, id, role, stagger_node::auth::nonce());
@@ -466,7 +467,7 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
 
         // A wrong secret.
         let mut s = ws(target).await;
-        let d = stagger_node::auth::Dialer::new("not-the-secret", "s1", stagger_node::wire::Role::Member, stagger_node::auth::nonce());
+        let d = stagger_node::auth::Dialer::new("not-the-secret", "s1", stagger_node::wire::PeerKind::Member, stagger_node::auth::nonce());
         s.send(Ws::text(stagger_node::wire::encode(&d.hello()))).await.unwrap();
         let Some(Ok(Ws::Text(c))) = s.next().await else { panic!("no challenge") };
         let mut d = d;
@@ -478,7 +479,7 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
 
         // A replayed authentication: the same Hello and Auth sent again.
         let mut first = ws(target).await;
-        let mut d = stagger_node::auth::Dialer::new(SECRET, "s4", stagger_node::wire::Role::Member, stagger_node::auth::nonce());
+        let mut d = stagger_node::auth::Dialer::new(SECRET, "s4", stagger_node::wire::PeerKind::Member, stagger_node::auth::nonce());
         let hello = stagger_node::wire::encode(&d.hello());
         first.send(Ws::text(hello.clone())).await.unwrap();
         let Some(Ok(Ws::Text(c))) = first.next().await else { panic!("no challenge") };
@@ -493,7 +494,7 @@ fn bad_input_is_refused_with_a_reason_and_the_group_still_agrees() {
 
         // An unknown member id.
         let mut s = ws(target).await;
-        let d = stagger_node::auth::Dialer::new(SECRET, "mallory", stagger_node::wire::Role::Member, stagger_node::auth::nonce());
+        let d = stagger_node::auth::Dialer::new(SECRET, "mallory", stagger_node::wire::PeerKind::Member, stagger_node::auth::nonce());
         s.send(Ws::text(stagger_node::wire::encode(&d.hello()))).await.unwrap();
         assert!(refusal(&mut s).await.contains("mallory"));
 
@@ -743,7 +744,7 @@ fn flight_recordings_merge_into_one_drawable_trace_of_the_failover() {
 #[test]
 fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master() {
     use stagger_core::{Input, Output, Rng, Server, ServerConfig, Time};
-    use stagger_node::wire::{self, Frame, Role as WireRole};
+    use stagger_node::wire::{self, Frame, PeerKind};
 
     let _one_at_a_time = serial();
     let ids = ["s0", "tab", "s1", "s2"];
@@ -785,7 +786,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            let mut ws = authenticate(ws, "tab", WireRole::Member).await;
+            let mut ws = authenticate(ws, "tab", PeerKind::Member).await;
 
             let table = scenario.rank_table();
             let mut rng = Rng::new(7);
@@ -907,13 +908,13 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
 /// streamed the node's log, each line once and in order.
 #[test]
 fn an_observer_is_streamed_each_log_line_once() {
-    use stagger_node::wire::{decode, Frame, Role};
+    use stagger_node::wire::{decode, Frame, PeerKind};
     let _one_at_a_time = serial();
     let g = Group::start(0);
     let target = g.addrs[3];
     let rt = tokio::runtime::Runtime::new().unwrap();
     let got: Vec<(f64, String)> = rt.block_on(async {
-        let mut s = authenticate(ws(target).await, "a-watching-tab", Role::Observer).await;
+        let mut s = authenticate(ws(target).await, "a-watching-tab", PeerKind::Observer).await;
         let mut got = Vec::new();
         let until = tokio::time::Instant::now() + Duration::from_millis(700);
         while let Ok(Some(Ok(Ws::Text(t)))) = tokio::time::timeout_at(until, s.next()).await {

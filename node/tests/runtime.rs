@@ -2,7 +2,7 @@
 //! simulator predicts happens on the tokio clock.
 
 use stagger_node::group::Group;
-use stagger_node::runtime::{self, Command, Engine, Outgoing};
+use stagger_node::runtime::{self, EngineCommand, EngineHandle, Outgoing};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -20,7 +20,7 @@ fn group() -> Group {
 }
 
 /// Starts every engine and a router that hands each send to its receivers.
-fn start(g: &Group) -> Vec<Engine> {
+fn start(g: &Group) -> Vec<EngineHandle> {
     let n = g.members.len();
     let mut engines = Vec::new();
     let mut outs = Vec::new();
@@ -37,7 +37,7 @@ fn start(g: &Group) -> Vec<Engine> {
             while let Some(o) = rx.recv().await {
                 for (to, inbox) in inboxes.iter().enumerate() {
                     if to != from && o.to.is_none_or(|t| t as usize == to) {
-                        let _ = inbox.send(Command::Receive(o.env));
+                        let _ = inbox.send(EngineCommand::Receive(o.env));
                     }
                 }
             }
@@ -64,14 +64,14 @@ async fn a_crashed_master_is_replaced_by_the_next_rank() {
         status(1).master.as_deref() == Some("a") && status(2).master.as_deref() == Some("a")
     })
     .await;
-    engines[0].commands.send(Command::Crash).unwrap();
+    engines[0].commands.send(EngineCommand::Crash).unwrap();
     // Detection (≤ P + τ) plus D_1 = T1 = 10 ms, with room for a loaded CI.
     wait_for("b to take over", Duration::from_secs(10), || runtime::is_master(status(1).role) && status(2).master.as_deref() == Some("b"))
         .await;
     assert_eq!(status(0).role, "Down");
     assert!(engines[1].log.recent().iter().any(|e| e.what.contains("role Master")));
     // A recovered a rejoins as a Backup and learns the master by inquiry.
-    engines[0].commands.send(Command::Recover).unwrap();
+    engines[0].commands.send(EngineCommand::Recover).unwrap();
     wait_for("a to rejoin under b", Duration::from_secs(10), || status(0).master.as_deref() == Some("b")).await;
     assert_eq!(status(0).role, "Backup", "a recovered server never takes mastership back by itself");
     assert!(runtime::is_master(status(1).role));

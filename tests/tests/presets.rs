@@ -133,7 +133,7 @@ fn rerank_by_criterion_after_an_upgrade() {
 }
 
 /// The same five cities under Raft: a survivor wins after a PreVote and a
-/// vote round, and it need not be the best rank (issue 5).
+/// vote round, and it need not be the best rank.
 #[test]
 fn raft_preset_runs_raft_on_the_patent_cities() {
     let raft = preset("raft-5");

@@ -20,7 +20,7 @@
 use gloo::timers::callback::Timeout;
 use stagger_core::flight::{Recorder, Recording};
 use stagger_core::wire::auth::{nonce_hex, Dialer, NONCE_BYTES};
-use stagger_core::wire::{self, Frame, Role as WireRole};
+use stagger_core::wire::{self, Frame, PeerKind};
 use stagger_core::{Input, Output, Rng, Scenario, Server, ServerConfig, Span, Time};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -138,7 +138,7 @@ impl TabMember {
         while server.poll_output().is_some() {}
         let inner = Rc::new(RefCell::new(Inner {
             ws: ws.clone(),
-            dialer: Some(Dialer::new(secret, id, WireRole::Member, fresh_nonce()?)),
+            dialer: Some(Dialer::new(secret, id, PeerKind::Member, fresh_nonce()?)),
             joined: false,
             stopped: false,
             server,

@@ -1,4 +1,4 @@
-//! The simulator's speed in the tab (issue 5 point 6), for `stagger bench
+//! The simulator's speed in the tab, for `stagger bench
 //! speed`, which loads the `views` module in headless Chromium and calls
 //! [`stagger_speed`] from the page. Compiled into the `views` module only, so
 //! the page's first download (`stagger_web`) and `stagger_embed` do not carry

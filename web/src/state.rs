@@ -164,33 +164,33 @@ impl PartialEq for Job {
 /// The result of the last edit: a run, a run still going on, or the
 /// validation error that prevented it.
 #[derive(Clone, Debug)]
-pub enum Outcome {
+pub enum RunOutcome {
     Ok(Rc<Computed>),
     Running(Rc<Job>),
     Invalid(ScenarioError),
 }
 
-impl Outcome {
+impl RunOutcome {
     /// Validates `file` and runs it for [`FIRST_SLICE`] events: the whole
     /// run, or a [`Job`] to go on with.
-    fn start(file: &ScenarioFile, reset_playhead: bool) -> Outcome {
+    fn start(file: &ScenarioFile, reset_playhead: bool) -> RunOutcome {
         let scenario = match file.validate() {
             Ok(s) => Rc::new(s),
-            Err(e) => return Outcome::Invalid(e),
+            Err(e) => return RunOutcome::Invalid(e),
         };
         let mut sim = Sim::new(scenario.clone(), true);
         if sim.run_for(FIRST_SLICE) == Progress::Done {
             let run = sim.finish();
             let scenario = Rc::try_unwrap(scenario).unwrap_or_else(|shared| (*shared).clone());
-            return Outcome::Ok(Rc::new(Computed::from_run(scenario, run)));
+            return RunOutcome::Ok(Rc::new(Computed::from_run(scenario, run)));
         }
-        Outcome::Running(Rc::new(Job { scenario, sim: RefCell::new(Some(sim)), reset_playhead }))
+        RunOutcome::Running(Rc::new(Job { scenario, sim: RefCell::new(Some(sim)), reset_playhead }))
     }
 
     /// The run going on, if any.
     pub fn running(&self) -> Option<&Rc<Job>> {
         match self {
-            Outcome::Running(j) => Some(j),
+            RunOutcome::Running(j) => Some(j),
             _ => None,
         }
     }
@@ -202,15 +202,15 @@ impl Outcome {
 
     pub fn computed(&self) -> Option<&Rc<Computed>> {
         match self {
-            Outcome::Ok(c) => Some(c),
-            Outcome::Running(_) | Outcome::Invalid(_) => None,
+            RunOutcome::Ok(c) => Some(c),
+            RunOutcome::Running(_) | RunOutcome::Invalid(_) => None,
         }
     }
 
     pub fn error(&self) -> Option<&ScenarioError> {
         match self {
-            Outcome::Invalid(e) => Some(e),
-            Outcome::Ok(_) | Outcome::Running(_) => None,
+            RunOutcome::Invalid(e) => Some(e),
+            RunOutcome::Ok(_) | RunOutcome::Running(_) => None,
         }
     }
 }
@@ -226,7 +226,7 @@ pub struct Playground {
     /// The last valid run. Kept while the file is invalid, so the diagram
     /// does not vanish while a number is half typed.
     pub last_good: Option<Rc<Computed>>,
-    pub outcome: Outcome,
+    pub outcome: RunOutcome,
     /// Edit the mirror cell too when a matrix cell changes.
     pub symmetric: bool,
     pub tab: Tab,
@@ -326,7 +326,7 @@ pub enum Action {
 
 impl Playground {
     pub fn new(file: ScenarioFile) -> Playground {
-        let outcome = Outcome::start(&file, true);
+        let outcome = RunOutcome::start(&file, true);
         let last_good = outcome.computed().cloned();
         let playhead = last_good.as_ref().map_or(Time::ZERO, |c| c.plot.from);
         Playground {
@@ -387,7 +387,7 @@ impl Playground {
 
     fn set_file(&mut self, file: ScenarioFile, reset_playhead: bool) {
         self.file = file;
-        self.outcome = Outcome::start(&self.file, reset_playhead);
+        self.outcome = RunOutcome::start(&self.file, reset_playhead);
         self.show(reset_playhead);
     }
 
@@ -410,7 +410,7 @@ impl Playground {
             return;
         }
         if let Some(c) = current.take(cancel) {
-            self.outcome = Outcome::Ok(Rc::new(c));
+            self.outcome = RunOutcome::Ok(Rc::new(c));
             self.show(current.reset_playhead);
         }
     }

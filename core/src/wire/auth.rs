@@ -82,7 +82,7 @@ use std::sync::{Arc, Mutex};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{Frame, Role};
+use super::{Frame, PeerKind};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -162,7 +162,7 @@ impl AuthError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Peer {
     pub id: String,
-    pub role: Role,
+    pub role: PeerKind,
 }
 
 /// What the acceptor said in its `Welcome`, as the dialer knows it.
@@ -263,7 +263,7 @@ enum Side {
 /// Everything a proof binds.
 struct Transcript<'a> {
     dialer_id: &'a str,
-    role: Role,
+    role: PeerKind,
     acceptor_id: &'a str,
     dialer_nonce: &'a str,
     acceptor_nonce: &'a str,
@@ -328,7 +328,7 @@ enum DialerState {
 pub struct Dialer {
     key: Key,
     id: String,
-    role: Role,
+    role: PeerKind,
     nonce: String,
     state: DialerState,
 }
@@ -336,7 +336,7 @@ pub struct Dialer {
 impl Dialer {
     /// A dialer with a fresh nonce. `my_id` is this endpoint's id (a member id
     /// from the group file, or any name for an observer).
-    pub fn new(secret: &str, my_id: &str, role: Role, nonce: String) -> Dialer {
+    pub fn new(secret: &str, my_id: &str, role: PeerKind, nonce: String) -> Dialer {
         Dialer { key: Key::new(secret), id: my_id.to_string(), role, nonce, state: DialerState::Start }
     }
 
@@ -403,7 +403,7 @@ enum AcceptorState {
     /// Waiting for the `Hello`.
     Start,
     /// `Challenge` sent; waiting for the `Auth`.
-    Challenged { dialer_id: String, role: Role, dialer_nonce: String },
+    Challenged { dialer_id: String, role: PeerKind, dialer_nonce: String },
     /// Accepted, or failed: no more frames.
     Done,
 }
@@ -448,7 +448,7 @@ impl Acceptor {
         if nonce == self.nonce {
             return Err(AuthError::BadNonce);
         }
-        if role == Role::Member && !self.members.contains(&id) {
+        if role == PeerKind::Member && !self.members.contains(&id) {
             return Err(AuthError::UnknownMember(id));
         }
         if self.guard.contains(&nonce) {
@@ -545,17 +545,17 @@ mod tests {
     #[test]
     fn successful_mutual_handshake() {
         let g = guard();
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&g);
         let (peer, welcomed) = handshake(&mut d, &mut a).unwrap();
-        assert_eq!(peer, Peer { id: "tokyo".into(), role: Role::Member });
+        assert_eq!(peer, Peer { id: "tokyo".into(), role: PeerKind::Member });
         assert_eq!(welcomed, Welcomed { id: "osaka".into(), index: 1, ranking_version: 1 });
         assert_eq!(g.len(), 1);
     }
 
     #[test]
     fn dialer_learns_the_acceptor_id() {
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&guard());
         assert_eq!(d.acceptor_id(), None);
         let challenge = a.on_hello(d.hello()).unwrap();
@@ -566,7 +566,7 @@ mod tests {
     #[test]
     fn proofs_match_the_documented_formula() {
         let key = Key::new(SECRET);
-        let t = Transcript { dialer_id: "tokyo", role: Role::Member, acceptor_id: "osaka", dialer_nonce: "aa", acceptor_nonce: "bb" };
+        let t = Transcript { dialer_id: "tokyo", role: PeerKind::Member, acceptor_id: "osaka", dialer_nonce: "aa", acceptor_nonce: "bb" };
         let mut mac = HmacSha256::new_from_slice(SECRET.as_bytes()).unwrap();
         mac.update(b"stagger-auth-v1|dialer|tokyo|member|osaka|aa|bb");
         assert_eq!(key.prove(Side::Dialer, &t), hex::encode(mac.finalize().into_bytes()));
@@ -585,7 +585,7 @@ mod tests {
 
     #[test]
     fn wrong_secret_on_the_dialer_is_refused_by_the_acceptor() {
-        let mut d = Dialer::new("wrong-secret", "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new("wrong-secret", "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&guard());
         let challenge = wire(a.on_hello(wire(d.hello())).unwrap());
         // The dialer cannot verify the acceptor either (different secrets);
@@ -593,7 +593,7 @@ mod tests {
         assert_eq!(d.on_challenge(challenge.clone()), Err(AuthError::WrongSecret));
         let Frame::Challenge { nonce: an, .. } = challenge else { unreachable!() };
         let Frame::Hello { nonce: dn, .. } = d.hello() else { unreachable!() };
-        let t = Transcript { dialer_id: "tokyo", role: Role::Member, acceptor_id: "osaka", dialer_nonce: &dn, acceptor_nonce: &an };
+        let t = Transcript { dialer_id: "tokyo", role: PeerKind::Member, acceptor_id: "osaka", dialer_nonce: &dn, acceptor_nonce: &an };
         let forged = Frame::Auth { proof: Key::new("wrong-secret").prove(Side::Dialer, &t) };
         let err = a.on_auth(wire(forged)).unwrap_err();
         assert_eq!(err, AuthError::WrongSecret);
@@ -602,7 +602,7 @@ mod tests {
 
     #[test]
     fn wrong_secret_on_the_acceptor_is_refused_by_the_dialer() {
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut impostor = Acceptor::new("wrong-secret", "osaka", &MEMBERS, guard(), nonce());
         let challenge = wire(impostor.on_hello(wire(d.hello())).unwrap());
         assert_eq!(d.on_challenge(challenge), Err(AuthError::WrongSecret));
@@ -613,7 +613,7 @@ mod tests {
     fn garbage_proofs_are_wrong_secret() {
         for proof in ["", "zz", "00", &"0".repeat(64), &"ab".repeat(64)] {
             let mut a = acceptor(&guard());
-            let d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+            let d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
             a.on_hello(d.hello()).unwrap();
             assert_eq!(a.on_auth(Frame::Auth { proof: proof.to_string() }), Err(AuthError::WrongSecret), "{proof:?}");
         }
@@ -621,7 +621,7 @@ mod tests {
 
     #[test]
     fn unknown_member_is_refused() {
-        let mut d = Dialer::new(SECRET, "kyoto", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "kyoto", PeerKind::Member, nonce());
         let mut a = acceptor(&guard());
         let err = a.on_hello(wire(d.hello())).unwrap_err();
         assert_eq!(err, AuthError::UnknownMember("kyoto".into()));
@@ -634,15 +634,15 @@ mod tests {
     #[test]
     fn observer_is_allowed_with_any_id() {
         let g = guard();
-        let mut d = Dialer::new(SECRET, "tab-7f3a", Role::Observer, nonce());
+        let mut d = Dialer::new(SECRET, "tab-7f3a", PeerKind::Observer, nonce());
         let mut a = acceptor(&g);
         let (peer, _) = handshake(&mut d, &mut a).unwrap();
-        assert_eq!(peer, Peer { id: "tab-7f3a".into(), role: Role::Observer });
+        assert_eq!(peer, Peer { id: "tab-7f3a".into(), role: PeerKind::Observer });
     }
 
     #[test]
     fn observer_still_needs_the_secret() {
-        let mut d = Dialer::new("wrong-secret", "tab", Role::Observer, nonce());
+        let mut d = Dialer::new("wrong-secret", "tab", PeerKind::Observer, nonce());
         let mut a = acceptor(&guard());
         let challenge = a.on_hello(d.hello()).unwrap();
         assert_eq!(d.on_challenge(challenge), Err(AuthError::WrongSecret));
@@ -653,10 +653,10 @@ mod tests {
         // A man in the middle turns an observer's Hello into a member's
         // (same id, which happens to be a member id): the proofs no longer
         // match on either side.
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Observer, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Observer, nonce());
         let mut a = acceptor(&guard());
         let Frame::Hello { id, nonce, .. } = d.hello() else { unreachable!() };
-        let challenge = a.on_hello(Frame::Hello { id, role: Role::Member, nonce }).unwrap();
+        let challenge = a.on_hello(Frame::Hello { id, role: PeerKind::Member, nonce }).unwrap();
         assert_eq!(d.on_challenge(challenge), Err(AuthError::WrongSecret));
     }
 
@@ -664,7 +664,7 @@ mod tests {
     fn ids_are_bound_into_the_proof() {
         // A challenge from an acceptor claiming another id than the one it
         // proved for does not verify.
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&guard());
         let Frame::Challenge { nonce, proof, .. } = a.on_hello(d.hello()).unwrap() else { unreachable!() };
         assert_eq!(d.on_challenge(Frame::Challenge { id: "nagoya".into(), nonce, proof }), Err(AuthError::WrongSecret));
@@ -673,7 +673,7 @@ mod tests {
     #[test]
     fn replayed_auth_on_a_new_acceptor_is_wrong_secret() {
         // Record a good handshake.
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a1 = acceptor(&guard());
         let hello = wire(d.hello());
         let challenge = wire(a1.on_hello(hello.clone()).unwrap());
@@ -690,7 +690,7 @@ mod tests {
     #[test]
     fn replayed_hello_with_the_same_nonce_is_refused_as_replay() {
         let g = guard();
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a1 = acceptor(&g);
         let hello = wire(d.hello());
         let challenge = wire(a1.on_hello(hello.clone()).unwrap());
@@ -710,7 +710,7 @@ mod tests {
         // A replayed Hello that arrives while the original handshake is still
         // in flight gets a Challenge, but its Auth cannot verify.
         let g = guard();
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a1 = acceptor(&g);
         let mut a2 = acceptor(&g);
         let hello = wire(d.hello());
@@ -724,7 +724,7 @@ mod tests {
     #[test]
     fn a_failed_handshake_records_no_nonce() {
         let g = guard();
-        let d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&g);
         a.on_hello(d.hello()).unwrap();
         assert_eq!(a.on_auth(Frame::Auth { proof: "00".repeat(32) }), Err(AuthError::WrongSecret));
@@ -772,11 +772,11 @@ mod tests {
         let not_hex = "zz".repeat(32);
         for bad in ["", short.as_str(), upper.as_str(), not_hex.as_str()] {
             let mut a = acceptor(&guard());
-            let hello = Frame::Hello { id: "tokyo".into(), role: Role::Member, nonce: bad.into() };
+            let hello = Frame::Hello { id: "tokyo".into(), role: PeerKind::Member, nonce: bad.into() };
             assert_eq!(a.on_hello(hello), Err(AuthError::BadNonce), "{bad:?}");
         }
         // A challenge echoing the dialer's own nonce is refused too.
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let Frame::Hello { nonce, .. } = d.hello() else { unreachable!() };
         assert_eq!(d.on_challenge(Frame::Challenge { id: "osaka".into(), nonce, proof: "00".into() }), Err(AuthError::BadNonce));
     }
@@ -786,7 +786,7 @@ mod tests {
         let long = "x".repeat(257);
         for bad in ["", "tok|yo", "tok\nyo", long.as_str()] {
             let mut a = Acceptor::new(SECRET, "osaka", &[bad], guard(), nonce());
-            let hello = Frame::Hello { id: bad.into(), role: Role::Member, nonce: nonce() };
+            let hello = Frame::Hello { id: bad.into(), role: PeerKind::Member, nonce: nonce() };
             assert!(matches!(a.on_hello(hello), Err(AuthError::BadId(_))), "{bad:?}");
         }
     }
@@ -799,7 +799,7 @@ mod tests {
         assert_eq!(err.reason(), "expected a hello frame during the handshake, got auth");
 
         let mut a = acceptor(&guard());
-        let d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         a.on_hello(d.hello()).unwrap();
         assert_eq!(a.on_auth(d.hello()), Err(AuthError::Unexpected { expected: "auth", got: "hello".into() }));
 
@@ -807,7 +807,7 @@ mod tests {
         a.on_hello(d.hello()).unwrap();
         assert!(matches!(a.on_hello(d.hello()), Err(AuthError::Unexpected { .. })), "a second Hello");
 
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let msg = Frame::Msg { env: crate::Envelope { from: 0, version: 1, msg: crate::Message::Inquiry { seq: 1 } } };
         assert_eq!(d.on_challenge(msg), Err(AuthError::Unexpected { expected: "challenge", got: "msg".into() }));
         assert!(d.on_welcome(Frame::Welcome { id: "osaka".into(), index: 1, ranking_version: 1 }).is_err(), "welcome before challenge");
@@ -815,14 +815,14 @@ mod tests {
 
     #[test]
     fn dialer_refuses_a_welcome_from_another_id_or_an_error() {
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&guard());
         let auth = d.on_challenge(a.on_hello(d.hello()).unwrap()).unwrap();
         a.on_auth(auth).unwrap();
         let err = d.on_welcome(Frame::Welcome { id: "nagoya".into(), index: 2, ranking_version: 1 }).unwrap_err();
         assert_eq!(err, AuthError::BadId("nagoya".into()));
 
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&guard());
         d.on_challenge(a.on_hello(d.hello()).unwrap()).unwrap();
         assert_eq!(d.on_welcome(Frame::error("nope")), Err(AuthError::Refused { reason: "nope".into() }));
@@ -831,7 +831,7 @@ mod tests {
     #[test]
     fn the_secret_never_appears_on_the_wire() {
         let g = guard();
-        let mut d = Dialer::new(SECRET, "tokyo", Role::Member, nonce());
+        let mut d = Dialer::new(SECRET, "tokyo", PeerKind::Member, nonce());
         let mut a = acceptor(&g);
         let mut texts = vec![encode(&d.hello())];
         let challenge = a.on_hello(d.hello()).unwrap();

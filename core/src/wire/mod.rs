@@ -73,10 +73,11 @@ pub const WIRE_VERSION: u32 = 1;
 /// The largest frame accepted, in bytes. Larger frames are refused unparsed.
 pub const MAX_FRAME: usize = 64 * 1024;
 
-/// What the dialing side wants to be on the connection.
+/// What kind of peer the dialing side wants to be on the connection (the
+/// `role` field of [`Frame::Hello`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum PeerKind {
     /// A configured member of the group (a native node or a browser tab):
     /// its id must be in the group file.
     Member,
@@ -85,12 +86,12 @@ pub enum Role {
     Observer,
 }
 
-impl Role {
+impl PeerKind {
     /// The name used on the wire and in the MAC of [`auth`].
     pub fn name(self) -> &'static str {
         match self {
-            Role::Member => "member",
-            Role::Observer => "observer",
+            PeerKind::Member => "member",
+            PeerKind::Observer => "observer",
         }
     }
 }
@@ -117,7 +118,7 @@ pub enum AdminAction {
 pub enum Frame {
     /// First frame of the side that dialed: who it is, what it wants to be,
     /// and its fresh nonce (64 lowercase hex digits, 32 bytes).
-    Hello { id: String, role: Role, nonce: String },
+    Hello { id: String, role: PeerKind, nonce: String },
     /// The acceptor's answer to `Hello`: its id, its own fresh nonce, and its
     /// proof (hex HMAC-SHA256) that it knows the group secret.
     Challenge { id: String, nonce: String, proof: String },
@@ -276,8 +277,8 @@ mod tests {
     /// One frame of every variant, with every kind of protocol message.
     fn every_frame() -> Vec<Frame> {
         vec![
-            Frame::Hello { id: "tokyo".into(), role: Role::Member, nonce: "ab".repeat(32) },
-            Frame::Hello { id: "tab-1".into(), role: Role::Observer, nonce: "01".repeat(32) },
+            Frame::Hello { id: "tokyo".into(), role: PeerKind::Member, nonce: "ab".repeat(32) },
+            Frame::Hello { id: "tab-1".into(), role: PeerKind::Observer, nonce: "01".repeat(32) },
             Frame::Challenge { id: "osaka".into(), nonce: "cd".repeat(32), proof: "ef".repeat(32) },
             Frame::Auth { proof: "12".repeat(32) },
             Frame::Welcome { id: "osaka".into(), index: 1, ranking_version: 3 },
@@ -318,7 +319,7 @@ mod tests {
     fn msg_frame_has_the_documented_shape() {
         let frame = Frame::Msg { env: env(2, Message::Inquiry { seq: 7 }) };
         assert_eq!(encode(&frame), r#"{"v":1,"type":"msg","env":{"from":2,"version":3,"msg":{"type":"Inquiry","seq":7}}}"#);
-        let hello = Frame::Hello { id: "a".into(), role: Role::Observer, nonce: "n".into() };
+        let hello = Frame::Hello { id: "a".into(), role: PeerKind::Observer, nonce: "n".into() };
         assert_eq!(encode(&hello), r#"{"v":1,"type":"hello","id":"a","role":"observer","nonce":"n"}"#);
         let admin = Frame::Admin { token: "t".into(), action: AdminAction::Heal };
         assert_eq!(encode(&admin), r#"{"v":1,"type":"admin","token":"t","action":"heal"}"#);
@@ -477,7 +478,7 @@ mod tests {
             assert_eq!(value["v"], WIRE_VERSION);
         }
         assert_eq!(Frame::error("nope"), Frame::Error { reason: "nope".into() });
-        assert_eq!(Role::Member.name(), "member");
-        assert_eq!(Role::Observer.name(), "observer");
+        assert_eq!(PeerKind::Member.name(), "member");
+        assert_eq!(PeerKind::Observer.name(), "observer");
     }
 }

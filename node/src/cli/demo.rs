@@ -57,7 +57,7 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
         s["addr"] = serde_json::Value::String(format!("127.0.0.1:{}", port as usize + i));
     }
     // A sixth member, ranked second: the reader's own browser tab, which can
-    // join from the Live view (issue 4's browser members). Until it does it
+    // join from the Live view as a browser member. Until it does it
     // is a member that is down, and Atlanta takes over as in the patent.
     v["servers"].as_array_mut().expect("servers").push(serde_json::json!({"id": YOU, "kind": "browser"}));
     v["ranking"].as_array_mut().expect("an explicit ranking").insert(1, serde_json::json!(YOU));

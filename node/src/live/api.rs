@@ -3,7 +3,7 @@
 //! `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
 use super::{authorized, isolated, mesh, Node};
-use crate::runtime::Command;
+use crate::runtime::EngineCommand;
 use crate::serve::{ApiResponse, App, Request};
 use serde_json::json;
 use stagger_core::sim::What;
@@ -30,8 +30,8 @@ impl Node {
             .filter(|(r, _)| *r as u32 != self.me)
             .map(|(r, m)| {
                 let kind = match m.kind {
-                    crate::group::Kind::Native => "native",
-                    crate::group::Kind::Browser => "browser",
+                    crate::group::MemberKind::Native => "native",
+                    crate::group::MemberKind::Browser => "browser",
                 };
                 json!({"id": m.id, "kind": kind, "state": slots[r].state})
             })
@@ -55,7 +55,7 @@ impl App for Node {
                     .group
                     .members
                     .iter()
-                    .map(|m| json!({"id": m.id, "addr": m.addr.map(|a| a.to_string()), "browser": m.kind == crate::group::Kind::Browser}))
+                    .map(|m| json!({"id": m.id, "addr": m.addr.map(|a| a.to_string()), "browser": m.kind == crate::group::MemberKind::Browser}))
                     .collect();
                 Some(ApiResponse::json(
                     200,
@@ -88,8 +88,8 @@ impl App for Node {
                 }
                 let action = &p["/api/admin/".len()..];
                 let detail = match action {
-                    "crash" => self.engine.commands.send(Command::Crash).map(|_| "crashed"),
-                    "recover" => self.engine.commands.send(Command::Recover).map(|_| "recovered"),
+                    "crash" => self.engine.commands.send(EngineCommand::Crash).map(|_| "crashed"),
+                    "recover" => self.engine.commands.send(EngineCommand::Recover).map(|_| "recovered"),
                     "isolate" => {
                         self.isolated.store(true, Ordering::SeqCst);
                         Ok("isolated: every message in or out is dropped")

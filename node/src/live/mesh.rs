@@ -22,9 +22,9 @@
 
 use super::{isolated, Node, PeerState};
 use crate::auth::{Acceptor, Dialer};
-use crate::group::Kind;
-use crate::runtime::{Command, Outgoing};
-use crate::wire::{self, Frame, Role, MAX_FRAME};
+use crate::group::MemberKind;
+use crate::runtime::{EngineCommand, Outgoing};
+use crate::wire::{self, Frame, PeerKind, MAX_FRAME};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -75,7 +75,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
             if row as u32 == node.me || out.to.is_some_and(|t| t as usize != row) {
                 continue;
             }
-            let browser = node.group.members[row].kind == Kind::Browser;
+            let browser = node.group.members[row].kind == MemberKind::Browser;
             match (slot.state, &slot.tx) {
                 (PeerState::Connected, Some(tx)) => {
                     let text = if browser {
@@ -99,7 +99,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
 fn fan_out(node: &Node, slots: &[super::Slot], to: &str, env: stagger_core::Envelope, due: Instant) {
     let text = wire::encode(&Frame::Relay { to: to.to_string(), env });
     for (peer, s) in slots.iter().enumerate() {
-        if node.group.members[peer].kind == Kind::Native {
+        if node.group.members[peer].kind == MemberKind::Native {
             if let (PeerState::Connected, Some(tx)) = (s.state, &s.tx) {
                 let _ = tx.send((due, text.clone()));
             }
@@ -117,7 +117,7 @@ fn relay(node: &Node, to: &str, env: stagger_core::Envelope, may_fan_out: bool) 
     let Some(row) = node.group.row_of(to) else { return Err(format!("relay to {to:?}, which is not a member of the group")) };
     if row == node.me {
         if !isolated(node) {
-            let _ = node.engine.commands.send(Command::Receive(env));
+            let _ = node.engine.commands.send(EngineCommand::Receive(env));
         }
         return Ok(());
     }
@@ -127,7 +127,7 @@ fn relay(node: &Node, to: &str, env: stagger_core::Envelope, may_fan_out: bool) 
     let from = node.group.scenario.rank_table().row(env.from);
     let sender = node.group.members.get(from as usize).map_or("?", |m| m.id.as_str()).to_string();
     let slots = node.slots.lock().expect("slots lock");
-    let browser = node.group.members[row as usize].kind == Kind::Browser;
+    let browser = node.group.members[row as usize].kind == MemberKind::Browser;
     match (&slots[row as usize], browser) {
         (super::Slot { state: PeerState::Connected, tx: Some(tx), .. }, true) => {
             let _ = tx.send((Instant::now(), wire::encode(&Frame::Deliver { from: sender, env })));
@@ -234,7 +234,7 @@ async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     mut ws: WebSocketStream<S>,
     peer: u32,
 ) -> Result<WebSocketStream<S>, String> {
-    let mut d = Dialer::new(&node.group.secret, node.id(), Role::Member, crate::auth::nonce());
+    let mut d = Dialer::new(&node.group.secret, node.id(), PeerKind::Member, crate::auth::nonce());
     send(&mut ws, &d.hello()).await?;
     let auth = d.on_challenge(next_frame(&mut ws).await?).map_err(|e| e.reason())?;
     let want = &node.group.members[peer as usize].id;
@@ -273,12 +273,12 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: 
         ranking_version: node.engine.status.borrow().ranking_version,
     };
     match peer.role {
-        Role::Observer => {
+        PeerKind::Observer => {
             if send(&mut ws, &welcome).await.is_ok() {
                 observe(node, ws).await;
             }
         }
-        Role::Member => {
+        PeerKind::Member => {
             let row = node.group.row_of(&peer.id).expect("the acceptor only admits members of the group");
             if row == node.me {
                 return refuse(&node, &mut ws, &peer.id, "a member cannot connect to itself".into()).await;
@@ -318,7 +318,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
         let _ = sink.close().await;
     };
     let expected = node.group.scenario.rank_table().index_of(row);
-    let browser = node.group.members[row as usize].kind == Kind::Browser;
+    let browser = node.group.members[row as usize].kind == MemberKind::Browser;
     let reader = async {
         let mut stop = node.shutdown.clone();
         loop {
@@ -344,7 +344,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                             format!("message claims sender index {}, but {id} is index {expected}", env.from)
                         } else {
                             if !isolated(&node) {
-                                let _ = node.engine.commands.send(Command::Receive(env));
+                                let _ = node.engine.commands.send(EngineCommand::Receive(env));
                             }
                             continue;
                         }
@@ -356,8 +356,8 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                     Ok(Frame::Relay { to, env }) => {
                         let version = node.engine.status.borrow().ranking_version;
                         let table = node.group.scenario.rank_table();
-                        let sender_browser =
-                            (env.from as usize) < table.len() && node.group.members[table.row(env.from) as usize].kind == Kind::Browser;
+                        let sender_browser = (env.from as usize) < table.len()
+                            && node.group.members[table.row(env.from) as usize].kind == MemberKind::Browser;
                         if env.version != version {
                             format!("message stamped with ranking version {}, but this node runs version {version}", env.version)
                         } else if browser && env.from != expected {

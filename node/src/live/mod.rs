@@ -15,8 +15,8 @@ mod api;
 mod mesh;
 
 use crate::auth::ReplayGuard;
-use crate::group::{Group, Kind};
-use crate::runtime::{self, Command, Engine, Outgoing};
+use crate::group::{Group, MemberKind};
+use crate::runtime::{self, EngineCommand, EngineHandle, Outgoing};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
@@ -49,7 +49,7 @@ struct Slot {
 pub struct Node {
     pub group: Arc<Group>,
     pub me: u32,
-    engine: Engine,
+    engine: EngineHandle,
     slots: Mutex<Vec<Slot>>,
     guard: Arc<ReplayGuard>,
     admin_token: Option<String>,
@@ -79,7 +79,7 @@ impl Node {
     }
 
     fn notify_engine(&self) {
-        let _ = self.engine.commands.send(Command::Connected(self.connected()));
+        let _ = self.engine.commands.send(EngineCommand::Connected(self.connected()));
     }
 
     /// If this node is Master, tells member `row`, or every member (`None`),
@@ -88,7 +88,7 @@ impl Node {
     /// claim goes out like any send of the engine's, so an isolated node
     /// keeps it to itself and emulated delays apply.
     fn announce(&self, to: Option<u32>) {
-        let _ = self.engine.commands.send(Command::Announce(to));
+        let _ = self.engine.commands.send(EngineCommand::Announce(to));
     }
 
     /// A dialer's view of its attempt. A connected slot belongs to its
@@ -112,7 +112,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let me = group.row_of(id).ok_or_else(|| std::io::Error::other(format!("'{id}' is not a member of the group")))?;
-    if group.members[me as usize].kind != Kind::Native {
+    if group.members[me as usize].kind != MemberKind::Native {
         return Err(std::io::Error::other(format!("'{id}' is a browser member; it joins from the playground's Live view")));
     }
     let group = Arc::new(group);

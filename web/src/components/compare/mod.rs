@@ -4,7 +4,7 @@
 //!
 //! The patent's argument is comparative: staggered ("integral") delays elect
 //! with one broadcast where equal delays start an O(N²) storm, and
-//! Raft-style randomized timers sit in between; issue 5 asks how the real
+//! Raft-style randomized timers sit in between; this tab also asks how the real
 //! Raft and the Bully algorithm fare on the same group. So this tab keeps
 //! the user's group fixed and varies only the timer and the claim policy,
 //! or only the algorithm, then varies only N. It mounts only while the tab

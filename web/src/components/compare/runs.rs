@@ -12,7 +12,7 @@ use stagger_core::{Metrics, Scenario, ScenarioFile};
 
 /// A variant's run.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
+pub struct VariantRun {
     pub variant: Variant,
     /// `None` while it has not run, when it was stopped, or if the variant
     /// does not validate (it always should: only the timer changes, with
@@ -26,7 +26,7 @@ pub struct Row {
     pub best_live: Option<bool>,
 }
 
-impl Row {
+impl VariantRun {
     /// Crash → converged, in ms; `None` without a crash or convergence.
     pub fn recovery_ms(&self) -> Option<f64> {
         let m = self.metrics.as_ref()?;
@@ -43,7 +43,7 @@ impl Row {
 #[derive(Clone, Debug)]
 pub struct Runs {
     pub timers: TimerSet,
-    rows: Vec<Row>,
+    rows: Vec<VariantRun>,
     done: usize,
 }
 
@@ -51,13 +51,13 @@ impl Runs {
     pub fn new(file: &ScenarioFile, scenario: &Scenario) -> Runs {
         let rows = variants(file, scenario)
             .into_iter()
-            .map(|variant| Row { variant, metrics: None, stopped: None, pending: true, best_live: None })
+            .map(|variant| VariantRun { variant, metrics: None, stopped: None, pending: true, best_live: None })
             .collect();
         Runs { timers: TimerSet::derive(file, scenario), rows, done: 0 }
     }
 
     /// Every row, pending ones included.
-    pub fn rows(&self) -> &[Row] {
+    pub fn rows(&self) -> &[VariantRun] {
         &self.rows
     }
 
@@ -127,7 +127,7 @@ pub fn distinct_best(values: impl IntoIterator<Item = Option<f64>>) -> Option<f6
 
 #[cfg(test)]
 mod tests {
-    use super::super::variants::Contender;
+    use super::super::variants::Entrant;
     use super::*;
     use crate::presets;
     use stagger_core::scenario::{AlgorithmName, SchemeName};
@@ -146,7 +146,7 @@ mod tests {
         let rows = runs.rows();
         let own = rows.iter().find(|r| r.variant.own).unwrap();
         assert_eq!(own.metrics.as_ref(), Some(&Sim::new(&s, false).run().metrics));
-        let integral = rows.iter().find(|r| r.variant.contender == Contender::Timer(SchemeName::Integral)).unwrap();
+        let integral = rows.iter().find(|r| r.variant.entrant == Entrant::Timer(SchemeName::Integral)).unwrap();
         let m = integral.metrics.as_ref().unwrap();
         assert_eq!(m.messages.revoke, 0, "one broadcast");
         assert!(own.metrics.as_ref().unwrap().election_messages > m.election_messages, "the storm costs more");
@@ -157,18 +157,18 @@ mod tests {
         let file = presets::file("patent-5").unwrap();
         let mut runs = Runs::new(&file, &file.validate().unwrap());
         assert!(runs.step(|| true));
-        for (contender, algorithm) in [(Contender::Raft, AlgorithmName::Raft), (Contender::Bully, AlgorithmName::Bully)] {
-            let row = runs.rows().iter().find(|r| r.variant.contender == contender).unwrap();
+        for (entrant, algorithm) in [(Entrant::Raft, AlgorithmName::Raft), (Entrant::Bully, AlgorithmName::Bully)] {
+            let row = runs.rows().iter().find(|r| r.variant.entrant == entrant).unwrap();
             let mut switched = file.clone();
             switched.algorithm = Some(algorithm);
             let s = switched.validate().unwrap();
             let direct = Sim::new(&s, false).run().metrics;
-            assert_eq!(row.metrics.as_ref(), Some(&direct), "{contender:?}");
-            assert!(row.recovery_ms().is_some() && row.messages().unwrap() > 0.0, "{contender:?}: {direct:?}");
+            assert_eq!(row.metrics.as_ref(), Some(&direct), "{entrant:?}");
+            assert!(row.recovery_ms().is_some() && row.messages().unwrap() > 0.0, "{entrant:?}: {direct:?}");
             assert_eq!(row.best_live, best_live_won(&s, &direct));
         }
         // Bully elects the best survivor (atlanta), like the staggered timer.
-        let bully = runs.rows().iter().find(|r| r.variant.contender == Contender::Bully).unwrap();
+        let bully = runs.rows().iter().find(|r| r.variant.entrant == Entrant::Bully).unwrap();
         assert_eq!(bully.metrics.as_ref().unwrap().final_master.as_deref(), Some("atlanta"));
         assert_eq!(bully.best_live, Some(true));
         let own = runs.rows().iter().find(|r| r.variant.own).unwrap();

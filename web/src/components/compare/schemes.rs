@@ -12,8 +12,8 @@
 
 use super::capped::MAX_EVENTS;
 use super::chart::thousands;
-use super::runs::{distinct_best, Row};
-use super::variants::{Contender, TimerSet};
+use super::runs::{distinct_best, VariantRun};
+use super::variants::{Entrant, TimerSet};
 use crate::components::results::ms;
 use crate::components::use_store;
 use crate::state::{Action, Tab};
@@ -24,7 +24,7 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct SchemeTableProps {
-    pub rows: Rc<Vec<Row>>,
+    pub rows: Rc<Vec<VariantRun>>,
     pub timers: Rc<TimerSet>,
 }
 
@@ -41,27 +41,27 @@ fn policy_help(p: ClaimPolicy) -> &'static str {
 struct Column {
     head: &'static str,
     help: &'static str,
-    value: fn(&Row) -> Option<f64>,
-    show: fn(&Row) -> String,
+    value: fn(&VariantRun) -> Option<f64>,
+    show: fn(&VariantRun) -> String,
 }
 
 /// A staggered-timer row's count of one of its own message kinds; Raft and
 /// Bully send neither Declare nor Revoke.
-fn own_kind(r: &Row, kind: MessageKind) -> Option<f64> {
-    let m = r.metrics.as_ref().filter(|_| matches!(r.variant.contender, Contender::Timer(_)))?;
+fn own_kind(r: &VariantRun, kind: MessageKind) -> Option<f64> {
+    let m = r.metrics.as_ref().filter(|_| matches!(r.variant.entrant, Entrant::Timer(_)))?;
     Some(m.messages.get(kind) as f64)
 }
 
 /// What a Raft or Bully row has instead of a claim policy.
-fn no_policy(c: Contender) -> &'static str {
+fn no_policy(c: Entrant) -> &'static str {
     match c {
-        Contender::Raft => "Raft has no claim policy: a candidate needs the votes of a majority, and a higher term deposes a leader",
+        Entrant::Raft => "Raft has no claim policy: a candidate needs the votes of a majority, and a higher term deposes a leader",
         _ => "Bully has no claim policy: the best live rank always takes over, bullying the others",
     }
 }
 
 /// The election messages of a row by kind, for the cell's tooltip.
-fn breakdown(r: &Row) -> String {
+fn breakdown(r: &VariantRun) -> String {
     let Some(m) = &r.metrics else { return String::new() };
     let kinds: Vec<String> = MessageKind::EVERY
         .iter()
@@ -126,10 +126,10 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
     let store = use_store();
     let rows = &p.rows;
     let cols = columns();
-    let msg = Row::messages;
+    let msg = VariantRun::messages;
     // Highlights wait for the last run: a partial best would move.
     let finished = rows.iter().all(|r| !r.pending);
-    let best_of = |f: &dyn Fn(&Row) -> Option<f64>| if finished { distinct_best(rows.iter().map(f)) } else { None };
+    let best_of = |f: &dyn Fn(&VariantRun) -> Option<f64>| if finished { distinct_best(rows.iter().map(f)) } else { None };
     let msg_best = best_of(&msg);
     let msg_max = rows.iter().filter_map(msg).fold(0.0, f64::max);
     let col_best: Vec<Option<f64>> = cols.iter().map(|c| best_of(&c.value)).collect();
@@ -137,11 +137,11 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
 
     let body = rows.iter().enumerate().map(|(i, r)| {
         let v = &r.variant;
-        let name = v.contender.name();
-        let first = i == 0 || rows[i - 1].variant.contender != v.contender;
-        let group = rows.iter().filter(|x| x.variant.contender == v.contender).count();
-        let scheme = match v.contender {
-            Contender::Timer(s) => Some(s),
+        let name = v.entrant.name();
+        let first = i == 0 || rows[i - 1].variant.entrant != v.entrant;
+        let group = rows.iter().filter(|x| x.variant.entrant == v.entrant).count();
+        let scheme = match v.entrant {
+            Entrant::Timer(s) => Some(s),
             _ => None,
         };
         let params = scheme.map_or_else(|| v.about.clone(), |s| p.timers.describe(s));
@@ -156,20 +156,20 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
         };
         let switch_to = match v.policy {
             Some(policy) => format!("Switch your scenario to the {name} timer with the {} policy and watch it", policy.name()),
-            None => format!("Switch your scenario to the {} algorithm and watch it", v.contender.label()),
+            None => format!("Switch your scenario to the {} algorithm and watch it", v.entrant.label()),
         };
         let dropped = match v.dropped {
             0 => String::new(),
-            1 => format!(" (without its rerank: {} has no ranking to change)", v.contender.label()),
-            n => format!(" (without its {n} reranks: {} has no ranking to change)", v.contender.label()),
+            1 => format!(" (without its rerank: {} has no ranking to change)", v.entrant.label()),
+            n => format!(" (without its {n} reranks: {} has no ranking to change)", v.entrant.label()),
         };
         html! {
             <tr class={classes!(format!("scheme-{name}"), first.then_some("group-start"), v.own.then_some("own"), r.pending.then_some("pending"))}
-                data-algorithm={v.contender.algorithm().name()} data-scheme={scheme.map(|s| s.name())}
+                data-algorithm={v.entrant.algorithm().name()} data-scheme={scheme.map(|s| s.name())}
                 data-policy={v.policy.map(|p| p.name())} data-own={v.own.to_string()}>
                 if first {
                     <th scope="rowgroup" rowspan={group.to_string()} class="scheme" title={params.clone()}>
-                        <span class="swatch"></span>{v.contender.label()}
+                        <span class="swatch"></span>{v.entrant.label()}
                         <span class="params">{params}{dropped.clone()}</span>
                     </th>
                 }
@@ -179,7 +179,7 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
                         if v.own { <span class="badge" title="the scheme and claim policy of your scenario">{"yours"}</span> }
                     </td>
                 } else {
-                    <td class="policy none" title={no_policy(v.contender)}>
+                    <td class="policy none" title={no_policy(v.entrant)}>
                         {"—"}
                         if v.own { <span class="badge" title="the algorithm of your scenario">{"yours"}</span> }
                     </td>
@@ -239,7 +239,7 @@ pub fn scheme_table(p: &SchemeTableProps) -> Html {
     }
 }
 
-fn cell(c: &Column, b: &Option<f64>, r: &Row, is_best: &dyn Fn(Option<f64>, Option<f64>) -> bool) -> Html {
+fn cell(c: &Column, b: &Option<f64>, r: &VariantRun, is_best: &dyn Fn(Option<f64>, Option<f64>) -> bool) -> Html {
     let v = (c.value)(r);
     let text = if r.pending { "…".to_string() } else { (c.show)(r) };
     html! { <td class={classes!("num", is_best(*b, v).then_some("best"))}>{text}</td> }

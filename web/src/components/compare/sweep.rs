@@ -10,7 +10,7 @@
 //! user's network rather than an arbitrary one.
 
 use super::capped;
-use super::variants::{switched, Contender, TimerSet};
+use super::variants::{switched, Entrant, TimerSet};
 use stagger_core::gen;
 use stagger_core::params::Algorithm;
 use stagger_core::scenario::{AlgorithmName, DetectionEntry, Periods};
@@ -83,13 +83,13 @@ impl SweepSpec {
         m.into_iter().map(|row| row.into_iter().map(|us| us / 1000.0).collect()).collect()
     }
 
-    /// The generated scenario for `n` servers under `contender`: servers
+    /// The generated scenario for `n` servers under `entrant`: servers
     /// `s000…` ranked in order, `s000` crashing at the scenario's time.
-    pub fn scenario(&self, n: usize, contender: Contender) -> ScenarioFile {
+    pub fn scenario(&self, n: usize, entrant: Entrant) -> ScenarioFile {
         let t = &self.template;
         let mut f = gen::scenario(&format!("sweep-{n}"), self.matrix(n), self.crash_ms, self.until_ms);
-        f.timer = Some(self.timers.entry(match contender {
-            Contender::Timer(scheme) => scheme,
+        f.timer = Some(self.timers.entry(match entrant {
+            Entrant::Timer(scheme) => scheme,
             _ => self.timers.own,
         }));
         f.detection = t.detection.clone();
@@ -100,25 +100,25 @@ impl SweepSpec {
         f.raft = t.raft.clone();
         f.bully = t.bully.clone();
         f.seed = t.seed;
-        switched(&f, contender.algorithm()).0
+        switched(&f, entrant.algorithm()).0
     }
 
     /// Runs one group, metrics only, within `max_events`.
-    pub fn run(&self, n: usize, contender: Contender, max_events: u64) -> Option<Point> {
-        let s = self.scenario(n, contender).validate().ok()?;
+    pub fn run(&self, n: usize, entrant: Entrant, max_events: u64) -> Option<SweepPoint> {
+        let s = self.scenario(n, entrant).validate().ok()?;
         Some(match capped::run(&s, max_events) {
             Ok(m) => {
                 let recovery_ms = m.converged_at_ms.map(|c| c - m.crash_at_ms.unwrap_or(0.0));
-                Point::Ran { messages: m.election_messages, recovery_ms }
+                SweepPoint::Ran { messages: m.election_messages, recovery_ms }
             }
-            Err(stopped) => Point::Stopped { messages: stopped.messages },
+            Err(stopped) => SweepPoint::Stopped { messages: stopped.messages },
         })
     }
 }
 
 /// One group of the sweep.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Point {
+pub enum SweepPoint {
     /// `recovery_ms` (crash → converged) is `None` when it never converged.
     Ran { messages: u64, recovery_ms: Option<f64> },
     /// Stopped at the event budget, having sent at least `messages`.
@@ -128,18 +128,18 @@ pub enum Point {
     Skipped,
 }
 
-impl Point {
+impl SweepPoint {
     /// Election messages; a lower bound when stopped.
     pub fn messages(self) -> Option<u64> {
         match self {
-            Point::Ran { messages, .. } | Point::Stopped { messages } => Some(messages),
-            Point::Skipped => None,
+            SweepPoint::Ran { messages, .. } | SweepPoint::Stopped { messages } => Some(messages),
+            SweepPoint::Skipped => None,
         }
     }
 
     pub fn recovery_ms(self) -> Option<f64> {
         match self {
-            Point::Ran { recovery_ms, .. } => recovery_ms,
+            SweepPoint::Ran { recovery_ms, .. } => recovery_ms,
             _ => None,
         }
     }
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn generated_groups_keep_the_settings() {
         let s = spec("patent-5");
-        let f = s.scenario(12, Contender::Timer(SchemeName::Equal));
+        let f = s.scenario(12, Entrant::Timer(SchemeName::Equal));
         let v = f.validate().unwrap();
         assert_eq!(v.len(), 12);
         assert_eq!(f.detection, s.template.detection);
@@ -188,12 +188,12 @@ mod tests {
             }
         }
         // The same group for every scheme and on every call.
-        assert_eq!(s.matrix(12), s.scenario(12, Contender::Timer(SchemeName::Randomized)).delays_ms);
-        assert_eq!(s.matrix(12), s.scenario(12, Contender::Raft).delays_ms);
-        let raft = s.scenario(12, Contender::Raft);
+        assert_eq!(s.matrix(12), s.scenario(12, Entrant::Timer(SchemeName::Randomized)).delays_ms);
+        assert_eq!(s.matrix(12), s.scenario(12, Entrant::Raft).delays_ms);
+        let raft = s.scenario(12, Entrant::Raft);
         assert_eq!((raft.algorithm, &raft.detection), (Some(AlgorithmName::Raft), &s.template.detection));
         assert!(matches!(raft.validate().unwrap().algorithm, Algorithm::Raft(_)));
-        assert_eq!(s.scenario(12, Contender::Bully).algorithm, Some(AlgorithmName::Bully));
+        assert_eq!(s.scenario(12, Entrant::Bully).algorithm, Some(AlgorithmName::Bully));
         assert_eq!(s.matrix(12), s.matrix(12));
     }
 
@@ -202,24 +202,24 @@ mod tests {
         let mut f = presets::file("patent-5").unwrap();
         f.detection.as_mut().unwrap().period_ms = Some(Periods::PerServer(vec![500.0, 600.0, 500.0, 700.0, 500.0]));
         let s = SweepSpec::new(&f, &f.validate().unwrap());
-        s.scenario(30, Contender::Timer(SchemeName::Integral)).validate().unwrap();
-        s.scenario(30, Contender::Raft).validate().unwrap();
+        s.scenario(30, Entrant::Timer(SchemeName::Integral)).validate().unwrap();
+        s.scenario(30, Entrant::Raft).validate().unwrap();
         assert_eq!(s.template.detection.unwrap().period_ms, Some(Periods::Equal(700.0)));
     }
 
     #[test]
     fn the_storm_grows_faster_than_one_broadcast() {
         let s = spec("patent-5");
-        let equal = s.run(30, Contender::Timer(SchemeName::Equal), MAX_EVENTS).unwrap();
-        let integral = s.run(30, Contender::Timer(SchemeName::Integral), MAX_EVENTS).unwrap();
+        let equal = s.run(30, Entrant::Timer(SchemeName::Equal), MAX_EVENTS).unwrap();
+        let integral = s.run(30, Entrant::Timer(SchemeName::Integral), MAX_EVENTS).unwrap();
         assert!(integral.recovery_ms().is_some() && equal.recovery_ms().is_some());
         assert_eq!(integral.messages(), Some(29), "one broadcast to every other server");
         assert!(equal.messages().unwrap() > 10 * 29, "{equal:?}");
         // Raft asks every other server for its vote; a majority answers.
-        let raft = s.run(30, Contender::Raft, MAX_EVENTS).unwrap();
+        let raft = s.run(30, Entrant::Raft, MAX_EVENTS).unwrap();
         assert!(raft.recovery_ms().is_some(), "{raft:?}");
         assert!(raft.messages().unwrap() >= 29 + 15, "{raft:?}");
-        let bully = s.run(30, Contender::Bully, MAX_EVENTS).unwrap();
+        let bully = s.run(30, Entrant::Bully, MAX_EVENTS).unwrap();
         assert!(bully.recovery_ms().is_some(), "{bully:?}");
     }
 }

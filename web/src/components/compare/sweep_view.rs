@@ -7,11 +7,11 @@
 //! leaving the tab, undoing an edit or raising N never repeats a run.
 
 use super::capped::MAX_EVENTS;
-use super::chart::{thousands, LineChart, Mark, Point as ChartPoint, Series, Unit};
+use super::chart::{thousands, LineChart, Mark, Point, Series, Unit};
 use super::slices::{use_slices, Step};
-use super::sweep::{Point, SweepSpec, MAX_N, MIN_N};
+use super::sweep::{SweepPoint, SweepSpec, MAX_N, MIN_N};
 use super::sweep_job::Sweep;
-use super::variants::{fmt_ms, Contender, CONTENDERS};
+use super::variants::{fmt_ms, Entrant, ENTRANTS};
 use crate::components::use_store;
 use stagger_core::scenario::SchemeName;
 use std::cell::RefCell;
@@ -65,29 +65,29 @@ pub fn sweep_view() -> Html {
     let running = done < total;
     // Each chart reads one value off a point; a stopped run gives a lower
     // bound for messages and no recovery time.
-    let series = |value: fn(Point) -> Option<f64>| -> Rc<Vec<Series>> {
+    let series = |value: fn(SweepPoint) -> Option<f64>| -> Rc<Vec<Series>> {
         Rc::new(
-            CONTENDERS
+            ENTRANTS
                 .iter()
                 .enumerate()
                 .map(|(i, c)| Series {
                     name: c.name(),
                     dash: match c {
-                        Contender::Timer(SchemeName::Integral) => 0,
-                        Contender::Timer(SchemeName::Equal) => 1,
-                        Contender::Timer(SchemeName::Randomized) => 2,
-                        Contender::Raft => 3,
-                        Contender::Bully => 4,
+                        Entrant::Timer(SchemeName::Integral) => 0,
+                        Entrant::Timer(SchemeName::Equal) => 1,
+                        Entrant::Timer(SchemeName::Randomized) => 2,
+                        Entrant::Raft => 3,
+                        Entrant::Bully => 4,
                     },
                     points: (MIN_N..=n_max)
                         .filter_map(|n| sw.point(n, i).map(|p| (n, p)))
-                        .map(|(n, p)| ChartPoint {
+                        .map(|(n, p)| Point {
                             x: n as f64,
                             y: value(p),
                             mark: match p {
-                                Point::Ran { .. } => Mark::Value,
-                                Point::Stopped { .. } => Mark::AtLeast,
-                                Point::Skipped => Mark::NotRun,
+                                SweepPoint::Ran { .. } => Mark::Value,
+                                SweepPoint::Stopped { .. } => Mark::AtLeast,
+                                SweepPoint::Skipped => Mark::NotRun,
                             },
                         })
                         .collect(),
@@ -96,7 +96,7 @@ pub fn sweep_view() -> Html {
         )
     };
     let messages = series(|p| p.messages().map(|m| m as f64));
-    let recovery = series(Point::recovery_ms);
+    let recovery = series(SweepPoint::recovery_ms);
 
     let on_max = {
         let max_n = max_n.clone();
@@ -158,13 +158,13 @@ pub fn sweep_view() -> Html {
 
 /// The one sentence a reader should take away, read off the largest group.
 fn takeaway(sw: &Sweep, n: usize) -> String {
-    let index = |c| CONTENDERS.iter().position(|x| *x == c).expect("every contender is swept");
+    let index = |c| ENTRANTS.iter().position(|x| *x == c).expect("every entrant is swept");
     let at = |c| sw.point(n, index(c));
-    // A contender whose claims multiply past the budget is the headline.
-    for (i, c) in CONTENDERS.iter().enumerate() {
-        if let Some(k) = (MIN_N..=n).find(|&k| matches!(sw.point(k, i), Some(Point::Stopped { .. }))) {
+    // A entrant whose claims multiply past the budget is the headline.
+    for (i, c) in ENTRANTS.iter().enumerate() {
+        if let Some(k) = (MIN_N..=n).find(|&k| matches!(sw.point(k, i), Some(SweepPoint::Stopped { .. }))) {
             let who = match c {
-                Contender::Timer(_) => format!("Under {} timers", c.label()),
+                Entrant::Timer(_) => format!("Under {} timers", c.label()),
                 _ => format!("Under {}", c.label()),
             };
             return format!(
@@ -174,10 +174,10 @@ fn takeaway(sw: &Sweep, n: usize) -> String {
         }
     }
     let (
-        Some(Point::Ran { messages: em, recovery_ms: er }),
-        Some(Point::Ran { messages: im, recovery_ms: ir }),
-        Some(Point::Ran { messages: rm, recovery_ms: rr }),
-    ) = (at(Contender::Timer(SchemeName::Equal)), at(Contender::Timer(SchemeName::Integral)), at(Contender::Timer(SchemeName::Randomized)))
+        Some(SweepPoint::Ran { messages: em, recovery_ms: er }),
+        Some(SweepPoint::Ran { messages: im, recovery_ms: ir }),
+        Some(SweepPoint::Ran { messages: rm, recovery_ms: rr }),
+    ) = (at(Entrant::Timer(SchemeName::Equal)), at(Entrant::Timer(SchemeName::Integral)), at(Entrant::Timer(SchemeName::Randomized)))
     else {
         return String::new();
     };
@@ -193,8 +193,8 @@ fn takeaway(sw: &Sweep, n: usize) -> String {
         ms(rr),
         if same_time && em > im { ": the storm costs messages, not time." } else { "." },
     );
-    for c in [Contender::Raft, Contender::Bully] {
-        if let Some(Point::Ran { messages, recovery_ms }) = at(c) {
+    for c in [Entrant::Raft, Entrant::Bully] {
+        if let Some(SweepPoint::Ran { messages, recovery_ms }) = at(c) {
             let took = recovery_ms.map_or("never converges".to_string(), |v| format!("recovers in {v:.0} ms"));
             text.push_str(&format!(" {} sends {} and {took}.", c.label(), thousands(messages)));
         }

@@ -5,7 +5,7 @@
 //! Only the timer and the claim policy change between the nine staggered
 //! rows, and only the algorithm for the last two; everything else (matrix,
 //! detection, faults, seed) is the user's, so the rows differ by exactly
-//! the choices the patent, SPEC §4 and issue 5 discuss. A scheme the
+//! the choices the patent, SPEC §4 and docs/benchmarks.md discuss. A scheme the
 //! scenario does not use gets parameters derived from the scenario
 //! ([`TimerSet`]), Raft and Bully their settings from the scenario's `raft`
 //! and `bully` blocks or the defaults derived from its detection, and the
@@ -111,46 +111,46 @@ pub fn fmt_ms(v: f64) -> String {
 /// What a row of the table or a series of the sweep runs: the staggered
 /// timer under one scheme, or one of the algorithms it is compared with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Contender {
+pub enum Entrant {
     Timer(SchemeName),
     Raft,
     Bully,
 }
 
-/// Every contender in table, legend and sweep order.
-pub const CONTENDERS: [Contender; 5] = [
-    Contender::Timer(SchemeName::Equal),
-    Contender::Timer(SchemeName::Integral),
-    Contender::Timer(SchemeName::Randomized),
-    Contender::Raft,
-    Contender::Bully,
+/// Every entrant in table, legend and sweep order.
+pub const ENTRANTS: [Entrant; 5] = [
+    Entrant::Timer(SchemeName::Equal),
+    Entrant::Timer(SchemeName::Integral),
+    Entrant::Timer(SchemeName::Randomized),
+    Entrant::Raft,
+    Entrant::Bully,
 ];
 
-impl Contender {
+impl Entrant {
     /// Its name in CSS classes, `data-` attributes and legends: the
     /// scheme's, or `raft`, `bully`.
     pub fn name(self) -> &'static str {
         match self {
-            Contender::Timer(s) => scheme_name(s),
-            Contender::Raft => "raft",
-            Contender::Bully => "bully",
+            Entrant::Timer(s) => scheme_name(s),
+            Entrant::Raft => "raft",
+            Entrant::Bully => "bully",
         }
     }
 
     /// Its name in prose.
     pub fn label(self) -> &'static str {
         match self {
-            Contender::Timer(s) => scheme_name(s),
-            Contender::Raft => "Raft",
-            Contender::Bully => "Bully",
+            Entrant::Timer(s) => scheme_name(s),
+            Entrant::Raft => "Raft",
+            Entrant::Bully => "Bully",
         }
     }
 
     pub fn algorithm(self) -> AlgorithmName {
         match self {
-            Contender::Timer(_) => AlgorithmName::Stagger,
-            Contender::Raft => AlgorithmName::Raft,
-            Contender::Bully => AlgorithmName::Bully,
+            Entrant::Timer(_) => AlgorithmName::Stagger,
+            Entrant::Raft => AlgorithmName::Raft,
+            Entrant::Bully => AlgorithmName::Bully,
         }
     }
 }
@@ -222,7 +222,7 @@ pub fn describe_algorithm(s: &Scenario) -> String {
 /// One row of the table before it runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variant {
-    pub contender: Contender,
+    pub entrant: Entrant,
     /// The claim policy of a staggered row; Raft and Bully have none.
     pub policy: Option<ClaimPolicy>,
     /// The scenario's own setting.
@@ -252,13 +252,13 @@ pub fn variants(file: &ScenarioFile, scenario: &Scenario) -> Vec<Variant> {
             f.timer = Some(timers.entry(scheme));
             f.claim = Some(policy);
             let own = stagger && scheme == timers.own && policy == own_policy;
-            Variant { contender: Contender::Timer(scheme), policy: Some(policy), own, file: f, about: String::new(), dropped: 0 }
+            Variant { entrant: Entrant::Timer(scheme), policy: Some(policy), own, file: f, about: String::new(), dropped: 0 }
         });
-    let others = [Contender::Raft, Contender::Bully].into_iter().map(|contender| {
-        let algorithm = contender.algorithm();
+    let others = [Entrant::Raft, Entrant::Bully].into_iter().map(|entrant| {
+        let algorithm = entrant.algorithm();
         let (f, dropped) = switched(file, algorithm);
         let about = f.validate().map(|s| describe_algorithm(&s)).unwrap_or_default();
-        Variant { contender, policy: None, own: own_algorithm == algorithm, file: f, about, dropped }
+        Variant { entrant, policy: None, own: own_algorithm == algorithm, file: f, about, dropped }
     });
     timer_rows.chain(others).collect()
 }
@@ -278,7 +278,7 @@ mod tests {
         assert_eq!(v.len(), 11);
         let own: Vec<_> = v.iter().filter(|v| v.own).collect();
         assert_eq!(own.len(), 1);
-        assert_eq!((own[0].contender, own[0].policy), (Contender::Timer(SchemeName::Integral), Some(ClaimPolicy::Verify)));
+        assert_eq!((own[0].entrant, own[0].policy), (Entrant::Timer(SchemeName::Integral), Some(ClaimPolicy::Verify)));
         for x in &v {
             x.file.validate().unwrap();
             assert_eq!(x.file.faults, file.faults, "only the timer, claim or algorithm changes");
@@ -286,7 +286,7 @@ mod tests {
             assert_eq!(x.file.seed, file.seed);
         }
         let raft = &v[9];
-        assert_eq!((raft.contender, raft.policy, raft.file.algorithm), (Contender::Raft, None, Some(AlgorithmName::Raft)));
+        assert_eq!((raft.entrant, raft.policy, raft.file.algorithm), (Entrant::Raft, None, Some(AlgorithmName::Raft)));
         assert_eq!(raft.file.timer, file.timer, "the staggered settings are left as they were");
         // patent-5: P = 500 ms, τ = 400 ms.
         assert_eq!(raft.about, "timeout in [900, 1300] ms, heartbeat every P = 500 ms");
@@ -304,10 +304,10 @@ mod tests {
         let v = variants(&file, &s);
         let own: Vec<_> = v.iter().filter(|v| v.own).collect();
         assert_eq!(own.len(), 1);
-        assert_eq!(own[0].contender, Contender::Raft);
+        assert_eq!(own[0].entrant, Entrant::Raft);
         assert_eq!(own[0].file, file, "the own row is the scenario itself");
         assert!(own[0].about.contains("heartbeat every 100 ms, PreVote"), "{}", own[0].about);
-        for x in v.iter().filter(|v| matches!(v.contender, Contender::Timer(_))) {
+        for x in v.iter().filter(|v| matches!(v.entrant, Entrant::Timer(_))) {
             assert_eq!(x.file.algorithm, None);
             assert!(matches!(x.file.validate().unwrap().algorithm, Algorithm::Stagger));
         }

@@ -41,7 +41,7 @@ const POLL_MS: u32 = 500;
 
 /// What the last poll saw.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Snapshot {
+pub struct Polled {
     /// `None` until the serving node answered `/api/group`.
     pub members: Option<Vec<MemberView>>,
     pub error: Option<String>,
@@ -64,17 +64,17 @@ async fn get_json(url: &str) -> Result<Value, String> {
 }
 
 /// One round of polling: the group from this origin, then every member.
-async fn poll() -> Snapshot {
+async fn poll() -> Polled {
     let at_us = (js_sys::Date::now() * 1000.0) as u64;
     let since = at_us.saturating_sub(diagram::WINDOW_US + 1_000_000);
     let group = match get_json("/api/group").await {
         Ok(g) => g,
         Err(e) => {
-            return Snapshot {
+            return Polled {
                 error: Some(format!(
                     "No live group here ({e}). Start one with `cargo xtask demo` or `stagger node`, and open the playground from a node's address."
                 )),
-                ..Snapshot::default()
+                ..Polled::default()
             }
         }
     };
@@ -98,7 +98,7 @@ async fn poll() -> Snapshot {
         }
         members.push(MemberView { id, addr, browser, status });
     }
-    Snapshot { members: Some(members), error: None, file, flights, tab: None, at_us }
+    Polled { members: Some(members), error: None, file, flights, tab: None, at_us }
 }
 
 /// How many lines "Recent events" shows.
@@ -107,7 +107,7 @@ const EVENT_LINES: usize = 40;
 #[function_component(Live)]
 pub fn live() -> Html {
     let store = use_store();
-    let snap = use_state(Snapshot::default);
+    let snap = use_state(Polled::default);
     // Who stopped answering, and when: the diagram draws them down.
     let outages = use_mut_ref(Outages::default);
     // This tab's membership, once the Join panel starts one.

@@ -33,7 +33,7 @@ pub struct Card {
 
 /// What the group agrees on.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Verdict {
+pub enum MasterVerdict {
     /// One member reports itself master.
     One(String),
     /// No member that can be asked reports itself master, but every native
@@ -45,20 +45,20 @@ pub enum Verdict {
     Split(Vec<String>),
 }
 
-impl Verdict {
+impl MasterVerdict {
     pub fn master(&self) -> Option<&str> {
         match self {
-            Verdict::One(m) | Verdict::Reported(m) => Some(m),
+            MasterVerdict::One(m) | MasterVerdict::Reported(m) => Some(m),
             _ => None,
         }
     }
 
     pub fn text(&self) -> String {
         match self {
-            Verdict::One(m) => format!("One master: {m}."),
-            Verdict::Reported(m) => format!("One master: {m} (a browser member in another tab, as the others report it)."),
-            Verdict::Electing => "No master right now: an election is under way.".to_string(),
-            Verdict::Split(ms) => format!("{} masters: {} (split brain).", ms.len(), ms.join(", ")),
+            MasterVerdict::One(m) => format!("One master: {m}."),
+            MasterVerdict::Reported(m) => format!("One master: {m} (a browser member in another tab, as the others report it)."),
+            MasterVerdict::Electing => "No master right now: an election is under way.".to_string(),
+            MasterVerdict::Split(ms) => format!("{} masters: {} (split brain).", ms.len(), ms.join(", ")),
         }
     }
 }
@@ -137,7 +137,7 @@ pub fn card(m: &MemberView, members: &[MemberView], tab: Option<&MemberState>) -
 }
 
 /// The banner's verdict over `members`, with this tab's member if it joined.
-pub fn verdict(members: &[MemberView], tab: Option<&MemberState>) -> Verdict {
+pub fn verdict(members: &[MemberView], tab: Option<&MemberState>) -> MasterVerdict {
     let masters: Vec<String> = members
         .iter()
         .filter(|m| {
@@ -147,18 +147,18 @@ pub fn verdict(members: &[MemberView], tab: Option<&MemberState>) -> Verdict {
         .map(|m| m.id.clone())
         .collect();
     match masters.len() {
-        1 => Verdict::One(masters[0].clone()),
+        1 => MasterVerdict::One(masters[0].clone()),
         0 => match named_by_natives(members) {
             Some(m) if members.iter().any(|x| x.id == m && x.browser && this_tab(x, tab).is_none()) => {
                 let c = members.iter().find(|x| x.id == m).map(|x| card(x, members, tab));
                 match c {
-                    Some(c) if c.role == "Master" => Verdict::Reported(m),
-                    _ => Verdict::Electing,
+                    Some(c) if c.role == "Master" => MasterVerdict::Reported(m),
+                    _ => MasterVerdict::Electing,
                 }
             }
-            _ => Verdict::Electing,
+            _ => MasterVerdict::Electing,
         },
-        _ => Verdict::Split(masters),
+        _ => MasterVerdict::Split(masters),
     }
 }
 
@@ -210,7 +210,7 @@ mod tests {
     fn the_joined_tab_is_reported_from_its_own_engine_and_named_master() {
         let members = demo_after_takeover();
         let me = tab("Master", None);
-        assert_eq!(verdict(&members, Some(&me)), Verdict::One("you".into()));
+        assert_eq!(verdict(&members, Some(&me)), MasterVerdict::One("you".into()));
         assert_eq!(verdict(&members, Some(&me)).text(), "One master: you.");
         let c = card(&members[1], &members, Some(&me));
         assert_eq!((c.role.as_str(), c.up, c.own), ("Master", true, true));
@@ -222,13 +222,13 @@ mod tests {
     fn a_browser_member_in_another_tab_is_reported_as_the_natives_see_it() {
         let members = demo_after_takeover();
         // This tab has not joined: the natives agree on `you`.
-        assert_eq!(verdict(&members, None), Verdict::Reported("you".into()));
+        assert_eq!(verdict(&members, None), MasterVerdict::Reported("you".into()));
         let c = card(&members[1], &members, None);
         assert_eq!((c.role.as_str(), c.own), ("Master", false));
         assert!(c.role != "unreachable");
         // A tab that left is not this tab's member any more.
         let left = MemberState { phase: "the connection closed (code 1000)".into(), ..tab("Down", None) };
-        assert_eq!(verdict(&members, Some(&left)), Verdict::Reported("you".into()));
+        assert_eq!(verdict(&members, Some(&left)), MasterVerdict::Reported("you".into()));
     }
 
     #[test]
@@ -239,9 +239,9 @@ mod tests {
             native("atlanta", "WaitElection", None, &[]),
             native("bangalore", "Backup", Some("atlanta"), &[]),
         ];
-        assert_eq!(verdict(&members, None), Verdict::Electing);
+        assert_eq!(verdict(&members, None), MasterVerdict::Electing);
         assert_eq!(card(&members[1], &members, None).role, "not joined");
         let members = vec![native("ottawa", "Master", None, &[]), browser("you"), native("atlanta", "Backup", Some("you"), &[])];
-        assert_eq!(verdict(&members, Some(&tab("Master", None))), Verdict::Split(vec!["ottawa".into(), "you".into()]));
+        assert_eq!(verdict(&members, Some(&tab("Master", None))), MasterVerdict::Split(vec!["ottawa".into(), "you".into()]));
     }
 }
