@@ -567,8 +567,7 @@ impl Server {
         if let Some(out) = stdout {
             let _ = BufReader::new(out).read_line(&mut line);
         }
-        let addr = line.split("http://").nth(1).and_then(|rest| rest.split('/').next()).filter(|a| !a.is_empty());
-        let Some(addr) = addr else {
+        let Some(addr) = served_at(&line) else {
             return Err(fail(format!("`{} serve` did not say where it serves: {:?}", bin.display(), line.trim_end())));
         };
         server.base = format!("http://{addr}/");
@@ -583,6 +582,12 @@ impl Server {
         }
         Ok(server)
     }
+}
+
+/// The `HOST:PORT` in `stagger serve`'s first line, "serving the
+/// playground at http://HOST:PORT/ (Ctrl-C stops)".
+fn served_at(line: &str) -> Option<&str> {
+    line.split("http://").nth(1)?.split('/').next().filter(|a| !a.is_empty())
 }
 
 impl Drop for Server {
@@ -833,6 +838,14 @@ mod tests {
         assert_eq!(sizes(10), vec![10]);
         assert_eq!(sizes(1000), vec![10, 20, 50, 100, 200, 500, 1000]);
         assert_eq!(sizes(4999), vec![10, 20, 50, 100, 200, 500, 1000, 2000]);
+    }
+
+    #[test]
+    fn the_served_address_is_read_from_the_serve_line() {
+        let line = "serving the playground at http://127.0.0.1:41234/ (Ctrl-C stops)\n";
+        assert_eq!(served_at(line), Some("127.0.0.1:41234"));
+        assert_eq!(served_at("warning: no playground\n"), None);
+        assert_eq!(served_at(""), None);
     }
 
     #[test]
