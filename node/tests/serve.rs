@@ -195,7 +195,7 @@ async fn other_methods_are_405_with_allow() {
 }
 
 /// A head hyper cannot parse gets hyper's own 400 Bad Request, which has
-/// no body (docs/protocol.md L14); a target it parses but that is no path
+/// no body (docs/protocol.md L13); a target it parses but that is no path
 /// gets ours, which names the problem.
 #[tokio::test]
 async fn malformed_request_lines_are_400() {
@@ -238,7 +238,7 @@ async fn an_oversized_head_is_431() {
     let server = Server::files().await;
     let big = format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(20 * 1024));
     let r = send(server.addr, big.as_bytes()).await;
-    // hyper's limit answers, without a body (docs/protocol.md L14).
+    // hyper's limit answers, without a body (docs/protocol.md L13).
     assert_eq!(r.status, 431);
     assert_eq!(r.header("Content-Length"), Some("0"));
     // Just under the cap is fine.
@@ -249,7 +249,7 @@ async fn an_oversized_head_is_431() {
 
 /// hyper's header timeout closes the connection without a 408: it has no
 /// way to answer a request it has not finished reading (docs/protocol.md
-/// L14). The slot is freed, so others are served.
+/// L13). The slot is freed, so others are served.
 #[tokio::test]
 async fn a_slow_head_is_cut_off_after_the_read_timeout() {
     let config = Config { assets: FILES, read_timeout: Duration::from_millis(300), max_connections: 1, ..Config::default() };

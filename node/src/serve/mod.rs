@@ -19,7 +19,7 @@
 //! it cannot parse with 400 and a head over [`Config::max_head_bytes`] with
 //! 431, both without a body, and closes a connection whose head does not
 //! arrive within [`Config::read_timeout`] without an answer
-//! (docs/protocol.md L14).
+//! (docs/protocol.md L13).
 
 mod files;
 mod upgrade;
