@@ -111,3 +111,20 @@ fn demo_writes_diagram_trace_and_scenario() {
         assert!(dir.path().join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn ctl_says_when_the_node_cannot_be_reached_or_the_url_is_wrong() {
+    // A port nobody listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger"))
+        .args(["ctl", "--node", &format!("http://127.0.0.1:{port}"), "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains("cannot reach the node") && why.to_lowercase().contains("refused"), "{why}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["ctl", "--node", "https://127.0.0.1:1", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--node must look like http://HOST:PORT"));
+}

@@ -388,6 +388,32 @@ fn admin_actions_need_the_token() {
     assert_eq!(g.status(2).unwrap()["up"], true);
 }
 
+/// `stagger ctl` against a node: the status, an action with the token, and
+/// a refusal that says what to fix.
+#[test]
+fn ctl_reads_the_status_runs_an_action_and_says_when_the_token_is_wrong() {
+    let _one_at_a_time = serial();
+    let g = Group::start(0);
+    let node = format!("http://{}", g.addrs[2]);
+    let ctl = |token: &str, action: &str| {
+        Command::new(env!("CARGO_BIN_EXE_stagger")).args(["ctl", "--node", &node, "--token", token, action]).output().unwrap()
+    };
+    let status = ctl("", "status");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let v: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["id"], g.ids[2]);
+    let refused = ctl("wrong", "crash");
+    assert_eq!(refused.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("refused the action: wrong or missing admin token") && why.contains("--token"), "{why}");
+    assert_eq!(g.status(2).unwrap()["up"], true);
+    let crashed = ctl(TOKEN, "crash");
+    assert!(crashed.status.success(), "{}", String::from_utf8_lossy(&crashed.stderr));
+    let v: Value = serde_json::from_slice(&crashed.stdout).unwrap();
+    assert_eq!((v["ok"].clone(), v["detail"].clone()), (true.into(), "crashed".into()));
+    g.wait_for("the node to crash", Duration::from_secs(5), |g| g.status(2).is_some_and(|s| s["up"] == false));
+}
+
 /// Dials `/ws` of `addr` and returns the socket.
 async fn ws(addr: SocketAddr) -> WsStream {
     tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.unwrap().0
@@ -624,7 +650,8 @@ fn the_group_api_lists_members_without_the_secret_and_allows_other_origins() {
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 204"), "{text}");
-    assert!(text.contains("Access-Control-Allow-Headers: Authorization"), "{text}");
+    // Header names are case-insensitive; tower-http writes the allowed one lowercase.
+    assert!(text.to_ascii_lowercase().contains("access-control-allow-headers: authorization"), "{text}");
 
     // A /ws request that is not a complete WebSocket upgrade gets a 400
     // naming what is missing, and the node keeps serving.

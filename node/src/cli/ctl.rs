@@ -1,41 +1,74 @@
 //! `stagger ctl --node URL --token T crash|recover|isolate|heal|status`: a
-//! tiny HTTP client for a node's admin API (plain HTTP/1.1 over tokio, so no
-//! HTTP client library is needed for five requests).
+//! client for a node's admin API.
 
 use super::CliError;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use reqwest::blocking::Client;
+use reqwest::{Method, StatusCode};
+use std::time::Duration;
+
+/// How long a node may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(node: &str, token: &str, action: &str) -> Result<(), CliError> {
     let (method, path) = match action {
-        "status" => ("GET", "/api/status".to_string()),
-        "crash" | "recover" | "isolate" | "heal" => ("POST", format!("/api/admin/{action}")),
+        "status" => (Method::GET, "/api/status".to_string()),
+        "crash" | "recover" | "isolate" | "heal" => (Method::POST, format!("/api/admin/{action}")),
         other => return Err(CliError::Usage(format!("unknown action '{other}': use crash, recover, isolate, heal or status"))),
     };
-    let host = node.trim_start_matches("http://").trim_end_matches('/');
-    if host.contains('/') || node.starts_with("https://") {
-        return Err(CliError::Usage(format!("--node must look like http://HOST:PORT, not {node}")));
+    let base = base_url(node)?;
+    let failed = |why: String| CliError::Io { path: node.to_string(), source: std::io::Error::other(why) };
+    let client = Client::builder().timeout(TIMEOUT).build().map_err(|e| failed(format!("cannot start an HTTP client: {e}")))?;
+    let response = (client.request(method, format!("{base}{path}")).bearer_auth(token).send())
+        .map_err(|e| failed(format!("cannot reach the node: {}", root_cause(&e))))?;
+    let status = response.status();
+    let body = response.text().map_err(|e| failed(format!("the node's answer was cut short: {}", root_cause(&e))))?;
+    let body = body.trim();
+    match status {
+        StatusCode::OK => {
+            println!("{body}");
+            Ok(())
+        }
+        StatusCode::FORBIDDEN => Err(CliError::Usage(format!(
+            "{node} refused the action: {body} (pass the node's --admin-token as --token or STAGGER_ADMIN_TOKEN)"
+        ))),
+        _ => Err(CliError::Usage(format!("{node} answered {status}: {body}"))),
     }
-    let io = |source| CliError::Io { path: node.to_string(), source };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io)?;
-    let (status, body) = runtime
-        .block_on(async {
-            let mut s = tokio::net::TcpStream::connect(host).await?;
-            let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-            s.write_all(req.as_bytes()).await?;
-            let mut buf = Vec::new();
-            s.read_to_end(&mut buf).await?;
-            let text = String::from_utf8_lossy(&buf).into_owned();
-            let status = text.split(' ').nth(1).and_then(|c| c.parse::<u16>().ok()).unwrap_or(0);
-            let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-            Ok::<_, std::io::Error>((status, body))
-        })
-        .map_err(io)?;
-    if status == 200 {
-        println!("{}", body.trim());
-        Ok(())
-    } else {
-        Err(CliError::Usage(format!("{node} answered {status}: {}", body.trim())))
+}
+
+/// `http://HOST:PORT` from `--node`, which may leave out `http://`.
+fn base_url(node: &str) -> Result<String, CliError> {
+    let bad = || CliError::Usage(format!("--node must look like http://HOST:PORT, not {node}"));
+    let with_scheme = if node.contains("://") { node.to_string() } else { format!("http://{node}") };
+    let url = reqwest::Url::parse(&with_scheme).map_err(|_| bad())?;
+    if url.scheme() != "http" || url.host_str().is_none() || !matches!(url.path(), "" | "/") || url.query().is_some() {
+        return Err(bad());
+    }
+    Ok(with_scheme.trim_end_matches('/').to_string())
+}
+
+/// The innermost error: what actually went wrong ("Connection refused"),
+/// under reqwest's "error sending request for url".
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    inner.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_node_url_is_http_host_and_port() {
+        assert_eq!(base_url("http://127.0.0.1:7001").unwrap(), "http://127.0.0.1:7001");
+        assert_eq!(base_url("http://127.0.0.1:7001/").unwrap(), "http://127.0.0.1:7001");
+        assert_eq!(base_url("127.0.0.1:7001").unwrap(), "http://127.0.0.1:7001");
+        assert_eq!(base_url("http://[::1]:7001").unwrap(), "http://[::1]:7001");
+        for bad in ["https://127.0.0.1:7001", "http://127.0.0.1:7001/api", "http://", "ftp://x:1", "http://x:1/?a=b"] {
+            let e = base_url(bad).unwrap_err().to_string();
+            assert!(e.contains("--node must look like http://HOST:PORT"), "{bad}: {e}");
+        }
     }
 }

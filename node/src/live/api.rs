@@ -1,153 +1,220 @@
 //! The node's HTTP routes beside the playground: `GET /api/status`,
-//! `GET /api/trace`, `GET /api/flight` (the engine's flight recording), `GET /api/group` (members and scenario, no secret), `POST /api/admin/{crash,recover,isolate,heal}` with
+//! `GET /api/trace`, `GET /api/flight` (the engine's flight recording),
+//! `GET /api/group` (members and scenario, no secret),
+//! `POST /api/admin/{crash,recover,isolate,heal}` with
 //! `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
-use super::{authorized, isolated, mesh, Node};
-use crate::runtime::EngineCommand;
-use crate::serve::{ApiResponse, App, Request};
-use serde_json::json;
+use super::{authorized, isolated, mesh, Node, PeerState};
+use crate::runtime::{EngineCommand, LogEntry, NodeStatus};
+use crate::serve::{text, Upgrade};
+use axum::extract::{OriginalUri, Path, Query, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use stagger_core::flight::Recording;
+use stagger_core::scenario::ScenarioFile;
 use stagger_core::sim::What;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role as WsRole;
-use tokio_tungstenite::WebSocketStream;
+use tower_http::cors::{Any, CorsLayer};
+
+/// `/api/status`: the engine's status, and how this node sees the others.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusReport {
+    #[serde(flatten)]
+    pub status: NodeStatus,
+    /// Whether an admin has cut this node off (`/api/admin/isolate`).
+    pub isolated: bool,
+    /// Every other member, in `servers` order.
+    pub peers: Vec<PeerReport>,
+}
+
+/// One other member in [`StatusReport`].
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerReport {
+    pub id: String,
+    /// `native` or `browser`.
+    pub kind: &'static str,
+    pub state: PeerState,
+}
+
+/// `/api/group`: everything a Live view needs to find the members; never
+/// the secret.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupReport {
+    pub members: Vec<MemberReport>,
+    pub scenario: ScenarioFile,
+    pub emulate_delays: bool,
+}
+
+/// One member in [`GroupReport`].
+#[derive(Clone, Debug, Serialize)]
+pub struct MemberReport {
+    pub id: String,
+    /// Where a native member listens; `None` for a browser member.
+    pub addr: Option<String>,
+    pub browser: bool,
+}
+
+/// `/api/trace`: the node's recent log.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceReport {
+    pub id: String,
+    pub events: Vec<LogEntry>,
+}
+
+/// `/api/flight`: the engine's flight recording.
+#[derive(Clone, Debug, Serialize)]
+pub struct FlightReport {
+    pub id: String,
+    pub recording: Recording,
+}
+
+/// The query of `/api/flight`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct FlightQuery {
+    /// Leave out messages sent before this engine time (µs).
+    pub since_us: Option<u64>,
+}
+
+/// The answer to an admin action that was carried out.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdminReport {
+    /// Always `true`: a refused action gets an error status instead.
+    pub ok: bool,
+    /// What was done.
+    pub detail: &'static str,
+    /// The node's status right after.
+    pub status: StatusReport,
+}
 
 impl Node {
-    /// The JSON of `/api/status`.
-    pub fn status_json(&self) -> serde_json::Value {
-        let s = self.engine.status.borrow().clone();
+    /// What `/api/status` reports.
+    pub fn report(&self) -> StatusReport {
+        let status = self.engine.status.borrow().clone();
         let slots = self.slots.lock().expect("slots lock");
-        let peers: Vec<_> = self
-            .group
-            .members
-            .iter()
-            .enumerate()
+        let peers = (self.group.members.iter().enumerate())
             .filter(|(r, _)| *r as u32 != self.me)
-            .map(|(r, m)| {
-                let kind = match m.kind {
+            .map(|(r, m)| PeerReport {
+                id: m.id.clone(),
+                kind: match m.kind {
                     crate::group::MemberKind::Native => "native",
                     crate::group::MemberKind::Browser => "browser",
-                };
-                json!({"id": m.id, "kind": kind, "state": slots[r].state})
+                },
+                state: slots[r].state,
             })
             .collect();
-        json!({
-            "id": s.id, "index": s.index, "role": s.role, "master": s.master,
-            "ranking_version": s.ranking_version, "up": s.up, "isolated": isolated(self),
-            "late_wakeups": s.late_wakeups, "peers": peers,
-        })
+        StatusReport { status, isolated: isolated(self), peers }
     }
 }
 
-impl App for Node {
-    fn respond(&self, req: &Request) -> Option<ApiResponse> {
-        let path = req.target.split('?').next().unwrap_or("");
-        match (req.method.as_str(), path) {
-            ("GET" | "HEAD", "/api/status") => Some(ApiResponse::json(200, &self.status_json())),
-            ("GET" | "HEAD", "/api/group") => {
-                // Everything a Live view needs to find the members; never the secret.
-                let members: Vec<_> = self
-                    .group
-                    .members
-                    .iter()
-                    .map(|m| json!({"id": m.id, "addr": m.addr.map(|a| a.to_string()), "browser": m.kind == crate::group::MemberKind::Browser}))
-                    .collect();
-                Some(ApiResponse::json(
-                    200,
-                    &json!({"members": members, "scenario": self.group.file, "emulate_delays": self.group.emulate_delays}),
-                ))
-            }
-            ("GET" | "HEAD", "/api/trace") => Some(ApiResponse::json(200, &json!({"id": self.id(), "events": self.engine.log.recent()}))),
-            // The engine's flight recording, in the simulator's trace
-            // vocabulary and engine time (µs since the Unix epoch), for
-            // observers that draw the group (stagger_core::flight).
-            // `?since_us=T` leaves out messages before T (role changes are
-            // always sent), so an observer polling a window stays cheap.
-            ("GET" | "HEAD", "/api/flight") => {
-                let mut rec = self.engine.flight.recording();
-                if let Some(since) = query(&req.target, "since_us").and_then(|v| v.parse::<u64>().ok()) {
-                    rec.events.retain(|e| e.t.0 >= since || matches!(e.what, What::Role { .. } | What::Note { .. }));
-                }
-                Some(ApiResponse::json(200, &json!({"id": self.id(), "recording": rec})))
-            }
-            ("POST", p) if p.starts_with("/api/admin/") => {
-                let token = req.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-                if !authorized(self, token) {
-                    let why = if self.admin_token.is_none() {
-                        "admin actions are disabled on this node (start it with --admin-token)"
-                    } else {
-                        "wrong or missing admin token"
-                    };
-                    self.log(format!("refused an admin request: {why}"));
-                    return Some(ApiResponse::text(403, why));
-                }
-                let action = &p["/api/admin/".len()..];
-                let detail = match action {
-                    "crash" => self.engine.commands.send(EngineCommand::Crash).map(|_| "crashed"),
-                    "recover" => self.engine.commands.send(EngineCommand::Recover).map(|_| "recovered"),
-                    "isolate" => {
-                        self.isolated.store(true, Ordering::SeqCst);
-                        Ok("isolated: every message in or out is dropped")
-                    }
-                    "heal" => {
-                        // Two masters may have been elected on the two sides:
-                        // a master that comes back tells everyone at once
-                        // (docs/protocol.md L11).
-                        if self.isolated.swap(false, Ordering::SeqCst) {
-                            self.announce(None);
-                        }
-                        Ok("healed")
-                    }
-                    other => {
-                        return Some(ApiResponse::text(
-                            404,
-                            &format!("unknown admin action '{other}': use crash, recover, isolate or heal"),
-                        ))
-                    }
-                };
-                self.log(format!("admin: {action}"));
-                Some(match detail {
-                    Ok(d) => ApiResponse::json(200, &json!({"ok": true, "detail": d, "status": self.status_json()})),
-                    Err(_) => ApiResponse::text(503, "the engine has stopped"),
-                })
-            }
-            (_, "/api/status" | "/api/trace" | "/api/flight") => Some(ApiResponse::text(405, "use GET")),
-            _ => None,
+/// The node's routes. The API allows any origin: the Live view of a
+/// playground served by one node reads and controls the others, and the
+/// admin token, not the origin, guards the actions.
+pub(super) fn router(node: Arc<Node>) -> Router {
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::POST]).allow_headers([AUTHORIZATION]);
+    let use_get = || async { text(StatusCode::METHOD_NOT_ALLOWED, "use GET") };
+    let api = Router::new()
+        .route("/status", get(status).fallback(use_get))
+        .route("/trace", get(trace).fallback(use_get))
+        .route("/flight", get(flight).fallback(use_get))
+        .route("/group", get(group).fallback(not_found))
+        .route("/admin/{action}", post(admin).fallback(not_found))
+        .fallback(not_found)
+        .layer(cors)
+        .layer(middleware::from_fn(preflight_no_content));
+    Router::new().nest("/api", api).route("/ws", any(ws)).with_state(node)
+}
+
+/// A preflight is answered 204 No Content (tower-http's CORS layer says
+/// 200 OK; both are fine for browsers, 204 is what a node has always sent).
+async fn preflight_no_content(req: Request, next: Next) -> Response {
+    let preflight = req.method() == Method::OPTIONS;
+    let mut response = next.run(req).await;
+    if preflight && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
+}
+
+async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
+    text(StatusCode::NOT_FOUND, &format!("not found: {uri}"))
+}
+
+async fn status(State(node): State<Arc<Node>>) -> Json<StatusReport> {
+    Json(node.report())
+}
+
+async fn group(State(node): State<Arc<Node>>) -> Json<GroupReport> {
+    let members = (node.group.members.iter())
+        .map(|m| MemberReport { id: m.id.clone(), addr: m.addr.map(|a| a.to_string()), browser: m.kind == crate::group::MemberKind::Browser })
+        .collect();
+    Json(GroupReport { members, scenario: node.group.file.clone(), emulate_delays: node.group.emulate_delays })
+}
+
+async fn trace(State(node): State<Arc<Node>>) -> Json<TraceReport> {
+    Json(TraceReport { id: node.id().to_string(), events: node.engine.log.recent() })
+}
+
+/// The engine's flight recording, in the simulator's trace vocabulary and
+/// engine time (µs since the Unix epoch), for observers that draw the group
+/// (stagger_core::flight). `?since_us=T` leaves out messages before T (role
+/// changes are always sent), so an observer polling a window stays cheap.
+async fn flight(State(node): State<Arc<Node>>, Query(q): Query<FlightQuery>) -> Json<FlightReport> {
+    let mut recording = node.engine.flight.recording();
+    if let Some(since) = q.since_us {
+        recording.events.retain(|e| e.t.0 >= since || matches!(e.what, What::Role { .. } | What::Note { .. }));
+    }
+    Json(FlightReport { id: node.id().to_string(), recording })
+}
+
+async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, headers: HeaderMap) -> Response {
+    let token = (headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    if !authorized(&node, token) {
+        let why = if node.admin_token.is_none() {
+            "admin actions are disabled on this node (start it with --admin-token)"
+        } else {
+            "wrong or missing admin token"
+        };
+        node.log(format!("refused an admin request: {why}"));
+        return text(StatusCode::FORBIDDEN, why);
+    }
+    let detail = match action.as_str() {
+        "crash" => node.engine.commands.send(EngineCommand::Crash).map(|_| "crashed"),
+        "recover" => node.engine.commands.send(EngineCommand::Recover).map(|_| "recovered"),
+        "isolate" => {
+            node.isolated.store(true, Ordering::SeqCst);
+            Ok("isolated: every message in or out is dropped")
         }
-    }
-
-    fn upgrade<'a>(&'a self, socket: &'a mut TcpStream, req: Request) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
-        Box::pin(async move {
-            // serve.rs answers 400 to an upgrade without a key before
-            // handing the socket over.
-            let Some(key) = req.header("sec-websocket-key") else { return };
-            let head = format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-                derive_accept_key(key.as_bytes())
-            );
-            if socket.write_all(head.as_bytes()).await.is_err() {
-                return;
+        "heal" => {
+            // Two masters may have been elected on the two sides: a master
+            // that comes back tells everyone at once (docs/protocol.md L11).
+            if node.isolated.swap(false, Ordering::SeqCst) {
+                node.announce(None);
             }
-            let ws = WebSocketStream::from_raw_socket(socket, WsRole::Server, Some(mesh::ws_config())).await;
-            let me = self.arc();
-            mesh::accept(me, ws).await;
-        })
+            Ok("healed")
+        }
+        other => {
+            let why = format!("unknown admin action '{other}': use crash, recover, isolate or heal");
+            return text(StatusCode::NOT_FOUND, &why);
+        }
+    };
+    node.log(format!("admin: {action}"));
+    match detail {
+        Ok(detail) => Json(AdminReport { ok: true, detail, status: node.report() }).into_response(),
+        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the engine has stopped"),
     }
 }
 
-/// The value of `key` in the query string of `target`, if any.
-fn query<'a>(target: &'a str, key: &str) -> Option<&'a str> {
-    target.split_once('?')?.1.split('&').find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
-}
-
-impl Node {
-    /// This node as an `Arc`, for sessions that share it.
-    fn arc(&self) -> Arc<Node> {
-        self.this.upgrade().expect("a node serving requests is alive")
-    }
+/// `/ws`: peers, browser members and observers. The session runs on the
+/// node's own task set, which shutdown stops.
+async fn ws(State(node): State<Arc<Node>>, upgrade: Upgrade) -> Response {
+    let me = node.clone();
+    let (response, session) = upgrade.accept(mesh::ws_config(), move |ws| mesh::accept(me, ws));
+    node.spawn_session(session);
+    response
 }

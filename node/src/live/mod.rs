@@ -6,7 +6,8 @@
 //!   engine, the mesh and the HTTP server together and shuts them down.
 //! - `mesh.rs`: connections to the other members: the dialing rule,
 //!   reconnection with backoff, the HMAC handshake and the message sessions.
-//! - `api.rs`: `/api/status`, `/api/trace`, `/api/admin/…` and `/ws`.
+//! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`,
+//!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts.
 //!
 //! One port serves everything: the playground, the API and the WebSocket
 //! endpoint that peers, browser members and observers dial.
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
+pub use api::{AdminReport, FlightQuery, FlightReport, GroupReport, MemberReport, PeerReport, StatusReport, TraceReport};
 pub use mesh::ws_config;
 
 /// The state of the connection to one member.
@@ -57,8 +59,8 @@ pub struct Node {
     next_conn: AtomicU64,
     shutdown: watch::Receiver<bool>,
     started: tokio::time::Instant,
-    /// A handle on itself, for sessions started from `&self`.
-    this: std::sync::Weak<Node>,
+    /// The `/ws` sessions, which outlive the HTTP exchange that began them.
+    sessions: Mutex<tokio::task::JoinSet<()>>,
 }
 
 impl Node {
@@ -100,6 +102,19 @@ impl Node {
             slots[row as usize].state = state;
         }
     }
+
+    /// Runs a `/ws` session until it ends or the node shuts down.
+    fn spawn_session(&self, session: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut stop = self.shutdown.clone();
+        let mut sessions = self.sessions.lock().expect("sessions lock");
+        while sessions.try_join_next().is_some() {}
+        sessions.spawn(async move {
+            tokio::select! {
+                _ = session => {}
+                _ = stop.wait_for(|stopped| *stopped) => {}
+            }
+        });
+    }
 }
 
 /// Runs the member `id` of `group` until `shutdown` resolves. `listener`
@@ -120,7 +135,7 @@ pub async fn run(
     let (engine, engine_task) = runtime::spawn(&group, me, group.scenario.seed ^ me as u64, out_tx);
     let (stop_tx, stop_rx) = watch::channel(false);
     let n = group.members.len();
-    let node = Arc::new_cyclic(|this| Node {
+    let node = Arc::new(Node {
         group: group.clone(),
         me,
         engine,
@@ -131,7 +146,7 @@ pub async fn run(
         next_conn: AtomicU64::new(1),
         shutdown: stop_rx,
         started: tokio::time::Instant::now(),
-        this: this.clone(),
+        sessions: Mutex::new(tokio::task::JoinSet::new()),
     });
     let announce = match group.scenario.params.announce_every {
         0 => "never re-announces as master".to_string(),
@@ -153,12 +168,14 @@ pub async fn run(
             tasks.spawn(mesh::dial_forever(node.clone(), peer));
         }
     }
-    let config = crate::serve::Config { app: Some(node.clone() as Arc<dyn crate::serve::App>), ..crate::serve::Config::default() };
+    let config = crate::serve::Config { app: Some(api::router(node.clone())), ..crate::serve::Config::default() };
     let served = crate::serve::run_with(listener, config, shutdown).await;
     // Stop dialers and sessions, then the engine (its command senders are
     // dropped with the node), and wait for every task.
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
+    let mut sessions = std::mem::take(&mut *node.sessions.lock().expect("sessions lock"));
+    while sessions.join_next().await.is_some() {}
     drop(node);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), engine_task).await;
     served
