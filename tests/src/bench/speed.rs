@@ -1,6 +1,6 @@
-//! `stagger bench speed`: the simulator's speed natively and in the
-//! playground's wasm in a real browser tab, side by side (issue 5 point 6;
-//! `docs/benchmarks.md` has the numbers).
+//! `stagger-bench speed`: the simulator's speed natively and in the
+//! playground's wasm in a real browser tab, side by side
+//! (`docs/benchmarks.md` has the numbers).
 //!
 //! **What is timed.** Whole runs, `Sim::new` and `run` without the trace, of
 //! the `stagger_core::gen` scenarios `integral(n)` and `storm(n)` (equal
@@ -12,8 +12,8 @@
 //! **Natively** the calls run in this process, timed with [`Instant`]: build
 //! with `--release`, or the numbers say nothing.
 //!
-//! **In the tab**: this process serves the playground embedded in the binary
-//! (`crate::serve`, on 127.0.0.1), starts `chromedriver` and a headless
+//! **In the tab**: `stagger serve` serves the playground embedded in the
+//! `stagger` binary (on 127.0.0.1), this process starts `chromedriver` and a headless
 //! Chromium through it, opens `index.html`, loads the `views` module with
 //! the page's own `window.staggerLoadViews()` and calls its export
 //! `stagger_speed` (`web/src/speed.rs`, the same loop, timed with
@@ -26,7 +26,10 @@
 //! the elected master of the two sides: the simulator is deterministic, so
 //! they must be equal, and the command fails when they are not.
 
-use super::{fail, loadavg, machine, machine_line, median, CliError};
+use super::machine::{loadavg, machine, machine_line};
+use super::{fail, BenchError as CliError};
+use crate::harness::Reaped;
+use stagger_core::compare::stats::median;
 use clap::Args;
 use serde_json::{json, Value};
 use stagger_core::{gen, Scenario, Sim};
@@ -63,12 +66,12 @@ pub struct SpeedArgs {
     max_n: u32,
     /// Only the native half: no browser.
     #[arg(long)]
-    native_only: bool,
+    pub(super) native_only: bool,
     /// Measure the `index.html` at this URL instead of the playground built
     /// into this binary (e.g. a `stagger_views` built another way, served
     /// from a folder).
     #[arg(long, value_name = "URL")]
-    page: Option<String>,
+    pub(super) page: Option<String>,
     /// Only this scenario (repeatable; default: both).
     #[arg(long = "kind", value_name = "KIND", value_parser = KINDS)]
     kinds: Vec<String>,
@@ -78,6 +81,9 @@ pub struct SpeedArgs {
     /// chromedriver (default: /usr/bin/chromedriver or /usr/lib/chromium/chromedriver).
     #[arg(long)]
     chromedriver: Option<PathBuf>,
+    /// The `stagger` binary that serves the playground (set by the caller).
+    #[arg(skip)]
+    pub(super) stagger: PathBuf,
 }
 
 /// What one call measured.
@@ -412,7 +418,7 @@ fn report(
         });
         println!("{out}");
     } else {
-        println!("stagger bench speed: whole runs (Sim::new + run, no trace) of stagger_core::gen::{{integral, storm}}(N)");
+        println!("stagger-bench speed: whole runs (Sim::new + run, no trace) of stagger_core::gen::{{integral, storm}}(N)");
         println!(
             "  natively ({profile} build of this binary) and in the tab ({}, the stagger_views wasm module of {})",
             browser.as_deref().unwrap_or("not measured: --native-only"),
@@ -516,46 +522,45 @@ fn fmt_rate(x: f64) -> String {
 // ---------------------------------------------------------------------------
 // The tab: the playground served in-process, Chromium through chromedriver.
 
-/// Serves the embedded playground on 127.0.0.1 until dropped.
+/// `stagger serve` on 127.0.0.1, serving the playground built into the
+/// `stagger` binary, until dropped.
 struct Server {
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _child: Reaped,
 }
 
 impl Server {
-    fn start() -> Result<Server, CliError> {
-        if !crate::serve::playground_embedded() {
-            return Err(fail(format!("{} (built from {}); or pass --native-only", crate::serve::NOT_BUILT, crate::serve::built_from())));
-        }
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| fail(format!("cannot bind 127.0.0.1:0: {e}")))?;
-        let addr = std_listener.local_addr().map_err(|e| fail(e.to_string()))?;
-        std_listener.set_nonblocking(true).map_err(|e| fail(e.to_string()))?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("bench-speed-serve".into())
-            .spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-                rt.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else { return };
-                    let _ = crate::serve::run(listener, async move {
-                        let _ = stopped.await;
-                    })
-                    .await;
-                });
-            })
-            .map_err(|e| fail(format!("cannot start the server thread: {e}")))?;
-        Ok(Server { addr, stop: Some(stop), thread: Some(thread) })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    fn start(stagger: &Path) -> Result<Server, CliError> {
+        let port = crate::harness::free_ports(1)?[0].port();
+        let child = Command::new(stagger)
+            .args(["serve", "--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| fail(format!("cannot start {} serve: {e}", stagger.display())))?;
+        let mut server = Server { addr: SocketAddr::from(([127, 0, 0, 1], port)), _child: Reaped(child) };
+        let client = crate::harness::poll_client(Duration::from_secs(2));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = client.get(format!("http://{}/index.html", server.addr)).send() {
+                if r.status().is_success() {
+                    return Ok(server);
+                }
+                return Err(fail(format!(
+                    "{} serve answers {} for index.html: the playground is not built into it (`cargo xtask web`, then \
+                     `cargo build --release -p stagger-node`); or pass --native-only",
+                    stagger.display(),
+                    r.status()
+                )));
+            }
+            if let Some(status) = server._child.exited() {
+                return Err(fail(format!("{} serve exited at once: {status}", stagger.display())));
+            }
+            if Instant::now() > deadline {
+                return Err(fail(format!("{} serve did not answer on port {port} within 20 s", stagger.display())));
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -563,12 +568,12 @@ impl Drop for Server {
 /// A chromedriver child in a process group of its own, with the Chromium it
 /// starts. Dropping it kills the group and removes the profile folder.
 ///
-/// chromedriver is also registered with `stagger bench`'s signal handler,
-/// which kills it alone on Ctrl-C or SIGTERM; its browser would outlive it,
-/// so a watchdog (`sh`, in a group of its own) waits for this process to end
+/// On Ctrl-C or SIGTERM the benchmark ends without dropping it, and its
+/// browser would outlive it, so a watchdog (`sh`, in a group of its own) waits for this process to end
 /// however it ends and then kills the group.
 struct Driver {
     pid: u32,
+    child: Reaped,
     addr: SocketAddr,
     profile: PathBuf,
     watchdog: Option<Child>,
@@ -581,7 +586,6 @@ impl Driver {
             let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
             let profile = std::env::temp_dir().join(format!("stagger-bench-speed-{}-{nanos:x}", std::process::id()));
             std::fs::create_dir_all(&profile).map_err(|e| fail(format!("{}: {e}", profile.display())))?;
-            super::registry().dirs.push(profile.clone());
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .map_err(|e| fail(format!("cannot bind 127.0.0.1:0: {e}")))?
@@ -593,9 +597,9 @@ impl Driver {
             let child = cmd
                 .spawn()
                 .map_err(|e| fail(format!("cannot start {}: {e} (`cargo xtask setup` installs chromium-driver)", bin.display())))?;
-            let pid = super::register(child)?;
+            let pid = child.id();
             let watchdog = watchdog(pid, &profile);
-            let driver = Driver { pid, addr: SocketAddr::from(([127, 0, 0, 1], port)), profile, watchdog };
+            let mut driver = Driver { pid, child: Reaped(child), addr: SocketAddr::from(([127, 0, 0, 1], port)), profile, watchdog };
             let deadline = Instant::now() + Duration::from_secs(20);
             loop {
                 if let Ok((200, v)) = http(driver.addr, "GET", "/status", None, Duration::from_secs(2)) {
@@ -603,7 +607,7 @@ impl Driver {
                         return Ok(driver);
                     }
                 }
-                if super::first_exited(&[Some(pid)]).is_some() {
+                if driver.child.exited().is_some() {
                     last = format!("{} exited at once on port {port}", bin.display());
                     break;
                 }
@@ -641,12 +645,10 @@ impl Drop for Driver {
     fn drop(&mut self) {
         #[cfg(unix)]
         let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.pid)]).stderr(Stdio::null()).status();
-        super::unregister(self.pid);
         if let Some(w) = self.watchdog.take() {
-            super::reap(w);
+            drop(Reaped(w));
         }
         let _ = std::fs::remove_dir_all(&self.profile);
-        super::registry().dirs.retain(|d| *d != self.profile);
     }
 }
 
@@ -678,7 +680,7 @@ impl Tab {
                 fail("chromedriver is missing: `cargo xtask setup` installs Debian's chromium-driver; or pass --native-only")
             })?,
         };
-        let server = if args.page.is_some() { None } else { Some(Server::start()?) };
+        let server = if args.page.is_some() { None } else { Some(Server::start(&args.stagger)?) };
         let page = match (&args.page, &server) {
             (Some(p), _) => p.clone(),
             (None, Some(s)) => format!("http://{}/index.html", s.addr),
