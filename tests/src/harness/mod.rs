@@ -172,3 +172,10 @@ pub fn get_text(client: &reqwest::blocking::Client, addr: SocketAddr, path: &str
 pub fn temp_dir(what: &str) -> Result<tempfile::TempDir, HarnessError> {
     tempfile::Builder::new().prefix(&format!("stagger-{what}-")).tempdir().map_err(|e| fail(format!("cannot make a temporary folder: {e}")))
 }
+
+/// For the tests of `stagger-bench`: the `stagger` binary of the same
+/// build, which `cargo test --workspace` builds beside the test binaries.
+/// Panics, naming the command that builds it, when it is not there.
+pub fn stagger_for_tests() -> PathBuf {
+    stagger_binary(None).unwrap_or_else(|e| panic!("{e} (`cargo test --workspace` builds it too)"))
+}
