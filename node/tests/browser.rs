@@ -20,9 +20,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use stagger_core::ScenarioFile;
+use stagger_tests::harness::{self, Reaped};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use stagger_tests::harness::{self, Reaped};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -642,7 +642,10 @@ impl LiveGroup {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).unwrap();
-        let children = ids.iter().map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null()))).collect();
+        let children = ids
+            .iter()
+            .map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null())))
+            .collect();
         LiveGroup { _dir: dir, ids, addrs, children }
     }
 

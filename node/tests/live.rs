@@ -219,12 +219,7 @@ impl Group {
 
 /// A blocking client (never inside the tokio runtimes of these tests).
 fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(5))
-        .no_proxy()
-        .build()
-        .unwrap()
+    reqwest::blocking::Client::builder().connect_timeout(Duration::from_secs(2)).timeout(Duration::from_secs(5)).no_proxy().build().unwrap()
 }
 
 /// One request; the status code and the body.

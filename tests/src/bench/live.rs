@@ -168,7 +168,6 @@ pub(super) fn failover(stagger: &Path, kills: u32, as_json: bool) -> Result<(), 
     Ok(())
 }
 
-
 /// What the failover report keeps of one kill.
 struct Kill {
     killed: usize,

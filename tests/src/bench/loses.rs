@@ -3,8 +3,8 @@
 //! (`stagger_core::compare::loses` defines the cases).
 
 use super::progress::Progress;
-use super::{docs, fail};
 use super::BenchError;
+use super::{docs, fail};
 use stagger_core::compare::loses::{self, Case, Fix, Outcome};
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -29,9 +29,9 @@
 use super::machine::{loadavg, machine, machine_line};
 use super::{fail, BenchError as CliError};
 use crate::harness::Reaped;
-use stagger_core::compare::stats::median;
 use clap::Args;
 use serde_json::{json, Value};
+use stagger_core::compare::stats::median;
 use stagger_core::{gen, Scenario, Sim};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -355,7 +355,13 @@ mod tests {
 
     fn seen(t0: Instant, rows: &[(bool, u64, Option<u64>, u64)]) -> Vec<EtcdSeen> {
         rows.iter()
-            .map(|&(ok, member, leader, ms)| EtcdSeen { ok, member: Some(member), leader, raft_term: 1, since: t0 + Duration::from_millis(ms) })
+            .map(|&(ok, member, leader, ms)| EtcdSeen {
+                ok,
+                member: Some(member),
+                leader,
+                raft_term: 1,
+                since: t0 + Duration::from_millis(ms),
+            })
             .collect()
     }
 
@@ -393,8 +399,10 @@ mod tests {
         );
         assert_eq!(agreement(&old, &survivors, row), None);
         // One candidate without a leader.
-        let campaign =
-            seen(t0, &[(false, 10, None, 0), (true, 11, Some(12), 0), (true, 12, Some(12), 0), (true, 13, None, 0), (true, 14, Some(12), 0)]);
+        let campaign = seen(
+            t0,
+            &[(false, 10, None, 0), (true, 11, Some(12), 0), (true, 12, Some(12), 0), (true, 13, None, 0), (true, 14, Some(12), 0)],
+        );
         assert_eq!(agreement(&campaign, &survivors, row), None);
         // One survivor not answering.
         let silent = seen(

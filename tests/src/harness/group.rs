@@ -278,12 +278,18 @@ mod tests {
         let t0 = Instant::now();
         let ids: Vec<String> = (0..4).map(|i| format!("s{i}")).collect();
         let row = |id: &String| ids.iter().position(|x| x == id);
-        let o = seen(t0, &[(false, "", None, 0), (true, "Master", Some("s1"), 4), (true, "Backup", Some("s1"), 9), (true, "Backup", Some("s1"), 2)]);
+        let o = seen(
+            t0,
+            &[(false, "", None, 0), (true, "Master", Some("s1"), 4), (true, "Backup", Some("s1"), 9), (true, "Backup", Some("s1"), 2)],
+        );
         assert_eq!(agreement(&o, &[1, 2, 3], row), Some((1, t0 + Duration::from_millis(9))));
         // The killed member is not a survivor; with it, there is no agreement.
         assert_eq!(agreement(&o, &[0, 1, 2, 3], row), None);
         // Two saying Master.
-        let two = seen(t0, &[(false, "", None, 0), (true, "Master", Some("s1"), 0), (true, "Master", Some("s1"), 0), (true, "Backup", Some("s1"), 0)]);
+        let two = seen(
+            t0,
+            &[(false, "", None, 0), (true, "Master", Some("s1"), 0), (true, "Master", Some("s1"), 0), (true, "Backup", Some("s1"), 0)],
+        );
         assert_eq!(agreement(&two, &[1, 2, 3], row), None);
     }
 }
