@@ -20,10 +20,11 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use stagger_core::ScenarioFile;
+use stagger_tests::harness::chromedriver::Chromedriver;
 use stagger_tests::harness::{self, Reaped};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -58,70 +59,6 @@ fn preflight() -> PathBuf {
         stagger_node::serve::built_from()
     );
     driver
-}
-
-/// A chromedriver process, killed with everything it started when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Driver {
-    async fn start(bin: &Path, dir: &Path) -> Driver {
-        let mut last = String::new();
-        for attempt in 0..3 {
-            let port = free_port().await;
-            let log = dir.join(format!("chromedriver-{attempt}.log"));
-            let out = std::fs::File::create(&log).unwrap();
-            let mut cmd = Command::new(bin);
-            cmd.arg(format!("--port={port}")).stdin(Stdio::null()).stdout(out.try_clone().unwrap()).stderr(out);
-            // Its own process group, so that the browsers it starts die
-            // with it even when a test panics.
-            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start {}: {e}; run `cargo xtask setup`", bin.display()));
-            let mut driver = Driver { child, port, log };
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                if driver.ready().await {
-                    return driver;
-                }
-                if let Ok(Some(status)) = driver.child.try_wait() {
-                    last = format!("chromedriver exited with {status}: {}", std::fs::read_to_string(&driver.log).unwrap_or_default());
-                    break;
-                }
-                if Instant::now() > deadline {
-                    last = format!("chromedriver did not answer on port {port} within 20 s");
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-        panic!("{last}");
-    }
-
-    /// Whether `GET /status` says ready.
-    async fn ready(&self) -> bool {
-        let Ok(r) = http().get(format!("{}/status", self.url())).send().await else { return false };
-        r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == json!(true))
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // The whole group: chromedriver and the Chromium it started.
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.child.id())]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn free_port() -> u16 {
-    harness::free_ports(1).unwrap()[0].port()
 }
 
 /// What a test gets: the browser, the playground's address and the
@@ -160,7 +97,9 @@ where
             let _ = stopped.await;
         }));
 
-        let driver = Driver::start(&driver_bin, tmp.path()).await;
+        let dir = tmp.path().to_path_buf();
+        let driver =
+            tokio::task::spawn_blocking(move || Chromedriver::start(&driver_bin, &dir)).await.unwrap().unwrap_or_else(|e| panic!("{e}"));
         let caps: Capabilities = serde_json::from_value(json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
