@@ -111,3 +111,11 @@ fn demo_writes_diagram_trace_and_scenario() {
         assert!(dir.path().join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn the_product_binary_has_no_benchmarks_in_it() {
+    let help = String::from_utf8(stagger(&["--help"]).stdout).unwrap();
+    assert!(!help.contains("bench"), "the benchmarks are stagger-bench, not a stagger command: {help}");
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["bench", "failover"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses an unknown subcommand");
+}

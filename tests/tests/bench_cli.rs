@@ -89,6 +89,7 @@ fn bad_arguments_are_the_users_to_fix() {
 fn help_names_features_not_work_items() {
     let out = Command::new(env!("CARGO_BIN_EXE_stagger-bench")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Measure stagger"), "{help}");
     for cmd in ["failover", "idle", "capacity", "speed", "raft-fig16", "compare", "loses", "etcd"] {
         assert!(help.contains(cmd), "{cmd} in {help}");
     }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// failover against etcd), the simulator's speed natively and in the
 /// browser, and the simulated comparisons.
 #[derive(Parser, Debug)]
-#[command(name = "stagger-bench", version, about, long_about = None)]
+#[command(name = "stagger-bench", version)]
 struct Cli {
     /// The `stagger` binary to run (default: the one next to this
     /// executable, e.g. target/release/stagger).
