@@ -13,8 +13,6 @@
 //! `measure_playground_budgets` prints the numbers of docs/benchmarks.md
 //! ("Playground") and asserts no timing.
 
-mod common;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
@@ -22,16 +20,18 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use stagger_core::ScenarioFile;
+use stagger_tests::harness::chromedriver::Chromedriver;
+use stagger_tests::harness::{self, Reaped};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const STAGGER: &str = env!("CARGO_BIN_EXE_stagger");
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/scenarios");
 
 /// How long one condition may take to become true.
@@ -59,79 +59,6 @@ fn preflight() -> PathBuf {
         stagger_node::serve::built_from()
     );
     driver
-}
-
-/// A chromedriver process, killed with everything it started when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Driver {
-    async fn start(bin: &Path, dir: &Path) -> Driver {
-        let mut last = String::new();
-        for attempt in 0..3 {
-            let port = free_port().await;
-            let log = dir.join(format!("chromedriver-{attempt}.log"));
-            let out = std::fs::File::create(&log).unwrap();
-            let mut cmd = Command::new(bin);
-            cmd.arg(format!("--port={port}")).stdin(Stdio::null()).stdout(out.try_clone().unwrap()).stderr(out);
-            // Its own process group, so that the browsers it starts die
-            // with it even when a test panics.
-            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start {}: {e}; run `cargo xtask setup`", bin.display()));
-            let mut driver = Driver { child, port, log };
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                if driver.ready().await {
-                    return driver;
-                }
-                if let Ok(Some(status)) = driver.child.try_wait() {
-                    last = format!("chromedriver exited with {status}: {}", std::fs::read_to_string(&driver.log).unwrap_or_default());
-                    break;
-                }
-                if Instant::now() > deadline {
-                    last = format!("chromedriver did not answer on port {port} within 20 s");
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-        panic!("{last}");
-    }
-
-    /// Whether `GET /status` says ready.
-    async fn ready(&self) -> bool {
-        let Ok(Ok(mut s)) = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(("127.0.0.1", self.port))).await else {
-            return false;
-        };
-        let req = format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.port);
-        if s.write_all(req.as_bytes()).await.is_err() {
-            return false;
-        }
-        let mut body = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut body)).await;
-        let text = String::from_utf8_lossy(&body);
-        text.contains("\"ready\":true") || text.contains("\"ready\": true")
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // The whole group: chromedriver and the Chromium it started.
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.child.id())]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn free_port() -> u16 {
-    common::free_ports(1)[0].port()
 }
 
 /// What a test gets: the browser, the playground's address and the
@@ -170,7 +97,9 @@ where
             let _ = stopped.await;
         }));
 
-        let driver = Driver::start(&driver_bin, tmp.path()).await;
+        let dir = tmp.path().to_path_buf();
+        let driver =
+            tokio::task::spawn_blocking(move || Chromedriver::start(&driver_bin, &dir)).await.unwrap().unwrap_or_else(|e| panic!("{e}"));
         let caps: Capabilities = serde_json::from_value(json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -610,7 +539,7 @@ struct LiveGroup {
     _dir: tempfile::TempDir,
     ids: Vec<String>,
     addrs: Vec<std::net::SocketAddr>,
-    children: Vec<Option<Child>>,
+    children: Vec<Option<Reaped>>,
 }
 
 impl LiveGroup {
@@ -624,7 +553,7 @@ impl LiveGroup {
     fn start_with(ids: &[&str], browser: &[&str]) -> LiveGroup {
         let n = ids.len();
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        let addrs = common::free_ports(ids.len());
+        let addrs = harness::free_ports(ids.len()).unwrap();
         let servers: Vec<Value> = ids
             .iter()
             .zip(&addrs)
@@ -657,29 +586,24 @@ impl LiveGroup {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).unwrap();
-        let children = ids.iter().map(|id| (!browser.contains(&id.as_str())).then(|| common::spawn_node(&path, id, &[]))).collect();
+        let children = ids
+            .iter()
+            .map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null())))
+            .collect();
         LiveGroup { _dir: dir, ids, addrs, children }
     }
 
-    fn master_of(&self, i: usize) -> Option<String> {
-        let (_, body) = http_get(self.addrs[i], "/api/status")?;
-        serde_json::from_str::<Value>(&body).ok()?["master"].as_str().map(str::to_string)
-    }
-
+    /// SIGKILL (the member's [`Reaped`] is dropped); the rest are killed
+    /// when the group is dropped.
     fn kill9(&mut self, i: usize) {
-        if let Some(mut c) = self.children[i].take() {
-            c.kill().unwrap();
-            c.wait().unwrap();
-        }
+        self.children[i] = None;
     }
 }
 
-impl Drop for LiveGroup {
-    fn drop(&mut self) {
-        for i in 0..self.children.len() {
-            self.kill9(i);
-        }
-    }
+/// The master the node at `addr` follows.
+async fn master_at(addr: std::net::SocketAddr) -> Option<String> {
+    let (_, body) = http_get(addr, "/api/status").await?;
+    serde_json::from_str::<Value>(&body).ok()?["master"].as_str().map(str::to_string)
 }
 
 /// (g) An observer: the Live tab of a page served by one node draws the
@@ -727,16 +651,16 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
     drop(group);
 }
 
-/// A blocking GET on loopback: (status, body).
-fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let code = text.get(9..12)?.parse().ok()?;
-    Some((code, text.split_once("\r\n\r\n")?.1.to_string()))
+/// An HTTP client for the tests' own requests (chromedriver's status, the
+/// nodes' API), inside the tests' tokio runtime.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().connect_timeout(Duration::from_secs(1)).timeout(Duration::from_secs(2)).no_proxy().build().unwrap()
+}
+
+/// A GET on loopback: (status, body).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
+    let r = http().get(format!("http://{addr}{path}")).send().await.ok()?;
+    Some((r.status().as_u16(), r.text().await.ok()?))
 }
 
 /// (h) A browser member: this tab joins the group through
@@ -776,7 +700,7 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
         p.until_text("[data-testid=tab-member-role]", "Backup (master s0)").await;
         // The natives count the tab among their connected members.
         p.until("s1 to list the tab as connected", || async {
-            let (_, body) = http_get(via, "/api/status")?;
+            let (_, body) = http_get(via, "/api/status").await?;
             let v: Value = serde_json::from_str(&body).ok()?;
             v["peers"].as_array()?.iter().any(|x| x["id"] == "tab" && x["state"] == "connected").then_some(())
         })
@@ -786,8 +710,11 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
         let killed = Instant::now();
         p.until_text("[data-testid=tab-member-role]", "Master").await;
         p.until("s1 and s2 to report the tab as master", || async {
-            let g = g.lock().unwrap();
-            (g.master_of(s1).as_deref() == Some("tab") && g.master_of(s2).as_deref() == Some("tab")).then_some(())
+            let (a1, a2) = {
+                let g = g.lock().unwrap();
+                (g.addrs[s1], g.addrs[s2])
+            };
+            (master_at(a1).await.as_deref() == Some("tab") && master_at(a2).await.as_deref() == Some("tab")).then_some(())
         })
         .await;
         eprintln!("wrong secret: {why:?}; the tab became master {:?} after s0 was killed; s1 and s2 report it", killed.elapsed());
@@ -801,10 +728,10 @@ fn a_tab_joins_as_a_browser_member_and_takes_over_from_a_killed_master() {
 /// API then makes the tab master, and Atlanta reports it.
 #[test]
 fn the_demo_live_view_joins_the_tab_with_one_click() {
-    use std::io::{BufRead, BufReader, Write};
-    let base = common::five_free_ports();
+    use std::io::{BufRead, BufReader};
+    let base = harness::five_free_ports().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let mut demo = common::Reaped(common::spawn_demo(base, out.path(), Stdio::null()));
+    let mut demo = harness::spawn_demo(STAGGER, base, out.path(), Stdio::null());
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let stdout = demo.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -839,18 +766,11 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
         assert_eq!(p.text("[data-testid=live-you] .live-role").await.as_deref(), Some("not joined"));
         join.click().await.unwrap();
         p.until_text("[data-testid=tab-member-role]", "Backup (master ottawa)").await;
-        let mut s = std::net::TcpStream::connect(ottawa).unwrap();
-        write!(
-            s,
-            "POST /api/admin/crash HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut answer = String::new();
-        std::io::Read::read_to_string(&mut s, &mut answer).unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let answer = http().post(format!("http://{ottawa}/api/admin/crash")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 200, "{answer:?}");
         p.until_text("[data-testid=tab-member-role]", "Master").await;
         p.until("Atlanta to report the tab as master", || async {
-            let (_, body) = http_get(atlanta, "/api/status")?;
+            let (_, body) = http_get(atlanta, "/api/status").await?;
             (serde_json::from_str::<Value>(&body).ok()?["master"] == "you").then_some(())
         })
         .await;

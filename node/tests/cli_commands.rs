@@ -128,3 +128,11 @@ fn ctl_says_when_the_node_cannot_be_reached_or_the_url_is_wrong() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--node must look like http://HOST:PORT"));
 }
+
+#[test]
+fn the_product_binary_has_no_benchmarks_in_it() {
+    let help = String::from_utf8(stagger(&["--help"]).stdout).unwrap();
+    assert!(!help.contains("bench"), "the benchmarks are stagger-bench, not a stagger command: {help}");
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["bench", "failover"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses an unknown subcommand");
+}

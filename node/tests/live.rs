@@ -3,12 +3,11 @@
 //! kind of bad input refused with a reason while the node keeps serving
 //! and the group keeps agreeing.
 
-mod common;
-
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use stagger_tests::harness::{self, Reaped};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -23,6 +22,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
 }
 const TOKEN: &str = "live-admin-token";
+const STAGGER: &str = env!("CARGO_BIN_EXE_stagger");
 
 /// Five members on loopback. P = 300 ms, τ = 150 ms, T1 = 30 ms and
 /// guard_ms = 50 ms, which covers the skew of detection on one machine.
@@ -30,26 +30,17 @@ struct Group {
     dir: tempfile::TempDir,
     addrs: Vec<SocketAddr>,
     ids: Vec<String>,
-    children: Vec<Option<Child>>,
+    children: Vec<Option<Reaped>>,
     period_ms: f64,
     timeout_ms: f64,
     base_ms: f64,
     max_delay_ms: f64,
 }
 
-impl Drop for Group {
-    fn drop(&mut self) {
-        for c in self.children.iter_mut().flatten() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 /// `s0`..`s4`, each with a free port on 127.0.0.1.
 fn five_members() -> (Vec<String>, Vec<SocketAddr>) {
     let ids: Vec<String> = ["s0", "s1", "s2", "s3", "s4"].iter().map(|s| s.to_string()).collect();
-    let addrs = common::free_ports(ids.len());
+    let addrs = harness::free_ports(ids.len()).unwrap();
     (ids, addrs)
 }
 
@@ -121,9 +112,9 @@ impl Group {
         self.agree_on(&id, who).then_some(i)
     }
 
-    fn spawn(&self, i: usize) -> Child {
+    fn spawn(&self, i: usize) -> Reaped {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path(i)).unwrap();
-        common::spawn_node_to(&self.dir.path().join("group.json"), &self.ids[i], &["--admin-token", TOKEN], log.into())
+        harness::spawn_node(STAGGER, &self.dir.path().join("group.json"), &self.ids[i], &["--admin-token", TOKEN], log.into())
     }
 
     /// Where member `i`'s stderr goes.
@@ -227,16 +218,20 @@ impl Group {
     }
 }
 
-/// A one-request HTTP/1.1 client.
-fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n")?;
-    let mut text = String::new();
-    s.read_to_string(&mut text)?;
-    let code = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    Ok((code, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()))
+/// A blocking client (never inside the tokio runtimes of these tests).
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().connect_timeout(Duration::from_secs(2)).timeout(Duration::from_secs(5)).no_proxy().build().unwrap()
+}
+
+/// One request; the status code and the body.
+fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>) -> reqwest::Result<(u16, String)> {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut req = client().request(method, format!("http://{addr}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send()?;
+    Ok((r.status().as_u16(), r.text()?))
 }
 
 #[test]
@@ -596,9 +591,9 @@ fn a_node_stops_cleanly_on_sigterm_and_its_peers_notice() {
 #[test]
 fn the_demo_runs_five_live_nodes_and_stops_on_ctrl_c() {
     let _one_at_a_time = serial();
-    let base = common::five_free_ports();
+    let base = harness::five_free_ports().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let mut demo = common::spawn_demo(base, out.path(), Stdio::piped());
+    let mut demo = harness::spawn_demo(STAGGER, base, out.path(), Stdio::piped());
     // Drain stderr as it comes, so a chatty demo never blocks on a full pipe.
     let err = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let mut pipe = demo.stderr.take().unwrap();
@@ -645,29 +640,30 @@ fn the_group_api_lists_members_without_the_secret_and_allows_other_origins() {
     assert_eq!(v["members"][2]["addr"], g.addrs[2].to_string());
     assert!(!body.contains(SECRET), "the secret never leaves the node");
     // A Live view served by one node polls and controls the others.
-    let mut s = TcpStream::connect(g.addrs[1]).unwrap();
-    write!(s, "OPTIONS /api/admin/crash HTTP/1.1\r\nHost: x\r\nOrigin: http://elsewhere\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    assert!(text.starts_with("HTTP/1.1 204"), "{text}");
-    // Header names are case-insensitive; tower-http writes the allowed one lowercase.
-    assert!(text.to_ascii_lowercase().contains("access-control-allow-headers: authorization"), "{text}");
+    let r = client()
+        .request(reqwest::Method::OPTIONS, format!("http://{}/api/admin/crash", g.addrs[1]))
+        .header("Origin", "http://elsewhere")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204, "{r:?}");
+    let allowed = r.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    // Header names and values compared without case; tower-http writes the allowed one lowercase.
+    assert!(allowed.to_ascii_lowercase().contains("authorization"), "{r:?}");
 
     // A /ws request that is not a complete WebSocket upgrade gets a 400
     // naming what is missing, and the node keeps serving.
-    for (head, names) in [
-        ("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", "Upgrade: websocket"),
-        ("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "Sec-WebSocket-Key"),
-    ] {
-        let mut s = TcpStream::connect(g.addrs[1]).unwrap();
-        s.write_all(head.as_bytes()).unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
-        let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-        assert!(body.contains(names), "the reason names {names}: {text}");
-        let length: usize = text.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap().trim().parse().unwrap();
-        assert_eq!(length, body.len(), "Content-Length matches the body");
+    let upgrade: &[(&str, &str)] = &[("Upgrade", "websocket"), ("Connection", "Upgrade")];
+    for (headers, names) in [(&[][..], "Upgrade: websocket"), (upgrade, "Sec-WebSocket-Key")] {
+        let mut req = client().get(format!("http://{}/ws", g.addrs[1]));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{r:?}");
+        let length = r.content_length();
+        let body = r.text().unwrap();
+        assert!(body.contains(names), "the reason names {names}: {body}");
+        assert_eq!(length, Some(body.len() as u64), "Content-Length matches the body");
     }
     assert_eq!(http(g.addrs[1], "GET", "/api/status", None).unwrap().0, 200, "still serving");
 }
@@ -775,7 +771,7 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
 
     let _one_at_a_time = serial();
     let ids = ["s0", "tab", "s1", "s2"];
-    let addrs = common::free_ports(4);
+    let addrs = harness::free_ports(4).unwrap();
     let file = json!({
         "name": "browser-member",
         "servers": ids.iter().zip(&addrs).map(|(id, a)| if *id == "tab" { json!({"id": id, "kind": "browser"}) } else { json!({"id": id, "addr": a.to_string()}) }).collect::<Vec<_>>(),
@@ -789,10 +785,10 @@ fn a_browser_member_joins_through_one_node_and_takes_over_from_a_killed_master()
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("group.json");
     std::fs::write(&path, file.to_string()).unwrap();
-    let spawn = |id: &str| common::spawn_node(&path, id, &[]);
-    let mut s0 = common::Reaped(spawn("s0"));
-    let mut s1 = common::Reaped(spawn("s1"));
-    let mut s2 = common::Reaped(spawn("s2"));
+    let spawn = |id: &str| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null());
+    let mut s0 = spawn("s0");
+    let mut s1 = spawn("s1");
+    let mut s2 = spawn("s2");
     let status = |a: SocketAddr| -> Option<Value> { serde_json::from_str(&http(a, "GET", "/api/status", None).ok()?.1).ok() };
 
     let group = stagger_node::group::Group::from_json(&file.to_string()).unwrap();

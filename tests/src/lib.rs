@@ -1,5 +1,10 @@
-//! Shared helpers for the cross-crate tests: the example scenarios as the
-//! playground and the CLI ship them.
+//! The tests' and the benchmarks' library: the example scenarios as the
+//! playground and the CLI ship them ([`presets`]), the harness that starts,
+//! watches and kills real processes ([`harness`]), and the commands of the
+//! `stagger-bench` binary ([`bench`]).
+
+pub mod bench;
+pub mod harness;
 
 use stagger_core::{Scenario, ScenarioFile};
 

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("web") => web().map(|_| ()),
         Some("test") => test(),
-        Some("setup") => setup().and_then(|_| setup_browser()),
+        Some("setup") => setup().and_then(|_| setup_browser()).and_then(|_| setup_etcd()),
         Some("bench") => bench(),
         Some("bench-docs") => bench_docs(),
         _ => {
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             eprintln!("  demo   simulate the patent's five cities, write the diagram, serve the playground");
             eprintln!("  test   run every test: native, then the wasm determinism check under node");
             eprintln!("  web    build the playground into dist/ (wasm, JS, HTML, CSS, scenarios)");
-            eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium, chromedriver and axe-core if missing");
+            eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium, chromedriver, axe-core and etcd if missing");
             eprintln!("  bench  run the criterion benchmarks of the simulator");
             eprintln!("  bench-docs  rerun the simulated comparisons (raft-fig16, loses, compare) and regenerate their sections of docs/benchmarks.md");
             return ExitCode::from(2);
@@ -281,13 +281,13 @@ fn bench() -> Result {
 /// (and docs/compare/: CSV and plots) with the release build. The compare
 /// matrix is the long one: about half an hour on two cores.
 fn bench_docs() -> Result {
-    run("build stagger (release)", cargo().args(["build", "--release", "-p", "stagger-node", "--bin", "stagger"]))?;
-    let stagger = root().join("target/release/stagger");
+    run("build stagger-bench (release)", cargo().args(["build", "--release", "-p", "stagger-tests", "--bin", "stagger-bench"]))?;
+    let bench = root().join("target/release/stagger-bench");
     let docs = root().join("docs/benchmarks.md");
     for what in ["raft-fig16", "loses", "compare"] {
-        let mut cmd = Command::new(&stagger);
-        cmd.current_dir(root()).args(["bench", what, "--docs"]).arg(&docs).stdout(std::process::Stdio::null());
-        run(&format!("stagger bench {what} --docs docs/benchmarks.md"), &mut cmd)?;
+        let mut cmd = Command::new(&bench);
+        cmd.current_dir(root()).args([what, "--docs"]).arg(&docs).stdout(std::process::Stdio::null());
+        run(&format!("stagger-bench {what} --docs docs/benchmarks.md"), &mut cmd)?;
     }
     Ok(())
 }
@@ -350,6 +350,17 @@ fn setup_browser() -> Result {
         output(Command::new(p).arg("--version")).ok_or_else(|| format!("{p} --version fails: the browser tests cannot run"))?;
     }
     Ok(())
+}
+
+/// etcd, which `stagger-bench etcd` runs beside a stagger group for
+/// comparison. Only that benchmark needs it, so the tests do not install
+/// it; the benchmark checks for it and names this command.
+fn setup_etcd() -> Result {
+    let found = || output(Command::new("etcd").arg("--version")).or_else(|| output(Command::new("/usr/bin/etcd").arg("--version")));
+    if found().is_none() {
+        apt_install(&["etcd-server"])?;
+    }
+    found().map(|_| ()).ok_or_else(|| "etcd --version fails after `apt-get install etcd-server`: `stagger-bench etcd` cannot run".into())
 }
 
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -41,6 +41,18 @@ pub fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
+/// The middle value of `sorted`, or the mean of the middle two; NaN when
+/// there is none. Unlike [`nearest_rank`], the median of an even count may
+/// be a value no trial had: the benchmarks report it beside the
+/// percentiles, as the tables in docs/benchmarks.md always did.
+pub fn median(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +67,12 @@ mod tests {
         let s = Summary::of(&[3.0, 1.0, 2.0]).unwrap();
         assert_eq!((s.min, s.p50, s.max, s.mean, s.count), (1.0, 2.0, 3.0, 2.0, 3));
         assert!(Summary::of(&[]).is_none());
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_halfway_between_the_middle_two() {
+        assert_eq!(median(&[1.0, 2.0, 4.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 4.0, 8.0]), 3.0);
+        assert!(median(&[]).is_nan());
     }
 }

@@ -1,6 +1,5 @@
 //! The command line.
 
-mod bench;
 mod ctl;
 mod delays;
 mod demo;
@@ -100,12 +99,6 @@ pub enum Command {
         /// crash | recover | isolate | heal | status
         action: String,
     },
-    /// Measure live groups of `stagger node` processes on 127.0.0.1:
-    /// failover time, idle CPU and memory, how many nodes one machine holds.
-    Bench {
-        #[command(subcommand)]
-        what: bench::BenchCommand,
-    },
     /// Serve the playground (built into this binary) over HTTP until Ctrl-C.
     Serve {
         /// The TCP port to listen on (0: any free port).
@@ -162,7 +155,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { port, host } => serve(&host, port, ""),
         Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
         Command::Ctl { node, token, action } => ctl::run(&node, &token, &action),
-        Command::Bench { what } => bench::run(what),
     }
 }
 

@@ -6,7 +6,7 @@
 //! without the markers gets the section appended at its end.
 
 use super::fail;
-use crate::cli::CliError;
+use super::BenchError;
 use std::path::Path;
 
 fn markers(name: &str) -> (String, String) {
@@ -25,11 +25,11 @@ pub fn splice(text: &str, name: &str, body: &str) -> Result<String, String> {
 }
 
 /// Rewrites the section `name` of the Markdown file at `path`.
-pub fn write_section(path: &Path, name: &str, body: &str) -> Result<(), CliError> {
+pub fn write_section(path: &Path, name: &str, body: &str) -> Result<(), BenchError> {
     let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io { path: p.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| BenchError::Io { path: p.clone(), source })?;
     let out = splice(&text, name, body).map_err(|e| fail(format!("{p}: {e}")))?;
-    std::fs::write(path, out).map_err(|source| CliError::Io { path: p, source })
+    std::fs::write(path, out).map_err(|source| BenchError::Io { path: p, source })
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `stagger bench speed --json` through the real binary, small sizes only:
+//! `stagger-bench speed --json` through the real binary, small sizes only:
 //! the playground's `stagger_speed` export (web/src/speed.rs, in the `views`
 //! wasm module) called in a real headless Chromium must simulate the same
 //! runs as the native simulator: the same number of events and the same
@@ -6,16 +6,20 @@
 //! docs/benchmarks.md's ("Simulator speed, native and in the tab").
 //!
 //! Needs what node/tests/browser.rs needs: `/usr/bin/chromium`,
-//! chromedriver and a binary built after `cargo xtask web`.
+//! chromedriver and a `stagger` binary built after `cargo xtask web`.
 
 use serde_json::Value;
 use stagger_core::{gen, Sim};
+use stagger_tests::harness::stagger_for_tests;
 use std::process::Command;
 
 #[test]
 fn the_tab_simulates_the_same_events_as_the_native_build() {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_stagger")).args(["bench", "speed", "--json", "--max-n", "50", "--reps", "1"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger-bench"))
+        .args(["speed", "--json", "--max-n", "50", "--reps", "1", "--stagger"])
+        .arg(stagger_for_tests())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -1,11 +1,11 @@
-//! `stagger bench raft-fig16`: Raft's Figure 16 (§9.3), rerun in the
+//! `stagger-bench raft-fig16`: Raft's Figure 16 (§9.3), rerun in the
 //! simulator with the paper's set-up (`stagger_core::compare::fig16` says
 //! how), printed next to the numbers the paper states.
 
 use super::plot::{Chart, Series};
 use super::progress::Progress;
 use super::{docs, fail};
-use crate::cli::{write, CliError};
+use super::{write, BenchError};
 use stagger_core::compare::fig16::{self, Published, Row};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,9 +27,9 @@ pub struct Fig16Args {
     pub docs: Option<PathBuf>,
 }
 
-pub fn run(a: Fig16Args) -> Result<(), CliError> {
+pub fn run(a: Fig16Args) -> Result<(), BenchError> {
     if a.trials == 0 {
-        return Err(CliError::Usage("--trials must be at least 1".into()));
+        return Err(BenchError::Usage("--trials must be at least 1".into()));
     }
     let rows = measure(a.trials);
     let table = markdown(&rows);

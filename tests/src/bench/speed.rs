@@ -1,7 +1,6 @@
-//! `stagger bench speed`: the simulator's speed natively and in the
+//! `stagger-bench speed`: the simulator's speed natively and in the
 //! playground's wasm in a real browser tab, side by side
-//! (`docs/benchmarks.md`, "Simulator speed, native and in the tab", has the
-//! numbers).
+//! (`docs/benchmarks.md` has the numbers).
 //!
 //! **What is timed.** Whole runs, `Sim::new` and `run` without the trace, of
 //! the `stagger_core::gen` scenarios `integral(n)` and `storm(n)` (equal
@@ -13,12 +12,13 @@
 //! **Natively** the calls run in this process, timed with [`Instant`]: build
 //! with `--release`, or the numbers say nothing.
 //!
-//! **In the tab**: a `stagger serve` child serves the playground embedded in
-//! the binary on 127.0.0.1; this process starts `chromedriver` and a headless
-//! Chromium through it, drives it with `fantoccini`, opens `index.html`,
-//! loads the `views` module with the page's own `window.staggerLoadViews()`
-//! and calls its export `stagger_speed` (`web/src/speed.rs`, the same loop,
-//! timed with `performance.now()`), one WebDriver "execute script" per call.
+//! **In the tab**: `stagger serve` serves the playground embedded in the
+//! `stagger` binary (on 127.0.0.1), this process starts `chromedriver` and a headless
+//! Chromium through it, opens `index.html`, loads the `views` module with
+//! the page's own `window.staggerLoadViews()` and calls its export
+//! `stagger_speed` (`web/src/speed.rs`, the same loop, timed with
+//! `performance.now()`), one WebDriver "execute script" per call. The
+//! WebDriver client is the few requests this needs, over plain HTTP.
 //!
 //! A series stops once its median exceeds `--max-ms` on that side; the
 //! largest `n` under it is the answer to "how large a group simulates in
@@ -26,16 +26,15 @@
 //! the elected master of the two sides: the simulator is deterministic, so
 //! they must be equal, and the command fails when they are not.
 
-use super::{fail, loadavg, machine, machine_line, median, CliError};
+use super::machine::{loadavg, machine, machine_line};
+use super::{fail, BenchError as CliError};
+use crate::harness::Reaped;
 use clap::Args;
-use fantoccini::error::CmdError;
-use fantoccini::wd::{Capabilities, TimeoutConfiguration};
-use fantoccini::{Client, ClientBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
+use stagger_core::compare::stats::median;
 use stagger_core::{gen, Scenario, Sim};
-use std::future::Future;
-use std::io::{BufRead, BufReader};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -67,12 +66,12 @@ pub struct SpeedArgs {
     max_n: u32,
     /// Only the native half: no browser.
     #[arg(long)]
-    native_only: bool,
+    pub(super) native_only: bool,
     /// Measure the `index.html` at this URL instead of the playground built
     /// into this binary (e.g. a `stagger_views` built another way, served
     /// from a folder).
     #[arg(long, value_name = "URL")]
-    page: Option<String>,
+    pub(super) page: Option<String>,
     /// Only this scenario (repeatable; default: both).
     #[arg(long = "kind", value_name = "KIND", value_parser = KINDS)]
     kinds: Vec<String>,
@@ -82,6 +81,9 @@ pub struct SpeedArgs {
     /// chromedriver (default: /usr/bin/chromedriver or /usr/lib/chromium/chromedriver).
     #[arg(long)]
     chromedriver: Option<PathBuf>,
+    /// The `stagger` binary that serves the playground (set by the caller).
+    #[arg(skip)]
+    pub(super) stagger: PathBuf,
 }
 
 /// What one call measured.
@@ -416,7 +418,7 @@ fn report(
         });
         println!("{out}");
     } else {
-        println!("stagger bench speed: whole runs (Sim::new + run, no trace) of stagger_core::gen::{{integral, storm}}(N)");
+        println!("stagger-bench speed: whole runs (Sim::new + run, no trace) of stagger_core::gen::{{integral, storm}}(N)");
         println!(
             "  natively ({profile} build of this binary) and in the tab ({}, the stagger_views wasm module of {})",
             browser.as_deref().unwrap_or("not measured: --native-only"),
@@ -518,83 +520,47 @@ fn fmt_rate(x: f64) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// The tab: the playground served by `stagger serve`, Chromium through
-// chromedriver, driven with fantoccini.
+// The tab: the playground served in-process, Chromium through chromedriver.
 
-/// How long one WebDriver command may take: a long storm blocks the page
-/// for up to the script timeout, 10 min.
-const SCRIPT_LIMIT: Duration = Duration::from_secs(600);
-const COMMAND_LIMIT: Duration = Duration::from_secs(660);
-
-/// The `stagger` binary whose `serve` command serves the playground.
-fn stagger_bin() -> Result<PathBuf, CliError> {
-    std::env::current_exe().map_err(|e| fail(format!("cannot find the stagger binary to serve the playground: {e}")))
-}
-
-/// A plain HTTP client for the processes this command starts on 127.0.0.1.
-fn http_client() -> Result<reqwest::blocking::Client, CliError> {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| fail(format!("cannot build an HTTP client: {e}")))
-}
-
-/// A `stagger serve` child on 127.0.0.1, serving the playground built into
-/// that binary, in a process group of its own; dropping it kills it. Like
-/// chromedriver, it is registered with `stagger bench`'s signal handler and
-/// watched by a watchdog (see [`Driver`]).
+/// `stagger serve` on 127.0.0.1, serving the playground built into the
+/// `stagger` binary, until dropped.
 struct Server {
-    /// `http://127.0.0.1:PORT/`
-    base: String,
-    pid: u32,
-    watchdog: Option<Child>,
+    addr: SocketAddr,
+    _child: Reaped,
 }
 
 impl Server {
-    fn start() -> Result<Server, CliError> {
-        let bin = stagger_bin()?;
-        let mut cmd = Command::new(&bin);
-        cmd.args(["serve", "--host", "127.0.0.1", "--port", "0"]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.spawn().map_err(|e| fail(format!("cannot start `{} serve`: {e}", bin.display())))?;
-        let stdout = child.stdout.take();
-        let pid = super::register(child)?;
-        let mut server = Server { base: String::new(), pid, watchdog: watchdog(pid, None) };
-        // `stagger serve` binds port 0 and prints the address it got:
-        // "serving the playground at http://127.0.0.1:PORT/ (Ctrl-C stops)".
-        let mut line = String::new();
-        if let Some(out) = stdout {
-            let _ = BufReader::new(out).read_line(&mut line);
-        }
-        let Some(addr) = served_at(&line) else {
-            return Err(fail(format!("`{} serve` did not say where it serves: {:?}", bin.display(), line.trim_end())));
-        };
-        server.base = format!("http://{addr}/");
-        // Without the playground built in, every path answers 503 and says
-        // how to build it.
-        let index = format!("{}index.html", server.base);
-        let answer = http_client()?.get(&index).send().map_err(|e| fail(format!("GET {index}: {e}")))?;
-        let status = answer.status();
-        if !status.is_success() {
-            let why = answer.text().unwrap_or_default();
-            return Err(fail(format!("GET {index}: {status}: {}; or pass --native-only", why.trim())));
-        }
-        Ok(server)
-    }
-}
-
-/// The `HOST:PORT` in `stagger serve`'s first line, "serving the
-/// playground at http://HOST:PORT/ (Ctrl-C stops)".
-fn served_at(line: &str) -> Option<&str> {
-    line.split("http://").nth(1)?.split('/').next().filter(|a| !a.is_empty())
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        super::unregister(self.pid);
-        if let Some(w) = self.watchdog.take() {
-            super::reap(w);
+    fn start(stagger: &Path) -> Result<Server, CliError> {
+        let port = crate::harness::free_ports(1)?[0].port();
+        let child = Command::new(stagger)
+            .args(["serve", "--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| fail(format!("cannot start {} serve: {e}", stagger.display())))?;
+        let mut server = Server { addr: SocketAddr::from(([127, 0, 0, 1], port)), _child: Reaped(child) };
+        let client = crate::harness::poll_client(Duration::from_secs(2));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = client.get(format!("http://{}/index.html", server.addr)).send() {
+                if r.status().is_success() {
+                    return Ok(server);
+                }
+                return Err(fail(format!(
+                    "{} serve answers {} for index.html: the playground is not built into it (`cargo xtask web`, then \
+                     `cargo build --release -p stagger-node`); or pass --native-only",
+                    stagger.display(),
+                    r.status()
+                )));
+            }
+            if let Some(status) = server._child.exited() {
+                return Err(fail(format!("{} serve exited at once: {status}", stagger.display())));
+            }
+            if Instant::now() > deadline {
+                return Err(fail(format!("{} serve did not answer on port {port} within 20 s", stagger.display())));
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -602,27 +568,24 @@ impl Drop for Server {
 /// A chromedriver child in a process group of its own, with the Chromium it
 /// starts. Dropping it kills the group and removes the profile folder.
 ///
-/// chromedriver is also registered with `stagger bench`'s signal handler,
-/// which kills it alone on Ctrl-C or SIGTERM; its browser would outlive it,
-/// so a watchdog (`sh`, in a group of its own) waits for this process to end
+/// On Ctrl-C or SIGTERM the benchmark ends without dropping it, and its
+/// browser would outlive it, so a watchdog (`sh`, in a group of its own) waits for this process to end
 /// however it ends and then kills the group.
 struct Driver {
     pid: u32,
-    /// `http://127.0.0.1:PORT`
-    url: String,
+    child: Reaped,
+    addr: SocketAddr,
     profile: PathBuf,
     watchdog: Option<Child>,
 }
 
 impl Driver {
     fn start(bin: &Path) -> Result<Driver, CliError> {
-        let http = http_client()?;
         let mut last = String::new();
         for _ in 0..3 {
             let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
             let profile = std::env::temp_dir().join(format!("stagger-bench-speed-{}-{nanos:x}", std::process::id()));
             std::fs::create_dir_all(&profile).map_err(|e| fail(format!("{}: {e}", profile.display())))?;
-            super::registry().dirs.push(profile.clone());
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .map_err(|e| fail(format!("cannot bind 127.0.0.1:0: {e}")))?
@@ -634,15 +597,17 @@ impl Driver {
             let child = cmd
                 .spawn()
                 .map_err(|e| fail(format!("cannot start {}: {e} (`cargo xtask setup` installs chromium-driver)", bin.display())))?;
-            let pid = super::register(child)?;
-            let watchdog = watchdog(pid, Some(&profile));
-            let driver = Driver { pid, url: format!("http://127.0.0.1:{port}"), profile, watchdog };
+            let pid = child.id();
+            let watchdog = watchdog(pid, &profile);
+            let mut driver = Driver { pid, child: Reaped(child), addr: SocketAddr::from(([127, 0, 0, 1], port)), profile, watchdog };
             let deadline = Instant::now() + Duration::from_secs(20);
             loop {
-                if driver.ready(&http) {
-                    return Ok(driver);
+                if let Ok((200, v)) = http(driver.addr, "GET", "/status", None, Duration::from_secs(2)) {
+                    if v["value"]["ready"] == json!(true) {
+                        return Ok(driver);
+                    }
                 }
-                if super::first_exited(&[Some(pid)]).is_some() {
+                if driver.child.exited().is_some() {
                     last = format!("{} exited at once on port {port}", bin.display());
                     break;
                 }
@@ -656,31 +621,23 @@ impl Driver {
         }
         Err(fail(last))
     }
-
-    /// Whether `GET /status` says ready.
-    fn ready(&self, http: &reqwest::blocking::Client) -> bool {
-        let answer = http.get(format!("{}/status", self.url)).timeout(Duration::from_secs(2)).send();
-        answer.and_then(|a| a.json::<Value>()).is_ok_and(|v| v["value"]["ready"] == json!(true))
-    }
 }
 
-/// Kills process group `group` and removes `profile`, if any, once this
-/// process has ended, checking every second.
+/// Kills process group `group` and removes `profile` once this process has
+/// ended, checking every second.
 #[cfg(unix)]
-fn watchdog(group: u32, profile: Option<&Path>) -> Option<Child> {
+fn watchdog(group: u32, profile: &Path) -> Option<Child> {
     let me = std::process::id();
-    let script = format!(
-        "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -9 -{group} 2>/dev/null; sleep 1; [ -z \"$1\" ] || rm -rf -- \"$1\""
-    );
+    let script = format!("while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -9 -{group} 2>/dev/null; sleep 1; rm -rf -- \"$1\"");
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(script).arg("stagger-bench-speed-watchdog").arg(profile.unwrap_or(Path::new("")));
+    cmd.arg("-c").arg(script).arg("stagger-bench-speed-watchdog").arg(profile);
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.spawn().ok()
 }
 
 #[cfg(not(unix))]
-fn watchdog(_group: u32, _profile: Option<&Path>) -> Option<Child> {
+fn watchdog(_group: u32, _profile: &Path) -> Option<Child> {
     None
 }
 
@@ -688,25 +645,20 @@ impl Drop for Driver {
     fn drop(&mut self) {
         #[cfg(unix)]
         let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.pid)]).stderr(Stdio::null()).status();
-        super::unregister(self.pid);
         if let Some(w) = self.watchdog.take() {
-            super::reap(w);
+            drop(Reaped(w));
         }
         let _ = std::fs::remove_dir_all(&self.profile);
-        super::registry().dirs.retain(|d| *d != self.profile);
     }
 }
 
 /// One WebDriver session: the browser with the playground's views module
-/// loaded. fantoccini is async; each command runs to its end on this tab's
-/// own runtime.
+/// loaded.
 struct Tab {
-    // Field order is drop order: the session's client and its runtime, then
-    // chromedriver, then the server (the session ends first, in `drop`).
-    client: Option<Client>,
-    rt: tokio::runtime::Runtime,
-    /// chromedriver and its Chromium; held for its `Drop`.
-    _driver: Driver,
+    // Field order is drop order: chromedriver, then the server (the session
+    // ends first, in `drop`).
+    session: String,
+    driver: Driver,
     /// The embedded playground, unless `--page` names another; held for its
     /// `Drop`.
     _server: Option<Server>,
@@ -728,14 +680,14 @@ impl Tab {
                 fail("chromedriver is missing: `cargo xtask setup` installs Debian's chromium-driver; or pass --native-only")
             })?,
         };
-        let server = if args.page.is_some() { None } else { Some(Server::start()?) };
+        let server = if args.page.is_some() { None } else { Some(Server::start(&args.stagger)?) };
         let page = match (&args.page, &server) {
             (Some(p), _) => p.clone(),
-            (None, Some(s)) => format!("{}index.html", s.base),
+            (None, Some(s)) => format!("http://{}/index.html", s.addr),
             (None, None) => unreachable!("a server without --page"),
         };
         let driver = Driver::start(&bin)?;
-        let caps: Capabilities = serde_json::from_value(json!({
+        let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": args.chromium.display().to_string(),
@@ -745,55 +697,38 @@ impl Tab {
                     format!("--user-data-dir={}", driver.profile.display()),
                 ],
             },
-        }))
-        .map_err(|e| fail(format!("the browser's capabilities: {e}")))?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| fail(format!("cannot start a runtime for the WebDriver client: {e}")))?;
-        let client = rt
-            .block_on(async {
-                let mut builder = ClientBuilder::new(HttpConnector::new());
-                tokio::time::timeout(Duration::from_secs(60), builder.capabilities(caps).connect(&driver.url)).await
-            })
-            .map_err(|_| fail(format!("chromedriver at {} opened no session within 60 s", driver.url)))?
-            .map_err(|e| fail(format!("chromedriver at {} opened no session: {e}", driver.url)))?;
-        let caps = client.capabilities();
-        let cap = |k: &str| caps.and_then(|c| c.get(k)).and_then(Value::as_str).map(str::to_string);
-        let version =
-            format!("{} {}", cap("browserName").unwrap_or_else(|| "chrome".into()), cap("browserVersion").unwrap_or_else(|| "?".into()));
-        let tab = Tab { client: Some(client), rt, _driver: driver, _server: server, page, version };
+        }}});
+        let v = wd(driver.addr, "POST", "/session", Some(caps), Duration::from_secs(60))?;
+        let session = v["sessionId"].as_str().ok_or_else(|| fail(format!("chromedriver gave no session: {v}")))?.to_string();
+        let version = format!(
+            "{} {}",
+            v["capabilities"]["browserName"].as_str().unwrap_or("chrome"),
+            v["capabilities"]["browserVersion"].as_str().unwrap_or("?")
+        );
+        let tab = Tab { session, driver, _server: server, page, version };
         // A long storm blocks the page; let a script run for up to 10 min.
-        let timeouts = TimeoutConfiguration::new(Some(SCRIPT_LIMIT), Some(Duration::from_secs(60)), None);
-        tab.wd("set timeouts", |c| async move { c.update_timeouts(timeouts).await })?;
+        tab.cmd("POST", "timeouts", json!({"script": 600_000, "pageLoad": 60_000}))?;
         Ok(tab)
     }
 
-    /// Runs one WebDriver command to its end, within [`COMMAND_LIMIT`]; an
-    /// error names `what` failed.
-    fn wd<T, F, Fut>(&self, what: &str, command: F) -> Result<T, CliError>
-    where
-        F: FnOnce(Client) -> Fut,
-        Fut: Future<Output = Result<T, CmdError>>,
-    {
-        let client = self.client.clone().ok_or_else(|| fail("the WebDriver session has ended"))?;
-        self.rt
-            .block_on(async { tokio::time::timeout(COMMAND_LIMIT, command(client)).await })
-            .map_err(|_| fail(format!("chromedriver: {what}: no answer within {} s", COMMAND_LIMIT.as_secs())))?
-            .map_err(|e| fail(format!("chromedriver: {what}: {e}")))
+    fn cmd(&self, method: &str, what: &str, body: Value) -> Result<Value, CliError> {
+        let body = (method == "POST").then_some(body);
+        wd(self.driver.addr, method, &format!("/session/{}/{what}", self.session), body, Duration::from_secs(660))
     }
 
     /// Opens `index.html` afresh and loads the views module.
     fn load(&mut self) -> Result<(), CliError> {
-        let page = self.page.clone();
-        self.wd("open the page", |c| async move { c.goto(&page).await })?;
-        let script = r#"
-            const done = arguments[arguments.length - 1];
-            window.staggerLoadViews()
-              .then((m) => { window.staggerSpeedViews = m; done(typeof m.stagger_speed); })
-              .catch((e) => done("error: " + e));
-        "#;
-        let got = self.wd("load the views module", |c| async move { c.execute_async(script, vec![]).await })?;
+        self.cmd("POST", "url", json!({ "url": self.page }))?;
+        let got = self.cmd(
+            "POST",
+            "execute/async",
+            json!({"script": r#"
+                const done = arguments[arguments.length - 1];
+                window.staggerLoadViews()
+                  .then((m) => { window.staggerSpeedViews = m; done(typeof m.stagger_speed); })
+                  .catch((e) => done("error: " + e));
+            "#, "args": []}),
+        )?;
         if got != json!("function") {
             return Err(fail(format!(
                 "the views module has no stagger_speed export ({got}): rebuild the playground with `cargo xtask web`, then this binary"
@@ -804,12 +739,16 @@ impl Tab {
 
     /// One call of `stagger_speed` in the page.
     fn call(&mut self, kind: &str, n: u32, min_ms: f64) -> Result<Call, String> {
-        let script = r#"
-            try { return { ok: window.staggerSpeedViews.stagger_speed(arguments[0], arguments[1], arguments[2]) }; }
-            catch (e) { return { err: String(e) }; }
-        "#;
-        let args = vec![json!(kind), json!(n), json!(min_ms)];
-        let v = self.wd("call stagger_speed", |c| async move { c.execute(script, args).await }).map_err(|e| e.to_string())?;
+        let v = self
+            .cmd(
+                "POST",
+                "execute/sync",
+                json!({"script": r#"
+                    try { return { ok: window.staggerSpeedViews.stagger_speed(arguments[0], arguments[1], arguments[2]) }; }
+                    catch (e) { return { err: String(e) }; }
+                "#, "args": [kind, n, min_ms]}),
+            )
+            .map_err(|e| e.to_string())?;
         if let Some(e) = v["err"].as_str() {
             return Err(e.to_string());
         }
@@ -820,12 +759,108 @@ impl Tab {
 }
 
 impl Drop for Tab {
-    /// Ends the session (Chromium quits); then the fields go: the runtime,
-    /// chromedriver, the server.
+    /// Ends the session (Chromium quits); then the fields go: chromedriver,
+    /// the server.
     fn drop(&mut self) {
-        if let Some(c) = self.client.take() {
-            let _ = self.rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), c.close()).await });
+        let path = format!("/session/{}", self.session);
+        let _ = http(self.driver.addr, "DELETE", &path, None, Duration::from_secs(20));
+    }
+}
+
+/// A WebDriver command; its `value`, or an error naming what went wrong.
+fn wd(addr: SocketAddr, method: &str, path: &str, body: Option<Value>, timeout: Duration) -> Result<Value, CliError> {
+    let (status, v) = http(addr, method, path, body, timeout).map_err(|e| fail(format!("chromedriver {method} {path}: {e}")))?;
+    if status != 200 {
+        let err = &v["value"];
+        return Err(fail(format!(
+            "chromedriver {method} {path}: {status} {}: {}",
+            err["error"].as_str().unwrap_or("?"),
+            err["message"].as_str().unwrap_or_default().lines().next().unwrap_or_default()
+        )));
+    }
+    Ok(v["value"].clone())
+}
+
+/// One HTTP/1.1 request on a fresh connection; the status and the JSON body.
+/// chromedriver keeps the connection open whatever the request says, so the
+/// body ends where its `Content-Length` (or the last chunk) says.
+fn http(addr: SocketAddr, method: &str, path: &str, body: Option<Value>, timeout: Duration) -> Result<(u16, Value), String> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let _ = s.set_nodelay(true);
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).and_then(|_| s.write_all(body.as_bytes())).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    // Reads more; false at the end of the stream.
+    let mut more = |buf: &mut Vec<u8>| -> Result<bool, String> {
+        let k = s.read(&mut chunk).map_err(|e| e.to_string())?;
+        buf.extend_from_slice(&chunk[..k]);
+        Ok(k > 0)
+    };
+    let split = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
         }
+        if !more(&mut buf)? {
+            return Err("the connection closed before the end of the response head".into());
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok()).ok_or_else(|| format!("bad status line: {head}"))?;
+    let header = |name: &str| {
+        head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_ascii_lowercase())
+        })
+    };
+    let start = split + 4;
+    let body = if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        while buf.len() < start + len {
+            if !more(&mut buf)? {
+                return Err("the connection closed inside the body".into());
+            }
+        }
+        buf[start..start + len].to_vec()
+    } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        loop {
+            if let Some(b) = dechunk(&buf[start..]) {
+                break b;
+            }
+            if !more(&mut buf)? {
+                return Err("the connection closed inside a chunked body".into());
+            }
+        }
+    } else {
+        while more(&mut buf)? {}
+        buf[start..].to_vec()
+    };
+    let v = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&body)))?
+    };
+    Ok((status, v))
+}
+
+/// A complete chunked body, joined; `None` until the last chunk is in.
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&b[..eol]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        b = &b[eol + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..size)?);
+        b = b.get(size + 2..)?;
     }
 }
 
@@ -841,11 +876,9 @@ mod tests {
     }
 
     #[test]
-    fn the_served_address_is_read_from_the_serve_line() {
-        let line = "serving the playground at http://127.0.0.1:41234/ (Ctrl-C stops)\n";
-        assert_eq!(served_at(line), Some("127.0.0.1:41234"));
-        assert_eq!(served_at("warning: no playground\n"), None);
-        assert_eq!(served_at(""), None);
+    fn chunked_bodies_are_joined() {
+        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").as_deref(), Some(&b"abcde"[..]));
+        assert_eq!(dechunk(b"3\r\nab"), None);
     }
 
     #[test]

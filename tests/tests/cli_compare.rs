@@ -1,20 +1,18 @@
-//! The comparison commands through the real binary: other algorithms in `sim`,
-//! and the simulated benchmarks `raft-fig16`, `compare` and `loses` with
-//! their outputs (tables, JSON, CSV, SVG, the regenerated docs section).
+//! The simulated benchmarks through the real `stagger-bench` binary:
+//! `raft-fig16`, `compare` and `loses` with their outputs (tables, JSON,
+//! CSV, SVG, the regenerated docs section).
 
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-const PATENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/scenarios/patent-5.json");
-
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stagger")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_stagger-bench")).args(args).output().unwrap()
 }
 
 fn ok(args: &[&str]) -> String {
     let out = run(args);
-    assert!(out.status.success(), "stagger {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "stagger-bench {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -25,42 +23,9 @@ fn temp(name: &str) -> PathBuf {
     dir
 }
 
-/// patent-5 switched to another algorithm, written to a temp file.
-fn patent_as(algorithm: &str) -> PathBuf {
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(PATENT).unwrap()).unwrap();
-    v["algorithm"] = algorithm.into();
-    let path = temp(algorithm).join("scenario.json");
-    std::fs::write(&path, v.to_string()).unwrap();
-    path
-}
-
-#[test]
-fn sim_runs_raft_and_bully_and_says_which() {
-    let raft = patent_as("raft");
-    let text = ok(&["sim", raft.to_str().unwrap()]);
-    assert!(text.contains("Raft (election timeout 900.000 ms to 1300.000 ms"), "{text}");
-    assert!(text.contains("request-vote") && !text.contains("declare"), "{text}");
-    let v: Value = serde_json::from_str(&ok(&["sim", raft.to_str().unwrap(), "--json"])).unwrap();
-    assert!(v["elected_at_ms"].as_f64().unwrap() > 1900.0);
-    assert!(v["messages"]["heartbeat"].as_u64().unwrap() > 0);
-    assert!(v["messages"].get("pre_vote").is_none(), "zero counts of other kinds are left out");
-
-    let bully = patent_as("bully");
-    let text = ok(&["sim", bully.to_str().unwrap()]);
-    assert!(text.contains("Bully (") && text.contains("final master atlanta (S1)"), "{text}");
-}
-
-#[test]
-fn delays_refuses_an_algorithm_without_election_delays() {
-    let out = run(&["delays", patent_as("raft").to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("raft algorithm") && err.contains("staggered timer"), "{err}");
-}
-
 #[test]
 fn raft_fig16_prints_every_row_next_to_the_paper() {
-    let v: Value = serde_json::from_str(&ok(&["bench", "raft-fig16", "--trials", "40", "--json"])).unwrap();
+    let v: Value = serde_json::from_str(&ok(&["raft-fig16", "--trials", "40", "--json"])).unwrap();
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 7);
     assert!(rows.iter().all(|r| r["trials"] == 40));
@@ -68,14 +33,14 @@ fn raft_fig16_prints_every_row_next_to_the_paper() {
     assert_eq!(r155["published"][0]["MedianMs"], 287.0);
     assert!(r155["downtime_ms"]["p50"].as_f64().unwrap() > 75.0);
     assert_eq!(v["set_up"]["broadcast_ms"], 15.0);
-    let table = ok(&["bench", "raft-fig16", "--trials", "10"]);
+    let table = ok(&["raft-fig16", "--trials", "10"]);
     assert!(table.contains("| 150–155 ms | 10 |") && table.contains("median 287 ms"), "{table}");
 }
 
 #[test]
 fn compare_writes_table_csv_and_plots() {
     let dir = temp("matrix");
-    let args = ["bench", "compare", "--trials", "3", "--sizes", "5,8", "--presets", "lan,adversarial"];
+    let args = ["compare", "--trials", "3", "--sizes", "5,8", "--presets", "lan,adversarial"];
     let md = ok(&[&args[..], &["--contenders", "integral-verify,raft,bully", "--out", dir.to_str().unwrap()]].concat());
     assert!(md.contains("#### lan") && md.contains("#### adversarial"), "{md}");
     assert!(md.contains("| 8 | Bully |") && md.contains("| 5 | integral / verify |"), "{md}");
@@ -96,7 +61,7 @@ fn compare_writes_table_csv_and_plots() {
 fn compare_runs_the_recommended_configuration_and_merges_its_rows_into_a_full_run() {
     let dir = temp("recommended");
     let out = dir.to_str().unwrap();
-    let common = ["bench", "compare", "--sizes", "5", "--presets", "lan", "--out", out];
+    let common = ["compare", "--sizes", "5", "--presets", "lan", "--out", out];
     let args = [&common[..], &["--trials", "10"]].concat();
     // The default contenders include the recommended row.
     let v: Value = serde_json::from_str(&ok(&[&args[..], &["--contenders", "integral-verify,integral-guard", "--json"]].concat())).unwrap();
@@ -121,10 +86,10 @@ fn compare_runs_the_recommended_configuration_and_merges_its_rows_into_a_full_ru
 
 #[test]
 fn compare_names_a_bad_argument() {
-    let out = run(&["bench", "compare", "--presets", "moon"]);
+    let out = run(&["compare", "--presets", "moon"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--presets: unknown preset 'moon'"));
-    let out = run(&["bench", "compare", "--contenders", "paxos"]);
+    let out = run(&["compare", "--contenders", "paxos"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("integral-verify"), "the error lists what there is");
 }
@@ -138,13 +103,13 @@ fn docs_sections_are_regenerated_in_place() {
         "# Benchmarks\n\nProse before.\n\n<!-- BEGIN generated: loses -->\nstale\n<!-- END generated: loses -->\n\nProse after.\n",
     )
     .unwrap();
-    ok(&["bench", "loses", "--trials", "2", "--docs", md.to_str().unwrap()]);
-    ok(&["bench", "raft-fig16", "--trials", "5", "--docs", md.to_str().unwrap()]);
+    ok(&["loses", "--trials", "2", "--docs", md.to_str().unwrap()]);
+    ok(&["raft-fig16", "--trials", "5", "--docs", md.to_str().unwrap()]);
     let text = std::fs::read_to_string(&md).unwrap();
     assert!(text.starts_with("# Benchmarks\n\nProse before.") && text.contains("Prose after."));
     assert!(!text.contains("stale") && text.contains("#### detection skew") && text.contains("| 12–24 ms | 5 |"));
     assert_eq!(text.matches("BEGIN generated: loses").count(), 1);
     assert!(dir.join("compare/raft-fig16.svg").exists());
-    let v: Value = serde_json::from_str(&ok(&["bench", "loses", "--trials", "2", "--json"])).unwrap();
+    let v: Value = serde_json::from_str(&ok(&["loses", "--trials", "2", "--json"])).unwrap();
     assert_eq!(v["outcomes"].as_array().unwrap().len(), 64);
 }

@@ -1,4 +1,4 @@
-//! `stagger bench compare`: the staggered timer's schemes and claim
+//! `stagger-bench compare`: the staggered timer's schemes and claim
 //! policies, Raft and Bully, on four delay presets at three group sizes,
 //! over seeded simulated trials (`stagger_core::compare::matrix` defines
 //! the work). Prints a Markdown table (or JSON), writes CSV and SVG plots,
@@ -7,7 +7,7 @@
 use super::plot::{Chart, Series};
 use super::progress::Progress;
 use super::{docs, fail};
-use crate::cli::{write, CliError};
+use super::{write, BenchError};
 use stagger_core::compare::matrix::{self, CellResult, Contender, Preset};
 use stagger_core::compare::stats::Summary;
 use std::fmt::Write as _;
@@ -51,12 +51,12 @@ pub struct CompareArgs {
     pub merge: bool,
 }
 
-pub fn run(a: CompareArgs) -> Result<(), CliError> {
+pub fn run(a: CompareArgs) -> Result<(), BenchError> {
     let presets = a
         .presets
         .iter()
         .map(|p| {
-            Preset::parse(p).ok_or_else(|| CliError::Usage(format!("--presets: unknown preset '{p}' (lan, wan, random, adversarial)")))
+            Preset::parse(p).ok_or_else(|| BenchError::Usage(format!("--presets: unknown preset '{p}' (lan, wan, random, adversarial)")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let contenders = if a.contenders.is_empty() {
@@ -67,17 +67,17 @@ pub fn run(a: CompareArgs) -> Result<(), CliError> {
             .map(|c| {
                 Contender::parse(c).ok_or_else(|| {
                     let keys: Vec<String> = Contender::all().iter().map(Contender::key).collect();
-                    CliError::Usage(format!("--contenders: unknown contender '{c}' ({})", keys.join(", ")))
+                    BenchError::Usage(format!("--contenders: unknown contender '{c}' ({})", keys.join(", ")))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?
     };
     if a.trials == 0 || a.sizes.is_empty() || a.sizes.iter().any(|n| *n < 2) {
-        return Err(CliError::Usage("--trials must be at least 1 and every size at least 2".into()));
+        return Err(BenchError::Usage("--trials must be at least 1 and every size at least 2".into()));
     }
     let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
     let cells = matrix::cells(&presets, &a.sizes, &contenders);
-    let load = super::loadavg();
+    let load = super::machine::loadavg();
     let started = std::time::Instant::now();
     let progress = Progress::start("compare", cells.len() * a.trials);
     let mut results = Vec::with_capacity(cells.len());
@@ -94,10 +94,10 @@ pub fn run(a: CompareArgs) -> Result<(), CliError> {
     };
     let csv_path = out_dir.join("compare.csv");
     let (table, presets, run) = if a.merge {
-        let old = std::fs::read_to_string(&csv_path).map_err(|source| CliError::Io { path: csv_path.display().to_string(), source })?;
+        let old = std::fs::read_to_string(&csv_path).map_err(|source| BenchError::Io { path: csv_path.display().to_string(), source })?;
         let old = parse_csv(&old).map_err(|e| fail(format!("{}: {e}", csv_path.display())))?;
         if let Some(r) = old.iter().find(|r| r.trials != a.trials) {
-            return Err(CliError::Usage(format!(
+            return Err(BenchError::Usage(format!(
                 "--merge: {} has {} trials per row, this run {}; rerun with --trials {}",
                 csv_path.display(),
                 r.trials,

@@ -1,14 +1,19 @@
-//! `stagger bench failover --json` through the real binary: five real
+//! `stagger-bench failover --json` through the real binary: five real
 //! `stagger node` children, two kills of the master. Checks the shape of
 //! the report and that every kill converged; timing budgets are measured in
 //! docs/benchmarks.md, never asserted here.
 
 use serde_json::Value;
+use stagger_tests::harness::stagger_for_tests;
 use std::process::Command;
 
 #[test]
 fn bench_failover_reports_every_kill_as_json() {
-    let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["bench", "failover", "--kills", "2", "--json"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger-bench"))
+        .args(["failover", "--kills", "2", "--json", "--stagger"])
+        .arg(stagger_for_tests())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}\nstdout: {stdout}\nstderr: {stderr}", out.status);
@@ -52,4 +57,43 @@ fn bench_failover_reports_every_kill_as_json() {
         let a: std::net::SocketAddr = a.as_str().unwrap().parse().unwrap();
         assert!(std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_millis(500)).is_err(), "{a} still answers");
     }
+}
+
+#[test]
+fn a_missing_stagger_binary_is_named_with_the_command_that_builds_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger-bench"))
+        .args(["idle", "--seconds", "1", "--stagger", "/nonexistent/stagger"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--stagger /nonexistent/stagger: no such file"), "{err}");
+    // Alone in a folder, stagger-bench finds no stagger beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("stagger-bench");
+    std::fs::copy(env!("CARGO_BIN_EXE_stagger-bench"), &lone).unwrap();
+    let out = Command::new(&lone).args(["failover", "--kills", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cargo build --release -p stagger-node") && err.contains("--stagger PATH"), "{err}");
+}
+
+#[test]
+fn bad_arguments_are_the_users_to_fix() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger-bench")).args(["failover", "--kills", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kills must be at least 1"));
+}
+
+#[test]
+fn help_names_features_not_work_items() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger-bench")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Measure stagger"), "{help}");
+    for cmd in ["failover", "idle", "capacity", "speed", "raft-fig16", "compare", "loses", "etcd"] {
+        assert!(help.contains(cmd), "{cmd} in {help}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_stagger-bench")).args(["etcd", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Failover against etcd") && !help.to_lowercase().contains("issue"), "{help}");
 }

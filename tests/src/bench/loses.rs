@@ -1,10 +1,10 @@
-//! `stagger bench loses`: where the staggered timer loses, and what
+//! `stagger-bench loses`: where the staggered timer loses, and what
 //! `guard_ms`, `skip_known_dead` and the claim policy buy back
 //! (`stagger_core::compare::loses` defines the cases).
 
 use super::progress::Progress;
+use super::BenchError;
 use super::{docs, fail};
-use crate::cli::CliError;
 use stagger_core::compare::loses::{self, Case, Fix, Outcome};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -25,9 +25,9 @@ pub struct LosesArgs {
     pub docs: Option<PathBuf>,
 }
 
-pub fn run(a: LosesArgs) -> Result<(), CliError> {
+pub fn run(a: LosesArgs) -> Result<(), BenchError> {
     if a.trials == 0 {
-        return Err(CliError::Usage("--trials must be at least 1".into()));
+        return Err(BenchError::Usage("--trials must be at least 1".into()));
     }
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let progress = Progress::start("loses", Case::ALL.len() * Fix::ALL.len() * a.trials);
