@@ -2,7 +2,9 @@
 //! the playground's random matrix. Every generator is seeded.
 
 use crate::rng::Rng;
-use crate::scenario::{DetectionEntry, FaultEntry, Periods, PhaseMode, ScenarioFile, SchemeName, ServerEntry, TimerEntry};
+use crate::scenario::{
+    DetectionEntry, FaultActionEntry, FaultEntry, Periods, PhaseMode, ScenarioFile, SchemeName, ServerEntry, TimerEntry,
+};
 
 /// Ids `s000`, `s001`, … wide enough to sort in rank order.
 pub fn ids(n: usize) -> Vec<String> {
@@ -56,7 +58,7 @@ pub fn scenario(name: &str, matrix: Vec<Vec<f64>>, crash_ms: f64, until_ms: f64)
         algorithm: None,
         raft: None,
         bully: None,
-        faults: vec![FaultEntry { crash: Some(ids[0].clone()), ..FaultEntry::at(crash_ms) }],
+        faults: vec![FaultEntry { at_ms: crash_ms, action: FaultActionEntry::Crash(ids[0].clone()) }],
         seed: Some(42),
         until_ms: Some(until_ms),
         max_events: None,
@@ -76,13 +78,6 @@ pub fn integral(n: usize) -> ScenarioFile {
     let mut s = scenario(&format!("integral-{n}"), lan_matrix(n, 1.0), 1900.0, 4000.0);
     s.timer = Some(TimerEntry::scheme(SchemeName::Integral).base(50.0));
     s
-}
-
-impl FaultEntry {
-    /// A fault at `at_ms` with no action yet; set exactly one.
-    pub fn at(at_ms: f64) -> FaultEntry {
-        FaultEntry { at_ms, crash: None, recover: None, partition: None, cut: None, heal: None, rerank: None }
-    }
 }
 
 impl TimerEntry {

@@ -2,7 +2,7 @@
 //! and seed sweeps that name the failing seed.
 
 use proptest::prelude::*;
-use stagger_core::scenario::{DetectionEntry, FaultEntry, NetworkEntry, PhaseMode, SchemeName, TimerEntry};
+use stagger_core::scenario::{DetectionEntry, FaultActionEntry, FaultEntry, NetworkEntry, PhaseMode, SchemeName, TimerEntry};
 use stagger_core::Rng;
 use stagger_core::*;
 
@@ -23,7 +23,7 @@ fn group(matrix: Vec<Vec<f64>>, order: &[usize], also_down: &[bool]) -> Scenario
     f.detection = Some(DetectionEntry::new(1000.0, 900.0, PhaseMode::Synchronous));
     f.faults = std::iter::once(0)
         .chain((1..n).filter(|i| also_down[*i]))
-        .map(|i| FaultEntry { crash: Some(ids[order[i]].clone()), ..FaultEntry::at(1700.0) })
+        .map(|i| FaultEntry { at_ms: 1700.0, action: FaultActionEntry::Crash(ids[order[i]].clone()) })
         .collect();
     f
 }
@@ -128,14 +128,14 @@ fn random_scenario(seed: u64) -> ScenarioFile {
     f.network = Some(NetworkEntry { jitter: Some(rng.unit() * 0.3), loss: Some(if rng.below(3) == 0 { rng.unit() * 0.2 } else { 0.0 }) });
     f.seed = Some(seed);
     let victim = ids[rng.below(n as u64) as usize].clone();
-    f.faults = vec![FaultEntry { crash: Some(victim.clone()), ..FaultEntry::at(1700.0) }];
+    f.faults = vec![FaultEntry { at_ms: 1700.0, action: FaultActionEntry::Crash(victim.clone()) }];
     if rng.below(2) == 0 {
-        f.faults.push(FaultEntry { recover: Some(victim), ..FaultEntry::at(6000.0) });
+        f.faults.push(FaultEntry { at_ms: 6000.0, action: FaultActionEntry::Recover(victim) });
     }
     if n >= 3 && rng.below(3) == 0 {
         let cut = 1 + rng.below(n as u64 - 1) as usize;
-        f.faults.push(FaultEntry { partition: Some(vec![ids[..cut].to_vec(), ids[cut..].to_vec()]), ..FaultEntry::at(8000.0) });
-        f.faults.push(FaultEntry { heal: Some(true), ..FaultEntry::at(11_000.0) });
+        f.faults.push(FaultEntry { at_ms: 8000.0, action: FaultActionEntry::Partition(vec![ids[..cut].to_vec(), ids[cut..].to_vec()]) });
+        f.faults.push(FaultEntry { at_ms: 11_000.0, action: FaultActionEntry::Heal });
     }
     f
 }

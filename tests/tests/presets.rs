@@ -1,6 +1,6 @@
 //! The example scenarios do what their descriptions say.
 
-use stagger_core::scenario::{FaultEntry, SchemeName, TimerEntry};
+use stagger_core::scenario::{FaultActionEntry, FaultEntry, SchemeName, TimerEntry};
 use stagger_core::sim::What;
 use stagger_core::*;
 use stagger_tests::{preset, presets};
@@ -65,7 +65,7 @@ fn delay_predictions_match_simulation() {
             let mut f = base.clone();
             f.faults = report.ranks[..p.down as usize]
                 .iter()
-                .map(|r| FaultEntry { crash: Some(r.id.clone()), ..FaultEntry::at(crash_ms) })
+                .map(|r| FaultEntry { at_ms: crash_ms, action: FaultActionEntry::Crash(r.id.clone()) })
                 .collect();
             let m = Sim::new(&f.validate().unwrap(), false).run().metrics;
             assert_eq!(m.final_master.as_deref(), Some(p.winner.as_str()), "{name}, top {} down", p.down);

@@ -10,7 +10,9 @@
 mod faults;
 mod settings;
 
-use stagger_core::scenario::{AlgorithmName, FaultEntry, Periods, RerankEntry, SchemeName, ServerEntry};
+pub use faults::{describe, new_fault};
+
+use stagger_core::scenario::{AlgorithmName, FaultEntry, Periods, SchemeName, ServerEntry};
 use stagger_core::{gen, Rng, ScenarioFile};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -211,20 +213,7 @@ fn remove_server(file: &mut ScenarioFile, row: usize) -> Result<(), String> {
             }
         }
     }
-    // Faults that name the server go; partitions just lose it.
-    file.faults.retain(|f| f.crash.as_deref() != Some(&id) && f.recover.as_deref() != Some(&id));
-    file.faults.retain(|f| f.cut.as_ref().is_none_or(|c| c[0] != id && c[1] != id));
-    for f in &mut file.faults {
-        if let Some(groups) = &mut f.partition {
-            for g in groups.iter_mut() {
-                g.retain(|x| *x != id);
-            }
-            groups.retain(|g| !g.is_empty());
-        }
-        if let Some(RerankEntry::Order(list)) = &mut f.rerank {
-            list.retain(|x| *x != id);
-        }
-    }
+    faults::forget_server(file, &id);
     Ok(())
 }
 
@@ -245,39 +234,9 @@ fn rename(file: &mut ScenarioFile, row: usize, id: String) -> Result<(), String>
         r.iter_mut().for_each(swap);
     }
     for f in &mut file.faults {
-        rename_in_fault(f, &swap);
+        faults::rename_in_fault(f, &swap);
     }
     Ok(())
-}
-
-fn rename_in_fault(f: &mut FaultEntry, swap: &dyn Fn(&mut String)) {
-    if let Some(x) = &mut f.crash {
-        swap(x);
-    }
-    if let Some(x) = &mut f.recover {
-        swap(x);
-    }
-    if let Some(c) = &mut f.cut {
-        c.iter_mut().for_each(swap);
-    }
-    if let Some(groups) = &mut f.partition {
-        groups.iter_mut().flatten().for_each(swap);
-    }
-    match &mut f.rerank {
-        Some(RerankEntry::Order(list)) => list.iter_mut().for_each(swap),
-        Some(RerankEntry::Criterion(by)) => {
-            let keys: Vec<String> = by.attrs.keys().cloned().collect();
-            for k in keys {
-                let mut nk = k.clone();
-                swap(&mut nk);
-                if nk != k {
-                    let v = by.attrs.remove(&k).expect("listed");
-                    by.attrs.insert(nk, v);
-                }
-            }
-        }
-        None => {}
-    }
 }
 
 /// Parses a pasted matrix. The numbers may be separated by commas,
@@ -332,7 +291,7 @@ mod tests {
         let mut f = patent();
         apply(&mut f, Edit::RenameServer { row: 0, id: "montreal".into() }, true).unwrap();
         assert_eq!(f.ranking.as_ref().unwrap()[0], "montreal");
-        assert_eq!(f.faults[0].crash.as_deref(), Some("montreal"));
+        assert_eq!(f.faults[0].action, stagger_core::scenario::FaultActionEntry::Crash("montreal".into()));
         f.validate().unwrap();
     }
 

@@ -21,7 +21,7 @@ use super::stats::Summary;
 use crate::gen;
 use crate::params::ClaimPolicy;
 use crate::rng::Rng;
-use crate::scenario::{DetectionEntry, FaultEntry, PhaseMode, Scenario, SchemeName, TimerEntry};
+use crate::scenario::{DetectionEntry, FaultActionEntry, FaultEntry, PhaseMode, Scenario, SchemeName, TimerEntry};
 use serde::{Deserialize, Serialize};
 
 /// Servers in every case: big enough for many ranks to be in play.
@@ -147,7 +147,7 @@ pub fn scenario(case: Case, fix: Fix) -> Scenario {
     if case == Case::SecondFailure {
         // Index 1 fails well after the group has followed it.
         let at = 10.0 * (p + tau);
-        f.faults.push(FaultEntry { crash: Some(gen::ids(N)[1].clone()), ..FaultEntry::at(at) });
+        f.faults.push(FaultEntry { at_ms: at, action: FaultActionEntry::Crash(gen::ids(N)[1].clone()) });
     }
     let mut timer = TimerEntry::scheme(SchemeName::Integral).base(base);
     match fix {

@@ -124,6 +124,10 @@ pub(crate) fn from_json_error(text: &str, err: serde_json::Error) -> ScenarioErr
         let field = if container.is_empty() { name.to_string() } else { format!("{container}.{name}") };
         return ScenarioError::new(field, Problem::Missing("this field is required"));
     }
+    // A fault's own refusal: no action or two, or `"heal": false`.
+    if let Some((suffix, problem)) = super::fault::refusal(&msg) {
+        return ScenarioError::new(format!("{container}{suffix}"), Problem::BadFault(problem.to_string()));
+    }
     let field = if container.is_empty() { "(file)".to_string() } else { container };
     ScenarioError::new(field, Problem::Syntax(msg))
 }

@@ -5,6 +5,7 @@
 //! left out again when it was left out. Validation into the model the
 //! simulator runs lives in `validate.rs`.
 
+use super::fault::FaultEntry;
 use crate::params::ClaimPolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -204,44 +205,6 @@ pub struct NetworkEntry {
     pub jitter: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<f64>,
-}
-
-/// One timed fault. Exactly one action field must be present.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultEntry {
-    pub at_ms: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recover: Option<String>,
-    /// Disjoint groups; each unlisted server stands alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<Vec<Vec<String>>>,
-    /// A one-way cut `[from, to]`: messages from `from` to `to` are dropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cut: Option<[String; 2]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heal: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rerank: Option<RerankEntry>,
-}
-
-/// A new ranking: an explicit order, or a criterion with optional attribute
-/// changes (a server was upgraded, [0049]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum RerankEntry {
-    Order(Vec<String>),
-    Criterion(RerankBy),
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RerankBy {
-    pub rank_by: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attrs: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 impl ScenarioFile {

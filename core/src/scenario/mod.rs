@@ -2,12 +2,14 @@
 //! about a valid scenario whose run would mislead.
 
 mod error;
+mod fault;
 mod file;
 mod stability;
 mod validate;
 mod warnings;
 
 pub use error::{Problem, ScenarioError};
+pub use fault::{FaultActionEntry, FaultEntry, FaultKind, RerankBy, RerankEntry};
 pub use file::*;
 pub use validate::{Fault, FaultAction, Scenario};
 pub use warnings::{Concern, ScenarioWarning};

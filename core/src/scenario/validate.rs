@@ -5,6 +5,7 @@
 //! shown inline at a field is word for word the CLI's.
 
 use super::error::{Problem, ScenarioError};
+use super::fault::{FaultActionEntry, FaultKind, RerankEntry};
 use super::file::*;
 use crate::params::{Algorithm, BullyParams, Params, RaftParams, Scheme};
 use crate::ranking::RankTable;
@@ -446,67 +447,47 @@ impl ScenarioFile {
         order.sort_by_key(|i| ats[*i]);
         for i in order {
             let (f, at) = (&self.faults[i], ats[i]);
-            let base = format!("faults[{i}]");
-            let given =
-                [f.crash.is_some(), f.recover.is_some(), f.partition.is_some(), f.cut.is_some(), f.heal.is_some(), f.rerank.is_some()]
-                    .iter()
-                    .filter(|x| **x)
-                    .count();
-            if given != 1 {
-                return Err(ScenarioError::new(
-                    base,
-                    Problem::BadFault(format!(
-                        "a fault needs exactly one of crash, recover, partition, cut, heal, rerank; this one has {given}"
-                    )),
-                ));
-            }
-            let action = if let Some(id) = &f.crash {
-                FaultAction::Crash(resolve(format!("{base}.crash"), id)?)
-            } else if let Some(id) = &f.recover {
-                FaultAction::Recover(resolve(format!("{base}.recover"), id)?)
-            } else if let Some(groups) = &f.partition {
-                let mut seen = vec![false; n];
-                let mut rows = Vec::with_capacity(groups.len());
-                for (g, group) in groups.iter().enumerate() {
-                    let mut rs = Vec::with_capacity(group.len());
-                    for (k, id) in group.iter().enumerate() {
-                        let field = format!("{base}.partition[{g}][{k}]");
-                        let r = resolve(field.clone(), id)?;
-                        if std::mem::replace(&mut seen[r as usize], true) {
-                            return Err(ScenarioError::new(field, Problem::Duplicate(id.clone())));
-                        }
-                        rs.push(r);
-                    }
-                    rows.push(rs);
-                }
-                FaultAction::Partition(rows)
-            } else if let Some([from, to]) = &f.cut {
-                let from_r = resolve(format!("{base}.cut[0]"), from)?;
-                let to_r = resolve(format!("{base}.cut[1]"), to)?;
-                if from_r == to_r {
-                    return Err(ScenarioError::new(format!("{base}.cut"), Problem::BadFault("a cut needs two different servers".into())));
-                }
-                FaultAction::Cut { from: from_r, to: to_r }
-            } else if let Some(h) = f.heal {
-                if !h {
-                    return Err(ScenarioError::new(format!("{base}.heal"), Problem::BadFault("write `\"heal\": true`".into())));
-                }
-                FaultAction::Heal
-            } else if let Some(r) = &f.rerank {
-                match r {
-                    RerankEntry::Order(list) => FaultAction::Rerank(explicit_ranking(&format!("{base}.rerank"), list, row_of, n)?),
-                    RerankEntry::Criterion(by) => {
-                        for (id, changes) in &by.attrs {
-                            let row = resolve(format!("{base}.rerank.attrs.{id}"), id)?;
-                            for (k, v) in changes {
-                                attrs[row as usize].insert(k.clone(), *v);
+            // The action's own field: `faults[i].crash`, `faults[i].cut`, …
+            let key = format!("faults[{i}].{}", f.action.kind().name());
+            let action = match &f.action {
+                FaultActionEntry::Crash(id) => FaultAction::Crash(resolve(key, id)?),
+                FaultActionEntry::Recover(id) => FaultAction::Recover(resolve(key, id)?),
+                FaultActionEntry::Partition(groups) => {
+                    let mut seen = vec![false; n];
+                    let mut rows = Vec::with_capacity(groups.len());
+                    for (g, group) in groups.iter().enumerate() {
+                        let mut rs = Vec::with_capacity(group.len());
+                        for (k, id) in group.iter().enumerate() {
+                            let field = format!("{key}[{g}][{k}]");
+                            let r = resolve(field.clone(), id)?;
+                            if std::mem::replace(&mut seen[r as usize], true) {
+                                return Err(ScenarioError::new(field, Problem::Duplicate(id.clone())));
                             }
+                            rs.push(r);
                         }
-                        FaultAction::Rerank(rank_by_attr(&format!("{base}.rerank.rank_by"), &by.rank_by, ids, &attrs)?)
+                        rows.push(rs);
                     }
+                    FaultAction::Partition(rows)
                 }
-            } else {
-                unreachable!("exactly one action was counted above")
+                FaultActionEntry::Cut([from, to]) => {
+                    let from_r = resolve(format!("{key}[0]"), from)?;
+                    let to_r = resolve(format!("{key}[1]"), to)?;
+                    if from_r == to_r {
+                        return Err(ScenarioError::new(key, Problem::BadFault("a cut needs two different servers".into())));
+                    }
+                    FaultAction::Cut { from: from_r, to: to_r }
+                }
+                FaultActionEntry::Heal => FaultAction::Heal,
+                FaultActionEntry::Rerank(RerankEntry::Order(list)) => FaultAction::Rerank(explicit_ranking(&key, list, row_of, n)?),
+                FaultActionEntry::Rerank(RerankEntry::Criterion(by)) => {
+                    for (id, changes) in &by.attrs {
+                        let row = resolve(format!("{key}.attrs.{id}"), id)?;
+                        for (k, v) in changes {
+                            attrs[row as usize].insert(k.clone(), *v);
+                        }
+                    }
+                    FaultAction::Rerank(rank_by_attr(&format!("{key}.rank_by"), &by.rank_by, ids, &attrs)?)
+                }
             };
             out.push(Fault { at, source: i, action });
         }
@@ -514,8 +495,8 @@ impl ScenarioFile {
         let mut up = vec![true; n];
         for f in &out {
             let (row, want_up, verb) = match f.action {
-                FaultAction::Crash(r) => (r, true, "crash"),
-                FaultAction::Recover(r) => (r, false, "recover"),
+                FaultAction::Crash(r) => (r, true, FaultKind::Crash.name()),
+                FaultAction::Recover(r) => (r, false, FaultKind::Recover.name()),
                 _ => continue,
             };
             if up[row as usize] != want_up {

@@ -4,7 +4,7 @@
 //! `examples/trace_hashes.rs` through `#[path]`, so all three hash exactly
 //! the same runs.
 
-use stagger_core::scenario::{DetectionEntry, FaultEntry, NetworkEntry, PhaseMode, SchemeName, TimerEntry};
+use stagger_core::scenario::{DetectionEntry, FaultActionEntry, FaultEntry, NetworkEntry, PhaseMode, SchemeName, TimerEntry};
 use stagger_core::{gen, ClaimPolicy, Rng, Scenario, ScenarioFile, Sim};
 
 const FILES: [(&str, &str); 4] = [
@@ -30,10 +30,10 @@ fn drawn(seed: u64) -> ScenarioFile {
     f.network = Some(NetworkEntry { jitter: Some(0.2), loss: Some(0.05) });
     f.announce_every = Some(2);
     let ids = gen::ids(n);
-    f.faults.push(FaultEntry { recover: Some(ids[0].clone()), ..FaultEntry::at(6000.0) });
-    f.faults.push(FaultEntry { partition: Some(vec![ids[..n / 2].to_vec()]), ..FaultEntry::at(8000.0) });
-    f.faults.push(FaultEntry { cut: Some([ids[n - 1].clone(), ids[0].clone()]), ..FaultEntry::at(9000.0) });
-    f.faults.push(FaultEntry { heal: Some(true), ..FaultEntry::at(11_000.0) });
+    f.faults.push(FaultEntry { at_ms: 6000.0, action: FaultActionEntry::Recover(ids[0].clone()) });
+    f.faults.push(FaultEntry { at_ms: 8000.0, action: FaultActionEntry::Partition(vec![ids[..n / 2].to_vec()]) });
+    f.faults.push(FaultEntry { at_ms: 9000.0, action: FaultActionEntry::Cut([ids[n - 1].clone(), ids[0].clone()]) });
+    f.faults.push(FaultEntry { at_ms: 11_000.0, action: FaultActionEntry::Heal });
     f.seed = Some(seed);
     f
 }

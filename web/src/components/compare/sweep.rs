@@ -179,7 +179,7 @@ mod tests {
         assert_eq!(f.detection, s.template.detection);
         assert_eq!(f.timer.as_ref().unwrap().delay_ms, Some(50.0));
         assert_eq!(f.faults.len(), 1);
-        assert_eq!(f.faults[0].crash.as_deref(), Some(f.ranking.as_ref().unwrap()[0].as_str()));
+        assert_eq!(f.faults[0].action, stagger_core::scenario::FaultActionEntry::Crash(f.ranking.as_ref().unwrap()[0].clone()));
         let m = &f.delays_ms;
         for (j, row) in m.iter().enumerate() {
             for (k, &v) in row.iter().enumerate() {

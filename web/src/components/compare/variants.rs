@@ -170,7 +170,7 @@ pub fn switched(file: &ScenarioFile, algorithm: AlgorithmName) -> (ScenarioFile,
     f.algorithm = Some(algorithm);
     f.known_functional = None;
     let before = f.faults.len();
-    f.faults.retain(|x| x.rerank.is_none());
+    f.faults.retain(|x| x.action.kind() != stagger_core::scenario::FaultKind::Rerank);
     let dropped = before - f.faults.len();
     (f, dropped)
 }
@@ -318,8 +318,9 @@ mod tests {
     fn switching_leaves_out_what_only_the_staggered_timer_accepts() {
         let mut file = presets::file("patent-5").unwrap();
         file.known_functional = Some(true);
-        let mut rerank = stagger_core::scenario::FaultEntry::at(5000.0);
-        rerank.rerank = Some(stagger_core::scenario::RerankEntry::Order(crate::edit::ranking(&file).into_iter().rev().collect()));
+        use stagger_core::scenario::{FaultActionEntry, FaultEntry, RerankEntry};
+        let order = RerankEntry::Order(crate::edit::ranking(&file).into_iter().rev().collect());
+        let rerank = FaultEntry { at_ms: 5000.0, action: FaultActionEntry::Rerank(order) };
         file.faults.push(rerank);
         file.validate().unwrap();
         let (raft, dropped) = switched(&file, AlgorithmName::Raft);

@@ -2,13 +2,12 @@
 //! fault through `Edit::SetFault`, which keeps the list in time order.
 
 use super::fault_targets::{PartitionPicker, RerankPicker, ServerSelect};
-use super::faults::Kind;
 use super::field::{at, within, FieldError, NumField};
 use super::{current_ranking, ids};
 use crate::components::{use_store, Store};
 use crate::edit::Edit;
 use crate::state::Action;
-use stagger_core::scenario::{FaultEntry, RerankEntry};
+use stagger_core::scenario::{FaultActionEntry, FaultEntry, RerankEntry};
 use std::collections::BTreeSet;
 use yew::prelude::*;
 
@@ -37,7 +36,6 @@ pub fn fault_row(p: &RowProps) -> Html {
     let err = store.outcome.error();
     let base = format!("faults[{i}]");
     let all_ids = ids(&store.file);
-    let kind = Kind::of(&fault);
 
     let on_time = setter(&store, i, |f, v: Option<f64>| {
         if let Some(v) = v {
@@ -54,46 +52,46 @@ pub fn fault_row(p: &RowProps) -> Html {
                 label={format!("{label} (fault {})", i + 1)} on_change={setter(&store, i, set)} />
         }
     };
-    let (targets, target_path) = match (&kind, &fault) {
-        (Some(Kind::Crash), FaultEntry { crash: Some(id), .. }) => {
-            (server("Server that crashes", format!("{base}.crash"), id, |f, v| f.crash = Some(v)), format!("{base}.crash"))
-        }
-        (Some(Kind::Recover), FaultEntry { recover: Some(id), .. }) => {
-            (server("Server that recovers", format!("{base}.recover"), id, |f, v| f.recover = Some(v)), format!("{base}.recover"))
-        }
-        (Some(Kind::Cut), FaultEntry { cut: Some([from, to]), .. }) => {
+    let (targets, target_path) = match &fault.action {
+        FaultActionEntry::Crash(id) => (
+            server("Server that crashes", format!("{base}.crash"), id, |f, v| f.action = FaultActionEntry::Crash(v)),
+            format!("{base}.crash"),
+        ),
+        FaultActionEntry::Recover(id) => (
+            server("Server that recovers", format!("{base}.recover"), id, |f, v| f.action = FaultActionEntry::Recover(v)),
+            format!("{base}.recover"),
+        ),
+        FaultActionEntry::Cut([from, to]) => {
             let path = format!("{base}.cut");
             let html = html! {
                 <span class="ed-cut">
-                    { server("Sender of the cut link", format!("{path}[0]"), from, |f, v| if let Some(c) = &mut f.cut { c[0] = v }) }
+                    { server("Sender of the cut link", format!("{path}[0]"), from, |f, v| if let FaultActionEntry::Cut(c) = &mut f.action { c[0] = v }) }
                     <span class="arrow" title="messages this way are dropped">{"→ ✂ →"}</span>
-                    { server("Receiver of the cut link", format!("{path}[1]"), to, |f, v| if let Some(c) = &mut f.cut { c[1] = v }) }
+                    { server("Receiver of the cut link", format!("{path}[1]"), to, |f, v| if let FaultActionEntry::Cut(c) = &mut f.action { c[1] = v }) }
                     <FieldError field={path.clone()} error={at(err, &path)} />
                 </span>
             };
             (html, path)
         }
-        (Some(Kind::Partition), FaultEntry { partition: Some(groups), .. }) => {
+        FaultActionEntry::Partition(groups) => {
             let path = format!("{base}.partition");
             let html = html! {
                 <PartitionPicker field={path.clone()} groups={groups.clone()} ids={all_ids.clone()} error={within(err, &path, &[])}
-                    on_change={setter(&store, i, |f, g: Vec<Vec<String>>| f.partition = Some(g))} />
+                    on_change={setter(&store, i, |f, g: Vec<Vec<String>>| f.action = FaultActionEntry::Partition(g))} />
             };
             (html, path)
         }
-        (Some(Kind::Rerank), FaultEntry { rerank: Some(entry), .. }) => {
+        FaultActionEntry::Rerank(entry) => {
             let path = format!("{base}.rerank");
             let keys: BTreeSet<String> = store.file.servers.iter().flat_map(|s| s.attrs.keys().cloned()).collect();
             let html = html! {
                 <RerankPicker field={path.clone()} entry={entry.clone()} ranking={current_ranking(&store)}
                     attrs={keys.into_iter().collect::<Vec<_>>()} err={err.cloned()}
-                    on_change={setter(&store, i, |f, r: RerankEntry| f.rerank = Some(r))} />
+                    on_change={setter(&store, i, |f, r: RerankEntry| f.action = FaultActionEntry::Rerank(r))} />
             };
             (html, path)
         }
-        // `heal: false` (an import) is said on the row, which has no other input.
-        (Some(Kind::Heal), _) => (html! { <span class="muted">{"every partition and cut is lifted"}</span> }, base.clone()),
-        _ => (html! { <span class="muted">{"not one action: remove it and add it again"}</span> }, base.clone()),
+        FaultActionEntry::Heal => (html! { <span class="muted">{"every partition and cut is lifted"}</span> }, base.clone()),
     };
     let at_path = format!("{base}.at_ms");
     let mut own = vec![at_path.clone()];
@@ -101,7 +99,7 @@ pub fn fault_row(p: &RowProps) -> Html {
         own.push(target_path);
     }
     let row_error = within(err, &base, &own);
-    let name = kind.map_or("invalid", Kind::name);
+    let name = fault.action.kind().name();
 
     html! {
         <li class={classes!("ed-fault", format!("kind-{name}"), row_error.is_some().then_some("invalid"))} data-index={i.to_string()}>

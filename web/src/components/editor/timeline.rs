@@ -2,9 +2,10 @@
 //! timing of a scenario reads at a glance. Markers that would overlap are
 //! stacked; clicking one puts the cursor in that fault's time.
 
-use super::faults::Kind;
 use crate::components::use_store;
 use crate::dom;
+use crate::edit::describe;
+use stagger_core::scenario::{AlgorithmName, FaultKind};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -47,23 +48,6 @@ fn label_ms(t: f64) -> String {
     }
 }
 
-/// What a marker's tooltip says: when, and to whom.
-fn describe(f: &stagger_core::scenario::FaultEntry) -> String {
-    let what = match Kind::of(f) {
-        Some(Kind::Crash) => format!("crash {}", f.crash.clone().unwrap_or_default()),
-        Some(Kind::Recover) => format!("recover {}", f.recover.clone().unwrap_or_default()),
-        Some(Kind::Partition) => {
-            let groups = f.partition.iter().flatten().map(|g| g.join(", ")).collect::<Vec<_>>();
-            format!("partition {}", groups.join(" | "))
-        }
-        Some(Kind::Cut) => f.cut.as_ref().map_or("cut".into(), |[a, b]| format!("cut {a} → {b}")),
-        Some(Kind::Heal) => "heal".into(),
-        Some(Kind::Rerank) => "rerank".into(),
-        None => "invalid fault".into(),
-    };
-    format!("{} ms: {what}", f.at_ms)
-}
-
 #[function_component(Timeline)]
 pub fn timeline() -> Html {
     let store = use_store();
@@ -73,11 +57,11 @@ pub fn timeline() -> Html {
     order.sort_by(|a, b| f.faults[*a].at_ms.total_cmp(&f.faults[*b].at_ms));
     let xs: Vec<f64> = order.iter().map(|i| (f.faults[*i].at_ms / until).clamp(0.0, 1.0)).collect();
     let lane = lanes(&xs);
-    let stagger = super::algorithm_of(f) == stagger_core::scenario::AlgorithmName::Stagger;
+    let stagger = super::algorithm_of(f) == AlgorithmName::Stagger;
 
     let markers = order.iter().zip(xs.iter().zip(&lane)).map(|(i, (x, lane))| {
         let fault = &f.faults[*i];
-        let kind = Kind::of(fault).map_or("invalid", Kind::name);
+        let kind = fault.action.kind().name();
         let outside = !(0.0..=until).contains(&fault.at_ms);
         let focus = {
             let i = *i;
@@ -110,7 +94,7 @@ pub fn timeline() -> Html {
             </div>
             <div class="ed-legend">
                 // Raft and Bully refuse reranks: not offered, so not in the legend.
-                { for Kind::ALL.iter().filter(|k| **k != Kind::Rerank || stagger || f.faults.iter().any(|x| x.rerank.is_some())).map(|k| html! {
+                { for FaultKind::ALL.iter().filter(|k| **k != FaultKind::Rerank || stagger || f.faults.iter().any(|x| x.action.kind() == FaultKind::Rerank)).map(|k| html! {
                     <span class="ed-legend-item"><span class={classes!("ed-dot", format!("kind-{}", k.name()))} />{k.name()}</span>
                 }) }
             </div>
