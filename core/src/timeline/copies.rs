@@ -1,4 +1,4 @@
-//! The message copies of a run, indexed for "what is on the wire at `t`?".
+//! The message copies of a run, and "what is on the wire at `t`?".
 //!
 //! The Watch tab asks this on every playback frame. Copies are recorded in
 //! send order (the trace is time-ordered), so the copies sent by `t` are a
@@ -7,9 +7,8 @@
 //! scan backwards. A frame costs O(log m + copies near `t`), not O(m).
 
 use crate::message::{MessageKind, Msg};
-use crate::sim::{DropReason, TraceEvent, What};
+use crate::sim::DropReason;
 use crate::time::Time;
-use std::collections::HashMap;
 
 /// One copy of a message handed to the network: sent at `send`, arriving
 /// at `arrive` (`None` when it was dropped at once, by loss or a
@@ -40,48 +39,20 @@ impl MessageCopy {
     }
 }
 
-/// Every copy among `n` servers, in send order.
-#[derive(Debug, Default)]
-pub(super) struct Copies {
-    list: Vec<MessageCopy>,
-    /// The longest flight of a copy that arrived, in µs.
-    longest: u64,
+/// The longest flight of a copy that arrived, in µs: how far back from
+/// `t` a copy still on the wire at `t` can have been sent.
+pub(super) fn longest(copies: &[MessageCopy]) -> u64 {
+    copies.iter().filter_map(|c| Some(c.arrive?.0 - c.send.0)).max().unwrap_or(0)
 }
 
-impl Copies {
-    pub(super) fn of(events: &[TraceEvent], n: usize) -> Copies {
-        let mut list: Vec<MessageCopy> = Vec::new();
-        let mut by_id: HashMap<u64, usize> = HashMap::new();
-        for e in events {
-            match &e.what {
-                What::Send { id, from, to, msg, arrive } if (*from as usize) < n && (*to as usize) < n => {
-                    by_id.insert(*id, list.len());
-                    list.push(MessageCopy { from: *from, to: *to, msg: *msg, send: e.t, arrive: *arrive, drop: None });
-                }
-                What::Drop { id, reason, .. } => {
-                    if let Some(&i) = by_id.get(id) {
-                        list[i].drop = Some((e.t, *reason));
-                    }
-                }
-                _ => {}
-            }
-        }
-        let longest = list.iter().filter_map(|c| Some(c.arrive?.0 - c.send.0)).max().unwrap_or(0);
-        Copies { list, longest }
-    }
-
-    pub(super) fn all(&self) -> &[MessageCopy] {
-        &self.list
-    }
-
-    /// The copies on the wire at `t`, each with how far along it is (0..1).
-    pub(super) fn at(&self, t: Time) -> impl Iterator<Item = (&MessageCopy, f64)> {
-        let hi = self.list.partition_point(|c| c.send <= t);
-        let lo = self.list[..hi].partition_point(|c| c.send.0 + self.longest < t.0);
-        self.list[lo..hi].iter().filter_map(move |c| {
-            let arrive = c.arrive.filter(|a| *a > t)?;
-            let span = (arrive.0 - c.send.0).max(1) as f64;
-            Some((c, (t.0 - c.send.0) as f64 / span))
-        })
-    }
+/// The copies (in send order, none flying longer than `longest`) on the
+/// wire at `t`, each with how far along it is (0..1).
+pub(super) fn on_the_wire(copies: &[MessageCopy], longest: u64, t: Time) -> impl Iterator<Item = (&MessageCopy, f64)> {
+    let hi = copies.partition_point(|c| c.send <= t);
+    let lo = copies[..hi].partition_point(|c| c.send.0 + longest < t.0);
+    copies[lo..hi].iter().filter_map(move |c| {
+        let arrive = c.arrive.filter(|a| *a > t)?;
+        let span = (arrive.0 - c.send.0).max(1) as f64;
+        Some((c, (t.0 - c.send.0) as f64 / span))
+    })
 }

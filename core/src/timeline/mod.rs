@@ -5,9 +5,10 @@
 //!
 //! Two views draw from it: the standalone SVG diagram
 //! ([`crate::render::svg`]), which walks the role [`Segment`]s, the
-//! [`Countdown`]s and the [`MessageCopy`]s in order, and the playground's
-//! Watch tab, which asks on every playback frame what was true at the
-//! playhead. Replaying the trace on every frame would cost O(events), which
+//! [`Countdown`]s and the [`MessageCopy`]s of a [`Replay`] in order, and
+//! the playground's Watch tab, which asks on every playback frame what was
+//! true at the playhead, of a [`Playback`] (the replay and the tallies
+//! only playback needs: the ranking in force, the live masters, the term). Replaying the trace on every frame would cost O(events), which
 //! a storm of thousands of messages cannot afford at 30 fps, so everything
 //! is kept as per-row step functions and send-ordered lists, and every
 //! question at an instant is a binary search.
@@ -24,16 +25,16 @@
 //! member did before its recording began is not in it.
 
 mod copies;
+mod playback;
 
 pub use copies::MessageCopy;
+pub use playback::Playback;
 
-use crate::message::MessageKind;
-use crate::params::Algorithm;
 use crate::scenario::{AlgorithmName, FaultAction, Scenario};
 use crate::server::{Note, Role};
 use crate::sim::{TraceEvent, What};
 use crate::time::Time;
-use copies::Copies;
+use std::collections::HashMap;
 
 /// What a server is doing, as the views colour it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl Countdown {
     }
 }
 
-/// The run as step functions of time.
+/// The run as step functions of time: what a picture of it draws.
 #[derive(Debug)]
 pub struct Replay {
     /// Per row: the instants its state changed, in time order, at most one
@@ -119,50 +120,20 @@ pub struct Replay {
     states: Vec<Vec<(Time, RowState)>>,
     /// Every election timer, in the order it ended.
     countdowns: Vec<Countdown>,
-    /// Per row: its timers' places in `countdowns`, in start order.
-    countdowns_of: Vec<Vec<usize>>,
     /// The message copies, in send order.
-    copies: Copies,
-    /// The faults applied, in trace order.
-    faults: Vec<(Time, FaultAction)>,
-    /// Rankings in force (`index_of[row]`), from time 0.
-    rankings: Vec<(Time, Vec<u32>)>,
-    /// Live masters at the end of each instant where the count changed.
-    masters: Vec<(Time, u32)>,
-    /// Raft only: the highest term any server had reached, from each
-    /// instant it rose.
-    terms: Vec<(Time, u64)>,
+    copies: Vec<MessageCopy>,
+    /// The faults applied, in trace order: when, and their place in the
+    /// scenario's `faults`.
+    faults: Vec<(Time, usize)>,
     /// Where the last segment of every row ends: the later of the run's
     /// end and its last event.
     end: Time,
-    /// The algorithm that ran.
-    pub algorithm: AlgorithmName,
-    /// The kinds of message sent in the run, in `MessageKind::EVERY` order.
-    pub kinds: Vec<MessageKind>,
 }
 
 /// The last entry of a time-ordered list at or before `t`.
-fn at<T>(list: &[(Time, T)], t: Time) -> Option<&T> {
+pub(crate) fn at<T>(list: &[(Time, T)], t: Time) -> Option<&T> {
     let i = list.partition_point(|(s, _)| *s <= t);
     list.get(i.checked_sub(1)?).map(|(_, v)| v)
-}
-
-/// `index_of[row]` for a ranking given as rows by index.
-fn invert(rows_by_index: &[u32]) -> Vec<u32> {
-    let mut index_of = vec![u32::MAX; rows_by_index.len()];
-    for (i, r) in rows_by_index.iter().enumerate() {
-        if let Some(slot) = index_of.get_mut(*r as usize) {
-            *slot = i as u32;
-        }
-    }
-    index_of
-}
-
-/// The replay under way: the state of every row and its open timer.
-struct Cursor {
-    cur: Vec<Option<RowState>>,
-    open: Vec<Option<(Time, Time)>>,
-    live_masters: u32,
 }
 
 impl Replay {
@@ -187,101 +158,84 @@ impl Replay {
             (true, true) => Some(RowState { status: LaneState::Master, master: None }),
             (true, false) => Some(RowState { status: LaneState::Backup, master: Some(top) }),
         };
-        let cur: Vec<Option<RowState>> = (0..n as u32).map(initial).collect();
-        let live_masters = cur.iter().filter(|s| s.is_some_and(|s| s.status == LaneState::Master)).count() as u32;
+        let mut cur: Vec<Option<RowState>> = (0..n as u32).map(initial).collect();
         let mut states: Vec<Vec<(Time, RowState)>> = cur.iter().map(|s| s.map(|s| (Time::ZERO, s)).into_iter().collect()).collect();
-        let mut c = Cursor { cur, open: vec![None; n], live_masters };
+        let mut open: Vec<Option<(Time, Time)>> = vec![None; n];
         let mut countdowns = Vec::new();
-        let mut countdowns_of: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut faults = Vec::new();
-        let mut rankings = vec![(Time::ZERO, invert(&scenario.ranking))];
-        let mut masters = vec![(Time::ZERO, c.live_masters)];
-        let mut sent = [false; MessageKind::EVERY.len()];
-        let mut terms: Vec<(Time, u64)> = Vec::new();
+        let mut copies: Vec<MessageCopy> = Vec::new();
+        let mut copy_of_id: HashMap<u64, usize> = HashMap::new();
 
-        let mut close = |c: &mut Cursor, r: usize, t: Time| {
-            if let Some((start, due)) = c.open[r].take() {
-                countdowns_of[r].push(countdowns.len());
-                countdowns.push(Countdown { row: r as u32, start, due, end: t.min(due) });
+        fn close(open: &mut Option<(Time, Time)>, row: usize, t: Time, out: &mut Vec<Countdown>) {
+            if let Some((start, due)) = open.take() {
+                out.push(Countdown { row: row as u32, start, due, end: t.min(due) });
             }
-        };
-        let set = |c: &mut Cursor, states: &mut Vec<Vec<(Time, RowState)>>, r: usize, t: Time, s: RowState| {
+        }
+        /// Row `r`'s state from `t` on; a change within an instant replaces
+        /// the one before it.
+        fn set(cur: &mut Option<RowState>, row: &mut Vec<(Time, RowState)>, t: Time, s: RowState) {
             let s = RowState { master: if s.status == LaneState::Backup { s.master } else { None }, ..s };
-            if c.cur[r] == Some(s) {
+            if *cur == Some(s) {
                 return;
             }
-            let was_master = c.cur[r].is_some_and(|s| s.status == LaneState::Master);
-            c.live_masters = c.live_masters - was_master as u32 + (s.status == LaneState::Master) as u32;
-            c.cur[r] = Some(s);
-            let row = &mut states[r];
+            *cur = Some(s);
             match row.last_mut() {
                 Some(last) if last.0 == t => last.1 = s,
                 _ => row.push((t, s)),
             }
-        };
+        }
 
-        for (k, e) in events.iter().enumerate() {
+        for e in events {
             let t = e.t;
             match &e.what {
                 What::Role { server, role, master } if (*server as usize) < n => {
                     let r = *server as usize;
                     if *role != Role::WaitElection {
-                        close(&mut c, r, t);
+                        close(&mut open[r], r, t, &mut countdowns);
                     }
-                    if c.cur[r].is_none_or(|s| s.status != LaneState::Down) {
-                        set(&mut c, &mut states, r, t, RowState { status: LaneState::of(*role), master: *master });
+                    if cur[r].is_none_or(|s| s.status != LaneState::Down) {
+                        set(&mut cur[r], &mut states[r], t, RowState { status: LaneState::of(*role), master: *master });
                     }
-                }
-                What::Send { msg, .. } => {
-                    let k = msg.kind();
-                    if let Some(i) = MessageKind::EVERY.iter().position(|x| *x == k) {
-                        sent[i] = true;
-                    }
-                }
-                What::Note { note: Note::Raft { term, .. }, .. } if terms.last().is_none_or(|(_, top)| term > top) => {
-                    terms.push((t, *term));
                 }
                 What::Note { server, note: Note::ElectionDelay { delay } } if (*server as usize) < n => {
                     let r = *server as usize;
-                    close(&mut c, r, t);
-                    c.open[r] = Some((t, Time(t.0 + delay.0)));
+                    close(&mut open[r], r, t, &mut countdowns);
+                    open[r] = Some((t, Time(t.0 + delay.0)));
                 }
                 What::Fault { source } => {
-                    let Some(f) = scenario.faults.iter().find(|f| f.source == *source as usize) else { continue };
-                    match &f.action {
-                        FaultAction::Crash(row) if (*row as usize) < n => {
-                            let r = *row as usize;
-                            close(&mut c, r, t);
-                            set(&mut c, &mut states, r, t, RowState { status: LaneState::Down, master: None });
+                    let Some(k) = scenario.faults.iter().position(|f| f.source == *source as usize) else { continue };
+                    let f = &scenario.faults[k];
+                    match f.action {
+                        FaultAction::Crash(row) if (row as usize) < n => {
+                            let r = row as usize;
+                            close(&mut open[r], r, t, &mut countdowns);
+                            set(&mut cur[r], &mut states[r], t, RowState { status: LaneState::Down, master: None });
                         }
-                        FaultAction::Recover(row) if (*row as usize) < n => {
-                            set(&mut c, &mut states, *row as usize, t, RowState { status: LaneState::Backup, master: None });
+                        FaultAction::Recover(row) if (row as usize) < n => {
+                            let r = row as usize;
+                            set(&mut cur[r], &mut states[r], t, RowState { status: LaneState::Backup, master: None });
                         }
-                        FaultAction::Rerank(rows) => rankings.push((t, invert(rows))),
                         _ => {}
                     }
-                    faults.push((t, f.action.clone()));
+                    faults.push((t, k));
+                }
+                What::Send { id, from, to, msg, arrive } if (*from as usize) < n && (*to as usize) < n => {
+                    copy_of_id.insert(*id, copies.len());
+                    copies.push(MessageCopy { from: *from, to: *to, msg: *msg, send: t, arrive: *arrive, drop: None });
+                }
+                What::Drop { id, reason, .. } => {
+                    if let Some(&i) = copy_of_id.get(id) {
+                        copies[i].drop = Some((t, *reason));
+                    }
                 }
                 _ => {}
             }
-            // Sample at the end of each instant, as the metrics do.
-            let instant_over = !matches!(events.get(k + 1), Some(next) if next.t == t);
-            if instant_over && masters.last().is_some_and(|(_, m)| *m != c.live_masters) {
-                masters.push((t, c.live_masters));
-            }
         }
         let end = events.last().map_or(end, |e| e.t.max(end));
-        for r in 0..n {
-            close(&mut c, r, end);
+        for (r, o) in open.iter_mut().enumerate() {
+            close(o, r, end, &mut countdowns);
         }
-        let algorithm = match scenario.algorithm {
-            Algorithm::Stagger => AlgorithmName::Stagger,
-            Algorithm::Raft(_) => AlgorithmName::Raft,
-            Algorithm::Bully(_) => AlgorithmName::Bully,
-        };
-        let kinds = MessageKind::EVERY.iter().zip(sent).filter(|(_, s)| *s).map(|(k, _)| *k).collect();
-        let copies = Copies::of(events, n);
-        Replay { states, countdowns, countdowns_of, copies, faults, rankings, masters, terms, end, algorithm, kinds }
+        Replay { states, countdowns, copies, faults, end }
     }
 
     /// The number of servers.
@@ -317,64 +271,16 @@ impl Replay {
         &self.countdowns
     }
 
-    /// Row `r`'s election timer running at `t`, if it is waiting then.
-    pub fn countdown(&self, r: usize, t: Time) -> Option<Countdown> {
-        let list = self.countdowns_of.get(r)?;
-        let i = list.partition_point(|&k| self.countdowns[k].start <= t).checked_sub(1)?;
-        let c = self.countdowns[list[i]];
-        (t < c.end && self.state(r, t).status == LaneState::Wait).then_some(c)
-    }
-
     /// Every copy handed to the network among the run's servers, in send
     /// order, dropped ones included.
     pub fn copies(&self) -> &[MessageCopy] {
-        self.copies.all()
+        &self.copies
     }
 
-    /// The copies on the wire at `t`, each with how far along it is (0..1).
-    pub fn in_flight(&self, t: Time) -> impl Iterator<Item = (&MessageCopy, f64)> {
-        self.copies.at(t)
-    }
-
-    /// The faults applied, in trace order.
-    pub fn faults(&self) -> &[(Time, FaultAction)] {
-        &self.faults
-    }
-
-    /// Row `r`'s index in the ranking in force at `t`.
-    pub fn rank(&self, r: usize, t: Time) -> u32 {
-        at(&self.rankings, t).and_then(|ix| ix.get(r)).copied().unwrap_or(r as u32)
-    }
-
-    /// The ranking in force at the end of the run: rows by index.
-    pub fn final_rows_by_index(&self) -> Vec<u32> {
-        let index_of = &self.rankings.last().expect("the initial ranking").1;
-        let mut rows: Vec<u32> = (0..index_of.len() as u32).collect();
-        rows.sort_by_key(|r| index_of[*r as usize]);
-        rows
-    }
-
-    /// Raft only: the highest term any server has reached by the end of
-    /// instant `t`.
-    pub fn term(&self, t: Time) -> Option<u64> {
-        at(&self.terms, t).copied()
-    }
-
-    /// Live masters at the end of instant `t`.
-    pub fn masters_at(&self, t: Time) -> u32 {
-        at(&self.masters, t).copied().unwrap_or(0)
-    }
-
-    /// The most live masters at the end of any instant in `[from, ∞)`.
-    pub fn max_masters_from(&self, from: Time) -> u32 {
-        let i = self.masters.partition_point(|(s, _)| *s <= from);
-        let first = self.masters_at(from);
-        self.masters[i..].iter().map(|(_, m)| *m).fold(first, u32::max)
-    }
-
-    /// The most live masters at the end of any instant before `to`.
-    pub fn max_masters_before(&self, to: Time) -> u32 {
-        self.masters.iter().take_while(|(s, _)| *s < to).map(|(_, m)| *m).max().unwrap_or(0)
+    /// The faults applied, in trace order, as `scenario` (the one the
+    /// replay was made from) defines them.
+    pub fn faults<'a>(&'a self, scenario: &'a Scenario) -> impl Iterator<Item = (Time, &'a FaultAction)> + 'a {
+        self.faults.iter().map(|&(t, k)| (t, &scenario.faults[k].action))
     }
 }
 

@@ -43,7 +43,7 @@ impl Model {
         let id = |r: u32| scenario.ids.get(r as usize).map_or("?", |s| s.as_str());
         let mut marks = Vec::new();
         let mut events = Vec::new();
-        for (t, action) in replay.faults() {
+        for (t, action) in replay.faults(scenario) {
             let t = t.0;
             match action {
                 FaultAction::Crash(row) if (*row as usize) < n => {

@@ -11,13 +11,13 @@
 //! Roles are named as the algorithm that ran names them (Raft's leader and
 //! followers, with its term), and the legend lists the kinds of message
 //! the run sent.
-//! Everything is read from the run's [`Replay`] by binary search, and at most
+//! Everything is read from the run's [`Playback`] by binary search, and at most
 //! [`MAX_DOTS`] dots are drawn, so a storm stays smooth.
 
 use super::{fmt_ms, Shared};
 use crate::state::Computed;
 use stagger_core::scenario::AlgorithmName;
-use stagger_core::timeline::{LaneState, Replay};
+use stagger_core::timeline::{LaneState, Playback};
 use stagger_core::Time;
 use std::f64::consts::PI;
 use yew::prelude::*;
@@ -25,7 +25,7 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct GroupProps {
     pub computed: Shared<Computed>,
-    pub timeline: Shared<Replay>,
+    pub timeline: Shared<Playback>,
     pub playhead: Time,
 }
 

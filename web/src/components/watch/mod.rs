@@ -8,7 +8,7 @@
 //!   with the messages in flight moving along chords.
 //! - [`properties`]: named properties of the run, checked live.
 //!
-//! All of them read the run through one [`Replay`]
+//! All of them read the run through one [`Playback`]
 //! (`stagger_core::timeline`), built once per run: the trace as step
 //! functions, so every frame is a handful of binary searches. The core's
 //! SVG renderer draws from the same replay.
@@ -29,7 +29,7 @@ use controls::Controls;
 use group::Group;
 use properties::Properties;
 use spacetime::SpaceTime;
-use stagger_core::timeline::Replay;
+use stagger_core::timeline::Playback;
 use stagger_core::Time;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -60,16 +60,16 @@ impl<T> Deref for Shared<T> {
     }
 }
 
-/// The run's [`Replay`], built once per run.
+/// The run's [`Playback`], built once per run.
 #[hook]
-pub fn use_timeline(computed: &Shared<Computed>) -> Shared<Replay> {
+pub fn use_timeline(computed: &Shared<Computed>) -> Shared<Playback> {
     let tl = use_memo(computed.clone(), |c| replay(c));
     Shared(tl)
 }
 
 /// Replays the run's trace (none when it was run without one).
-pub fn replay(c: &Computed) -> Replay {
-    Replay::of(&c.scenario, c.run.trace.as_ref().map_or(&[][..], |t| t.events.as_slice()))
+pub fn replay(c: &Computed) -> Playback {
+    Playback::of(&c.scenario, c.run.trace.as_ref().map_or(&[][..], |t| t.events.as_slice()))
 }
 
 /// A time as the playground prints it: milliseconds with three decimals.

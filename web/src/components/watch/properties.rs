@@ -6,7 +6,7 @@
 //! scheme shows at once which guarantee breaks and why. The same three
 //! are checked for a Raft or Bully run, so switching the algorithm shows
 //! which of the staggered timer's promises the other keeps. The checks read the
-//! same [`Replay`] the animation uses, plus the SPEC §8 metrics, and are
+//! same [`Playback`] the animation uses, plus the SPEC §8 metrics, and are
 //! pure functions ([`check`]) so they can be tested without a browser.
 
 use super::{fmt_ms, Shared};
@@ -14,7 +14,7 @@ use crate::state::Computed;
 use stagger_core::scenario::AlgorithmName;
 use stagger_core::sim::Settled;
 use stagger_core::time::ms_to_us;
-use stagger_core::timeline::{LaneState, Replay};
+use stagger_core::timeline::{LaneState, Playback};
 use stagger_core::{MessageKind, Time};
 use yew::prelude::*;
 
@@ -36,7 +36,7 @@ pub struct Checked {
 }
 
 /// The three properties of a run.
-pub fn check(c: &Computed, tl: &Replay) -> [Checked; 3] {
+pub fn check(c: &Computed, tl: &Playback) -> [Checked; 3] {
     let m = &c.run.metrics;
     let sc = &c.scenario;
     let end = sc.until;
@@ -131,7 +131,7 @@ pub fn check(c: &Computed, tl: &Replay) -> [Checked; 3] {
 #[derive(Properties, PartialEq)]
 pub struct PropertiesProps {
     pub computed: Shared<Computed>,
-    pub timeline: Shared<Replay>,
+    pub timeline: Shared<Playback>,
     pub playhead: Time,
 }
 
