@@ -153,13 +153,18 @@ impl Replay {
     fn build(scenario: &Scenario, events: &[TraceEvent], known_start: bool, end: Time) -> Replay {
         let n = scenario.len();
         let top = scenario.ranking.first().copied().unwrap_or(0);
-        let initial = |r: u32| match (known_start, r == top) {
-            (false, _) => None,
-            (true, true) => Some(RowState { status: LaneState::Master, master: None }),
-            (true, false) => Some(RowState { status: LaneState::Backup, master: Some(top) }),
-        };
-        let mut cur: Vec<Option<RowState>> = (0..n as u32).map(initial).collect();
-        let mut states: Vec<Vec<(Time, RowState)>> = cur.iter().map(|s| s.map(|s| (Time::ZERO, s)).into_iter().collect()).collect();
+        // A row's state is the last in its list (none yet: unknown).
+        let mut states: Vec<Vec<(Time, RowState)>> = vec![Vec::new(); n];
+        if known_start {
+            for (r, row) in states.iter_mut().enumerate() {
+                let state = if r as u32 == top {
+                    RowState { status: LaneState::Master, master: None }
+                } else {
+                    RowState { status: LaneState::Backup, master: Some(top) }
+                };
+                row.push((Time::ZERO, state));
+            }
+        }
         let mut open: Vec<Option<(Time, Time)>> = vec![None; n];
         let mut countdowns = Vec::new();
         let mut faults = Vec::new();
@@ -173,13 +178,10 @@ impl Replay {
         }
         /// Row `r`'s state from `t` on; a change within an instant replaces
         /// the one before it.
-        fn set(cur: &mut Option<RowState>, row: &mut Vec<(Time, RowState)>, t: Time, s: RowState) {
+        fn set(row: &mut Vec<(Time, RowState)>, t: Time, s: RowState) {
             let s = RowState { master: if s.status == LaneState::Backup { s.master } else { None }, ..s };
-            if *cur == Some(s) {
-                return;
-            }
-            *cur = Some(s);
             match row.last_mut() {
+                Some(last) if last.1 == s => {}
                 Some(last) if last.0 == t => last.1 = s,
                 _ => row.push((t, s)),
             }
@@ -193,8 +195,8 @@ impl Replay {
                     if *role != Role::WaitElection {
                         close(&mut open[r], r, t, &mut countdowns);
                     }
-                    if cur[r].is_none_or(|s| s.status != LaneState::Down) {
-                        set(&mut cur[r], &mut states[r], t, RowState { status: LaneState::of(*role), master: *master });
+                    if states[r].last().is_none_or(|(_, s)| s.status != LaneState::Down) {
+                        set(&mut states[r], t, RowState { status: LaneState::of(*role), master: *master });
                     }
                 }
                 What::Note { server, note: Note::ElectionDelay { delay } } if (*server as usize) < n => {
@@ -209,11 +211,11 @@ impl Replay {
                         FaultAction::Crash(row) if (row as usize) < n => {
                             let r = row as usize;
                             close(&mut open[r], r, t, &mut countdowns);
-                            set(&mut cur[r], &mut states[r], t, RowState { status: LaneState::Down, master: None });
+                            set(&mut states[r], t, RowState { status: LaneState::Down, master: None });
                         }
                         FaultAction::Recover(row) if (row as usize) < n => {
                             let r = row as usize;
-                            set(&mut cur[r], &mut states[r], t, RowState { status: LaneState::Backup, master: None });
+                            set(&mut states[r], t, RowState { status: LaneState::Backup, master: None });
                         }
                         _ => {}
                     }

@@ -93,9 +93,15 @@ pub(crate) fn msg_text(m: &Wire) -> String {
 
 /// `12345` as `12,345`.
 pub(super) fn thousands(v: usize) -> String {
-    let digits: Vec<char> = v.to_string().chars().rev().collect();
-    let groups: Vec<String> = digits.chunks(3).map(|c| c.iter().rev().collect()).collect();
-    groups.into_iter().rev().collect::<Vec<_>>().join(",")
+    let digits = v.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The separator between the parts of the subtitle and the caption.
@@ -140,6 +146,9 @@ mod tests {
         assert_eq!(num(0.1 + 0.2), "0.3");
         assert_eq!(thousands(39_601), "39,601");
         assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(0), "0");
     }
 
     #[test]
