@@ -125,6 +125,9 @@ pub struct Replay {
     /// The faults applied, in trace order: when, and their place in the
     /// scenario's `faults`.
     faults: Vec<(Time, usize)>,
+    /// Each time a row became or stopped being Master (+1, −1), in trace
+    /// order: what [`Playback`] counts live masters from.
+    master_changes: Vec<(Time, i8)>,
     /// Where the last segment of every row ends: the later of the run's
     /// end and its last event.
     end: Time,
@@ -168,6 +171,7 @@ impl Replay {
         let mut open: Vec<Option<(Time, Time)>> = vec![None; n];
         let mut countdowns = Vec::new();
         let mut faults = Vec::new();
+        let mut master_changes = Vec::new();
         let mut copies: Vec<MessageCopy> = Vec::new();
         let mut copy_of_id: HashMap<u64, usize> = HashMap::new();
 
@@ -178,8 +182,12 @@ impl Replay {
         }
         /// Row `r`'s state from `t` on; a change within an instant replaces
         /// the one before it.
-        fn set(row: &mut Vec<(Time, RowState)>, t: Time, s: RowState) {
+        fn set(row: &mut Vec<(Time, RowState)>, t: Time, s: RowState, master_changes: &mut Vec<(Time, i8)>) {
             let s = RowState { master: if s.status == LaneState::Backup { s.master } else { None }, ..s };
+            let was = row.last().is_some_and(|(_, l)| l.status == LaneState::Master);
+            if was != (s.status == LaneState::Master) {
+                master_changes.push((t, if was { -1 } else { 1 }));
+            }
             match row.last_mut() {
                 Some(last) if last.1 == s => {}
                 Some(last) if last.0 == t => last.1 = s,
@@ -196,7 +204,7 @@ impl Replay {
                         close(&mut open[r], r, t, &mut countdowns);
                     }
                     if states[r].last().is_none_or(|(_, s)| s.status != LaneState::Down) {
-                        set(&mut states[r], t, RowState { status: LaneState::of(*role), master: *master });
+                        set(&mut states[r], t, RowState { status: LaneState::of(*role), master: *master }, &mut master_changes);
                     }
                 }
                 What::Note { server, note: Note::ElectionDelay { delay } } if (*server as usize) < n => {
@@ -211,11 +219,11 @@ impl Replay {
                         FaultAction::Crash(row) if (row as usize) < n => {
                             let r = row as usize;
                             close(&mut open[r], r, t, &mut countdowns);
-                            set(&mut states[r], t, RowState { status: LaneState::Down, master: None });
+                            set(&mut states[r], t, RowState { status: LaneState::Down, master: None }, &mut master_changes);
                         }
                         FaultAction::Recover(row) if (row as usize) < n => {
                             let r = row as usize;
-                            set(&mut states[r], t, RowState { status: LaneState::Backup, master: None });
+                            set(&mut states[r], t, RowState { status: LaneState::Backup, master: None }, &mut master_changes);
                         }
                         _ => {}
                     }
@@ -237,7 +245,7 @@ impl Replay {
         for (r, o) in open.iter_mut().enumerate() {
             close(o, r, end, &mut countdowns);
         }
-        Replay { states, countdowns, copies, faults, end }
+        Replay { states, countdowns, copies, faults, master_changes, end }
     }
 
     /// The number of servers.

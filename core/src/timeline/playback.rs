@@ -7,7 +7,7 @@
 //! the diagram) does not carry this code.
 
 use super::copies::{longest, on_the_wire};
-use super::{at, Countdown, LaneState, MessageCopy, Replay, RowState};
+use super::{at, Countdown, LaneState, MessageCopy, Replay};
 use crate::message::MessageKind;
 use crate::params::Algorithm;
 use crate::scenario::{AlgorithmName, FaultAction, Scenario};
@@ -57,25 +57,13 @@ fn invert(rows_by_index: &[u32]) -> Vec<u32> {
 }
 
 /// The live masters at the end of every instant where their number
-/// changed, from the rows' states (which hold the state at the end of each
-/// instant), starting from `initial` at time 0.
-fn masters(states: &[Vec<(Time, RowState)>], initial: u32) -> Vec<(Time, u32)> {
-    let is_master = |s: &RowState| s.status == LaneState::Master;
-    let mut changes: Vec<(Time, i64)> = Vec::new();
-    for row in states {
-        let mut was = false;
-        for (t, s) in row {
-            if is_master(s) != was {
-                was = !was;
-                changes.push((*t, if was { 1 } else { -1 }));
-            }
-        }
-    }
-    changes.sort_by_key(|c| c.0);
+/// changed, from `initial` at time 0 and each row's changes (+1, −1) in
+/// time order.
+fn masters(changes: &[(Time, i8)], initial: u32) -> Vec<(Time, u32)> {
     let mut out = vec![(Time::ZERO, initial)];
-    let mut live = 0i64;
+    let mut live = i64::from(initial);
     for (i, (t, d)) in changes.iter().enumerate() {
-        live += d;
+        live += i64::from(*d);
         let instant_over = changes.get(i + 1).is_none_or(|next| next.0 != *t);
         if instant_over && out.last().is_some_and(|(_, m)| i64::from(*m) != live) {
             out.push((*t, live as u32));
@@ -121,7 +109,7 @@ impl Playback {
         };
         let kinds = MessageKind::EVERY.iter().zip(sent).filter(|(_, s)| *s).map(|(k, _)| *k).collect();
         // A run starts with one master, ranking[0].
-        let masters = masters(&replay.states, u32::from(!scenario.ranking.is_empty()));
+        let masters = masters(&replay.master_changes, u32::from(!scenario.ranking.is_empty()));
         let longest = longest(replay.copies());
         Playback { replay, longest, countdowns_of, rankings, masters, terms, algorithm, kinds }
     }
