@@ -1,17 +1,17 @@
 //! A run's trace read once into what a picture of it shows: each server's
-//! role over time, its election timers, the message copies on the wire,
-//! the faults, the ranking in force, the number of live masters and, under
-//! Raft, the highest term.
+//! role over time, its election timers, the message copies on the wire and
+//! the faults ([`Replay`]); and, for playback, the ranking in force, the
+//! number of live masters and, under Raft, the highest term
+//! ([`Playback`]).
 //!
 //! Two views draw from it: the standalone SVG diagram
 //! ([`crate::render::svg`]), which walks the role [`Segment`]s, the
 //! [`Countdown`]s and the [`MessageCopy`]s of a [`Replay`] in order, and
-//! the playground's Watch tab, which asks on every playback frame what was
-//! true at the playhead, of a [`Playback`] (the replay and the tallies
-//! only playback needs: the ranking in force, the live masters, the term). Replaying the trace on every frame would cost O(events), which
-//! a storm of thousands of messages cannot afford at 30 fps, so everything
-//! is kept as per-row step functions and send-ordered lists, and every
-//! question at an instant is a binary search.
+//! the playground's Watch tab, which asks a [`Playback`] on every frame
+//! what was true at the playhead. Replaying the trace on every frame would
+//! cost O(events), which a storm of thousands of messages cannot afford at
+//! 30 fps, so everything is kept as per-row step functions and time-ordered
+//! lists, and every question at an instant is a binary search.
 //!
 //! The replay follows SPEC §1 and §8: a run starts with `ranking[0]` as
 //! Master and every other server a Backup naming it; a crash takes a server

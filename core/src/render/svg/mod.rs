@@ -16,6 +16,10 @@
 //! Arrows are tagged `class="msg KIND"` (plus `dropped` when the copy never
 //! arrived), lane labels `class="lane-label"`, so tests and scripts can pick
 //! them out.
+//!
+//! What is drawn comes from the run's [`Replay`] (`crate::timeline`), the
+//! same reading of the trace the playground's Watch tab plays back; this
+//! module only decides where it goes and how it looks.
 
 // The pieces, by concern. `w!` writes to a string, ignoring the
 // infallible `fmt::Result`.
