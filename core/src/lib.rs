@@ -77,6 +77,7 @@ pub mod scenario;
 pub mod server;
 pub mod sim;
 pub mod time;
+pub mod timeline;
 pub mod timer;
 pub mod wire;
 

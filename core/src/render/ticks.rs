@@ -5,24 +5,43 @@
 //! numbers whatever the data; a log axis ticks whole decades, with the 2s
 //! and 5s between them when the range is short enough to need them.
 
-/// A 1–2–5 step giving about `target` intervals over `span`.
-pub fn nice_step(span: f64, target: usize) -> f64 {
+/// How [`step`] rounds the raw step `span / target` to 1, 2 or 5 × 10^k.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepRounding {
+    /// Up to the next nice value: at most `target` intervals, for a chart
+    /// axis that rounds its ends out to whole steps.
+    Up,
+    /// To the nearest nice value (1 below 1.5, 2 below 3.5, 5 below 7.5):
+    /// about `target` intervals, for an axis whose ends are fixed, such
+    /// as the space-time diagram's time window.
+    Nearest,
+}
+
+/// A 1–2–5 step giving about `target` intervals over `span`, rounded as
+/// `rounding` says. An empty or non-finite span gets a step of 1.
+pub fn step(span: f64, target: f64, rounding: StepRounding) -> f64 {
     if !span.is_finite() || span <= 0.0 {
         return 1.0;
     }
-    let raw = span / target.max(1) as f64;
+    let raw = span / target.max(1.0);
     let mag = 10f64.powf(raw.log10().floor());
     let f = raw / mag;
-    let m = if f <= 1.0 {
-        1.0
-    } else if f <= 2.0 {
-        2.0
-    } else if f <= 5.0 {
-        5.0
-    } else {
-        10.0
+    let m = match rounding {
+        StepRounding::Up if f <= 1.0 => 1.0,
+        StepRounding::Up if f <= 2.0 => 2.0,
+        StepRounding::Up if f <= 5.0 => 5.0,
+        StepRounding::Nearest if f < 1.5 => 1.0,
+        StepRounding::Nearest if f < 3.5 => 2.0,
+        StepRounding::Nearest if f < 7.5 => 5.0,
+        _ => 10.0,
     };
     m * mag
+}
+
+/// The step of a chart axis: [`step`] rounded up, so `target` intervals at
+/// most.
+pub fn nice_step(span: f64, target: usize) -> f64 {
+    step(span, target as f64, StepRounding::Up)
 }
 
 /// A linear axis from 0 (or `lo`) up to `hi` rounded out to a whole step,
@@ -101,6 +120,18 @@ mod tests {
         assert_eq!(nice_step(0.9, 4), 0.5);
         assert_eq!(nice_step(0.0, 4), 1.0);
         assert_eq!(nice_step(f64::NAN, 4), 1.0);
+    }
+
+    #[test]
+    fn nearest_steps_round_both_ways() {
+        let near = |span, target| step(span, target, StepRounding::Nearest);
+        assert_eq!(near(962.5, 9.0), 100.0);
+        assert_eq!(near(12_000.0, 9.0), 1000.0);
+        assert_eq!(near(12_000.0, 5.0), 2000.0);
+        assert_eq!(near(1000.0, 4.4), 200.0, "227 is nearer 200 than 500");
+        assert_eq!(nice_step(1000.0, 4), 500.0, "250 rounds up to 500");
+        assert_eq!(near(1.0, 9.0), 0.1);
+        assert_eq!(near(0.0, 9.0), 1.0);
     }
 
     #[test]

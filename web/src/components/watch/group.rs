@@ -11,13 +11,13 @@
 //! Roles are named as the algorithm that ran names them (Raft's leader and
 //! followers, with its term), and the legend lists the kinds of message
 //! the run sent.
-//! Everything is read from the [`Timeline`] by binary search, and at most
+//! Everything is read from the run's [`Playback`] by binary search, and at most
 //! [`MAX_DOTS`] dots are drawn, so a storm stays smooth.
 
-use super::model::{Status, Timeline};
 use super::{fmt_ms, Shared};
 use crate::state::Computed;
 use stagger_core::scenario::AlgorithmName;
+use stagger_core::timeline::{LaneState, Playback};
 use stagger_core::Time;
 use std::f64::consts::PI;
 use yew::prelude::*;
@@ -25,7 +25,7 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct GroupProps {
     pub computed: Shared<Computed>,
-    pub timeline: Shared<Timeline>,
+    pub timeline: Shared<Playback>,
     pub playhead: Time,
 }
 
@@ -51,6 +51,16 @@ fn node_radius(n: usize) -> f64 {
     }
 }
 
+/// The CSS class of a node in this state.
+fn class(s: LaneState) -> &'static str {
+    match s {
+        LaneState::Master => "master",
+        LaneState::Backup => "backup",
+        LaneState::Wait => "wait",
+        LaneState::Down => "down",
+    }
+}
+
 fn num(x: f64) -> String {
     format!("{x:.1}")
 }
@@ -71,8 +81,8 @@ pub fn group(p: &GroupProps) -> Html {
         })
         .collect();
     let states: Vec<_> = (0..n).map(|r| tl.state(r, t)).collect();
-    let count = |s: Status| states.iter().filter(|x| x.status == s).count();
-    let masters: Vec<usize> = (0..n).filter(|r| states[*r].status == Status::Master).collect();
+    let count = |s: LaneState| states.iter().filter(|x| x.status == s).count();
+    let masters: Vec<usize> = (0..n).filter(|r| states[*r].status == LaneState::Master).collect();
     let alg = tl.algorithm;
     let term = tl.term(t);
 
@@ -80,7 +90,7 @@ pub fn group(p: &GroupProps) -> Html {
     let ties = (n <= MAX_TIES).then(|| {
         (0..n)
             .filter_map(|r| {
-                let m = states[r].master.filter(|_| states[r].status == Status::Backup)? as usize;
+                let m = states[r].master.filter(|_| states[r].status == LaneState::Backup)? as usize;
                 let ((x1, y1, _), (x2, y2, _)) = (pos[r], *pos.get(m)?);
                 Some(html! { <line class="tie" x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> })
             })
@@ -95,7 +105,7 @@ pub fn group(p: &GroupProps) -> Html {
             .iter()
             .map(|(f, _)| {
                 let ((x1, y1, _), (x2, y2, _)) = (pos[f.from as usize], pos[f.to as usize]);
-                html! { <line class={classes!("chord", format!("kind-{}", f.kind.name()))} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> }
+                html! { <line class={classes!("chord", format!("kind-{}", f.kind().name()))} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> }
             })
             .collect::<Html>()
     });
@@ -110,7 +120,7 @@ pub fn group(p: &GroupProps) -> Html {
             let edge = (nr / d).min(0.45);
             let u = edge + prog * (1.0 - 2.0 * edge);
             html! {
-                <circle class={classes!("dot", format!("kind-{}", f.kind.name()), f.lost.then_some("lost"))}
+                <circle class={classes!("dot", format!("kind-{}", f.kind().name()), f.lost().then_some("lost"))}
                     cx={num(x1 + (x2 - x1) * u)} cy={num(y1 + (y2 - y1) * u)} r={num(dot_r)} />
             }
         })
@@ -124,9 +134,9 @@ pub fn group(p: &GroupProps) -> Html {
             let id = &sc.ids[r];
             let role = s.status.label(alg);
             let about = match (s.status, s.master) {
-                (Status::Backup, Some(m)) => format!("{id} · S{rank} · {role} of {}", sc.ids[m as usize]),
-                (Status::Backup, None) if alg == AlgorithmName::Raft => format!("{id} · S{rank} · {role}, no leader known"),
-                (Status::Backup, None) => format!("{id} · S{rank} · {role}, no master known"),
+                (LaneState::Backup, Some(m)) => format!("{id} · S{rank} · {role} of {}", sc.ids[m as usize]),
+                (LaneState::Backup, None) if alg == AlgorithmName::Raft => format!("{id} · S{rank} · {role}, no leader known"),
+                (LaneState::Backup, None) => format!("{id} · S{rank} · {role}, no master known"),
                 (st, _) => format!("{id} · S{rank} · {role}", role = st.label(alg)),
             };
             let ring = tl.countdown(r, t).map(|c| {
@@ -162,13 +172,13 @@ pub fn group(p: &GroupProps) -> Html {
                 html! { <text class="label" x={num(lx)} y={num(ly + dy)} text-anchor={anchor}>{id}</text> }
             };
             html! {
-                <g class={classes!("node", s.status.class())} transform={format!("translate({} {})", num(x), num(y))}
-                    data-server={id.clone()} data-status={s.status.class()} data-rank={rank.to_string()}>
+                <g class={classes!("node", class(s.status))} transform={format!("translate({} {})", num(x), num(y))}
+                    data-server={id.clone()} data-status={class(s.status)} data-rank={rank.to_string()}>
                     <title>{about}</title>
-                    if s.status == Status::Master { <circle class="halo" r={num(nr + 6.0)} /> }
+                    if s.status == LaneState::Master { <circle class="halo" r={num(nr + 6.0)} /> }
                     <circle class="body" r={num(nr)} />
                     { ring.unwrap_or_default() }
-                    if s.status == Status::Down && nr >= 6.0 {
+                    if s.status == LaneState::Down && nr >= 6.0 {
                         <path class="cross" d={format!("M{a} {a}L{b} {b}M{a} {b}L{b} {a}", a = num(-nr * 0.45), b = num(nr * 0.45))} />
                     } else if n <= 16 {
                         <text class="rank" y="4">{format!("S{rank}")}</text>
@@ -179,7 +189,7 @@ pub fn group(p: &GroupProps) -> Html {
         })
         .collect();
 
-    let head = Status::Master.label(alg).to_ascii_lowercase();
+    let head = LaneState::Master.label(alg).to_ascii_lowercase();
     let master = match masters.as_slice() {
         [] => html! { <span class="none">{format!("no {head}")}</span> },
         [m] => html! { <span>{format!("{head} ")}<strong>{&sc.ids[*m]}</strong></span> },
@@ -189,14 +199,14 @@ pub fn group(p: &GroupProps) -> Html {
             html! { <span class="split">{format!("{} {head}s: ", ms.len())}<strong>{named.join(", ")}</strong>{rest}</span> }
         }
     };
-    let (waiting, down) = (count(Status::Wait), count(Status::Down));
+    let (waiting, down) = (count(LaneState::Wait), count(LaneState::Down));
     html! {
         <section class="card group-card" aria-label="The group at the playhead">
             <h3>{"Group"}<span class="muted">{format!(" at {}", fmt_ms(t))}</span></h3>
             <p class="group-summary" data-testid="group-summary">
                 {master}
                 if let Some(term) = term { <span class="term" data-testid="raft-term">{format!(" · term {term}")}</span> }
-                if waiting > 0 { <span class="wait">{format!(" · {waiting} {}", if alg == AlgorithmName::Stagger { "waiting" } else { Status::Wait.label(alg) })}</span> }
+                if waiting > 0 { <span class="wait">{format!(" · {waiting} {}", if alg == AlgorithmName::Stagger { "waiting" } else { LaneState::Wait.label(alg) })}</span> }
                 if down > 0 { <span class="down">{format!(" · {down} down")}</span> }
                 <span class="muted">{format!(" · {} in flight", flights.len())}</span>
             </p>
@@ -214,8 +224,8 @@ pub fn group(p: &GroupProps) -> Html {
                 }
             </svg>
             <div class="group-legend" aria-hidden="true">
-                { for [Status::Master, Status::Backup, Status::Wait, Status::Down].iter().map(|s| html! {
-                    <span class={classes!("role-key", s.class())}><i />{s.label(alg)}</span>
+                { for [LaneState::Master, LaneState::Backup, LaneState::Wait, LaneState::Down].iter().map(|s| html! {
+                    <span class={classes!("role-key", class(*s))}><i />{s.label(alg)}</span>
                 }) }
                 { for tl.kinds.iter().map(|k| html! {
                     <span class={classes!("kind-key", format!("kind-{}", k.name()))}><i />{k.name()}</span>

@@ -7,18 +7,19 @@
 //! - [`group`]: the servers on a ring, coloured by role at the playhead,
 //!   with the messages in flight moving along chords.
 //! - [`properties`]: named properties of the run, checked live.
-//! - [`model`]: the trace replayed once per run into step functions, so
-//!   every frame is a handful of binary searches.
+//!
+//! All of them read the run through one [`Playback`]
+//! (`stagger_core::timeline`), built once per run: the trace as step
+//! functions, so every frame is a handful of binary searches. The core's
+//! SVG renderer draws from the same replay.
 //!
 //! Components that only depend on the run take it as a [`Shared`] prop, so
 //! they are skipped by Yew's diff on the 30 playback frames a second; only
 //! what moves with the playhead re-renders.
 
 pub mod controls;
-pub mod flights;
 pub mod frame;
 pub mod group;
-pub mod model;
 pub mod properties;
 pub mod spacetime;
 
@@ -26,9 +27,9 @@ use crate::components::use_store;
 use crate::state::Computed;
 use controls::Controls;
 use group::Group;
-use model::Timeline;
 use properties::Properties;
 use spacetime::SpaceTime;
+use stagger_core::timeline::Playback;
 use stagger_core::Time;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -59,11 +60,16 @@ impl<T> Deref for Shared<T> {
     }
 }
 
-/// The run's [`Timeline`], built once per run.
+/// The run's [`Playback`], built once per run.
 #[hook]
-pub fn use_timeline(computed: &Shared<Computed>) -> Shared<Timeline> {
-    let tl = use_memo(computed.clone(), |c| Timeline::build(&c.scenario, &c.run));
+pub fn use_timeline(computed: &Shared<Computed>) -> Shared<Playback> {
+    let tl = use_memo(computed.clone(), |c| replay(c));
     Shared(tl)
+}
+
+/// Replays the run's trace (none when it was run without one).
+pub fn replay(c: &Computed) -> Playback {
+    Playback::of(&c.scenario, c.run.trace.as_ref().map_or(&[][..], |t| t.events.as_slice()))
 }
 
 /// A time as the playground prints it: milliseconds with three decimals.
@@ -113,5 +119,27 @@ fn watch_run(p: &WatchRunProps) -> Html {
                 <Properties computed={p.computed.clone()} timeline={timeline} playhead={store.playhead} />
             </aside>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagger_core::timeline::LaneState;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn the_replay_agrees_with_the_simulator_on_every_preset() {
+        let files = crate::presets::PRESETS.iter().map(|(n, _)| crate::presets::file(n).unwrap());
+        for file in files.chain([stagger_core::gen::storm(24)]) {
+            let c = Computed::new(file.validate().unwrap());
+            let (s, tl) = (&c.scenario, replay(&c));
+            assert_eq!(tl.max_masters_from(Time::ZERO), c.run.metrics.max_masters, "{}", s.name);
+            let masters: Vec<usize> = (0..s.len()).filter(|r| tl.state(*r, s.until).status == LaneState::Master).collect();
+            if let Some(m) = &c.run.metrics.final_master {
+                assert_eq!(masters, vec![s.row_of(m).unwrap() as usize], "{}", s.name);
+            }
+        }
     }
 }

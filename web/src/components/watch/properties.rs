@@ -6,15 +6,15 @@
 //! scheme shows at once which guarantee breaks and why. The same three
 //! are checked for a Raft or Bully run, so switching the algorithm shows
 //! which of the staggered timer's promises the other keeps. The checks read the
-//! same [`Timeline`] the animation uses, plus the SPEC §8 metrics, and are
+//! same [`Playback`] the animation uses, plus the SPEC §8 metrics, and are
 //! pure functions ([`check`]) so they can be tested without a browser.
 
-use super::model::{Status, Timeline};
 use super::{fmt_ms, Shared};
 use crate::state::Computed;
 use stagger_core::scenario::AlgorithmName;
 use stagger_core::sim::Settled;
 use stagger_core::time::ms_to_us;
+use stagger_core::timeline::{LaneState, Playback};
 use stagger_core::{MessageKind, Time};
 use yew::prelude::*;
 
@@ -36,7 +36,7 @@ pub struct Checked {
 }
 
 /// The three properties of a run.
-pub fn check(c: &Computed, tl: &Timeline) -> [Checked; 3] {
+pub fn check(c: &Computed, tl: &Playback) -> [Checked; 3] {
     let m = &c.run.metrics;
     let sc = &c.scenario;
     let end = sc.until;
@@ -81,7 +81,7 @@ pub fn check(c: &Computed, tl: &Timeline) -> [Checked; 3] {
 
     // (2) The election's intent: the best survivor takes over.
     let rows = tl.final_rows_by_index();
-    let lowest = rows.iter().enumerate().find(|(_, r)| tl.state(**r as usize, end).status != Status::Down);
+    let lowest = rows.iter().enumerate().find(|(_, r)| tl.state(**r as usize, end).status != LaneState::Down);
     let label = |i: usize, r: u32| format!("{} (S{i})", sc.ids[r as usize]);
     let (verdict, evidence) = match (m.final_master.as_deref(), lowest) {
         (_, None) => (Verdict::Fails, "no server is live at the end".to_string()),
@@ -131,7 +131,7 @@ pub fn check(c: &Computed, tl: &Timeline) -> [Checked; 3] {
 #[derive(Properties, PartialEq)]
 pub struct PropertiesProps {
     pub computed: Shared<Computed>,
-    pub timeline: Shared<Timeline>,
+    pub timeline: Shared<Playback>,
     pub playhead: Time,
 }
 
@@ -141,7 +141,7 @@ pub fn properties(p: &PropertiesProps) -> Html {
     let checked = use_memo((p.computed.clone(), p.timeline.clone()), |(c, tl)| check(c, tl));
     let holding = checked.iter().filter(|c| c.verdict != Verdict::Fails).count();
     let now = p.timeline.masters_at(p.playhead);
-    let who = super::model::Status::Master.label(p.timeline.algorithm).to_ascii_lowercase();
+    let who = LaneState::Master.label(p.timeline.algorithm).to_ascii_lowercase();
     let term = p.timeline.term(p.playhead).map(|t| format!(", term {t}")).unwrap_or_default();
     html! {
         <section class="card props" data-testid="properties" aria-label="Properties of the run">
@@ -181,7 +181,7 @@ mod tests {
 
     fn checked(file: stagger_core::ScenarioFile) -> [Checked; 3] {
         let c = Computed::new(file.validate().unwrap());
-        let tl = Timeline::build(&c.scenario, &c.run);
+        let tl = crate::components::watch::replay(&c);
         check(&c, &tl)
     }
 

@@ -15,10 +15,10 @@
 //! [`Plot::fraction_of`]: stagger_core::render::svg::Plot::fraction_of
 
 use super::frame::Frame;
-use super::model::Timeline;
 use super::{fmt_ms, Shared};
 use crate::components::use_store;
 use crate::state::{Action, Computed};
+use stagger_core::timeline::Playback;
 use stagger_core::Time;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
@@ -27,7 +27,7 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct SpaceTimeProps {
     pub computed: Shared<Computed>,
-    pub timeline: Shared<Timeline>,
+    pub timeline: Shared<Playback>,
 }
 
 /// What the tooltip shows, and where: pixels from the stage's corner.
@@ -160,7 +160,7 @@ struct Waiting {
 }
 
 /// The backups whose election timer runs at `t`, best rank first.
-fn waiting(tl: &Timeline, t: Time) -> Vec<Waiting> {
+fn waiting(tl: &Playback, t: Time) -> Vec<Waiting> {
     let mut v: Vec<Waiting> = (0..tl.len())
         .filter_map(|r| {
             let c = tl.countdown(r, t)?;
