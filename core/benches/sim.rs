@@ -1,4 +1,4 @@
-//! Simulator speed (issue 2 point 7): events per second for an integral
+//! Simulator speed: events per second for an integral
 //! election and an equal-timer storm at 10, 100 and 1,000 servers, with and
 //! without recording the trace. Run with `cargo xtask bench`; the results
 //! and the command go in docs/benchmarks.md.

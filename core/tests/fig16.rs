@@ -1,6 +1,6 @@
 //! Raft's Figure 16 reproduced in the simulator: the two
 //! figures the paper states as a median or a mean, within ±15 %, over the
-//! same 1,000 trials `stagger bench raft-fig16` runs.
+//! same 1,000 trials `stagger-bench raft-fig16` runs.
 
 use stagger_core::compare::fig16::{self, Published};
 

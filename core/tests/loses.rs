@@ -1,5 +1,5 @@
 //! Where the staggered timer loses, as assertions on the
-//! seeded study `stagger bench loses` prints: each failure is real, and
+//! seeded study `stagger-bench loses` prints: each failure is real, and
 //! each remedy buys back what docs/benchmarks.md says it does.
 
 use stagger_core::compare::loses::{run, Case, Fix, Outcome};

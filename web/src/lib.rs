@@ -39,7 +39,7 @@ pub mod keys;
 pub mod member;
 pub mod presets;
 pub mod share;
-/// `stagger_speed`, for `stagger bench speed`: the `views` module only.
+/// `stagger_speed`, for `stagger-bench speed`: the `views` module only.
 #[cfg(feature = "views")]
 pub mod speed;
 pub mod state;

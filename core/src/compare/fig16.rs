@@ -43,7 +43,7 @@ pub const ONE_WAY_MS: f64 = 2.0;
 pub const PERSIST_MS: f64 = 11.0;
 /// Each copy's delay is uniform in `[1 − JITTER, 1 + JITTER] × 7.5 ms`.
 pub const JITTER: f64 = 0.5;
-/// The seed `stagger bench raft-fig16` uses.
+/// The seed `stagger-bench raft-fig16` uses.
 pub const SEED: u64 = 16;
 /// A trial without a leader this long after the crash is reported as such.
 pub const LIMIT_MS: f64 = 10_000.0;

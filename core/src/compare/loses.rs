@@ -1,5 +1,5 @@
 //! Where the staggered timer loses, and what its options buy back
-//! (`stagger bench loses`).
+//! (`stagger-bench loses`).
 //!
 //! The integral scheme's promise, "the best survivor claims first and the
 //! others just accept", rests on two assumptions:

@@ -1,4 +1,4 @@
-//! `stagger bench compare`: every election scheme on the same work.
+//! `stagger-bench compare`: every election scheme on the same work.
 //!
 //! A *cell* is one contender (a staggered-timer scheme under one claim
 //! policy, Raft, or Bully) on one delay preset at one group size. Each of

@@ -1,5 +1,5 @@
 //! Axis scales and "nice" ticks for charts (pure logic): the playground's
-//! sweep charts and the plots of `stagger bench compare` and `raft-fig16`.
+//! sweep charts and the plots of `stagger-bench compare` and `raft-fig16`.
 //!
 //! Ticks are 1, 2 or 5 times a power of ten, so labels read as round
 //! numbers whatever the data; a log axis ticks whole decades, with the 2s

@@ -12,7 +12,7 @@
 //! The defaults sit well above what the presets, the tests and the
 //! playground's own runs need, and well below what hurts. The largest
 //! run the tab is measured on, the 2,000-server equal-timer storm of
-//! `stagger bench speed`, takes 8 million events and holds about 4 million
+//! `stagger-bench speed`, takes 8 million events and holds about 4 million
 //! queued deliveries at its peak; 20 million events are two seconds
 //! natively and a few in a tab. An entry (a queued event or a trace event)
 //! is 64 bytes, so 8 million of them are half a gigabyte, and a trace that

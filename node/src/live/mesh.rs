@@ -305,7 +305,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
     // A master tells a newly connected member who it is at once. Without
     // this, a member that restarted and elected itself before the mesh
     // re-formed would keep a second master until someone re-announced
-    // (found by `stagger bench failover`; docs/protocol.md L10).
+    // (found by `stagger-bench failover`; docs/protocol.md L10).
     node.announce(Some(row));
     let (mut sink, mut stream) = ws.split();
     let writer = async {

@@ -4,8 +4,8 @@
 //! the work). Prints a Markdown table (or JSON), writes CSV and SVG plots,
 //! and can regenerate its section of `docs/benchmarks.md`.
 
-use super::plot::{Chart, Series};
-use super::progress::Progress;
+use super::plot::{Chart, PlotSeries};
+use super::progress::ProgressMeter;
 use super::{docs, fail};
 use super::{write, BenchError};
 use stagger_core::compare::matrix::{self, CellResult, Contender, Preset};
@@ -79,7 +79,7 @@ pub fn run(a: CompareArgs) -> Result<(), BenchError> {
     let cells = matrix::cells(&presets, &a.sizes, &contenders);
     let load = super::machine::loadavg();
     let started = std::time::Instant::now();
-    let progress = Progress::start("compare", cells.len() * a.trials);
+    let progress = ProgressMeter::start("compare", cells.len() * a.trials);
     let mut results = Vec::with_capacity(cells.len());
     for cell in &cells {
         progress.label(format!("{} n={} {}", cell.preset.name(), cell.n, cell.contender.label()));
@@ -327,10 +327,10 @@ fn charts(p: Preset, results: &[&CellResult]) -> Vec<(&'static str, Chart)> {
             contenders.push(r.cell.contender);
         }
     }
-    let series = |f: &dyn Fn(&CellResult) -> Option<f64>| -> Vec<Series> {
+    let series = |f: &dyn Fn(&CellResult) -> Option<f64>| -> Vec<PlotSeries> {
         contenders
             .iter()
-            .map(|c| Series {
+            .map(|c| PlotSeries {
                 name: c.label(),
                 points: results.iter().filter(|r| r.cell.contender == *c).filter_map(|r| f(r).map(|y| (r.cell.n as f64, y))).collect(),
                 dashed: matches!(c, Contender::Raft | Contender::Bully),

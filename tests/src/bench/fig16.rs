@@ -2,8 +2,8 @@
 //! simulator with the paper's set-up (`stagger_core::compare::fig16` says
 //! how), printed next to the numbers the paper states.
 
-use super::plot::{Chart, Series};
-use super::progress::Progress;
+use super::plot::{Chart, PlotSeries};
+use super::progress::ProgressMeter;
 use super::{docs, fail};
 use super::{write, BenchError};
 use stagger_core::compare::fig16::{self, Published, Row};
@@ -66,7 +66,7 @@ pub fn run(a: Fig16Args) -> Result<(), BenchError> {
 /// Every row, two at a time; each row's trials are seeded, so the result
 /// does not depend on the order.
 fn measure(trials: usize) -> Vec<Row> {
-    let progress = Progress::start("raft-fig16", trials * fig16::RANGES.len());
+    let progress = ProgressMeter::start("raft-fig16", trials * fig16::RANGES.len());
     let next = AtomicUsize::new(0);
     let mut rows: Vec<Option<Row>> = vec![None; fig16::RANGES.len()];
     let slots: Vec<std::sync::Mutex<&mut Option<Row>>> = rows.iter_mut().map(std::sync::Mutex::new).collect();
@@ -165,7 +165,7 @@ fn chart(rows: &[Row]) -> Chart {
                 // Every 1/200th of the distribution is plenty for a curve.
                 let step = (r.sorted_ms.len() / 200).max(1);
                 let points = r.sorted_ms.iter().enumerate().filter(|(i, _)| i % step == 0 || *i + 1 == r.sorted_ms.len());
-                Series {
+                PlotSeries {
                     name: format!("{}–{} ms", r.min_ms, r.max_ms),
                     points: points.map(|(i, v)| (*v, (i + 1) as f64 / n * 100.0)).collect(),
                     dashed: r.min_ms < 100.0,

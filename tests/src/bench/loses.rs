@@ -2,7 +2,7 @@
 //! `guard_ms`, `skip_known_dead` and the claim policy buy back
 //! (`stagger_core::compare::loses` defines the cases).
 
-use super::progress::Progress;
+use super::progress::ProgressMeter;
 use super::BenchError;
 use super::{docs, fail};
 use stagger_core::compare::loses::{self, Case, Fix, Outcome};
@@ -30,7 +30,7 @@ pub fn run(a: LosesArgs) -> Result<(), BenchError> {
         return Err(BenchError::Usage("--trials must be at least 1".into()));
     }
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let progress = Progress::start("loses", Case::ALL.len() * Fix::ALL.len() * a.trials);
+    let progress = ProgressMeter::start("loses", Case::ALL.len() * Fix::ALL.len() * a.trials);
     let mut out = Vec::new();
     for case in Case::ALL {
         for fix in Fix::ALL {

@@ -10,7 +10,7 @@ use std::fmt::Write;
 const COLORS: [&str; 11] =
     ["#0072b2", "#56b4e9", "#009e73", "#e69f00", "#d55e00", "#cc79a7", "#997700", "#000000", "#666666", "#999999", "#332288"];
 
-pub struct Series {
+pub struct PlotSeries {
     pub name: String,
     /// `(x, y)`; points with a non-positive coordinate on a log axis are
     /// skipped.
@@ -24,7 +24,7 @@ pub struct Chart {
     pub y_label: String,
     pub x_log: bool,
     pub y_log: bool,
-    pub series: Vec<Series>,
+    pub series: Vec<PlotSeries>,
 }
 
 const W: f64 = 720.0;
@@ -103,7 +103,7 @@ impl Chart {
             TOP + (H - TOP - BOTTOM) / 2.0,
             esc(&self.y_label)
         );
-        // Series and legend.
+        // PlotSeries and legend.
         for (i, s) in self.series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             let dash = if s.dashed { " stroke-dasharray=\"5 3\"" } else { "" };
@@ -156,8 +156,8 @@ mod tests {
             x_log: true,
             y_log: true,
             series: vec![
-                Series { name: "a".into(), points: vec![(5.0, 10.0), (50.0, 100.0), (500.0, 0.0)], dashed: false },
-                Series { name: "b".into(), points: vec![(5.0, 20.0)], dashed: true },
+                PlotSeries { name: "a".into(), points: vec![(5.0, 10.0), (50.0, 100.0), (500.0, 0.0)], dashed: false },
+                PlotSeries { name: "b".into(), points: vec![(5.0, 20.0)], dashed: true },
             ],
         };
         let svg = c.svg();

@@ -9,16 +9,16 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub struct Progress {
+pub struct ProgressMeter {
     done: Arc<AtomicUsize>,
     label: Arc<Mutex<String>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Progress {
+impl ProgressMeter {
     /// Starts drawing a bar for `total` steps under `title`.
-    pub fn start(title: &str, total: usize) -> Progress {
+    pub fn start(title: &str, total: usize) -> ProgressMeter {
         let done = Arc::new(AtomicUsize::new(0));
         let label = Arc::new(Mutex::new(String::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -47,7 +47,7 @@ impl Progress {
                 std::thread::sleep(Duration::from_millis(200));
             }
         });
-        Progress { done, label, stop, thread: Some(thread) }
+        ProgressMeter { done, label, stop, thread: Some(thread) }
     }
 
     /// What is being worked on now.
@@ -74,7 +74,7 @@ impl Progress {
     }
 }
 
-impl Drop for Progress {
+impl Drop for ProgressMeter {
     fn drop(&mut self) {
         self.stop_and_join();
     }

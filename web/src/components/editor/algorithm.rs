@@ -1,4 +1,4 @@
-//! The election algorithm (issue 5): the staggered timer of the patent, or
+//! The election algorithm: the staggered timer of the patent, or
 //! Raft or Bully to compare it with, and the settings of the one chosen.
 //!
 //! Raft's and Bully's settings all default to the detection budget (see

@@ -18,7 +18,7 @@ const SCHEMES: [(SchemeName, &str, &str); 3] = [
     (SchemeName::Randomized, "randomized", "D_i uniform in [min, max], drawn at each election (Raft-style, for comparison)."),
 ];
 
-/// The guard that `stagger bench loses` recommends: one detection period P
+/// The guard that `stagger-bench loses` recommends: one detection period P
 /// (the longest, when periods differ; SPEC §7's 500 ms when unset). With it
 /// the best survivor won every simulated trial under detection skew and
 /// misestimated delays (docs/benchmarks.md).
@@ -137,7 +137,7 @@ pub fn timer_card() -> Html {
                     <span class="muted">{format!("✓ Recommended settings: guard = P = {guard_p} ms and skip known dead.")}</span>
                 } else {
                     <button type="button" onclick={on_recommend} data-testid="timer-recommend"
-                        title="From stagger bench loses (docs/benchmarks.md): with these, the best survivor won every simulated trial under detection skew and misestimated delays">
+                        title="From stagger-bench loses (docs/benchmarks.md): with these, the best survivor won every simulated trial under detection skew and misestimated delays">
                         {format!("Recommended: guard = P ({guard_p} ms) and skip known dead")}
                     </button>
                 }

@@ -9,7 +9,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
-pub struct Props {
+pub struct JoinProps {
     pub members: Vec<MemberView>,
     pub file: ScenarioFile,
     /// A secret to start with (`stagger demo` hands its own page one).
@@ -20,7 +20,7 @@ pub struct Props {
 }
 
 #[function_component(Join)]
-pub fn join(p: &Props) -> Html {
+pub fn join(p: &JoinProps) -> Html {
     let browsers: Vec<String> = p.members.iter().filter(|m| m.browser).map(|m| m.id.clone()).collect();
     let chosen = use_state(|| browsers.first().cloned().unwrap_or_default());
     // Any native node can host the tab; the one that served the page first.

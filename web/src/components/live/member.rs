@@ -17,14 +17,14 @@ pub struct MemberView {
 }
 
 #[derive(Properties, PartialEq)]
-pub struct Props {
+pub struct MemberCardProps {
     pub member: MemberView,
     pub card: Card,
     pub token: Option<Rc<str>>,
 }
 
 #[function_component(MemberCard)]
-pub fn member_card(p: &Props) -> Html {
+pub fn member_card(p: &MemberCardProps) -> Html {
     let m = &p.member;
     let result = use_state(|| None::<String>);
     let action = |what: &'static str| {

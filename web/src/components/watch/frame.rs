@@ -15,7 +15,7 @@
 
 /// The drawing's size and the lanes' vertical extent, in SVG units.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Frame {
+pub struct LaneGeometry {
     pub width: f64,
     pub height: f64,
     pub lanes_top: f64,
@@ -24,9 +24,9 @@ pub struct Frame {
     pub lane_h: f64,
 }
 
-impl Frame {
+impl LaneGeometry {
     /// Reads the frame of a drawing of `n` lanes.
-    pub fn of(svg: &str, n: usize) -> Frame {
+    pub fn of(svg: &str, n: usize) -> LaneGeometry {
         let head = &svg[..svg.find('>').unwrap_or(svg.len())];
         let vb: Vec<f64> = attr(head, "viewBox").map(|v| v.split_whitespace().filter_map(|x| x.parse().ok()).collect()).unwrap_or_default();
         let (width, height) = match vb.as_slice() {
@@ -46,7 +46,7 @@ impl Frame {
         let inner = (lanes_bottom - lanes_top - 4.0).max(0.0);
         let n = n.max(1) as f64;
         let lane_h = if (inner - 6.0) / n >= 30.0 { (inner - 6.0) / n } else { (inner - 1.0).max(0.0) / n };
-        Frame { width, height, lanes_top, lanes_bottom, lane_h }
+        LaneGeometry { width, height, lanes_top, lanes_bottom, lane_h }
     }
 
     /// Whether lanes are tall enough to carry a label each.
@@ -97,7 +97,7 @@ mod tests {
         let s = crate::presets::default_file().validate().unwrap();
         let run = stagger_core::Sim::new(&s, true).run();
         let svg = stagger_core::render::svg::space_time(&s, &run, &Default::default());
-        let f = Frame::of(&svg, s.len());
+        let f = LaneGeometry::of(&svg, s.len());
         assert_eq!(f.width, 960.0);
         assert!(f.lanes_top > 40.0 && f.lanes_bottom < f.height, "{f:?}");
         assert!(f.roomy() && (f.lane_h - 52.0).abs() < 1e-9, "{f:?}");
@@ -112,13 +112,13 @@ mod tests {
     fn finds_thin_lanes() {
         // 40 lanes of 24: the clip spans 40 × 24 + 1, plus 2 at either end.
         let svg = "<svg viewBox=\"0 0 960 1200\"><clipPath id=\"st-plot\"><rect x=\"1\" y=\"100\" width=\"9\" height=\"965\"/>";
-        let f = Frame::of(svg, 40);
+        let f = LaneGeometry::of(svg, 40);
         assert!(!f.roomy() && (f.lane_h - 24.0).abs() < 1e-9, "{f:?}");
     }
 
     #[test]
     fn falls_back_on_unknown_markup() {
-        let f = Frame::of("<svg>", 3);
+        let f = LaneGeometry::of("<svg>", 3);
         assert_eq!((f.lanes_top, f.lanes_bottom), (0.0, f.height));
     }
 }

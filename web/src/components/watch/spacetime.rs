@@ -5,7 +5,7 @@
 //! arrows, role bands and timer brackets need no second implementation.
 //! It is scaled to the container's width (it has a `viewBox`), so every
 //! overlay is positioned in percentages of the drawing and stays aligned at
-//! any size, using [`Plot::fraction_of`] horizontally and [`Frame`]
+//! any size, using [`Plot::fraction_of`] horizontally and [`LaneGeometry`]
 //! vertically.
 //!
 //! On top of it: the playback cursor, a veil over the future, the election
@@ -14,7 +14,7 @@
 //!
 //! [`Plot::fraction_of`]: stagger_core::render::svg::Plot::fraction_of
 
-use super::frame::Frame;
+use super::frame::LaneGeometry;
 use super::{fmt_ms, Shared};
 use crate::components::use_store;
 use crate::state::{Action, Computed};
@@ -53,7 +53,7 @@ pub fn space_time(p: &SpaceTimeProps) -> Html {
     let tip = use_state(|| None::<Tip>);
     // `Some(resume)` while a seek drag is under way.
     let drag = use_mut_ref(|| None::<bool>);
-    let frame = use_memo(p.computed.clone(), |c| Frame::of(c.svg(), c.scenario.len()));
+    let frame = use_memo(p.computed.clone(), |c| LaneGeometry::of(c.svg(), c.scenario.len()));
     let plot = p.computed.plot;
 
     // The stage, the pointer in pixels from its corner, and its size.
@@ -179,7 +179,7 @@ fn waiting(tl: &Playback, t: Time) -> Vec<Waiting> {
 
 /// The live countdowns by the cursor (at `f` percent): on each waiting
 /// server's own lane when lanes are tall enough, else stacked in one box.
-fn countdowns(waiting: &[Waiting], ids: &[String], frame: &Frame, f: f64) -> Html {
+fn countdowns(waiting: &[Waiting], ids: &[String], frame: &LaneGeometry, f: f64) -> Html {
     if waiting.is_empty() {
         return html! {};
     }
