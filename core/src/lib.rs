@@ -23,7 +23,12 @@
 //! - [`scenario`]: the JSON scenario format and its validation.
 //! - [`sim`]: the event queue, network model, faults, trace and metrics.
 //! - [`delays`]: `δ_j`, `D_i` and predicted winners, for `stagger delays`.
+//! - [`timeline`]: a trace read once into what a picture of the run shows
+//!   (role segments, countdowns, message copies), for the SVG renderer and
+//!   the playground's Watch tab.
 //! - [`render`]: the standalone SVG space-time diagram.
+//! - [`compare`], [`gen`]: seeded studies across schemes and generated
+//!   groups of any size, for the benchmarks and the playground's Compare tab.
 //! - [`flight`]: live nodes' recordings, merged into one trace to draw.
 //! - [`wire`]: the frames live members exchange and their HMAC handshake,
 //!   shared by the native node and the browser member.

@@ -1,15 +1,24 @@
 //! # stagger-node
 //!
-//! The `stagger` binary. Today it runs the simulation commands (`sim`,
-//! `delays`, `render`, `demo`) on top of `stagger-core`.
+//! The `stagger` binary: the simulation commands (`sim`, `delays`,
+//! `render`, `demo`) on top of `stagger-core`, and a live member of a group
+//! (`node`) with its admin client (`ctl`) and the playground server
+//! (`serve`). The benchmarks are not here: they are `stagger-bench` in the
+//! `tests/` workspace member, which runs this binary as a process.
 //!
 //! ## Layout
 //!
-//! - `cli/mod.rs`: the command line and its error type.
-//! - `cli/sim.rs`, `cli/delays.rs`, `cli/render.rs`, `cli/demo.rs`: one
-//!   file per command.
-//! - `serve.rs`: `stagger serve`, the playground over HTTP from files
-//!   embedded at build time by `build.rs`.
+//! - `cli/`: the command line and its error type (`mod.rs`), one file per
+//!   command (`sim.rs`, `delays.rs`, `render.rs`, `demo.rs`, `ctl.rs`).
+//! - `serve/`: HTTP on axum and hyper: the accept loop, router and layers
+//!   (`mod.rs`), the playground embedded at build time by `build.rs`
+//!   (`files.rs`), the `/ws` upgrade to tokio-tungstenite (`upgrade.rs`).
+//! - `runtime.rs`: one engine driven on the tokio clock, with its flight
+//!   recording.
+//! - `live/`: a node of a live group: the mesh of WebSockets between members
+//!   (`mesh.rs`) and the `/api/*` handlers (`api.rs`).
+//! - `group.rs`: the group file; `auth.rs`: the `/ws` handshake with OS
+//!   nonces; `wire.rs`: the frames, re-exported from `stagger_core::wire`.
 
 pub mod auth;
 pub mod cli;

@@ -8,7 +8,9 @@
 //! ## Layout
 //!
 //! - `state.rs`: the one `Reducible` state and its `Action`s.
-//! - `edit.rs`: structural edits of a scenario (pure functions).
+//! - `edit.rs`, `edit/`: edits of a scenario as pure functions (faults in
+//!   `edit/faults.rs`, settings in `edit/settings.rs`); the editor's
+//!   components only draw.
 //! - `share.rs`: the `#tab=…&scenario=…` fragment, export and import;
 //!   `credentials.rs`: the live group's token and secret, kept for the
 //!   session instead of in the URL.
@@ -16,12 +18,14 @@
 //! - `presets.rs`: the example scenarios, compiled in.
 //! - `app.rs`: the playground page; `embed.rs`: the embeddable view.
 //! - `components/`: one file per component: `editor/`, `results/`,
-//!   `watch/`, `compare/`, plus the toolbar and the help overlay.
+//!   `watch/` (drawn from core's `timeline::Playback`), `compare/`,
+//!   `live/`, plus the toolbar and the help overlay.
+//! - `member.rs`: the browser member of a live group (the engine on
+//!   browser timers, joined through a node's `/ws`).
 //! - `dom.rs`: the few browser calls (download, clipboard, history).
+//! - `bridge.rs`, `views.rs`: the split into three wasm modules.
 //!
-//! - `bridge.rs`, `views.rs`: the split into two wasm modules.
-//!
-//! The crate is built twice for the browser. With feature `app` it exports
+//! The crate is built three times for the browser. With feature `app` it exports
 //! [`run_app`], which `static/index.html` calls; with feature `views` it
 //! exports `mount_views` (the Edit, Watch, Compare and Live tabs, loaded
 //! when one is first opened); with feature `embed`, `run_embed`
