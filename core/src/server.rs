@@ -13,6 +13,14 @@
 //! and the RNG come in with every input, so a run can be replayed exactly.
 //! `now` never goes backwards: an earlier one is refused as
 //! [`UsageError::TimeWentBack`].
+//!
+//! Why one file of about 750 lines: the three figures act on one state (the
+//! role, the believed master, the timer table, the pending claim), and each
+//! act reads and changes fields another act set; split by figure, every
+//! part would need all of that state, and the reader would lose the one
+//! place where an input's whole effect can be followed. The vocabulary it
+//! needs (messages, timers, ranking, parameters) already lives in its own
+//! files.
 
 use crate::message::{Envelope, Index, Message, Target};
 use crate::params::{ClaimPolicy, Params, Scheme};
