@@ -377,6 +377,45 @@ async fn app_routes_answer_before_the_files_and_a_slow_handler_gets_503() {
     server.stop().await;
 }
 
+/// A route that sleeps `ms` and returns how many of its handlers ran at
+/// once, at most.
+fn busy_app(ms: u64) -> (axum::Router, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let m = most.clone();
+    let handler = move || {
+        let (n, m) = (now.clone(), m.clone());
+        async move {
+            m.fetch_max(n.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            n.fetch_sub(1, Ordering::SeqCst);
+            "done"
+        }
+    };
+    (axum::Router::new().route("/api/busy", axum::routing::get(handler)), most)
+}
+
+/// Requests beyond `max_requests` wait for a place rather than run at once:
+/// with one place, four concurrent requests never see two handlers run
+/// together; with the default, they do.
+#[tokio::test]
+async fn requests_beyond_the_limit_wait_for_a_place() {
+    use std::sync::atomic::Ordering;
+    let (app, most) = busy_app(50);
+    let server = Server::start(Config { max_requests: 1, ..app_config(app) }).await;
+    let replies = futures_util::future::join_all((0..4).map(|_| get(server.addr, "/api/busy"))).await;
+    assert!(replies.iter().all(|r| r.status == 200 && r.text() == "done"), "every request is answered in turn");
+    assert_eq!(most.load(Ordering::SeqCst), 1, "never two handlers at once");
+    server.stop().await;
+
+    let (app, most) = busy_app(200);
+    let server = Server::start(app_config(app)).await;
+    futures_util::future::join_all((0..4).map(|_| get(server.addr, "/api/busy"))).await;
+    assert!(most.load(Ordering::SeqCst) > 1, "with the default limit, requests overlap");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_is_413() {
     let server = Server::start(Config { max_body_bytes: 1024, ..files() }).await;

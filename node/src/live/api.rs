@@ -151,7 +151,11 @@ async fn status(State(node): State<Arc<Node>>) -> Json<StatusReport> {
 
 async fn group(State(node): State<Arc<Node>>) -> Json<GroupReport> {
     let members = (node.group.members.iter())
-        .map(|m| MemberReport { id: m.id.clone(), addr: m.addr.map(|a| a.to_string()), browser: m.kind == crate::group::MemberKind::Browser })
+        .map(|m| MemberReport {
+            id: m.id.clone(),
+            addr: m.addr.map(|a| a.to_string()),
+            browser: m.kind == crate::group::MemberKind::Browser,
+        })
         .collect();
     Json(GroupReport { members, scenario: node.group.file.clone(), emulate_delays: node.group.emulate_delays })
 }

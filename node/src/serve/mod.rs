@@ -42,6 +42,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -59,6 +60,13 @@ pub struct Config {
     /// requests (tower's `ConcurrencyLimit`): an idle connection or a
     /// session holds resources without being a request in flight.
     pub max_connections: usize,
+    /// Requests being handled at once, across all routes (tower's global
+    /// concurrency limit); more wait for a place, within
+    /// [`Config::read_timeout`]. Lower than [`Config::max_connections`]:
+    /// an open WebSocket session holds a connection but not a place here,
+    /// and a burst of requests from many members' Live tabs queues instead
+    /// of all building flight recordings at once.
+    pub max_requests: usize,
     /// The largest request head (request line and headers) accepted.
     pub max_head_bytes: usize,
     /// The largest request body accepted (413 above). Nothing here reads
@@ -80,6 +88,7 @@ impl Default for Config {
         Config {
             assets: assets(),
             max_connections: 256,
+            max_requests: 64,
             max_head_bytes: 16 * 1024,
             max_body_bytes: 64 * 1024,
             read_timeout: Duration::from_secs(10),
@@ -142,6 +151,8 @@ fn router(config: &Config) -> Router {
         .clone()
         .unwrap_or_default()
         .fallback(move |method: Method, uri: Uri| files::serve(assets, method, uri))
+        // Inside the timeout, so that waiting for a place counts toward it.
+        .layer(GlobalConcurrencyLimitLayer::new(config.max_requests.max(1)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.read_timeout))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Outermost, so that the answers of the layers above have them too.
