@@ -1,11 +1,11 @@
-//! The simulator's speed in the tab, for `stagger bench
+//! The simulator's speed in the tab, for `stagger-bench
 //! speed`, which loads the `views` module in headless Chromium and calls
 //! [`stagger_speed`] from the page. Compiled into the `views` module only, so
 //! the page's first download (`stagger_web`) and `stagger_embed` do not carry
 //! it.
 //!
-//! `stagger bench speed` runs the same loop natively
-//! (`node/src/cli/bench/speed.rs`); keep the two alike.
+//! `stagger-bench speed` runs the same loop natively
+//! (`tests/src/bench/speed/mod.rs`, `native_call`); keep the two alike.
 
 use crate::dom::now_ms;
 use serde_json::json;
