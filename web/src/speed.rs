@@ -5,7 +5,7 @@
 //! it.
 //!
 //! `stagger-bench speed` runs the same loop natively
-//! (`tests/src/bench/speed.rs`); keep the two alike.
+//! (`tests/src/bench/speed/mod.rs`, `native_call`); keep the two alike.
 
 use crate::dom::now_ms;
 use serde_json::json;

@@ -13,7 +13,8 @@
 //! - [`group`]: a stagger group of `stagger node` processes.
 //! - [`etcd`]: an etcd cluster of `etcd` processes.
 //! - [`kills`]: the one kill → wait for a new leader → restart loop.
-//! - [`chromedriver`]: chromedriver (and its browsers) for the browser tests.
+//! - [`chromedriver`]: chromedriver (and its browsers) for the browser tests
+//!   and the speed benchmark.
 
 pub mod chromedriver;
 pub mod cluster;
