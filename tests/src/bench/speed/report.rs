@@ -74,7 +74,7 @@ pub(super) fn report(
         println!(
             "  natively ({profile} build of this binary) and in the tab ({}, the stagger_views wasm module of {})",
             browser.as_deref().unwrap_or("not measured: --native-only"),
-            args.page.as_deref().unwrap_or("the playground built into this binary")
+            args.page.as_deref().unwrap_or("the playground built into the stagger binary, served by `stagger serve`")
         );
         println!("  each cell: median of {} calls; a call repeats runs until {MIN_MS} ms have passed and reports their mean", args.reps);
         println!("  {}", machine_line(load_before));
