@@ -20,7 +20,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use stagger_core::ScenarioFile;
-use stagger_tests::harness::chromedriver::Chromedriver;
+use stagger_tests::harness::chromedriver::{headless_chromium, Chromedriver};
 use stagger_tests::harness::{self, Reaped};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -100,24 +100,14 @@ where
         let dir = tmp.path().to_path_buf();
         let driver =
             tokio::task::spawn_blocking(move || Chromedriver::start(&driver_bin, &dir)).await.unwrap().unwrap_or_else(|e| panic!("{e}"));
-        let caps: Capabilities = serde_json::from_value(json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--no-first-run", "--window-size=1400,1000",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-                "prefs": {
-                    "download.default_directory": downloads.display().to_string(),
-                    "download.prompt_for_download": false,
-                    "download.directory_upgrade": true,
-                    "safebrowsing.enabled": false,
-                },
-            },
-        }))
-        .unwrap();
+        let prefs = json!({
+            "download.default_directory": downloads.display().to_string(),
+            "download.prompt_for_download": false,
+            "download.directory_upgrade": true,
+            "safebrowsing.enabled": false,
+        });
+        let caps: Capabilities =
+            serde_json::from_value(headless_chromium(CHROMIUM, &profile, &["--window-size=1400,1000"], prefs)).unwrap();
         let c = tokio::time::timeout(WAIT, ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url()))
             .await
             .unwrap_or_else(|_| panic!("no browser session within {WAIT:?}; chromedriver log: {}", read(&driver.log)))

@@ -144,3 +144,23 @@ mod tests {
         assert!(!folder.exists(), "{} outlived its owner", folder.display());
     }
 }
+
+/// The WebDriver capabilities of a headless Chromium at `binary` with its
+/// profile in `profile`: the flags it needs to run as root in a container
+/// without a GPU or a large `/dev/shm`, and no first-run or background
+/// traffic. `extra` adds flags, `prefs` Chromium preferences (`null`:
+/// none). The browser tests and the speed benchmark both start theirs so.
+pub fn headless_chromium(binary: &str, profile: &Path, extra: &[&str], prefs: serde_json::Value) -> serde_json::Value {
+    let mut args: Vec<String> =
+        ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"]
+            .iter()
+            .chain(extra)
+            .map(|a| a.to_string())
+            .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    let mut options = serde_json::json!({ "binary": binary, "args": args });
+    if !prefs.is_null() {
+        options["prefs"] = prefs;
+    }
+    serde_json::json!({ "browserName": "chrome", "goog:chromeOptions": options })
+}

@@ -7,7 +7,7 @@
 //! end, within [`COMMAND_LIMIT`].
 
 use super::{fail, Call, CliError, SpeedArgs, CHROMEDRIVERS};
-use crate::harness::chromedriver::Chromedriver;
+use crate::harness::chromedriver::{headless_chromium, Chromedriver};
 use crate::harness::Reaped;
 use fantoccini::error::CmdError;
 use fantoccini::wd::{Capabilities, TimeoutConfiguration};
@@ -109,18 +109,9 @@ impl Tab {
         let dir = crate::harness::temp_dir("bench-speed")?;
         let profile = dir.path().join("profile");
         let driver = Chromedriver::start(&bin, dir.path())?;
-        let caps: Capabilities = serde_json::from_value(json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": args.chromium.display().to_string(),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--no-first-run",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            },
-        }))
-        .map_err(|e| fail(format!("the browser's capabilities: {e}")))?;
+        let caps: Capabilities =
+            serde_json::from_value(headless_chromium(&args.chromium.display().to_string(), &profile, &[], Value::Null))
+                .map_err(|e| fail(format!("the browser's capabilities: {e}")))?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
