@@ -4,6 +4,7 @@
 //! speak to the trait only.
 
 mod embedded;
+pub mod http;
 mod log;
 
 pub use embedded::Embedded;

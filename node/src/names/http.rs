@@ -1,0 +1,280 @@
+//! The name server over HTTP/JSON, for any [`NameStore`]:
+//!
+//! | Route | Body | Answer |
+//! |---|---|---|
+//! | `GET /v1/groups/{group}` | | the view: master (or `null`), configuration, highest epoch, `seq` |
+//! | `PUT /v1/groups/{group}/config` | `{"expected_version", "members"}` | the new configuration (N9) |
+//! | `POST /v1/groups/{group}/register` | `{"member", "addr", "ranking_version", "held"?, "ttl_ms"}` | `{"epoch", "ttl_ms"}` |
+//! | `POST /v1/groups/{group}/renew` | `{"epoch"}` | `{"epoch", "ttl_ms"}` |
+//! | `POST /v1/groups/{group}/resign` | `{"epoch"}` | `{}` |
+//! | `GET /v1/groups/{group}/changes?after=N` | | the changes after `N`, or `behind` (N10) |
+//! | `GET /v1/groups/{group}/watch?after=N` | | WebSocket: one JSON text frame per change |
+//!
+//! A refusal is a JSON object `{"error": kind, "reason": text, "fault":
+//! "caller"|"server", ...fields}` with a status that says the same: 400 for
+//! malformed input, 404 for an unknown group, 409 for a stale or
+//! conflicting request, 413 for a body over the server's limit, 500/503 for
+//! the server's own failures. A refused request changes nothing (N11).
+
+use super::{NameStore, StoreError};
+use crate::serve::Upgrade;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, put};
+use axum::{Json, Router};
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use stagger_core::names::{check_group, Change, Feed, Grant, NameError, Register, View};
+use stagger_core::Span;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The routes, with `store` as their state.
+pub fn router<S: NameStore>(store: S) -> Router {
+    Router::new()
+        .route("/v1/groups/{group}", get(lookup::<S>))
+        .route("/v1/groups/{group}/config", put(reconfigure::<S>))
+        .route("/v1/groups/{group}/register", post(register::<S>))
+        .route("/v1/groups/{group}/renew", post(renew::<S>))
+        .route("/v1/groups/{group}/resign", post(resign::<S>))
+        .route("/v1/groups/{group}/changes", get(changes::<S>))
+        .route("/v1/groups/{group}/watch", get(watch::<S>))
+        .route("/", any(not_found))
+        .route("/{*rest}", any(not_found))
+        .with_state(store)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigBody {
+    expected_version: u64,
+    members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    member: String,
+    addr: String,
+    ranking_version: u64,
+    #[serde(default)]
+    held: Option<u64>,
+    ttl_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EpochBody {
+    epoch: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct After {
+    #[serde(default)]
+    after: Option<u64>,
+}
+
+/// A grant as the client sees it: the server's expiry instant means
+/// nothing to the client, whose lease ends by its own clock (N6).
+#[derive(Serialize)]
+struct GrantBody {
+    epoch: u64,
+    ttl_ms: u64,
+}
+
+impl From<Grant> for GrantBody {
+    fn from(g: Grant) -> GrantBody {
+        GrantBody { epoch: g.epoch, ttl_ms: g.ttl.as_micros() / 1000 }
+    }
+}
+
+/// A refusal, as JSON with its status.
+pub struct Refusal(StatusCode, Value);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.1)).into_response()
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Refusal {
+        let reason = e.to_string();
+        match e {
+            StoreError::Refused(e) => {
+                let status = match &e {
+                    NameError::UnknownGroup { .. } => StatusCode::NOT_FOUND,
+                    NameError::BadRequest { .. } | NameError::EpochFromFuture { .. } => StatusCode::BAD_REQUEST,
+                    NameError::TimeWentBack { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+                    _ => StatusCode::CONFLICT,
+                };
+                let fault = if status.is_server_error() { "server" } else { "caller" };
+                let mut body = serde_json::to_value(&e).expect("errors serialize");
+                body["reason"] = reason.into();
+                body["fault"] = fault.into();
+                Refusal(status, body)
+            }
+            StoreError::Storage(_) => {
+                Refusal(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "storage", "reason": reason, "fault": "server"}))
+            }
+        }
+    }
+}
+
+fn bad_input(status: StatusCode, reason: String) -> Refusal {
+    Refusal(status, json!({"error": "bad_input", "reason": reason, "fault": "caller"}))
+}
+
+impl From<JsonRejection> for Refusal {
+    fn from(r: JsonRejection) -> Refusal {
+        bad_input(r.status(), r.body_text())
+    }
+}
+
+impl From<QueryRejection> for Refusal {
+    fn from(r: QueryRejection) -> Refusal {
+        bad_input(StatusCode::BAD_REQUEST, r.body_text())
+    }
+}
+
+/// The group name from the path, checked before any backend sees it.
+fn group_name(group: &str) -> Result<(), Refusal> {
+    check_group(group).map_err(|e| Refusal::from(StoreError::Refused(e)))
+}
+
+async fn not_found(OriginalUri(uri): OriginalUri) -> Refusal {
+    Refusal(
+        StatusCode::NOT_FOUND,
+        json!({"error": "not_found", "reason": format!("no route {uri}: the API is under /v1/groups/"), "fault": "caller"}),
+    )
+}
+
+async fn lookup<S: NameStore>(State(store): State<S>, Path(group): Path<String>) -> Result<Json<View>, Refusal> {
+    group_name(&group)?;
+    Ok(Json(store.lookup(&group).await?))
+}
+
+async fn reconfigure<S: NameStore>(
+    State(store): State<S>,
+    Path(group): Path<String>,
+    body: Result<Json<ConfigBody>, JsonRejection>,
+) -> Result<Response, Refusal> {
+    group_name(&group)?;
+    let Json(body) = body?;
+    Ok(Json(store.reconfigure(&group, body.expected_version, body.members).await?).into_response())
+}
+
+async fn register<S: NameStore>(
+    State(store): State<S>,
+    Path(group): Path<String>,
+    body: Result<Json<RegisterBody>, JsonRejection>,
+) -> Result<Json<GrantBody>, Refusal> {
+    group_name(&group)?;
+    let Json(b) = body?;
+    let req = Register { member: b.member, addr: b.addr, ranking_version: b.ranking_version, held: b.held, ttl: Span::from_ms(b.ttl_ms) };
+    Ok(Json(store.register(&group, req).await?.into()))
+}
+
+async fn renew<S: NameStore>(
+    State(store): State<S>,
+    Path(group): Path<String>,
+    body: Result<Json<EpochBody>, JsonRejection>,
+) -> Result<Json<GrantBody>, Refusal> {
+    group_name(&group)?;
+    let Json(b) = body?;
+    Ok(Json(store.renew(&group, b.epoch).await?.into()))
+}
+
+async fn resign<S: NameStore>(
+    State(store): State<S>,
+    Path(group): Path<String>,
+    body: Result<Json<EpochBody>, JsonRejection>,
+) -> Result<Json<Value>, Refusal> {
+    group_name(&group)?;
+    let Json(b) = body?;
+    store.resign(&group, b.epoch).await?;
+    Ok(Json(json!({})))
+}
+
+async fn changes<S: NameStore>(
+    State(store): State<S>,
+    Path(group): Path<String>,
+    after: Result<Query<After>, QueryRejection>,
+) -> Result<Json<Feed>, Refusal> {
+    group_name(&group)?;
+    let Query(after) = after?;
+    Ok(Json(store.changes(&group, after.after.unwrap_or(0)).await?))
+}
+
+/// One frame of the watch stream.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Frame {
+    /// The whole state: first when the watcher gave no `after`, and
+    /// whenever the changes it would need are gone (N10).
+    Resync(View),
+    Change(Change),
+}
+
+/// `watch`: a WebSocket that sends every change of the group as it
+/// happens. Refusals (unknown group, bad `after`) come before the upgrade,
+/// as plain HTTP answers.
+async fn watch<S: NameStore>(
+    State(store): State<S>,
+    Path(group): Path<String>,
+    after: Result<Query<After>, QueryRejection>,
+    upgrade: Upgrade,
+) -> Result<Response, Refusal> {
+    group_name(&group)?;
+    let Query(after) = after?;
+    // The group must exist before we switch protocols.
+    let view = store.lookup(&group).await?;
+    let (response, session) = upgrade.accept(crate::live::ws_config(), move |mut socket| async move {
+        let mut changed = store.subscribe();
+        let mut seen = match after.after {
+            Some(n) => n,
+            None => {
+                let seq = view.seq;
+                if send(&mut socket, &Frame::Resync(view)).await.is_err() {
+                    return;
+                }
+                seq
+            }
+        };
+        loop {
+            let frames = match store.changes(&group, seen).await {
+                Ok(Feed::Changes { changes }) => changes.into_iter().map(Frame::Change).collect(),
+                Ok(Feed::Behind { .. }) => match store.lookup(&group).await {
+                    Ok(view) => vec![Frame::Resync(view)],
+                    Err(_) => return,
+                },
+                Err(_) => return,
+            };
+            for frame in frames {
+                seen = match &frame {
+                    Frame::Resync(v) => v.seq,
+                    Frame::Change(c) => c.seq,
+                };
+                if send(&mut socket, &frame).await.is_err() {
+                    return;
+                }
+            }
+            // Wait for a change; a watcher that closes (or sends anything:
+            // the stream is one-way) ends the session.
+            tokio::select! {
+                moved = changed.changed() => if moved.is_err() { return },
+                _ = socket.next() => return,
+            }
+        }
+    });
+    tokio::spawn(session);
+    Ok(response)
+}
+
+async fn send(socket: &mut crate::serve::Socket, frame: &Frame) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let text = serde_json::to_string(frame).expect("frames serialize");
+    socket.send(Message::text(text)).await
+}
