@@ -19,7 +19,7 @@
 use super::{NameStore, StoreError};
 use crate::serve::Upgrade;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
@@ -30,6 +30,12 @@ use serde_json::{json, Value};
 use stagger_core::names::{check_group, Change, Feed, Grant, NameError, Register, View};
 use stagger_core::Span;
 use tokio_tungstenite::tungstenite::Message;
+
+/// The largest request body read. Here rather than in the server's
+/// `max_body_bytes` (which `stagger nameserver` lifts) so that an oversized
+/// body is refused by the JSON extractor, with a JSON reason like every
+/// other refusal, instead of a plain-text 413 from the outer layer.
+pub const MAX_BODY: usize = 64 * 1024;
 
 /// The routes, with `store` as their state.
 pub fn router<S: NameStore>(store: S) -> Router {
@@ -43,6 +49,7 @@ pub fn router<S: NameStore>(store: S) -> Router {
         .route("/v1/groups/{group}/watch", get(watch::<S>))
         .route("/", any(not_found))
         .route("/{*rest}", any(not_found))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(store)
 }
 
