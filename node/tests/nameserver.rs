@@ -184,6 +184,12 @@ fn bad_input_is_refused_with_a_reason_nothing_is_written_and_the_server_keeps_se
         assert_eq!((got, refusal["error"].as_str()), (status, Some(kind)), "{method} {path}: {refusal}");
         assert_eq!(refusal["fault"], "caller", "{refusal}");
     }
+    // Far beyond the limit: the server reads up to it, answers 413 and
+    // closes, so the client may see its answer or only a broken write.
+    let huge = format!(r#"{{"member": "a", "addr": "{}", "ranking_version": 1, "ttl_ms": 100}}"#, "x".repeat(4_000_000));
+    if let Ok((status, refusal)) = ns.call("POST", &reg, Some(&huge)) {
+        assert_eq!((status, refusal["error"].as_str()), (413, Some("bad_input")), "{refusal}");
+    }
     assert_eq!(std::fs::read_to_string(&log).unwrap(), before, "a refusal wrote to the log");
     let master = &ns.lookup()["master"];
     assert_eq!((master["member"].as_str(), master["epoch"].as_u64()), (Some("a"), Some(epoch)));
