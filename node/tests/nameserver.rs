@@ -178,6 +178,8 @@ fn bad_input_is_refused_with_a_reason_nothing_is_written_and_the_server_keeps_se
         ("PUT", format!("/v1/groups/{G}/config"), r#"{"expected_version": 9, "members": ["a"]}"#.into(), 409, "version_mismatch"),
         ("PUT", format!("/v1/groups/{G}/config"), r#"{"expected_version": 1, "members": []}"#.into(), 400, "bad_request"),
         ("GET", "/somewhere".into(), String::new(), 404, "not_found"),
+        ("DELETE", format!("/v1/groups/{G}"), String::new(), 405, "method_not_allowed"),
+        ("GET", format!("/v1/groups/{G}/register"), String::new(), 405, "method_not_allowed"),
     ];
     for (method, path, body, status, kind) in cases {
         let (got, refusal) = ns.refused(method, &path, &body);
@@ -191,6 +193,17 @@ fn bad_input_is_refused_with_a_reason_nothing_is_written_and_the_server_keeps_se
         assert_eq!((status, refusal["error"].as_str()), (413, Some("bad_input")), "{refusal}");
     }
     assert_eq!(std::fs::read_to_string(&log).unwrap(), before, "a refusal wrote to the log");
+    // Reads are open to any origin (the playground), writes are not.
+    let client = harness::poll_client(Duration::from_secs(5));
+    let read = client.get(format!("{}/v1/groups/{G}", ns.url())).header("origin", "http://elsewhere.example").send().unwrap();
+    assert_eq!(read.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("*"));
+    let preflight = (client.request(reqwest::Method::OPTIONS, format!("{}/v1/groups/{G}/register", ns.url())))
+        .header("origin", "http://elsewhere.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .unwrap();
+    let allowed = preflight.headers().get("access-control-allow-methods").map(|v| v.to_str().unwrap().to_string());
+    assert!(!allowed.unwrap_or_default().contains("POST"), "a cross-origin POST is allowed");
     let master = &ns.lookup()["master"];
     assert_eq!((master["member"].as_str(), master["epoch"].as_u64()), (Some("a"), Some(epoch)));
 }

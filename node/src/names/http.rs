@@ -20,7 +20,7 @@ use super::{NameStore, StoreError};
 use crate::serve::Upgrade;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, OriginalUri, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
@@ -30,6 +30,7 @@ use serde_json::{json, Value};
 use stagger_core::names::{check_group, Change, Feed, Grant, NameError, Register, View};
 use stagger_core::Span;
 use tokio_tungstenite::tungstenite::Message;
+use tower_http::cors::{Any, CorsLayer};
 
 /// The largest request body read. Here rather than in the server's
 /// `max_body_bytes` (which `stagger nameserver` lifts) so that an oversized
@@ -39,17 +40,22 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// The routes, with `store` as their state.
 pub fn router<S: NameStore>(store: S) -> Router {
+    // Reads from any origin, so a playground served elsewhere can show the
+    // registration; writes stay same-origin (a JSON POST needs a preflight,
+    // which this does not grant).
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]);
     Router::new()
-        .route("/v1/groups/{group}", get(lookup::<S>))
-        .route("/v1/groups/{group}/config", put(reconfigure::<S>))
-        .route("/v1/groups/{group}/register", post(register::<S>))
-        .route("/v1/groups/{group}/renew", post(renew::<S>))
-        .route("/v1/groups/{group}/resign", post(resign::<S>))
-        .route("/v1/groups/{group}/changes", get(changes::<S>))
-        .route("/v1/groups/{group}/watch", get(watch::<S>))
+        .route("/v1/groups/{group}", get(lookup::<S>).fallback(wrong_method))
+        .route("/v1/groups/{group}/config", put(reconfigure::<S>).fallback(wrong_method))
+        .route("/v1/groups/{group}/register", post(register::<S>).fallback(wrong_method))
+        .route("/v1/groups/{group}/renew", post(renew::<S>).fallback(wrong_method))
+        .route("/v1/groups/{group}/resign", post(resign::<S>).fallback(wrong_method))
+        .route("/v1/groups/{group}/changes", get(changes::<S>).fallback(wrong_method))
+        .route("/v1/groups/{group}/watch", get(watch::<S>).fallback(wrong_method))
         .route("/", any(not_found))
         .route("/{*rest}", any(not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(cors)
         .with_state(store)
 }
 
@@ -150,6 +156,12 @@ impl From<QueryRejection> for Refusal {
 /// The group name from the path, checked before any backend sees it.
 fn group_name(group: &str) -> Result<(), Refusal> {
     check_group(group).map_err(|e| Refusal::from(StoreError::Refused(e)))
+}
+
+async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> Refusal {
+    let reason =
+        format!("{method} is not allowed on {uri}: lookup, changes and watch are GET, config is PUT, register, renew and resign are POST");
+    Refusal(StatusCode::METHOD_NOT_ALLOWED, json!({"error": "method_not_allowed", "reason": reason, "fault": "caller"}))
 }
 
 async fn not_found(OriginalUri(uri): OriginalUri) -> Refusal {
