@@ -3,9 +3,10 @@
 //! synced before the answer (docs/protocol.md N1, N8).
 
 use super::log::Log;
-use super::{NameStore, StoreError};
+use super::{Event, NameStore, StoreError, Watcher};
 use stagger_core::names::{Configuration, Feed, Grant, GroupRecord, Limits, NameError, Register, Registry, View};
 use stagger_core::Time;
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -139,8 +140,53 @@ impl NameStore for Embedded {
         self.run(move |r, now| r.changes(now, &group, after)).await
     }
 
-    fn subscribe(&self) -> watch::Receiver<u64> {
-        self.0.changed.subscribe()
+    type Watcher = EmbeddedWatcher;
+
+    async fn watch(&self, group: &str, after: Option<u64>) -> Result<EmbeddedWatcher, StoreError> {
+        // Subscribed before the first read, so no change falls between.
+        let changed = self.0.changed.subscribe();
+        let view = self.lookup(group).await?;
+        let mut queue = VecDeque::new();
+        if after.is_none() {
+            queue.push_back(Event::Resync(view));
+        }
+        Ok(EmbeddedWatcher { store: self.clone(), group: group.to_owned(), seen: after, queue, changed })
+    }
+}
+
+/// A watcher on the embedded backend: reads the registry's feed after the
+/// last number it passed on, and sleeps until the next durable change.
+pub struct EmbeddedWatcher {
+    store: Embedded,
+    group: String,
+    /// The `seq` of the last event passed on (or the caller's `after`).
+    seen: Option<u64>,
+    queue: VecDeque<Event>,
+    changed: watch::Receiver<u64>,
+}
+
+impl Watcher for EmbeddedWatcher {
+    async fn next(&mut self) -> Result<Event, StoreError> {
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                self.seen = Some(match &event {
+                    Event::Resync(view) => view.seq,
+                    Event::Change(change) => change.seq,
+                });
+                return Ok(event);
+            }
+            let feed = self.store.changes(&self.group, self.seen.unwrap_or(0)).await?;
+            match feed {
+                Feed::Changes { changes } if changes.is_empty() => {
+                    if self.changed.changed().await.is_err() {
+                        // Never: the store holds the sender while we hold it.
+                        std::future::pending::<()>().await;
+                    }
+                }
+                Feed::Changes { changes } => self.queue.extend(changes.into_iter().map(Event::Change)),
+                Feed::Behind { .. } => self.queue.push_back(Event::Resync(self.store.lookup(&self.group).await?)),
+            }
+        }
     }
 }
 

@@ -16,7 +16,7 @@
 //! conflicting request, 413 for a body over the server's limit, 500/503 for
 //! the server's own failures. A refused request changes nothing (N11).
 
-use super::{NameStore, StoreError};
+use super::{Event, NameStore, StoreError, Watcher};
 use crate::serve::Upgrade;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, OriginalUri, Path, Query, State};
@@ -27,7 +27,7 @@ use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use stagger_core::names::{check_group, Change, Feed, Grant, NameError, Register, View};
+use stagger_core::names::{check_group, Feed, Grant, NameError, Register, View};
 use stagger_core::Span;
 use tokio_tungstenite::tungstenite::Message;
 use tower_http::cors::{Any, CorsLayer};
@@ -228,19 +228,10 @@ async fn changes<S: NameStore>(
     Ok(Json(store.changes(&group, after.after.unwrap_or(0)).await?))
 }
 
-/// One frame of the watch stream.
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Frame {
-    /// The whole state: first when the watcher gave no `after`, and
-    /// whenever the changes it would need are gone (N10).
-    Resync(View),
-    Change(Change),
-}
-
-/// `watch`: a WebSocket that sends every change of the group as it
-/// happens. Refusals (unknown group, bad `after`) come before the upgrade,
-/// as plain HTTP answers.
+/// `watch`: a WebSocket that sends every event of the group's watcher as
+/// a JSON text frame (`{"resync": view}` or `{"change": change}`).
+/// Refusals (unknown group, bad `after`) come before the upgrade, as plain
+/// HTTP answers.
 async fn watch<S: NameStore>(
     State(store): State<S>,
     Path(group): Path<String>,
@@ -249,43 +240,18 @@ async fn watch<S: NameStore>(
 ) -> Result<Response, Refusal> {
     group_name(&group)?;
     let Query(after) = after?;
-    // The group must exist before we switch protocols.
-    let view = store.lookup(&group).await?;
+    let mut watcher = store.watch(&group, after.after).await?;
     let (response, session) = upgrade.accept(crate::live::ws_config(), move |mut socket| async move {
-        let mut changed = store.subscribe();
-        let mut seen = match after.after {
-            Some(n) => n,
-            None => {
-                let seq = view.seq;
-                if send(&mut socket, &Frame::Resync(view)).await.is_err() {
-                    return;
-                }
-                seq
-            }
-        };
         loop {
-            let frames = match store.changes(&group, seen).await {
-                Ok(Feed::Changes { changes }) => changes.into_iter().map(Frame::Change).collect(),
-                Ok(Feed::Behind { .. }) => match store.lookup(&group).await {
-                    Ok(view) => vec![Frame::Resync(view)],
-                    Err(_) => return,
-                },
-                Err(_) => return,
-            };
-            for frame in frames {
-                seen = match &frame {
-                    Frame::Resync(v) => v.seq,
-                    Frame::Change(c) => c.seq,
-                };
-                if send(&mut socket, &frame).await.is_err() {
-                    return;
-                }
-            }
-            // Wait for a change; a watcher that closes (or sends anything:
-            // the stream is one-way) ends the session.
-            tokio::select! {
-                moved = changed.changed() => if moved.is_err() { return },
+            // A watcher that closes (or sends anything: the stream is
+            // one-way) ends the session.
+            let event = tokio::select! {
+                event = watcher.next() => event,
                 _ = socket.next() => return,
+            };
+            let Ok(event) = event else { return };
+            if send(&mut socket, &event).await.is_err() {
+                return;
             }
         }
     });
@@ -293,7 +259,7 @@ async fn watch<S: NameStore>(
     Ok(response)
 }
 
-async fn send(socket: &mut crate::serve::Socket, frame: &Frame) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+async fn send(socket: &mut crate::serve::Socket, frame: &Event) -> Result<(), tokio_tungstenite::tungstenite::Error> {
     let text = serde_json::to_string(frame).expect("frames serialize");
     socket.send(Message::text(text)).await
 }

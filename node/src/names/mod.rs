@@ -7,12 +7,12 @@ mod embedded;
 pub mod http;
 mod log;
 
-pub use embedded::Embedded;
+pub use embedded::{Embedded, EmbeddedWatcher};
 pub use log::StorageError;
 
-use stagger_core::names::{Configuration, Feed, Grant, NameError, Register, View};
+use serde::{Deserialize, Serialize};
+use stagger_core::names::{Change, Configuration, Feed, Grant, NameError, Register, View};
 use std::future::Future;
-use tokio::sync::watch;
 
 /// Why a backend did not do what was asked.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -42,8 +42,25 @@ pub trait NameStore: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Configuration, StoreError>> + Send;
     fn lookup(&self, group: &str) -> impl Future<Output = Result<View, StoreError>> + Send;
     fn changes(&self, group: &str, after: u64) -> impl Future<Output = Result<Feed, StoreError>> + Send;
-    /// A receiver whose value moves whenever any group may have changed;
-    /// a watcher subscribes first, then reads [`NameStore::changes`], then
-    /// waits on it.
-    fn subscribe(&self) -> watch::Receiver<u64>;
+    /// Watches `group`: every change after `after`, or first the whole
+    /// state when `after` is `None` or the changes after it are gone (N10).
+    /// Refuses an unknown group at once.
+    fn watch(&self, group: &str, after: Option<u64>) -> impl Future<Output = Result<Self::Watcher, StoreError>> + Send;
+
+    type Watcher: Watcher;
+}
+
+/// What a watcher receives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// The whole state; the changes that follow come after its `seq`.
+    Resync(View),
+    Change(Change),
+}
+
+/// A stream of [`Event`]s for one group.
+pub trait Watcher: Send + 'static {
+    /// The next event, waiting for it as long as it takes.
+    fn next(&mut self) -> impl Future<Output = Result<Event, StoreError>> + Send;
 }
