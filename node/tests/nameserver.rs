@@ -129,6 +129,7 @@ fn the_client_exits_non_zero_with_a_reason_when_the_name_server_is_unreachable()
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot reach the name server"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
 
@@ -139,7 +140,8 @@ fn the_client_names_an_unknown_group() {
     let out = client_master(&ns.url());
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("404") && stderr.contains("unknown group"), "{stderr}");
+    assert!(stderr.contains("refused: unknown group \"cities\""), "{stderr}");
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

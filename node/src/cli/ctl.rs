@@ -49,7 +49,7 @@ pub(super) fn base_url(node: &str, flag: &str) -> Result<String, CliError> {
 
 /// The innermost error: what actually went wrong ("Connection refused"),
 /// under reqwest's "error sending request for url".
-pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut inner = e;
     while let Some(next) = inner.source() {
         inner = next;

@@ -2,6 +2,8 @@
 
 mod client;
 mod ctl;
+
+pub(crate) use ctl::root_cause;
 mod delays;
 mod demo;
 mod nameserver;

@@ -22,11 +22,7 @@ pub fn run(listen: &str, data: &Path, min_ttl_ms: u64, max_ttl_ms: u64) -> Resul
         let local = listener.local_addr().map_err(io)?;
         println!("name server at http://{local}/ keeping its state in {} (Ctrl-C stops)", data.display());
         tokio::spawn(store.clone().expire_leases());
-        // The routes limit bodies themselves (`http::MAX_BODY`), so that the
-        // refusal is JSON; no files are served.
-        let app = Some(http::router(store));
-        let config = crate::serve::Config { assets: &[], app, max_body_bytes: usize::MAX, ..crate::serve::Config::default() };
-        crate::serve::run_with(listener, config, super::stop_signal()).await.map_err(io)?;
+        crate::serve::run_with(listener, http::config(store), super::stop_signal()).await.map_err(io)?;
         eprintln!("name server stopped");
         Ok(())
     })

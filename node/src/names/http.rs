@@ -38,6 +38,13 @@ use tower_http::cors::{Any, CorsLayer};
 /// other refusal, instead of a plain-text 413 from the outer layer.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// The server settings of a name server on `store`: these routes, no
+/// files, and the body limit left to the routes (`MAX_BODY`), so that the
+/// refusal of an oversized body is JSON.
+pub fn config<S: NameStore>(store: S) -> crate::serve::Config {
+    crate::serve::Config { assets: &[], app: Some(router(store)), max_body_bytes: usize::MAX, ..crate::serve::Config::default() }
+}
+
 /// The routes, with `store` as their state.
 pub fn router<S: NameStore>(store: S) -> Router {
     // Reads from any origin, so a playground served elsewhere can show the
@@ -132,6 +139,11 @@ impl From<StoreError> for Refusal {
             }
             StoreError::Storage(_) => {
                 Refusal(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "storage", "reason": reason, "fault": "server"}))
+            }
+            // A backend that is itself a client (etcd, another name
+            // server) could not get an answer.
+            StoreError::Unreachable { .. } | StoreError::BadAnswer { .. } => {
+                Refusal(StatusCode::BAD_GATEWAY, json!({"error": "backend_unavailable", "reason": reason, "fault": "server"}))
             }
         }
     }

@@ -1,14 +1,17 @@
 //! The name server's backends behind one trait, [`NameStore`]: the
 //! embedded one ([`Embedded`], a registry from `stagger_core::names` and a
-//! file) and, later, etcd. The HTTP routes (`http.rs`) and the client
+//! file), a name server in another process over HTTP ([`Remote`]) and,
+//! later, etcd. The HTTP routes (`http.rs`) and the client
 //! speak to the trait only.
 
 mod embedded;
 pub mod http;
 mod log;
+mod remote;
 
 pub use embedded::{Embedded, EmbeddedWatcher};
 pub use log::StorageError;
+pub use remote::{Remote, RemoteWatcher};
 
 use serde::{Deserialize, Serialize};
 use stagger_core::names::{Change, Configuration, Feed, Grant, NameError, Register, View};
@@ -26,6 +29,13 @@ pub enum StoreError {
     /// file may disagree.
     #[error("storage failed: {0}")]
     Storage(#[from] StorageError),
+    /// A remote name server could not be reached, or the connection broke.
+    #[error("cannot reach the name server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// A remote name server answered something this client does not
+    /// understand (another version, a proxy in between).
+    #[error("the name server at {url} answered {reason}")]
+    BadAnswer { url: String, reason: String },
 }
 
 /// What every backend offers: the registry's operations (docs/protocol.md
