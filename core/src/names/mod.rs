@@ -8,10 +8,12 @@
 //! dirty before it answers. The decisions are rows N1–N11 of
 //! docs/protocol.md, and docs/guarantees.md says what they promise.
 
+mod lease;
 mod registry;
 #[cfg(test)]
 mod tests;
 
+pub use lease::{HeldLease, MARGIN_DIVISOR};
 pub use registry::Registry;
 
 use crate::time::{Span, Time};
