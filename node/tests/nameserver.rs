@@ -281,3 +281,39 @@ fn watch_streams_every_change_including_expiry_and_resyncs_from_a_lost_number() 
     let err = tungstenite::connect(format!("ws://{}/v1/groups/nope/watch", ns.addr)).unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
 }
+
+/// `stagger client --nameserver URL --group G ARGS...`.
+fn client(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(STAGGER).args(["client", "--nameserver", url, "--group", G]).args(args).output().unwrap()
+}
+
+#[test]
+fn the_client_creates_the_group_and_adds_and_removes_members_by_compare_and_swap() {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = NameServer::start(one_addr(), dir.path());
+    let out = client(&ns.url(), &["create", "a", "b"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(config, json!({"members": ["a", "b"], "version": 1, "ranking_version": 1}));
+    // Creating it again is refused: the version is no longer 0.
+    let again = client(&ns.url(), &["create", "a"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("configuration version 0 expected, the current one is 1"));
+
+    ns.register("b", 10_000);
+    let out = client(&ns.url(), &["add-member", "c"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["members"], json!(["a", "b", "c"]));
+    // The master stays registered while it is a member...
+    assert_eq!(client_json(&ns.url())["master"], "b");
+    // ...and loses its registration when it is removed.
+    let out = client(&ns.url(), &["remove-member", "b"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), json!({"members": ["a", "c"], "version": 3, "ranking_version": 3}));
+    assert_eq!(client_json(&ns.url())["master"], Value::Null);
+    for (args, why) in [(["add-member", "a"], "already a member"), (["remove-member", "zurich"], "not a member")] {
+        let out = client(&ns.url(), &args);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(why), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}

@@ -151,6 +151,19 @@ pub enum ClientQuery {
         #[arg(long)]
         json: bool,
     },
+    /// Create the group on the name server with these members, in rank
+    /// order; refused if it exists.
+    Create {
+        #[arg(required = true)]
+        members: Vec<String>,
+    },
+    /// Add a member at the end of the group's configuration (compare-and-
+    /// swap on the version read: refused if someone changed it meanwhile).
+    AddMember { id: String },
+    /// Remove a member from the group's configuration (compare-and-swap,
+    /// like add-member). A registered master that is removed loses its
+    /// registration.
+    RemoveMember { id: String },
 }
 
 /// Why a command failed, and whose fault it is.
@@ -199,7 +212,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
         Command::Ctl { node, token, action } => ctl::run(&node, &token, &action),
         Command::Nameserver { listen, data, min_ttl_ms, max_ttl_ms } => nameserver::run(&listen, &data, min_ttl_ms, max_ttl_ms),
-        Command::Client { nameserver, group, query: ClientQuery::Master { json } } => client::master(&nameserver, &group, json),
+        Command::Client { nameserver, group, query } => client::run(&nameserver, &group, query),
     }
 }
 
