@@ -317,3 +317,15 @@ fn the_client_creates_the_group_and_adds_and_removes_members_by_compare_and_swap
         assert!(String::from_utf8_lossy(&out.stderr).contains(why), "{}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn a_lease_outside_the_servers_bounds_is_clamped_and_the_answer_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = NameServer::start(one_addr(), dir.path());
+    ns.create(&["a"]);
+    let path = format!("/v1/groups/{G}/register");
+    for (asked, granted) in [(u64::MAX, 10_000), (1, 50), (300, 300)] {
+        let grant = ns.ok("POST", &path, json!({"member": "a", "addr": "x", "ranking_version": 1, "ttl_ms": asked}));
+        assert_eq!(grant["ttl_ms"], granted, "asked {asked}: {grant}");
+    }
+}

@@ -205,7 +205,15 @@ async fn register<S: NameStore>(
 ) -> Result<Json<GrantBody>, Refusal> {
     group_name(&group)?;
     let Json(b) = body?;
-    let req = Register { member: b.member, addr: b.addr, ranking_version: b.ranking_version, held: b.held, ttl: Span::from_ms(b.ttl_ms) };
+    let req = Register {
+        member: b.member,
+        addr: b.addr,
+        ranking_version: b.ranking_version,
+        held: b.held,
+        ttl: Span(b.ttl_ms.saturating_mul(1000)),
+    };
+    // The registry clamps it to the server's bounds (N5); saturating, so
+    // that an absurd number is clamped too instead of overflowing.
     Ok(Json(store.register(&group, req).await?.into()))
 }
 
