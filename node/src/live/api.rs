@@ -111,7 +111,10 @@ impl Node {
                 state: slots[r].state,
             })
             .collect();
-        let nameserver = self.registration.lock().expect("registration lock").clone();
+        let mut nameserver = self.registration.lock().expect("registration lock").clone();
+        if let Some(r) = &mut nameserver {
+            r.serving = r.until.is_some_and(|until| tokio::time::Instant::now() < until);
+        }
         StatusReport { status, isolated: isolated(self), peers, nameserver }
     }
 }

@@ -31,8 +31,14 @@ const RETRY: Duration = Duration::from_millis(250);
 pub struct RegistrationReport {
     /// The epoch of the last registration granted to this node.
     pub epoch: Option<u64>,
-    /// Whether this node acts as master for clients now (N6, N7).
+    /// Whether this node acts as master for clients now (N6, N7): worked
+    /// out from `until` when the report is made, so a process that was
+    /// paused never reports a lease it has already lost.
     pub serving: bool,
+    /// When the lease is lost on this node's clock (send time + ttl −
+    /// margin); `None` without one.
+    #[serde(skip)]
+    pub until: Option<Instant>,
     /// Why the last request failed, if it did.
     pub last_error: Option<String>,
 }
@@ -112,19 +118,23 @@ pub async fn run(node: Arc<Node>, url: String) {
             }
         };
         fenced = false;
-        node.set_registration(|r| *r = RegistrationReport { epoch: Some(lease.epoch), serving: true, last_error: None });
+        let until = |lease: &HeldLease| Some(start + Duration::from_micros(lease.lost_at().as_micros()));
+        node.set_registration(|r| {
+            *r = RegistrationReport { epoch: Some(lease.epoch), serving: true, last_error: None, until: until(&lease) }
+        });
         // Master with a lease: renew until the engine says otherwise or the
         // name server says the epoch is no longer current.
         let refused = loop {
             let now = clock();
-            node.set_registration(|r| r.serving = lease.serving(now));
             let wake = start + Duration::from_micros(lease.renew_at().as_micros().max(now.as_micros()));
-            let lost = start + Duration::from_micros(lease.lost_at().as_micros().max(now.as_micros()));
             tokio::select! {
                 _ = tokio::time::sleep_until(wake) => {
                     let sent = clock();
                     match store.renew(&group, lease.epoch).await {
-                        Ok(grant) => lease.renewed(sent, grant.ttl),
+                        Ok(grant) => {
+                            lease.renewed(sent, grant.ttl);
+                            node.set_registration(|r| r.until = until(&lease));
+                        }
                         Err(StoreError::Refused(e)) => break Some(e),
                         Err(e) => {
                             node.set_registration(|r| r.last_error = Some(e.to_string()));
@@ -133,7 +143,6 @@ pub async fn run(node: Arc<Node>, url: String) {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(lost), if lease.serving(now) => {}
                 changed = status.changed() => {
                     if changed.is_err() { return }
                     if !is_master(status.borrow_and_update().role) {
@@ -147,13 +156,13 @@ pub async fn run(node: Arc<Node>, url: String) {
             Some(why) => {
                 node.log(format!("the name server refused epoch {}: {why}; not master for clients until registered again", lease.epoch));
                 node.set_registration(|r| {
-                    r.serving = false;
+                    r.until = None;
                     r.last_error = Some(why.to_string());
                 });
                 fenced = true;
             }
             None => {
-                node.set_registration(|r| r.serving = false);
+                node.set_registration(|r| r.until = None);
                 if let Err(e) = store.resign(&group, lease.epoch).await {
                     node.log(format!("resigning epoch {} failed: {e}", lease.epoch));
                 }
