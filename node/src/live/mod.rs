@@ -194,6 +194,15 @@ pub async fn run(
 }
 
 impl Node {
+    /// Whether this node hears a majority of its group (itself included):
+    /// not isolated, and connected to enough members. A master that does
+    /// not is on the minority side of a partition and must not take the
+    /// name server's registration (docs/protocol.md N16).
+    fn hears_majority(&self) -> bool {
+        let connected = self.slots.lock().expect("slots lock").iter().filter(|s| s.state == PeerState::Connected).count();
+        !isolated(self) && 2 * (connected + 1) > self.group.members.len()
+    }
+
     /// Updates what `/api/status` shows of the registration.
     fn set_registration(&self, f: impl FnOnce(&mut RegistrationReport)) {
         f(self.registration.lock().expect("registration lock").get_or_insert_with(RegistrationReport::default));

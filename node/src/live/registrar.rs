@@ -82,6 +82,16 @@ pub async fn run(node: Arc<Node>, url: String) {
             }
         }
         let st = status.borrow().clone();
+        if !node.hears_majority() {
+            // The minority side of a partition (or an isolated node whose
+            // engine elected itself): registering would direct clients to
+            // it and fence the majority's master.
+            node.set_registration(|r| r.last_error = Some("not registering: this node does not hear a majority of its group".into()));
+            tokio::select! {
+                _ = tokio::time::sleep(RETRY) => continue,
+                _ = stopped(&mut stop) => return,
+            }
+        }
         if fenced {
             // Fenced but still Master: register again only when nobody else
             // is registered (the other master resigned or its lease ran
