@@ -329,3 +329,23 @@ fn a_lease_outside_the_servers_bounds_is_clamped_and_the_answer_says_so() {
         assert_eq!(grant["ttl_ms"], granted, "asked {asked}: {grant}");
     }
 }
+
+#[test]
+fn sigterm_stops_the_name_server_even_with_a_watch_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = NameServer::start(one_addr(), dir.path());
+    ns.create(&["a"]);
+    let (_ws, _) = tungstenite::connect(format!("ws://{}/v1/groups/{G}/watch", ns.addr)).unwrap();
+    let mut child = ns._child;
+    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.exited() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the name server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
