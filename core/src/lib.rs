@@ -30,6 +30,9 @@
 //! - [`compare`], [`gen`]: seeded studies across schemes and generated
 //!   groups of any size, for the benchmarks and the playground's Compare tab.
 //! - [`flight`]: live nodes' recordings, merged into one trace to draw.
+//! - [`names`]: the name server's registry: masters registered under
+//!   rising epochs with leases, configurations changed by compare-and-swap,
+//!   and a feed of changes for watchers.
 //! - [`wire`]: the frames live members exchange and their HMAC handshake,
 //!   shared by the native node and the browser member.
 //!
@@ -73,6 +76,7 @@ pub mod delays;
 pub mod flight;
 pub mod gen;
 pub mod message;
+pub mod names;
 pub mod params;
 pub mod raft;
 pub mod ranking;

@@ -55,6 +55,10 @@ pub struct Group {
     /// What the file's author should know but that does not stop the group
     /// (a node prints them when it starts).
     pub warnings: Vec<String>,
+    /// The name server the master registers with (`"nameserver":
+    /// "http://HOST:PORT"`), under the scenario's `name` as the group's
+    /// name there. `None`: the group runs without one.
+    pub nameserver: Option<String>,
 }
 
 /// `announce_every` of a group file that does not set it: a master
@@ -102,6 +106,11 @@ impl Group {
             None => false,
             Some(Value::Bool(b)) => b,
             Some(_) => return Err(field("emulate_delays", "must be true or false")),
+        };
+        let nameserver = match obj.remove("nameserver") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(url)) => Some(nameserver_url(&url)?),
+            Some(_) => return Err(field("nameserver", "must be a \"http://HOST:PORT\" string")),
         };
         let mut warnings = Vec::new();
         match obj.get("announce_every") {
@@ -157,7 +166,12 @@ impl Group {
         if !members.iter().any(|m| m.kind == MemberKind::Native) {
             return Err(field("servers", "at least one member must be a native node"));
         }
-        Ok(Group { scenario, file, members, secret, emulate_delays, warnings })
+        if nameserver.is_some() {
+            stagger_core::names::check_group(&scenario.name).map_err(|_| {
+                field("name", "with a nameserver, the name is the group's name there: 1 to 64 characters of A-Z a-z 0-9 . _ -")
+            })?;
+        }
+        Ok(Group { scenario, file, members, secret, emulate_delays, warnings, nameserver })
     }
 
     /// The row of a member id.
@@ -175,6 +189,21 @@ impl Group {
     }
 }
 
+/// Checks a `nameserver` URL: `http://HOST:PORT`, nothing after.
+fn nameserver_url(url: &str) -> Result<String, GroupError> {
+    let bad = || field("nameserver", format!("'{url}' is not http://HOST:PORT"));
+    let parsed = reqwest::Url::parse(url).map_err(|_| bad())?;
+    if parsed.scheme() != "http"
+        || parsed.host_str().is_none()
+        || parsed.port().is_none()
+        || !matches!(parsed.path(), "" | "/")
+        || parsed.query().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +216,23 @@ mod tests {
         v["secret"] = Value::String("correct horse".into());
         v["emulate_delays"] = Value::Bool(true);
         v
+    }
+
+    #[test]
+    fn a_group_file_may_name_its_name_server() {
+        assert_eq!(Group::from_json(&group().to_string()).unwrap().nameserver, None);
+        let mut v = group();
+        v["nameserver"] = "http://127.0.0.1:7000/".into();
+        v["name"] = "cities".into();
+        assert_eq!(Group::from_json(&v.to_string()).unwrap().nameserver.as_deref(), Some("http://127.0.0.1:7000"));
+        for (bad, name, field_named) in
+            [("127.0.0.1:7000", "cities", "nameserver"), ("http://h:1/x", "cities", "nameserver"), ("http://h:1", "two words", "name")]
+        {
+            v["nameserver"] = bad.into();
+            v["name"] = name.into();
+            let e = Group::from_json(&v.to_string()).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{field_named}:")), "{bad} {name}: {e}");
+        }
     }
 
     #[test]

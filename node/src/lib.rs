@@ -17,6 +17,8 @@
 //!   recording.
 //! - `live/`: a node of a live group: the mesh of WebSockets between members
 //!   (`mesh.rs`) and the `/api/*` handlers (`api.rs`).
+//! - `names/`: the name server: the backends behind `NameStore` (the
+//!   embedded one: core's registry and an fsynced log), its HTTP routes.
 //! - `group.rs`: the group file; `auth.rs`: the `/ws` handshake with OS
 //!   nonces; `wire.rs`: the frames, re-exported from `stagger_core::wire`.
 
@@ -24,6 +26,7 @@ pub mod auth;
 pub mod cli;
 pub mod group;
 pub mod live;
+pub mod names;
 pub mod runtime;
 pub mod serve;
 pub mod wire;

@@ -620,11 +620,25 @@ fn the_demo_runs_five_live_nodes_and_stops_on_ctrl_c() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The master is registered with the demo's name server.
+    let group: Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("group.json")).unwrap()).unwrap();
+    let url = group["nameserver"].as_str().expect("the demo's group file names its name server").to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = Command::new(STAGGER).args(["client", "--nameserver", &url, "--group", "patent-5", "master", "--json"]).output().unwrap();
+        let seen = serde_json::from_slice::<Value>(&out.stdout).ok();
+        if seen.as_ref().is_some_and(|m| m["master"] == "ottawa" && m["epoch"].as_u64().is_some_and(|e| e >= 1)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "ottawa never registered: {seen:?} {}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let status = stop_with(&mut demo, "-INT");
     assert!(status.success(), "exit status {status:?}");
     let mut printed = String::new();
     demo.stdout.take().unwrap().read_to_string(&mut printed).unwrap();
     assert!(printed.contains("stagger ctl --node"), "{printed}");
+    assert!(printed.contains(&format!("stagger client --nameserver {url} --group patent-5 master --json")), "{printed}");
     assert!(out.path().join("group.json").exists());
     assert!(http(addr, "GET", "/api/status", None).is_err(), "nothing listens after Ctrl-C");
 }

@@ -15,7 +15,7 @@ pub fn run(node: &str, token: &str, action: &str) -> Result<(), CliError> {
         "crash" | "recover" | "isolate" | "heal" => (Method::POST, format!("/api/admin/{action}")),
         other => return Err(CliError::Usage(format!("unknown action '{other}': use crash, recover, isolate, heal or status"))),
     };
-    let base = base_url(node)?;
+    let base = base_url(node, "--node")?;
     let failed = |why: String| CliError::Io { path: node.to_string(), source: std::io::Error::other(why) };
     let client = Client::builder().timeout(TIMEOUT).build().map_err(|e| failed(format!("cannot start an HTTP client: {e}")))?;
     let response = (client.request(method, format!("{base}{path}")).bearer_auth(token).send())
@@ -35,9 +35,10 @@ pub fn run(node: &str, token: &str, action: &str) -> Result<(), CliError> {
     }
 }
 
-/// `http://HOST:PORT` from `--node`, which may leave out `http://`.
-fn base_url(node: &str) -> Result<String, CliError> {
-    let bad = || CliError::Usage(format!("--node must look like http://HOST:PORT, not {node}"));
+/// `http://HOST:PORT` from the option `flag` (`--node`, `--nameserver`),
+/// which may leave out `http://`.
+pub(super) fn base_url(node: &str, flag: &str) -> Result<String, CliError> {
+    let bad = || CliError::Usage(format!("{flag} must look like http://HOST:PORT, not {node}"));
     let with_scheme = if node.contains("://") { node.to_string() } else { format!("http://{node}") };
     let url = reqwest::Url::parse(&with_scheme).map_err(|_| bad())?;
     if url.scheme() != "http" || url.host_str().is_none() || !matches!(url.path(), "" | "/") || url.query().is_some() {
@@ -48,7 +49,7 @@ fn base_url(node: &str) -> Result<String, CliError> {
 
 /// The innermost error: what actually went wrong ("Connection refused"),
 /// under reqwest's "error sending request for url".
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut inner = e;
     while let Some(next) = inner.source() {
         inner = next;
@@ -62,12 +63,12 @@ mod tests {
 
     #[test]
     fn the_node_url_is_http_host_and_port() {
-        assert_eq!(base_url("http://127.0.0.1:7001").unwrap(), "http://127.0.0.1:7001");
-        assert_eq!(base_url("http://127.0.0.1:7001/").unwrap(), "http://127.0.0.1:7001");
-        assert_eq!(base_url("127.0.0.1:7001").unwrap(), "http://127.0.0.1:7001");
-        assert_eq!(base_url("http://[::1]:7001").unwrap(), "http://[::1]:7001");
+        assert_eq!(base_url("http://127.0.0.1:7001", "--node").unwrap(), "http://127.0.0.1:7001");
+        assert_eq!(base_url("http://127.0.0.1:7001/", "--node").unwrap(), "http://127.0.0.1:7001");
+        assert_eq!(base_url("127.0.0.1:7001", "--node").unwrap(), "http://127.0.0.1:7001");
+        assert_eq!(base_url("http://[::1]:7001", "--node").unwrap(), "http://[::1]:7001");
         for bad in ["https://127.0.0.1:7001", "http://127.0.0.1:7001/api", "http://", "ftp://x:1", "http://x:1/?a=b"] {
-            let e = base_url(bad).unwrap_err().to_string();
+            let e = base_url(bad, "--node").unwrap_err().to_string();
             assert!(e.contains("--node must look like http://HOST:PORT"), "{bad}: {e}");
         }
     }

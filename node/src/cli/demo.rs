@@ -85,6 +85,15 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
     v["timer"]["guard_ms"] = serde_json::json!(500);
     v["timer"]["skip_known_dead"] = serde_json::json!(true);
     v["announce_every"] = serde_json::json!(crate::group::DEFAULT_ANNOUNCE_EVERY);
+    // The name server, on any free port: the master registers there under
+    // a rising epoch, and `stagger client` finds it. Its state is kept in
+    // the output folder, so epochs keep rising across demo runs.
+    let ns_listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| CliError::Io { path: "127.0.0.1:0".into(), source })?;
+    let ns_url = format!("http://{}", ns_listener.local_addr().map_err(|source| CliError::Io { path: "127.0.0.1:0".into(), source })?);
+    let ns_dir = out.join("nameserver");
+    let store = crate::names::Embedded::open(&ns_dir, stagger_core::names::Limits::default())
+        .map_err(|e| CliError::Io { path: ns_dir.display().to_string(), source: std::io::Error::other(e.to_string()) })?;
+    v["nameserver"] = serde_json::Value::String(ns_url.clone());
     let text = serde_json::to_string_pretty(&v).expect("JSON");
     let group_path = out.join("group.json");
     write(&group_path, &text)?;
@@ -94,6 +103,13 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
     runtime.block_on(async {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut nodes = tokio::task::JoinSet::new();
+        ns_listener.set_nonblocking(true).map_err(io)?;
+        let ns_listener = tokio::net::TcpListener::from_std(ns_listener).map_err(io)?;
+        tokio::spawn(store.clone().expire_leases());
+        let mut stop = stop_rx.clone();
+        let name_server = tokio::spawn(crate::serve::run_with(ns_listener, crate::names::http::config(store), async move {
+            let _ = stop.changed().await;
+        }));
         for (i, id) in ids.iter().enumerate() {
             let addr = group.members[i].addr.expect("native");
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
@@ -120,6 +136,8 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
         println!("Crash the master and watch Atlanta (or your tab, if it joined) take over:");
         println!("  stagger ctl --node {base} --token {token} crash");
         println!("  stagger ctl --node http://127.0.0.1:{} --token {token} status", port + 1);
+        println!("Name server: {ns_url} (the master registers there under a rising epoch):");
+        println!("  stagger client --nameserver {ns_url} --group {} master --json", group.scenario.name);
         println!("Group file for your own `stagger node` runs: {}", group_path.display());
         println!("Ctrl-C stops everything.");
         let _ = tokio::signal::ctrl_c().await;
@@ -129,7 +147,8 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
                 eprintln!("a node stopped with: {e}");
             }
         }
-        eprintln!("all five nodes stopped");
+        let _ = name_server.await;
+        eprintln!("all five nodes and the name server stopped");
         Ok(())
     })
 }

@@ -1,8 +1,12 @@
 //! The command line.
 
+mod client;
 mod ctl;
+
+pub(crate) use ctl::root_cause;
 mod delays;
 mod demo;
+mod nameserver;
 mod render;
 mod sim;
 
@@ -99,6 +103,33 @@ pub enum Command {
         /// crash | recover | isolate | heal | status
         action: String,
     },
+    /// Run the embedded name server: masters register there under rising
+    /// epochs, clients look them up (HTTP/JSON under /v1/groups/).
+    Nameserver {
+        /// The address to listen on, e.g. 127.0.0.1:7000 (port 0: any).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// The folder holding the name server's state (created if missing).
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The shortest lease granted; shorter requests get this.
+        #[arg(long, default_value_t = 100)]
+        min_ttl_ms: u64,
+        /// The longest lease granted; longer requests get this.
+        #[arg(long, default_value_t = 60_000)]
+        max_ttl_ms: u64,
+    },
+    /// Ask a name server about a group.
+    Client {
+        /// The name server's base URL, e.g. http://127.0.0.1:7000
+        #[arg(long, value_name = "URL")]
+        nameserver: String,
+        /// The group's name.
+        #[arg(long)]
+        group: String,
+        #[command(subcommand)]
+        query: ClientQuery,
+    },
     /// Serve the playground (built into this binary) over HTTP until Ctrl-C.
     Serve {
         /// The TCP port to listen on (0: any free port).
@@ -108,6 +139,31 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
     },
+}
+
+/// What `stagger client` asks.
+#[derive(Subcommand, Debug)]
+pub enum ClientQuery {
+    /// The group's master, its address and epoch, or that there is none.
+    Master {
+        /// Print `{"master": ID, "addr": ADDR, "epoch": N}` (`null`s when
+        /// there is no master).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the group on the name server with these members, in rank
+    /// order; refused if it exists.
+    Create {
+        #[arg(required = true)]
+        members: Vec<String>,
+    },
+    /// Add a member at the end of the group's configuration (compare-and-
+    /// swap on the version read: refused if someone changed it meanwhile).
+    AddMember { id: String },
+    /// Remove a member from the group's configuration (compare-and-swap,
+    /// like add-member). A registered master that is removed loses its
+    /// registration.
+    RemoveMember { id: String },
 }
 
 /// Why a command failed, and whose fault it is.
@@ -155,6 +211,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { port, host } => serve(&host, port, ""),
         Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
         Command::Ctl { node, token, action } => ctl::run(&node, &token, &action),
+        Command::Nameserver { listen, data, min_ttl_ms, max_ttl_ms } => nameserver::run(&listen, &data, min_ttl_ms, max_ttl_ms),
+        Command::Client { nameserver, group, query } => client::run(&nameserver, &group, query),
     }
 }
 
@@ -197,19 +255,21 @@ fn node(path: &Path, id: &str, admin_token: Option<String>) -> Result<(), CliErr
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
         println!("node {id} serving the playground, /api and /ws at http://{addr}/ (Ctrl-C stops)");
-        let shutdown = async {
-            #[cfg(unix)]
-            {
-                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
-                tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        crate::live::run(group, id, admin_token, listener, shutdown).await.map_err(io)?;
+        crate::live::run(group, id, admin_token, listener, stop_signal()).await.map_err(io)?;
         eprintln!("node {id} stopped");
         Ok(())
     })
+}
+
+/// Completes on Ctrl-C or SIGTERM: how a node and the name server stop.
+pub(crate) async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Reads and validates a scenario file, and prints its warnings (a valid

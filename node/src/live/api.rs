@@ -31,6 +31,9 @@ pub struct StatusReport {
     pub isolated: bool,
     /// Every other member, in `servers` order.
     pub peers: Vec<PeerReport>,
+    /// The registration with the name server, when the group has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nameserver: Option<super::RegistrationReport>,
 }
 
 /// One other member in [`StatusReport`].
@@ -108,7 +111,11 @@ impl Node {
                 state: slots[r].state,
             })
             .collect();
-        StatusReport { status, isolated: isolated(self), peers }
+        let mut nameserver = self.registration.lock().expect("registration lock").clone();
+        if let Some(r) = &mut nameserver {
+            r.serving = r.until.is_some_and(|until| tokio::time::Instant::now() < until);
+        }
+        StatusReport { status, isolated: isolated(self), peers, nameserver }
     }
 }
 

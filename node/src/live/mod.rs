@@ -6,6 +6,8 @@
 //!   engine, the mesh and the HTTP server together and shuts them down.
 //! - `mesh.rs`: connections to the other members: the dialing rule,
 //!   reconnection with backoff, the HMAC handshake and the message sessions.
+//! - `registrar.rs`: the master's registration with the group's name
+//!   server, when the group file names one.
 //! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`,
 //!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts.
 //!
@@ -14,6 +16,7 @@
 
 mod api;
 mod mesh;
+mod registrar;
 
 use crate::auth::ReplayGuard;
 use crate::group::{Group, MemberKind};
@@ -24,6 +27,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use api::{AdminReport, FlightQuery, FlightReport, GroupReport, MemberReport, PeerReport, StatusReport, TraceReport};
 pub use mesh::ws_config;
+pub use registrar::RegistrationReport;
 
 /// The state of the connection to one member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -58,6 +62,9 @@ pub struct Node {
     isolated: AtomicBool,
     next_conn: AtomicU64,
     shutdown: watch::Receiver<bool>,
+    /// What `/api/status` shows of the registration with the name server,
+    /// when the group has one.
+    registration: Mutex<Option<RegistrationReport>>,
     started: tokio::time::Instant,
     /// The `/ws` sessions, which outlive the HTTP exchange that began them.
     sessions: Mutex<tokio::task::JoinSet<()>>,
@@ -147,6 +154,7 @@ pub async fn run(
         shutdown: stop_rx,
         started: tokio::time::Instant::now(),
         sessions: Mutex::new(tokio::task::JoinSet::new()),
+        registration: Mutex::new(None),
     });
     let announce = match group.scenario.params.announce_every {
         0 => "never re-announces as master".to_string(),
@@ -168,6 +176,10 @@ pub async fn run(
             tasks.spawn(mesh::dial_forever(node.clone(), peer));
         }
     }
+    if let Some(url) = group.nameserver.clone() {
+        node.set_registration(|_| {});
+        tasks.spawn(registrar::run(node.clone(), url));
+    }
     let config = crate::serve::Config { app: Some(api::router(node.clone())), ..crate::serve::Config::default() };
     let served = crate::serve::run_with(listener, config, shutdown).await;
     // Stop dialers and sessions, then the engine (its command senders are
@@ -179,6 +191,22 @@ pub async fn run(
     drop(node);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), engine_task).await;
     served
+}
+
+impl Node {
+    /// Whether this node hears a majority of its group (itself included):
+    /// not isolated, and connected to enough members. A master that does
+    /// not is on the minority side of a partition and must not take the
+    /// name server's registration (docs/protocol.md N16).
+    fn hears_majority(&self) -> bool {
+        let connected = self.slots.lock().expect("slots lock").iter().filter(|s| s.state == PeerState::Connected).count();
+        !isolated(self) && 2 * (connected + 1) > self.group.members.len()
+    }
+
+    /// Updates what `/api/status` shows of the registration.
+    fn set_registration(&self, f: impl FnOnce(&mut RegistrationReport)) {
+        f(self.registration.lock().expect("registration lock").get_or_insert_with(RegistrationReport::default));
+    }
 }
 
 /// Whether `action` may be run with `token` on this node.
