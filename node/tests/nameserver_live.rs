@@ -72,6 +72,10 @@ impl Live {
             "ranking": IDS,
             "delays_ms": [[0, 1, 1], [1, 0, 1], [1, 1, 0]],
             "detection": {"period_ms": 300, "timeout_ms": 150},
+            // The recommended guard, P: with 1 ms delays and no guard,
+            // detection skew lets s2 claim beside s1, a contest in which
+            // both register (epochs + 2).
+            "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 300},
             "secret": "nameserver-live-secret",
         });
         let path = dir.path().join("group.json");
@@ -180,11 +184,39 @@ fn a_killed_name_server_restarts_and_the_master_renews_the_same_epoch() {
 }
 
 #[test]
-fn the_master_registers_and_after_kill_9_the_next_master_registers_under_a_higher_epoch() {
+fn the_master_registers_and_after_kill_9_the_next_master_registers_epoch_plus_one_within_the_bound() {
     let mut live = Live::start();
     let (first, epoch) = live.registered("a registered master", |_, _| true);
     assert_eq!(client_master(&live.url).unwrap()["addr"], live.addrs[first].to_string());
+    // Let the group settle, so the kill starts the only election.
+    std::thread::sleep(Duration::from_millis(1_000));
+    let (first, epoch) = live.registered("a settled master", |row, e| row == first && e == epoch);
+    let lookup = format!("{}/v1/groups/{GROUP}", live.url);
+    let client = harness::poll_client(Duration::from_millis(500));
+    let killed = Instant::now();
     live.nodes[first] = None; // kill -9
-    let (second, next) = live.registered("the next master registered", |row, e| row != first && e > epoch);
-    assert!(second != first && next > epoch);
+                              // What a client sees: poll the name server's lookup every 5 ms.
+    let (member, next) = loop {
+        let view: Option<Value> = client.get(&lookup).send().ok().and_then(|r| r.json().ok());
+        let master = view.as_ref().map(|v| &v["master"]);
+        if let Some(m) = master.filter(|m| m["member"] != IDS[first] && !m.is_null()) {
+            break (m["member"].as_str().unwrap().to_string(), m["epoch"].as_u64().unwrap());
+        }
+        assert!(killed.elapsed() < Duration::from_secs(10), "no new master registered: {view:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = killed.elapsed();
+    // One takeover, one registration: exactly the next epoch (N1, N2).
+    assert_eq!(next, epoch + 1, "{member} registered under {next} after {epoch}");
+    // The failover bound of the live tests: P + τ + D + the largest delay
+    // + 50 ms, where D = T1 (30 ms) plus, for each better rank still
+    // counted, its δ (1 ms) and the guard (300 ms); plus one round trip to
+    // the name server and the 5 ms polling, for which 150 ms is ample on
+    // loopback even on a loaded machine.
+    let want = IDS.iter().position(|i| *i == member).unwrap() as u64;
+    let bound = Duration::from_millis(300 + 150 + 30 + 1 + 50 + 301 * want);
+    println!("kill -9 of {}: a client finds {member} under epoch {next} after {took:?} (bound {bound:?} + 150 ms)", IDS[first]);
+    assert!(took <= bound + Duration::from_millis(150), "{took:?} > {bound:?} + 150 ms");
+    let (second, e) = live.registered("the next master, serving", |row, e| row != first && e == next);
+    assert_eq!((IDS[second], e), (member.as_str(), next));
 }
