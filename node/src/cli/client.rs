@@ -53,8 +53,8 @@ pub fn run(nameserver: &str, group: &str, query: ClientQuery) -> Result<(), CliE
 /// Refused with a reason, writing nothing: adding a member already there or
 /// one outside `known` (the group file's servers, when the caller has
 /// them), removing one that is not there, or the last one.
-pub(super) async fn change_members(
-    remote: &Remote,
+pub(super) async fn change_members<S: NameStore>(
+    remote: &S,
     nameserver: &str,
     group: &str,
     change: &MemberChange,
@@ -127,5 +127,80 @@ fn print_master(group: &str, view: &View, as_json: bool) {
         (None, true) => println!("{}", json!({"master": null, "addr": null, "epoch": null})),
         (Some(m), false) => println!("master of {group}: {} at {} under epoch {}", m.member, m.addr, m.epoch),
         (None, false) => println!("group {group} has no master (highest epoch so far: {})", view.highest_epoch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::{Embedded, EmbeddedWatcher};
+    use stagger_core::names::{Feed, Grant, Limits, Register};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    /// An embedded store where another writer changes the configuration
+    /// (adds `rival-N`) just before each of the first `races` writes.
+    #[derive(Clone)]
+    struct Racing {
+        inner: Embedded,
+        races: Arc<AtomicU32>,
+    }
+
+    impl NameStore for Racing {
+        async fn register(&self, group: &str, req: Register) -> Result<Grant, StoreError> {
+            self.inner.register(group, req).await
+        }
+        async fn renew(&self, group: &str, epoch: u64) -> Result<Grant, StoreError> {
+            self.inner.renew(group, epoch).await
+        }
+        async fn resign(&self, group: &str, epoch: u64) -> Result<(), StoreError> {
+            self.inner.resign(group, epoch).await
+        }
+        async fn reconfigure(&self, group: &str, expected: u64, members: Vec<String>) -> Result<Configuration, StoreError> {
+            let left = self.races.load(Ordering::SeqCst);
+            if left > 0 {
+                self.races.store(left - 1, Ordering::SeqCst);
+                let mut rival = self.inner.lookup(group).await?.config;
+                rival.members.push(format!("rival-{left}"));
+                self.inner.reconfigure(group, rival.version, rival.members).await?;
+            }
+            self.inner.reconfigure(group, expected, members).await
+        }
+        async fn lookup(&self, group: &str) -> Result<View, StoreError> {
+            self.inner.lookup(group).await
+        }
+        async fn changes(&self, group: &str, after: u64) -> Result<Feed, StoreError> {
+            self.inner.changes(group, after).await
+        }
+        type Watcher = EmbeddedWatcher;
+        async fn watch(&self, group: &str, after: Option<u64>) -> Result<EmbeddedWatcher, StoreError> {
+            self.inner.watch(group, after).await
+        }
+    }
+
+    async fn racing(races: u32) -> (Racing, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Racing { inner: Embedded::open(dir.path(), Limits::default()).unwrap(), races: Arc::new(AtomicU32::new(races)) };
+        store.inner.reconfigure("g", 0, vec!["a".into()]).await.unwrap();
+        (store, dir)
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_change_is_retried_on_a_fresh_read_and_never_overwritten() {
+        let (store, _dir) = racing(2).await;
+        let config = change_members(&store, "ns", "g", &MemberChange::Add("b".into()), None, None).await.unwrap();
+        assert_eq!(config.members, ["a", "rival-2", "rival-1", "b"], "both rivals' changes are kept");
+        assert_eq!(config.version, 4);
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_change_is_reported_with_an_expected_version_or_after_every_attempt() {
+        let (store, _dir) = racing(1).await;
+        let e = change_members(&store, "ns", "g", &MemberChange::Add("b".into()), Some(1), None).await.unwrap_err();
+        assert!(matches!(e, CliError::Usage(_)) && e.to_string().contains("configuration version 1 expected, the current one is 2"), "{e}");
+        let (store, _dir) = racing(ATTEMPTS).await;
+        let e = change_members(&store, "ns", "g", &MemberChange::Add("b".into()), None, None).await.unwrap_err();
+        assert!(e.to_string().starts_with("ns refused: configuration version"), "{e}");
+        assert_eq!(store.lookup("g").await.unwrap().config.members.len(), 1 + ATTEMPTS as usize, "only the rivals wrote");
     }
 }
