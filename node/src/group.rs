@@ -164,8 +164,12 @@ impl Group {
         }
         let file: ScenarioFile = serde_json::from_value(v).map_err(|e| field("(scenario)", e.to_string()))?;
         let scenario = file.validate()?;
-        let members =
-            scenario.ids.iter().zip(extras).map(|(id, (kind, addr, spare))| Member { id: id.clone(), kind, addr, spare }).collect::<Vec<_>>();
+        let members = scenario
+            .ids
+            .iter()
+            .zip(extras)
+            .map(|(id, (kind, addr, spare))| Member { id: id.clone(), kind, addr, spare })
+            .collect::<Vec<_>>();
         for (i, a) in members.iter().enumerate() {
             if let Some(dup) = members[..i].iter().find(|b| a.addr.is_some() && b.addr == a.addr) {
                 return Err(field(
@@ -179,7 +183,10 @@ impl Group {
         }
         if nameserver.is_none() {
             if let Some(i) = members.iter().position(|m| m.spare) {
-                return Err(field(format!("servers[{i}].spare"), "spare servers join through the name server: name one with \"nameserver\""));
+                return Err(field(
+                    format!("servers[{i}].spare"),
+                    "spare servers join through the name server: name one with \"nameserver\"",
+                ));
             }
         }
         if nameserver.is_some() {

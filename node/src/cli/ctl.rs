@@ -17,7 +17,9 @@ pub fn run(node: &str, token: &str, action: &str, member: Option<String>, expect
     let change = match (action, member) {
         ("add", Some(id)) => Some(MemberChange::Add(id)),
         ("remove", Some(id)) => Some(MemberChange::Remove(id)),
-        ("add" | "remove", None) => return Err(CliError::Usage(format!("{action} needs the member's id: stagger ctl --node URL {action} ID"))),
+        ("add" | "remove", None) => {
+            return Err(CliError::Usage(format!("{action} needs the member's id: stagger ctl --node URL {action} ID")))
+        }
         (_, Some(id)) => return Err(CliError::Usage(format!("unexpected '{id}': only add and remove take a member"))),
         (_, None) => None,
     };
@@ -56,15 +58,16 @@ pub fn run(node: &str, token: &str, action: &str, member: Option<String>, expect
 /// `add` or `remove`: with the group the node answered at `/api/group`,
 /// the change at its name server (a compare-and-swap, `change_members`).
 fn reconfigure(node: &str, group: &str, change: &MemberChange, expect_version: Option<u64>) -> Result<(), CliError> {
-    let group: serde_json::Value =
-        serde_json::from_str(group).map_err(|e| CliError::Io { path: node.to_string(), source: std::io::Error::other(format!("/api/group: {e}")) })?;
+    let group: serde_json::Value = serde_json::from_str(group)
+        .map_err(|e| CliError::Io { path: node.to_string(), source: std::io::Error::other(format!("/api/group: {e}")) })?;
     let Some(nameserver) = group["nameserver"].as_str() else {
         return Err(CliError::Usage(format!(
             "{node}'s group has no name server: its members are the group file's (name one with \"nameserver\" to change them while it runs)"
         )));
     };
     let name = group["scenario"]["name"].as_str().unwrap_or_default();
-    let known: Vec<String> = (group["members"].as_array().into_iter().flatten()).filter_map(|m| m["id"].as_str().map(String::from)).collect();
+    let known: Vec<String> =
+        (group["members"].as_array().into_iter().flatten()).filter_map(|m| m["id"].as_str().map(String::from)).collect();
     let remote = crate::names::Remote::new(nameserver);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

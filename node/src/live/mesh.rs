@@ -287,11 +287,8 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: 
         Err(why) => return refuse(&node, &mut ws, "a connection", why).await,
     };
     let members = node.membership();
-    let welcome = Frame::Welcome {
-        id: node.id().to_string(),
-        index: members.table.index_of(node.me),
-        ranking_version: members.table.version,
-    };
+    let welcome =
+        Frame::Welcome { id: node.id().to_string(), index: members.table.index_of(node.me), ranking_version: members.table.version };
     match peer.role {
         PeerKind::Observer => {
             if send(&mut ws, &welcome).await.is_ok() {
@@ -366,7 +363,10 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                 Some(Ok(WsMessage::Text(t))) => match wire::decode(t.as_str()) {
                     Ok(Frame::Msg { .. }) if browser => "a browser member sends relay frames, not msg".to_string(),
                     Ok(Frame::Msg { env }) | Ok(Frame::Relay { env, .. }) if dynamic && env.version != version => {
-                        node.log(format!("dropped a message from {id} stamped with ranking version {}; this node runs version {version}", env.version));
+                        node.log(format!(
+                            "dropped a message from {id} stamped with ranking version {}; this node runs version {version}",
+                            env.version
+                        ));
                         continue;
                     }
                     Ok(Frame::Msg { env }) => {

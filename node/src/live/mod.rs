@@ -29,8 +29,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 pub use api::{AdminReport, FlightQuery, FlightReport, GroupReport, MemberReport, PeerReport, StatusReport, TraceReport};
-pub use mesh::ws_config;
 pub use config::ConfigReport;
+pub use mesh::ws_config;
 pub use registrar::RegistrationReport;
 
 /// The state of the connection to one member.
