@@ -348,7 +348,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
             let msg = tokio::select! {
                 m = stream.next() => m,
                 _ = stop.changed() => return None,
-                _ = left(&mut members, node.me, row) => return Some("left the group's configuration".to_string()),
+                _ = left(&mut members, node.me, row) => return Some("it or this node is no longer in the group's configuration".to_string()),
             };
             let current = node.membership();
             let (version, expected) = (current.table.version, current.table.index_of(row));
