@@ -1,6 +1,7 @@
 //! The group file of `stagger node --group FILE`: a scenario (SPEC §7) plus
 //! what a live group needs — each server's `addr`, which members are
-//! browser tabs (`"kind": "browser"`), the group `secret`, and
+//! browser tabs (`"kind": "browser"`), which are spare servers outside
+//! the initial configuration (`"spare": true`), the group `secret`, and
 //! `emulate_delays`.
 //!
 //! The extra fields are taken off the JSON before the rest is validated as a
@@ -19,8 +20,9 @@
 //! Scenarios for the simulator keep SPEC §7's 0.
 
 use serde_json::Value;
-use stagger_core::{Scenario, ScenarioError, ScenarioFile};
+use stagger_core::{RankTable, Scenario, ScenarioError, ScenarioFile};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// What kind of member a server is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +40,9 @@ pub struct Member {
     pub kind: MemberKind,
     /// Where a native member listens; `None` for browser members.
     pub addr: Option<SocketAddr>,
+    /// Listed with an address but outside the initial configuration: a
+    /// server `stagger ctl add` can bring in later (docs/protocol.md N20).
+    pub spare: bool,
 }
 
 /// A validated group file. Its `Debug` leaves the secret out, so it can be
@@ -150,11 +155,21 @@ impl Group {
                 }
                 _ => {}
             }
-            extras.push((kind, addr));
+            let spare = match s.remove("spare") {
+                None => false,
+                Some(Value::Bool(b)) => b,
+                Some(_) => return Err(field(format!("servers[{i}].spare"), "must be true or false")),
+            };
+            extras.push((kind, addr, spare));
         }
         let file: ScenarioFile = serde_json::from_value(v).map_err(|e| field("(scenario)", e.to_string()))?;
         let scenario = file.validate()?;
-        let members = scenario.ids.iter().zip(extras).map(|(id, (kind, addr))| Member { id: id.clone(), kind, addr }).collect::<Vec<_>>();
+        let members = scenario
+            .ids
+            .iter()
+            .zip(extras)
+            .map(|(id, (kind, addr, spare))| Member { id: id.clone(), kind, addr, spare })
+            .collect::<Vec<_>>();
         for (i, a) in members.iter().enumerate() {
             if let Some(dup) = members[..i].iter().find(|b| a.addr.is_some() && b.addr == a.addr) {
                 return Err(field(
@@ -163,8 +178,16 @@ impl Group {
                 ));
             }
         }
-        if !members.iter().any(|m| m.kind == MemberKind::Native) {
-            return Err(field("servers", "at least one member must be a native node"));
+        if !members.iter().any(|m| m.kind == MemberKind::Native && !m.spare) {
+            return Err(field("servers", "at least one member outside the spares must be a native node"));
+        }
+        if nameserver.is_none() {
+            if let Some(i) = members.iter().position(|m| m.spare) {
+                return Err(field(
+                    format!("servers[{i}].spare"),
+                    "spare servers join through the name server: name one with \"nameserver\"",
+                ));
+            }
         }
         if nameserver.is_some() {
             stagger_core::names::check_group(&scenario.name).map_err(|_| {
@@ -177,6 +200,41 @@ impl Group {
     /// The row of a member id.
     pub fn row_of(&self, id: &str) -> Option<u32> {
         self.scenario.row_of(id)
+    }
+
+    /// The initial configuration: every server but the spares, in the
+    /// scenario's ranking order (what the first node to reach the name
+    /// server creates the group with).
+    pub fn initial_members(&self) -> Vec<String> {
+        let rows = self.scenario.ranking.iter().filter(|&&r| !self.members[r as usize].spare);
+        rows.map(|&r| self.members[r as usize].id.clone()).collect()
+    }
+
+    /// The engine's ranking for a configuration (docs/protocol.md N21):
+    /// the configuration's members in its order, then every other server
+    /// of the file in the scenario's ranking order, under the
+    /// configuration's ranking version. The engine keeps one row per
+    /// server of the file; the servers outside the configuration rank
+    /// last, are down and unconnected, and never claim. Returns the table,
+    /// which rows are members, and the configuration's ids this file does
+    /// not know (ignored: no address to reach them at).
+    pub fn table_for(&self, members: &[String], ranking_version: u32) -> (Arc<RankTable>, Vec<bool>, Vec<String>) {
+        let mut member = vec![false; self.members.len()];
+        let mut rows = Vec::with_capacity(self.members.len());
+        let mut unknown = Vec::new();
+        for id in members {
+            match self.row_of(id) {
+                Some(r) if !member[r as usize] => {
+                    member[r as usize] = true;
+                    rows.push(r);
+                }
+                Some(_) => {}
+                None => unknown.push(id.clone()),
+            }
+        }
+        rows.extend(self.scenario.ranking.iter().filter(|&&r| !member[r as usize]));
+        let s = &self.scenario;
+        (Arc::new(RankTable::new(ranking_version, rows, &s.delays_us, s.params.guard)), member, unknown)
     }
 
     /// The documented dialing rule: of two native members, the one listed
@@ -233,6 +291,51 @@ mod tests {
             let e = Group::from_json(&v.to_string()).unwrap_err().to_string();
             assert!(e.starts_with(&format!("{field_named}:")), "{bad} {name}: {e}");
         }
+    }
+
+    #[test]
+    fn spare_servers_rank_last_until_a_configuration_names_them() {
+        let mut v = group();
+        v["nameserver"] = "http://127.0.0.1:7000".into();
+        v["name"] = "cities".into();
+        v["servers"][1]["spare"] = true.into();
+        let g = Group::from_json(&v.to_string()).unwrap();
+        let ids: Vec<String> = g.members.iter().map(|m| m.id.clone()).collect();
+        assert!(g.members[1].spare && !g.members[0].spare);
+        let initial = g.initial_members();
+        assert_eq!(initial, [ids[0].as_str(), &ids[2], &ids[3], &ids[4]]);
+        let (table, member, unknown) = g.table_for(&initial, 1);
+        assert_eq!((table.version, table.rows()), (1, &[0, 2, 3, 4, 1][..]));
+        assert_eq!(member, [true, false, true, true, true]);
+        assert!(unknown.is_empty());
+        // Adding the spare at the end and dropping row 0; an id the file
+        // does not know is reported, not placed.
+        let next = vec![ids[2].clone(), ids[3].clone(), ids[4].clone(), ids[1].clone(), "zurich".to_string()];
+        let (table, member, unknown) = g.table_for(&next, 3);
+        assert_eq!((table.version, table.rows()), (3, &[2, 3, 4, 1, 0][..]));
+        assert_eq!(member, [false, true, true, true, true]);
+        assert_eq!(unknown, ["zurich"]);
+        // Without spares, the initial table is the scenario's.
+        let plain = Group::from_json(&group().to_string()).unwrap();
+        assert_eq!(plain.table_for(&plain.initial_members(), 1).0, plain.scenario.rank_table());
+    }
+
+    #[test]
+    fn spares_need_a_name_server_and_one_native_member_outside_them() {
+        let mut v = group();
+        v["servers"][1]["spare"] = true.into();
+        let e = Group::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.starts_with("servers[1].spare: spare servers join through the name server"), "{e}");
+        v["nameserver"] = "http://127.0.0.1:7000".into();
+        v["name"] = "cities".into();
+        v["servers"][1]["spare"] = "yes".into();
+        let e = Group::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.starts_with("servers[1].spare: must be true or false"), "{e}");
+        for i in 0..5 {
+            v["servers"][i]["spare"] = true.into();
+        }
+        let e = Group::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.starts_with("servers: at least one member outside the spares"), "{e}");
     }
 
     #[test]

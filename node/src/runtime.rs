@@ -42,6 +42,11 @@ pub enum EngineCommand {
     /// new connection (docs/protocol.md L10) and a heal (L11). The Fig. 9
     /// rules then settle two masters within one delay.
     Announce(Option<u32>),
+    /// A new configuration from the name server (docs/protocol.md N22):
+    /// the engine is re-ranked (R1–R3); a node that left the configuration
+    /// stops taking part (it goes down), and one that joined it starts, a
+    /// detection period later, as a node does at start.
+    Reconfigure { table: Arc<stagger_core::RankTable>, member: bool },
 }
 
 /// A message the engine wants sent: to one row, or to every other member.
@@ -132,10 +137,13 @@ pub struct EngineHandle {
     pub flight: FlightLog,
 }
 
-/// Starts the engine of `row` in `group`. Its sends come out of `out`.
+/// Starts the engine of `row` in `group` under the group file's initial
+/// configuration (a spare server stays down until a configuration names
+/// it). Its sends come out of `out`.
 pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outgoing>) -> (EngineHandle, tokio::task::JoinHandle<()>) {
     let s = &group.scenario;
-    let table = s.rank_table();
+    let (table, member, _) = group.table_for(&group.initial_members(), 1);
+    let member = member[row as usize];
     let mut rng = Rng::new(seed);
     let period = s.periods[row as usize];
     let phase = match s.phase {
@@ -155,8 +163,20 @@ pub fn spawn(group: &Group, row: u32, seed: u64, out: mpsc::UnboundedSender<Outg
     let log = Log::default();
     let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
     let flight = FlightLog(Arc::new(Mutex::new(Recorder::new(row, FLIGHT_CAP))));
-    let driver =
-        Driver { server, ids, rng, start: Instant::now(), epoch, period, out, status: status_tx, log: log.clone(), flight: flight.clone() };
+    let driver = Driver {
+        server,
+        ids,
+        rng,
+        start: Instant::now(),
+        epoch,
+        period,
+        out,
+        status: status_tx,
+        log: log.clone(),
+        flight: flight.clone(),
+        member,
+        recover_at: None,
+    };
     let task = tokio::spawn(driver.run(rx));
     (EngineHandle { commands: tx, status: status_rx, log, flight }, task)
 }
@@ -174,6 +194,13 @@ struct Driver {
     status: watch::Sender<NodeStatus>,
     log: Log,
     flight: FlightLog,
+    /// Whether this server is in the group's configuration; one that is
+    /// not stays down (docs/protocol.md N22).
+    member: bool,
+    /// When a down engine that should run recovers: one detection period
+    /// after the start or after joining the configuration, so that the mesh
+    /// can form first.
+    recover_at: Option<Instant>,
 }
 
 impl Driver {
@@ -203,13 +230,13 @@ impl Driver {
         // form: a node that inquired before any peer had connected would
         // count a miss against a master that is alive.
         let period = std::time::Duration::from_micros(self.period.0);
-        let mut recover_at = Some(Instant::now() + period);
+        self.recover_at = self.member.then(|| Instant::now() + period);
         self.drain();
         loop {
             let wake = self.server.poll_timeout();
             tokio::select! {
-                _ = sleep_until(recover_at) => {
-                    recover_at = None;
+                _ = sleep_until(self.recover_at) => {
+                    self.recover_at = None;
                     let now = self.now();
                     let _ = self.server.handle_input(now, Input::Recover, &mut self.rng);
                     self.drain();
@@ -247,11 +274,16 @@ impl Driver {
                 self.log.push(rel, "crashed by the admin".into());
                 Input::Crash
             }
+            EngineCommand::Recover if !self.member => {
+                self.log.push(rel, "not recovered: this server is not in the group's configuration".into());
+                return;
+            }
             EngineCommand::Recover => {
                 self.log.push(rel, "recovered by the admin".into());
                 Input::Recover
             }
             EngineCommand::Announce(to) => return self.announce(now, to),
+            EngineCommand::Reconfigure { table, member } => return self.reconfigure(now, table, member),
         };
         match self.server.handle_input(now, input, &mut self.rng) {
             Ok(()) => {
@@ -264,6 +296,36 @@ impl Driver {
             Err(stagger_core::UsageError::Down) => {}
             Err(e) => self.log.push(rel, format!("ignored input: {e}")),
         }
+        self.drain();
+    }
+
+    /// `EngineCommand::Reconfigure`: re-rank (R1–R3, R4 when down), then
+    /// stop if this server left the configuration, or start a detection
+    /// period later if it joined it.
+    fn reconfigure(&mut self, now: Time, table: Arc<stagger_core::RankTable>, member: bool) {
+        let rel = self.since_start(now);
+        let version = table.version;
+        if table.version != self.server.version() || table.rows() != self.server.table().rows() {
+            match self.server.handle_input(now, Input::Rerank(table), &mut self.rng) {
+                Ok(()) => self.log.push(rel, format!("re-ranked to ranking version {version}")),
+                Err(e) => return self.log.push(rel, format!("ignored a new configuration: {e}")),
+            }
+        }
+        match (self.member, member) {
+            (true, false) => {
+                self.log.push(rel, "left the group's configuration: stopped taking part".into());
+                self.recover_at = None;
+                if self.server.is_up() {
+                    let _ = self.server.handle_input(now, Input::Crash, &mut self.rng);
+                }
+            }
+            (false, true) => {
+                self.log.push(rel, "joined the group's configuration: starting in one detection period".into());
+                self.recover_at = Some(Instant::now() + std::time::Duration::from_micros(self.period.0));
+            }
+            _ => {}
+        }
+        self.member = member;
         self.drain();
     }
 

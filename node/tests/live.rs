@@ -407,6 +407,12 @@ fn ctl_reads_the_status_runs_an_action_and_says_when_the_token_is_wrong() {
     let v: Value = serde_json::from_slice(&crashed.stdout).unwrap();
     assert_eq!((v["ok"].clone(), v["detail"].clone()), (true.into(), "crashed".into()));
     g.wait_for("the node to crash", Duration::from_secs(5), |g| g.status(2).is_some_and(|s| s["up"] == false));
+    // Without a name server, the members are the group file's: add and
+    // remove are refused with the reason.
+    let add = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["ctl", "--node", &node, "add", &g.ids[0]]).output().unwrap();
+    assert_eq!(add.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&add.stderr);
+    assert!(why.contains("group has no name server"), "{why}");
 }
 
 /// Dials `/ws` of `addr` and returns the socket.

@@ -1,6 +1,8 @@
 //! Live nodes and the name server as real processes on 127.0.0.1: the
 //! elected master registers, clients find it with `stagger client`, and
-//! after a kill -9 the next master registers under a higher epoch.
+//! after a kill -9 the next master registers under a higher epoch; `stagger
+//! ctl add` and `remove` change the group's configuration and the running
+//! nodes follow it.
 
 use serde_json::{json, Value};
 use stagger_tests::harness::{self, Reaped};
@@ -50,6 +52,7 @@ const TOKEN: &str = "nameserver-live-token";
 
 /// A name server and three nodes whose group file names it.
 struct Live {
+    ids: Vec<&'static str>,
     dir: tempfile::TempDir,
     ns: Reaped,
     ns_addr: std::net::SocketAddr,
@@ -60,17 +63,27 @@ struct Live {
 
 impl Live {
     fn start() -> Live {
+        Live::start_with(&IDS, 0)
+    }
+
+    /// A node for each of `ids`, the last `spares` of them spare servers
+    /// (outside the initial configuration).
+    fn start_with(ids: &[&'static str], spares: usize) -> Live {
         let dir = tempfile::tempdir().unwrap();
-        let ports = harness::free_ports(4).unwrap();
+        let n = ids.len();
+        let ports = harness::free_ports(n + 1).unwrap();
         let (ns_addr, addrs) = (ports[0], ports[1..].to_vec());
         let url = format!("http://{ns_addr}");
         let ns = start_nameserver(ns_addr, &dir.path().join("ns"));
+        let servers = (ids.iter().zip(&addrs).enumerate())
+            .map(|(i, (id, a))| json!({"id": id, "addr": a.to_string(), "spare": i >= n - spares}))
+            .collect::<Vec<_>>();
         let file = json!({
             "name": GROUP,
             "nameserver": url,
-            "servers": IDS.iter().zip(&addrs).map(|(id, a)| json!({"id": id, "addr": a.to_string()})).collect::<Vec<_>>(),
-            "ranking": IDS,
-            "delays_ms": [[0, 1, 1], [1, 0, 1], [1, 1, 0]],
+            "servers": servers,
+            "ranking": ids,
+            "delays_ms": (0..n).map(|j| (0..n).map(|k| u64::from(j != k)).collect::<Vec<_>>()).collect::<Vec<_>>(),
             "detection": {"period_ms": 300, "timeout_ms": 150},
             // The recommended guard, P: with 1 ms delays and no guard,
             // detection skew lets s2 claim beside s1, a contest in which
@@ -81,8 +94,8 @@ impl Live {
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).unwrap();
         let nodes =
-            IDS.iter().map(|id| Some(harness::spawn_node(STAGGER, &path, id, &["--admin-token", TOKEN], Stdio::inherit()))).collect();
-        Live { dir, ns, ns_addr, url, addrs, nodes }
+            ids.iter().map(|id| Some(harness::spawn_node(STAGGER, &path, id, &["--admin-token", TOKEN], Stdio::inherit()))).collect();
+        Live { ids: ids.to_vec(), dir, ns, ns_addr, url, addrs, nodes }
     }
 
     /// The registered master's row and epoch, once it is Master, serving,
@@ -90,7 +103,7 @@ impl Live {
     fn registered(&self, what: &str, pred: impl Fn(usize, u64) -> bool) -> (usize, u64) {
         wait(Duration::from_secs(20), what, || {
             let m = client_master(&self.url)?;
-            let row = IDS.iter().position(|i| m["master"] == *i)?;
+            let row = self.ids.iter().position(|i| m["master"] == *i)?;
             let epoch = m["epoch"].as_u64()?;
             let s = status(&self.addrs[row])?;
             let held = s["role"] == "Master" && s["nameserver"]["serving"] == true && s["nameserver"]["epoch"] == epoch;
@@ -219,4 +232,143 @@ fn the_master_registers_and_after_kill_9_the_next_master_registers_epoch_plus_on
     assert!(took <= bound + Duration::from_millis(150), "{took:?} > {bound:?} + 150 ms");
     let (second, e) = live.registered("the next master, serving", |row, e| row != first && e == next);
     assert_eq!((IDS[second], e), (member.as_str(), next));
+}
+
+/// `stagger ctl --node http://ADDR ARGS...`.
+fn ctl(addr: &std::net::SocketAddr, args: &[&str]) -> std::process::Output {
+    Command::new(STAGGER).args(["ctl", "--node", &format!("http://{addr}")]).args(args).output().unwrap()
+}
+
+/// Runs `stagger ctl`, which must succeed; the configuration it printed.
+fn ctl_ok(addr: &std::net::SocketAddr, args: &[&str]) -> Value {
+    let out = ctl(addr, args);
+    assert!(out.status.success(), "ctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+impl Live {
+    /// Waits until every row in `rows` runs the configuration `version`
+    /// with `members`, under the same ranking version, and `f` holds of its
+    /// status.
+    fn following(&self, rows: &[usize], version: u64, members: &[&str], f: impl Fn(usize, &Value) -> bool) {
+        let (want, ranking) = (json!(members), json!(version));
+        for &row in rows {
+            wait(Duration::from_secs(20), &format!("{} to run configuration {version}", self.ids[row]), || {
+                let s = status(&self.addrs[row])?;
+                let c = &s["configuration"];
+                (c["version"] == version && c["members"] == want && s["ranking_version"] == ranking && f(row, &s)).then_some(())
+            });
+        }
+    }
+
+    /// The configuration at the name server.
+    fn config(&self) -> Value {
+        let client = harness::poll_client(Duration::from_secs(5));
+        let view: Value = client.get(format!("{}/v1/groups/{GROUP}", self.url)).send().unwrap().json().unwrap();
+        view["config"].clone()
+    }
+}
+
+/// How `row`'s status shows `peer`: "connected", "connecting" or "down".
+fn peer_state(s: &Value, peer: &str) -> Value {
+    s["peers"].as_array().into_iter().flatten().find(|p| p["id"] == peer).map_or(Value::Null, |p| p["state"].clone())
+}
+
+#[test]
+fn ctl_adds_a_running_spare_every_node_follows_and_it_can_become_master() {
+    let mut live = Live::start_with(&["s0", "s1", "s2", "s3"], 1);
+    let (_, epoch) = live.registered("a registered master", |_, _| true);
+    // The spare runs, but takes no part: down, and nobody connects to it.
+    live.following(&[0, 1, 2, 3], 1, &["s0", "s1", "s2"], |row, s| {
+        if row == 3 {
+            s["role"] == "Down" && s["configuration"]["member"] == false
+        } else {
+            peer_state(s, "s3") == "down"
+        }
+    });
+    let config = ctl_ok(&live.addrs[0], &["add", "s3"]);
+    assert_eq!(config, json!({"members": ["s0", "s1", "s2", "s3"], "version": 2, "ranking_version": 2}));
+    // Every node re-ranks to version 2, the four are connected, and the
+    // added member runs (a detection period after it joined) as a Backup
+    // that found the master.
+    live.following(&[0, 1, 2, 3], 2, &["s0", "s1", "s2", "s3"], |row, s| {
+        let connected = s["peers"].as_array().is_some_and(|p| p.iter().all(|p| p["state"] == "connected"));
+        connected && (row < 3 || (s["role"] == "Backup" && s["master"].is_string() && s["configuration"]["member"] == true))
+    });
+    // kill -9 of the three others. The added member is then alone in a
+    // group of four, so it may elect itself but not register (N16: it does
+    // not hear a majority) until the dead are removed.
+    for row in 0..3 {
+        live.nodes[row] = None;
+    }
+    for gone in ["s0", "s1", "s2"] {
+        ctl_ok(&live.addrs[3], &["remove", gone]);
+    }
+    live.following(&[3], 5, &["s3"], |_, s| s["role"] == "Master");
+    let (row, next) = live.registered("the added member registered", |row, _| row == 3);
+    assert!(row == 3 && next > epoch, "{row} under {next}, not above {epoch}");
+}
+
+#[test]
+fn a_removed_member_stops_taking_part_is_refused_registration_and_no_longer_counted() {
+    let mut live = Live::start_with(&["s0", "s1", "s2", "s3"], 0);
+    let (first, epoch) = live.registered("a registered master", |_, _| true);
+    let gone = if first == 3 { 2 } else { 3 };
+    let id = live.ids[gone];
+    let rest: Vec<usize> = (0..4).filter(|r| *r != gone).collect();
+    let members: Vec<&str> = rest.iter().map(|r| live.ids[*r]).collect();
+    let config = ctl_ok(&live.addrs[first], &["remove", id]);
+    assert_eq!((&config["members"], &config["version"]), (&json!(members), &json!(2)));
+    // The others run version 2 without it and keep no connection to it; it
+    // stopped taking part.
+    live.following(&rest, 2, &members, |_, s| peer_state(s, id) == "down");
+    live.following(&[gone], 2, &members, |_, s| s["role"] == "Down" && s["configuration"]["member"] == false);
+    // The name server refuses it a registration under the current ranking.
+    let client = harness::poll_client(Duration::from_secs(5));
+    let body = json!({"member": id, "addr": live.addrs[gone].to_string(), "ranking_version": 2, "ttl_ms": 1_000});
+    let res = client.post(format!("{}/v1/groups/{GROUP}/register", live.url)).json(&body).send().unwrap();
+    assert_eq!(res.status().as_u16(), 409);
+    assert_eq!(res.json::<Value>().unwrap()["error"], "not_a_member");
+    // kill -9 of the master: two of the three members are left, a majority
+    // only because the removed one no longer counts (two of four is not),
+    // and the next master registers.
+    live.nodes[first] = None;
+    let (second, next) = live.registered("the next master registered", |row, e| row != first && e > epoch);
+    assert!(second != gone && next > epoch);
+    assert_eq!(status(&live.addrs[gone]).unwrap()["role"], "Down", "the removed member stays out");
+}
+
+#[test]
+fn two_reconfigurations_against_one_version_one_is_refused_and_bad_input_writes_nothing() {
+    let live = Live::start_with(&["s0", "s1", "s2"], 2);
+    live.registered("a registered master", |row, _| row == 0);
+    let s0 = live.addrs[0];
+    assert_eq!(ctl_ok(&s0, &["add", "s1", "--expect-version", "1"])["version"], 2);
+    let out = ctl(&s0, &["add", "s2", "--expect-version", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("configuration version 1 expected, the current one is 2"), "{err}");
+    assert_eq!(live.config(), json!({"members": ["s0", "s1"], "version": 2, "ranking_version": 2}));
+    for (args, why) in [
+        (&["add", "zurich"][..], "'zurich' is not a server of the group file"),
+        (&["add", "s1"], "'s1' is already a member of live-ns"),
+        (&["remove", "s2"], "'s2' is not a member of live-ns"),
+        (&["add"], "add needs the member's id"),
+        (&["remove"], "remove needs the member's id"),
+        (&["crash", "s1"], "only add and remove take a member"),
+        (&["status", "--expect-version", "2"], "--expect-version goes with add or remove"),
+        (&["rerank", "s1"], "only add and remove take a member"),
+    ] {
+        let out = ctl(&s0, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+        assert_eq!(live.config()["version"], 2, "{args:?} wrote something");
+    }
+    assert_eq!(ctl_ok(&s0, &["remove", "s1"])["members"], json!(["s0"]));
+    let out = ctl(&s0, &["remove", "s0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'s0' is the last member of live-ns"));
+    assert_eq!(live.config(), json!({"members": ["s0"], "version": 3, "ranking_version": 3}));
+    live.following(&[0, 1, 2], 3, &["s0"], |row, s| (row == 0) == (s["configuration"]["member"] == true));
 }

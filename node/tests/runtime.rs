@@ -98,3 +98,58 @@ async fn a_crashed_master_is_replaced_by_the_next_rank() {
     assert_eq!(status(m).role, "Backup", "a recovered server never takes mastership back by itself");
     assert!(runtime::is_master(status(next).role));
 }
+
+#[tokio::test]
+async fn a_reconfiguration_re_ranks_every_engine_keeps_the_master_and_stops_a_removed_member() {
+    let g = group();
+    let engines = start(&g);
+    let ids = ["a", "b", "c"];
+    let status = |i: usize| engines[i].status.borrow().clone();
+    let master = std::cell::Cell::new(0usize);
+    wait_for("the initial group", Duration::from_secs(10), || {
+        (0..3).any(|m| {
+            let agreed = runtime::is_master(status(m).role) && (0..3).all(|i| status(i).master.as_deref() == Some(ids[m]));
+            if agreed {
+                master.set(m);
+            }
+            agreed
+        })
+    })
+    .await;
+    let m = master.get();
+    let gone = (0..3).rev().find(|&i| i != m).unwrap();
+    // The members left, in reverse order: the master's index changes.
+    let members: Vec<String> = (0..3).rev().filter(|&i| i != gone).map(|i| ids[i].to_string()).collect();
+    let (table, member, _) = g.table_for(&members, 2);
+    for (row, engine) in engines.iter().enumerate() {
+        engine.commands.send(EngineCommand::Reconfigure { table: table.clone(), member: member[row] }).unwrap();
+    }
+    // R1: the same server stays master, under its new index; the removed
+    // member stops.
+    wait_for("every engine on ranking version 2", Duration::from_secs(10), || (0..3).all(|i| status(i).ranking_version == 2)).await;
+    assert!(runtime::is_master(status(m).role), "{:?}", status(m));
+    assert_eq!(status(m).index, table.index_of(m as u32));
+    assert_eq!(status(gone).role, "Down");
+    let other = (0..3).find(|&i| i != m && i != gone).unwrap();
+    assert_eq!(status(other).master.as_deref(), Some(ids[m]));
+    // A removed member is not recovered by the admin...
+    engines[gone].commands.send(EngineCommand::Recover).unwrap();
+    wait_for("the refusal in the log", Duration::from_secs(5), || {
+        engines[gone].log.recent().iter().any(|e| e.what.contains("not recovered: this server is not in the group's configuration"))
+    })
+    .await;
+    assert_eq!(status(gone).role, "Down");
+    // ...but starts, a period later, when a configuration names it again,
+    // and finds the master.
+    let mut members = members;
+    members.push(ids[gone].to_string());
+    let (table, _, _) = g.table_for(&members, 3);
+    for engine in &engines {
+        engine.commands.send(EngineCommand::Reconfigure { table: table.clone(), member: true }).unwrap();
+    }
+    wait_for(&format!("{} to rejoin under {}", ids[gone], ids[m]), Duration::from_secs(10), || {
+        status(gone).role == "Backup" && status(gone).master.as_deref() == Some(ids[m]) && status(gone).ranking_version == 3
+    })
+    .await;
+    assert!(runtime::is_master(status(m).role));
+}

@@ -1,6 +1,10 @@
 //! `stagger ctl --node URL --token T crash|recover|isolate|heal|status`: a
-//! client for a node's admin API.
+//! client for a node's admin API; and `stagger ctl --node URL add|remove ID`,
+//! which changes the node's group's configuration at the group's name server
+//! (the node says which name server and which servers the group file lists;
+//! the running nodes then follow the new configuration).
 
+use super::client::{change_members, MemberChange};
 use super::CliError;
 use reqwest::blocking::Client;
 use reqwest::{Method, StatusCode};
@@ -9,11 +13,24 @@ use std::time::Duration;
 /// How long a node may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub fn run(node: &str, token: &str, action: &str) -> Result<(), CliError> {
+pub fn run(node: &str, token: &str, action: &str, member: Option<String>, expect_version: Option<u64>) -> Result<(), CliError> {
+    let change = match (action, member) {
+        ("add", Some(id)) => Some(MemberChange::Add(id)),
+        ("remove", Some(id)) => Some(MemberChange::Remove(id)),
+        ("add" | "remove", None) => {
+            return Err(CliError::Usage(format!("{action} needs the member's id: stagger ctl --node URL {action} ID")))
+        }
+        (_, Some(id)) => return Err(CliError::Usage(format!("unexpected '{id}': only add and remove take a member"))),
+        (_, None) => None,
+    };
     let (method, path) = match action {
+        _ if change.is_some() => (Method::GET, "/api/group".to_string()),
+        _ if expect_version.is_some() => return Err(CliError::Usage("--expect-version goes with add or remove".into())),
         "status" => (Method::GET, "/api/status".to_string()),
         "crash" | "recover" | "isolate" | "heal" => (Method::POST, format!("/api/admin/{action}")),
-        other => return Err(CliError::Usage(format!("unknown action '{other}': use crash, recover, isolate, heal or status"))),
+        other => {
+            return Err(CliError::Usage(format!("unknown action '{other}': use crash, recover, isolate, heal, status, add or remove")))
+        }
     };
     let base = base_url(node, "--node")?;
     let failed = |why: String| CliError::Io { path: node.to_string(), source: std::io::Error::other(why) };
@@ -23,6 +40,9 @@ pub fn run(node: &str, token: &str, action: &str) -> Result<(), CliError> {
     let status = response.status();
     let body = response.text().map_err(|e| failed(format!("the node's answer was cut short: {}", root_cause(&e))))?;
     let body = body.trim();
+    if let (Some(change), StatusCode::OK) = (&change, status) {
+        return reconfigure(node, body, change, expect_version);
+    }
     match status {
         StatusCode::OK => {
             println!("{body}");
@@ -33,6 +53,29 @@ pub fn run(node: &str, token: &str, action: &str) -> Result<(), CliError> {
         ))),
         _ => Err(CliError::Usage(format!("{node} answered {status}: {body}"))),
     }
+}
+
+/// `add` or `remove`: with the group the node answered at `/api/group`,
+/// the change at its name server (a compare-and-swap, `change_members`).
+fn reconfigure(node: &str, group: &str, change: &MemberChange, expect_version: Option<u64>) -> Result<(), CliError> {
+    let group: serde_json::Value = serde_json::from_str(group)
+        .map_err(|e| CliError::Io { path: node.to_string(), source: std::io::Error::other(format!("/api/group: {e}")) })?;
+    let Some(nameserver) = group["nameserver"].as_str() else {
+        return Err(CliError::Usage(format!(
+            "{node}'s group has no name server: its members are the group file's (name one with \"nameserver\" to change them while it runs)"
+        )));
+    };
+    let name = group["scenario"]["name"].as_str().unwrap_or_default();
+    let known: Vec<String> =
+        (group["members"].as_array().into_iter().flatten()).filter_map(|m| m["id"].as_str().map(String::from)).collect();
+    let remote = crate::names::Remote::new(nameserver);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io { path: nameserver.to_string(), source })?;
+    let config = runtime.block_on(change_members(&remote, nameserver, name, change, expect_version, Some(&known)))?;
+    println!("{}", serde_json::json!(config));
+    Ok(())
 }
 
 /// `http://HOST:PORT` from the option `flag` (`--node`, `--nameserver`),

@@ -92,16 +92,26 @@ pub enum Command {
         #[arg(long, env = "STAGGER_ADMIN_TOKEN")]
         admin_token: Option<String>,
     },
-    /// Control a running node: crash, recover, isolate, heal, or status.
+    /// Control a running node: crash, recover, isolate, heal, or status;
+    /// or add or remove a member of its group at the group's name server
+    /// (the running nodes follow the new configuration).
     Ctl {
         /// The node's base URL, e.g. http://127.0.0.1:7001
         #[arg(long)]
         node: String,
-        /// The admin token (not needed for status).
+        /// The admin token (not needed for status, add or remove).
         #[arg(long, env = "STAGGER_ADMIN_TOKEN", default_value = "")]
         token: String,
-        /// crash | recover | isolate | heal | status
+        /// With add or remove: change the configuration only if its version
+        /// is still N. Without it, a concurrent change is retried on a fresh
+        /// read.
+        #[arg(long, value_name = "N")]
+        expect_version: Option<u64>,
+        /// crash | recover | isolate | heal | status | add | remove
         action: String,
+        /// The member to add or remove: a server of the group file (one that
+        /// is not in the configuration yet is listed with "spare": true).
+        member: Option<String>,
     },
     /// Run the embedded name server: masters register there under rising
     /// epochs, clients look them up (HTTP/JSON under /v1/groups/).
@@ -158,12 +168,23 @@ pub enum ClientQuery {
         members: Vec<String>,
     },
     /// Add a member at the end of the group's configuration (compare-and-
-    /// swap on the version read: refused if someone changed it meanwhile).
-    AddMember { id: String },
+    /// swap on the version read, retried on a fresh read if someone changed
+    /// it meanwhile).
+    AddMember {
+        id: String,
+        /// Change the configuration only if its version is still N.
+        #[arg(long, value_name = "N")]
+        expect_version: Option<u64>,
+    },
     /// Remove a member from the group's configuration (compare-and-swap,
     /// like add-member). A registered master that is removed loses its
     /// registration.
-    RemoveMember { id: String },
+    RemoveMember {
+        id: String,
+        /// Change the configuration only if its version is still N.
+        #[arg(long, value_name = "N")]
+        expect_version: Option<u64>,
+    },
 }
 
 /// Why a command failed, and whose fault it is.
@@ -210,7 +231,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Serve { port, host } => serve(&host, port, ""),
         Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
-        Command::Ctl { node, token, action } => ctl::run(&node, &token, &action),
+        Command::Ctl { node, token, expect_version, action, member } => ctl::run(&node, &token, &action, member, expect_version),
         Command::Nameserver { listen, data, min_ttl_ms, max_ttl_ms } => nameserver::run(&listen, &data, min_ttl_ms, max_ttl_ms),
         Command::Client { nameserver, group, query } => client::run(&nameserver, &group, query),
     }

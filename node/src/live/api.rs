@@ -34,6 +34,10 @@ pub struct StatusReport {
     /// The registration with the name server, when the group has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nameserver: Option<super::RegistrationReport>,
+    /// The configuration this node runs, when the group has a name server
+    /// (docs/protocol.md N22).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<super::ConfigReport>,
 }
 
 /// One other member in [`StatusReport`].
@@ -52,6 +56,10 @@ pub struct GroupReport {
     pub members: Vec<MemberReport>,
     pub scenario: ScenarioFile,
     pub emulate_delays: bool,
+    /// The group's name server, if it has one: where `stagger ctl add`
+    /// and `remove` change the configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nameserver: Option<String>,
 }
 
 /// One member in [`GroupReport`].
@@ -115,7 +123,8 @@ impl Node {
         if let Some(r) = &mut nameserver {
             r.serving = r.until.is_some_and(|until| tokio::time::Instant::now() < until);
         }
-        StatusReport { status, isolated: isolated(self), peers, nameserver }
+        let configuration = self.group.nameserver.is_some().then(|| self.config_report());
+        StatusReport { status, isolated: isolated(self), peers, nameserver, configuration }
     }
 }
 
@@ -164,7 +173,8 @@ async fn group(State(node): State<Arc<Node>>) -> Json<GroupReport> {
             browser: m.kind == crate::group::MemberKind::Browser,
         })
         .collect();
-    Json(GroupReport { members, scenario: node.group.file.clone(), emulate_delays: node.group.emulate_delays })
+    let nameserver = node.group.nameserver.clone();
+    Json(GroupReport { members, scenario: node.group.file.clone(), emulate_delays: node.group.emulate_delays, nameserver })
 }
 
 async fn trace(State(node): State<Arc<Node>>) -> Json<TraceReport> {

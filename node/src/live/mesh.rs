@@ -16,6 +16,15 @@
 //! sending `msg`, a native relaying a third native's message, a relay to a
 //! stranger).
 //!
+//! **Configuration** (docs/protocol.md N22, `config.rs`): only members of
+//! the configuration the node runs keep connections. A dialer waits while
+//! it or its peer is outside it, a session ends when either leaves it, and
+//! the handshake refuses a server outside it. In a group with a name
+//! server, members apply a new configuration a few milliseconds apart, so a
+//! message stamped with another ranking version is dropped (the engine
+//! would refuse it, R6) and the session kept; without one the version never
+//! changes, and such a message is refused like any other mistake.
+//!
 //! **Browser members** connect to any one native node, which relays for
 //! them ([`relay`]; the rules are in `stagger_core::wire`). A browser member
 //! not connected anywhere is, to the group, a member that is down.
@@ -63,6 +72,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
             continue; // Isolated: every copy is lost, as in a partition.
         }
         let now = Instant::now();
+        let members = node.membership();
         let slots = node.slots.lock().expect("slots lock");
         let delay_to = |row: usize| {
             let d = if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 };
@@ -72,7 +82,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
         // Encoded only if a browser member this node holds is addressed.
         let mut deliver = None;
         for (row, slot) in slots.iter().enumerate() {
-            if row as u32 == node.me || out.to.is_some_and(|t| t as usize != row) {
+            if row as u32 == node.me || out.to.is_some_and(|t| t as usize != row) || !members.is_member(row as u32) {
                 continue;
             }
             let browser = node.group.members[row].kind == MemberKind::Browser;
@@ -124,7 +134,7 @@ fn relay(node: &Node, to: &str, env: stagger_core::Envelope, may_fan_out: bool) 
     if isolated(node) {
         return Ok(());
     }
-    let from = node.group.scenario.rank_table().row(env.from);
+    let from = node.membership().table.row(env.from);
     let sender = node.group.members.get(from as usize).map_or("?", |m| m.id.as_str()).to_string();
     let slots = node.slots.lock().expect("slots lock");
     let browser = node.group.members[row as usize].kind == MemberKind::Browser;
@@ -147,9 +157,19 @@ pub async fn dial_forever(node: Arc<Node>, peer: u32) {
     let addr = node.group.members[peer as usize].addr.expect("native members have addresses");
     let mut backoff = Duration::from_millis(100);
     let mut jitter = stagger_core::Rng::new(node.me as u64 * 7919 + peer as u64);
+    let mut members = node.membership.subscribe();
     loop {
         if *stop.borrow() {
             return;
+        }
+        if !both_members(&members.borrow_and_update(), node.me, peer) {
+            node.set_state(peer, PeerState::Down);
+            tokio::select! {
+                _ = members.changed() => {}
+                _ = stop.changed() => return,
+            }
+            backoff = Duration::from_millis(100);
+            continue;
         }
         node.set_state(peer, PeerState::Connecting);
         let started = Instant::now();
@@ -266,12 +286,9 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: 
         Ok(p) => p,
         Err(why) => return refuse(&node, &mut ws, "a connection", why).await,
     };
-    let table = node.group.scenario.rank_table();
-    let welcome = Frame::Welcome {
-        id: node.id().to_string(),
-        index: table.index_of(node.me),
-        ranking_version: node.engine.status.borrow().ranking_version,
-    };
+    let members = node.membership();
+    let welcome =
+        Frame::Welcome { id: node.id().to_string(), index: members.table.index_of(node.me), ranking_version: members.table.version };
     match peer.role {
         PeerKind::Observer => {
             if send(&mut ws, &welcome).await.is_ok() {
@@ -282,6 +299,11 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: 
             let row = node.group.row_of(&peer.id).expect("the acceptor only admits members of the group");
             if row == node.me {
                 return refuse(&node, &mut ws, &peer.id, "a member cannot connect to itself".into()).await;
+            }
+            if !both_members(&members, node.me, row) {
+                let whom = if members.is_member(node.me) { format!("{} is", peer.id) } else { "this node is".to_string() };
+                let why = format!("{whom} not in the group's configuration (version {})", members.version);
+                return refuse(&node, &mut ws, &peer.id, why).await;
             }
             if send(&mut ws, &welcome).await.is_ok() {
                 session(node, ws, row).await;
@@ -317,15 +339,19 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
         }
         let _ = sink.close().await;
     };
-    let expected = node.group.scenario.rank_table().index_of(row);
     let browser = node.group.members[row as usize].kind == MemberKind::Browser;
+    let dynamic = node.group.nameserver.is_some();
     let reader = async {
         let mut stop = node.shutdown.clone();
+        let mut members = node.membership.subscribe();
         loop {
             let msg = tokio::select! {
                 m = stream.next() => m,
                 _ = stop.changed() => return None,
+                _ = left(&mut members, node.me, row) => return Some("it or this node is no longer in the group's configuration".to_string()),
             };
+            let current = node.membership();
+            let (version, expected) = (current.table.version, current.table.index_of(row));
             let why = match msg {
                 None | Some(Ok(WsMessage::Close(_))) => return None,
                 Some(Err(e)) => ws_error(&e),
@@ -336,8 +362,14 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                 Some(Ok(WsMessage::Frame(_))) => continue,
                 Some(Ok(WsMessage::Text(t))) => match wire::decode(t.as_str()) {
                     Ok(Frame::Msg { .. }) if browser => "a browser member sends relay frames, not msg".to_string(),
+                    Ok(Frame::Msg { env }) | Ok(Frame::Relay { env, .. }) if dynamic && env.version != version => {
+                        node.log(format!(
+                            "dropped a message from {id} stamped with ranking version {}; this node runs version {version}",
+                            env.version
+                        ));
+                        continue;
+                    }
                     Ok(Frame::Msg { env }) => {
-                        let version = node.engine.status.borrow().ranking_version;
                         if env.version != version {
                             format!("message stamped with ranking version {}, but this node runs version {version}", env.version)
                         } else if env.from != expected {
@@ -354,8 +386,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                     // member we may hold, or a browser member's message
                     // that its host fanned out.
                     Ok(Frame::Relay { to, env }) => {
-                        let version = node.engine.status.borrow().ranking_version;
-                        let table = node.group.scenario.rank_table();
+                        let table = &current.table;
                         let sender_browser = (env.from as usize) < table.len()
                             && node.group.members[table.row(env.from) as usize].kind == MemberKind::Browser;
                         if env.version != version {
@@ -395,6 +426,18 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
     }
     node.log(format!("disconnected from {id}"));
     node.notify_engine();
+}
+
+/// Whether rows `a` and `b` are both members of the configuration `m`.
+fn both_members(m: &super::config::Membership, a: u32, b: u32) -> bool {
+    m.is_member(a) && m.is_member(b)
+}
+
+/// Completes when row `a` or `b` leaves the configuration.
+async fn left(members: &mut tokio::sync::watch::Receiver<Arc<super::config::Membership>>, a: u32, b: u32) {
+    if members.wait_for(|m| !both_members(m, a, b)).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Streams the node's log to an observer, one `event` frame per entry, each

@@ -8,6 +8,8 @@
 //!   reconnection with backoff, the HMAC handshake and the message sessions.
 //! - `registrar.rs`: the master's registration with the group's name
 //!   server, when the group file names one.
+//! - `config.rs`: the group's configuration at the name server, followed
+//!   live: re-ranks the engine and tells the mesh who the members are.
 //! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`,
 //!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts.
 //!
@@ -15,6 +17,7 @@
 //! endpoint that peers, browser members and observers dial.
 
 mod api;
+mod config;
 mod mesh;
 mod registrar;
 
@@ -26,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 pub use api::{AdminReport, FlightQuery, FlightReport, GroupReport, MemberReport, PeerReport, StatusReport, TraceReport};
+pub use config::ConfigReport;
 pub use mesh::ws_config;
 pub use registrar::RegistrationReport;
 
@@ -62,6 +66,9 @@ pub struct Node {
     isolated: AtomicBool,
     next_conn: AtomicU64,
     shutdown: watch::Receiver<bool>,
+    /// The configuration this node runs (`config.rs`); dialers and
+    /// sessions watch it.
+    membership: watch::Sender<Arc<config::Membership>>,
     /// What `/api/status` shows of the registration with the name server,
     /// when the group has one.
     registration: Mutex<Option<RegistrationReport>>,
@@ -155,6 +162,7 @@ pub async fn run(
         started: tokio::time::Instant::now(),
         sessions: Mutex::new(tokio::task::JoinSet::new()),
         registration: Mutex::new(None),
+        membership: watch::Sender::new(Arc::new(config::Membership::initial(&group))),
     });
     let announce = match group.scenario.params.announce_every {
         0 => "never re-announces as master".to_string(),
@@ -163,7 +171,7 @@ pub async fn run(
     node.log(format!(
         "member {} (index {}) listening on {}; {announce}",
         node.id(),
-        group.scenario.rank_table().index_of(me),
+        node.membership().table.index_of(me),
         listener.local_addr()?
     ));
     for w in &group.warnings {
@@ -178,7 +186,8 @@ pub async fn run(
     }
     if let Some(url) = group.nameserver.clone() {
         node.set_registration(|_| {});
-        tasks.spawn(registrar::run(node.clone(), url));
+        tasks.spawn(registrar::run(node.clone(), url.clone()));
+        tasks.spawn(config::follow(node.clone(), url));
     }
     let config = crate::serve::Config { app: Some(api::router(node.clone())), ..crate::serve::Config::default() };
     let served = crate::serve::run_with(listener, config, shutdown).await;
@@ -197,10 +206,13 @@ impl Node {
     /// Whether this node hears a majority of its group (itself included):
     /// not isolated, and connected to enough members. A master that does
     /// not is on the minority side of a partition and must not take the
-    /// name server's registration (docs/protocol.md N16).
+    /// name server's registration (docs/protocol.md N16). Only members of
+    /// the current configuration count (N23).
     fn hears_majority(&self) -> bool {
-        let connected = self.slots.lock().expect("slots lock").iter().filter(|s| s.state == PeerState::Connected).count();
-        !isolated(self) && 2 * (connected + 1) > self.group.members.len()
+        let m = self.membership();
+        let slots = self.slots.lock().expect("slots lock");
+        let connected = (slots.iter().enumerate()).filter(|(r, s)| s.state == PeerState::Connected && m.is_member(*r as u32)).count();
+        !isolated(self) && m.is_member(self.me) && 2 * (connected + 1) > m.count()
     }
 
     /// Updates what `/api/status` shows of the registration.

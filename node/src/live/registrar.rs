@@ -47,7 +47,7 @@ pub struct RegistrationReport {
 pub async fn run(node: Arc<Node>, url: String) {
     let store = Remote::new(&url);
     let group = node.group.scenario.name.clone();
-    let members: Vec<String> = node.group.members.iter().map(|m| m.id.clone()).collect();
+    let members = node.group.initial_members();
     // The first node to reach the name server creates the group; for the
     // others it exists. Until one reaches it, nobody can register anyway.
     let mut stop = node.shutdown.clone();
