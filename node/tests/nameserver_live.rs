@@ -3,8 +3,9 @@
 //! after a kill -9 the next master registers under a higher epoch.
 
 use serde_json::{json, Value};
+use stagger_tests::harness::cluster::Cluster;
+use stagger_tests::harness::etcd::{find_etcd, EtcdCluster, EtcdTiming};
 use stagger_tests::harness::{self, Reaped};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,10 +34,12 @@ fn wait<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-fn start_nameserver(addr: std::net::SocketAddr, data: &Path) -> Reaped {
+/// `stagger nameserver` on `addr`, its state where `store` says
+/// (`--data DIR` or `--etcd URLS`).
+fn start_nameserver(addr: std::net::SocketAddr, store: &[String]) -> Reaped {
     let child = Command::new(STAGGER)
-        .args(["nameserver", "--listen", &addr.to_string(), "--data"])
-        .arg(data)
+        .args(["nameserver", "--listen", &addr.to_string()])
+        .args(store)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -50,8 +53,10 @@ const TOKEN: &str = "nameserver-live-token";
 
 /// A name server and three nodes whose group file names it.
 struct Live {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     ns: Reaped,
+    /// The name server's `--data DIR` or `--etcd URLS`.
+    store: Vec<String>,
     ns_addr: std::net::SocketAddr,
     url: String,
     addrs: Vec<std::net::SocketAddr>,
@@ -59,12 +64,22 @@ struct Live {
 }
 
 impl Live {
+    /// On the embedded name server.
     fn start() -> Live {
+        Live::start_with(None)
+    }
+
+    /// On the embedded name server, or on etcd at `etcd` if given.
+    fn start_with(etcd: Option<&[String]>) -> Live {
         let dir = tempfile::tempdir().unwrap();
         let ports = harness::free_ports(4).unwrap();
         let (ns_addr, addrs) = (ports[0], ports[1..].to_vec());
         let url = format!("http://{ns_addr}");
-        let ns = start_nameserver(ns_addr, &dir.path().join("ns"));
+        let store = match etcd {
+            Some(urls) => vec!["--etcd".to_string(), urls.join(",")],
+            None => vec!["--data".to_string(), dir.path().join("ns").display().to_string()],
+        };
+        let ns = start_nameserver(ns_addr, &store);
         let file = json!({
             "name": GROUP,
             "nameserver": url,
@@ -78,7 +93,7 @@ impl Live {
         std::fs::write(&path, file.to_string()).unwrap();
         let nodes =
             IDS.iter().map(|id| Some(harness::spawn_node(STAGGER, &path, id, &["--admin-token", TOKEN], Stdio::inherit()))).collect();
-        Live { dir, ns, ns_addr, url, addrs, nodes }
+        Live { _dir: dir, ns, store, ns_addr, url, addrs, nodes }
     }
 
     /// The registered master's row and epoch, once it is Master, serving,
@@ -171,7 +186,7 @@ fn a_killed_name_server_restarts_and_the_master_renews_the_same_epoch() {
     // kill -9, then a start on the same folder and port.
     live.ns.0.kill().unwrap();
     live.ns.0.wait().unwrap();
-    live.ns = start_nameserver(live.ns_addr, &live.dir.path().join("ns"));
+    live.ns = start_nameserver(live.ns_addr, &live.store);
     let (row, e) = live.registered("the master after the restart", |_, _| true);
     assert_eq!((row, e), (first, epoch), "the registration was lost or replaced");
     // And it keeps renewing the same epoch past a whole ttl.
@@ -187,4 +202,33 @@ fn the_master_registers_and_after_kill_9_the_next_master_registers_under_a_highe
     live.nodes[first] = None; // kill -9
     let (second, next) = live.registered("the next master registered", |row, e| row != first && e > epoch);
     assert!(second != first && next > epoch);
+}
+
+/// A running group whose name server keeps its state in a 3-member etcd
+/// cluster: kill -9 of the etcd leader, then of a follower, loses no
+/// registration, and after each the group's registrations still rise.
+#[test]
+fn a_group_on_an_etcd_name_server_loses_no_registration_when_an_etcd_member_dies() {
+    let mut etcd = EtcdCluster::new(&find_etcd().unwrap(), 3, EtcdTiming { heartbeat_ms: 50, election_timeout_ms: 500 }).unwrap();
+    etcd.start_all().unwrap();
+    etcd.wait_for_leader(Duration::from_secs(20)).unwrap();
+    let mut live = Live::start_with(Some(&etcd.client_urls()));
+    live.registered("a registered master", |_, _| true);
+    std::thread::sleep(Duration::from_millis(1_000));
+    let (mut master, mut epoch) = live.registered("a settled master", |_, _| true);
+    for round in 0..2 {
+        let leader = etcd.wait_for_leader(Duration::from_secs(20)).unwrap();
+        let victim = if round == 0 { leader } else { (leader + 1) % 3 };
+        etcd.kill(victim);
+        // Past a whole ttl (2 s): the master kept renewing the same epoch
+        // through etcd's election.
+        std::thread::sleep(Duration::from_millis(2_500));
+        assert_eq!(live.registered("the master after the loss", |_, _| true), (master, epoch), "round {round}");
+        etcd.start(victim).unwrap();
+        etcd.wait_for_leader(Duration::from_secs(20)).unwrap();
+        // A takeover still gets a higher epoch.
+        live.nodes[master] = None; // kill -9
+        let (next_master, next) = live.registered("the next master registered", |row, e| row != master && e > epoch);
+        (master, epoch) = (next_master, next);
+    }
 }

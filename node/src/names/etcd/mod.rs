@@ -18,6 +18,7 @@
 //! The registry's clock is set, per operation, so that its expiry instant
 //! matches what etcd says is left of the lease (N18).
 
+mod conn;
 mod keys;
 mod watcher;
 
@@ -25,12 +26,12 @@ pub use keys::DEFAULT_PREFIX;
 pub use watcher::EtcdWatcher;
 
 use super::{NameStore, StorageError, StoreError};
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse};
+use conn::{Conn, Retry};
+use etcd_client::{Compare, CompareOp, DeleteOptions, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse};
 use keys::{encode, Keys};
 use stagger_core::names::{Change, Configuration, Feed, Grant, GroupRecord, Limits, NameError, Register, Registry, View};
 use stagger_core::{Span, Time};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A second, in the registry's microseconds: etcd's leases are whole
 /// seconds.
@@ -44,7 +45,7 @@ const TRIES: usize = 32;
 pub struct Etcd(Arc<Inner>);
 
 struct Inner {
-    client: Client,
+    conn: Conn,
     /// The endpoints as given, for error messages.
     url: String,
     limits: Limits,
@@ -99,16 +100,10 @@ impl Etcd {
         let min = whole_seconds_up(limits.min_ttl);
         let max = Span(((limits.max_ttl.0 / SECOND) * SECOND).max(min.0));
         let limits = Limits { min_ttl: min, max_ttl: max, ..limits };
-        let options = ConnectOptions::new()
-            .with_connect_timeout(Duration::from_secs(2))
-            .with_timeout(Duration::from_secs(5))
-            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
-        let client = Client::connect(endpoints, Some(options))
-            .await
-            .map_err(|e| StoreError::Unreachable { url: url.clone(), reason: e.to_string() })?;
-        let store = Etcd(Arc::new(Inner { client, url, limits, keys: Keys::new(prefix) }));
+        let conn = Conn::connect(endpoints).await.map_err(|e| StoreError::Unreachable { url: url.clone(), reason: e.to_string() })?;
+        let store = Etcd(Arc::new(Inner { conn, url, limits, keys: Keys::new(prefix) }));
         // Fails now rather than at the first request when nothing answers.
-        store.client().status().await.map_err(|e| store.unreachable(e))?;
+        store.0.conn.call(Retry::Transient, |mut c| async move { c.status().await }).await.map_err(|e| store.unreachable(e))?;
         Ok(store)
     }
 
@@ -117,8 +112,8 @@ impl Etcd {
         self.0.limits
     }
 
-    fn client(&self) -> Client {
-        self.0.client.clone()
+    fn conn(&self) -> &Conn {
+        &self.0.conn
     }
 
     fn unreachable(&self, e: etcd_client::Error) -> StoreError {
@@ -138,7 +133,8 @@ impl Etcd {
             let from = keys.change(group, after.saturating_add(1));
             ops.push(TxnOp::get(from, Some(GetOptions::new().with_range(keys.changes_end(group)))));
         }
-        let resp = self.client().txn(Txn::new().and_then(ops)).await.map_err(|e| self.unreachable(e))?;
+        let txn = Txn::new().and_then(ops);
+        let resp = self.conn().call(Retry::Transient, |c| txn_on(c, &txn)).await.map_err(|e| self.unreachable(e))?;
         let gets: Vec<_> = resp
             .op_responses()
             .into_iter()
@@ -166,7 +162,8 @@ impl Etcd {
             }
         }
         if let Some((_, lease)) = snap.master {
-            let ttl = self.client().lease_time_to_live(lease, None).await.map_err(|e| self.unreachable(e))?.ttl();
+            let resp = self.conn().call(Retry::Transient, |mut c| async move { c.lease_time_to_live(lease, None).await });
+            let ttl = resp.await.map_err(|e| self.unreachable(e))?.ttl();
             // -1: the lease is gone (its key goes with it at once).
             snap.left = (ttl >= 0).then(|| Span(ttl as u64 * SECOND));
         }
@@ -223,13 +220,13 @@ impl Etcd {
                 if let Some((old_epoch, old_lease)) = snap.master {
                     if record.registration.as_ref().map(|r| r.epoch) != Some(old_epoch) {
                         // Its key is gone already; this frees the lease.
-                        let _ = self.client().lease_revoke(old_lease).await;
+                        self.revoke(old_lease).await;
                     }
                 }
                 return Ok(Done { result, snap, now, made, lease });
             }
             if let Some((id, _)) = lease {
-                let _ = self.client().lease_revoke(id).await;
+                self.revoke(id).await;
             }
         }
         Err(StoreError::Storage(StorageError {
@@ -244,8 +241,15 @@ impl Etcd {
     /// says what it granted.
     async fn grant(&self, ttl: Span) -> Result<(i64, Span), StoreError> {
         let secs = whole_seconds_up(ttl).0 / SECOND;
-        let resp = self.client().lease_grant(secs as i64, None).await.map_err(|e| self.unreachable(e))?;
+        let resp = self.conn().call(Retry::Transient, |mut c| async move { c.lease_grant(secs as i64, None).await });
+        let resp = resp.await.map_err(|e| self.unreachable(e))?;
         Ok((resp.id(), Span(resp.ttl().max(1) as u64 * SECOND)))
+    }
+
+    /// Frees a lease nobody uses any more; one that outlives a failure
+    /// here runs out by itself.
+    async fn revoke(&self, lease: i64) {
+        let _ = self.conn().call(Retry::Transient, |mut c| async move { c.lease_revoke(lease).await }).await;
     }
 
     /// Writes `record`, its new changes and the `master` key if nobody
@@ -282,7 +286,8 @@ impl Etcd {
             (None, Some(_)) => ops.push(TxnOp::delete(master_key, None)),
             (None, None) => {}
         }
-        let resp = self.client().txn(Txn::new().when(when).and_then(ops)).await.map_err(|e| self.unreachable(e))?;
+        let txn = Txn::new().when(when).and_then(ops);
+        let resp = self.conn().call(Retry::Unsent, |c| txn_on(c, &txn)).await.map_err(|e| self.unreachable(e))?;
         Ok(resp.succeeded())
     }
 
@@ -291,6 +296,15 @@ impl Etcd {
     async fn settle(&self, group: &str) -> Result<(), StoreError> {
         self.run(group, None, |r, now| r.lookup(now, group), |_| None).await.map(|_| ())
     }
+}
+
+/// One transaction on `client`.
+fn txn_on(
+    mut client: etcd_client::Client,
+    txn: &Txn,
+) -> impl std::future::Future<Output = Result<etcd_client::TxnResponse, etcd_client::Error>> {
+    let txn = txn.clone();
+    async move { client.txn(txn).await }
 }
 
 /// `ttl` rounded up to whole seconds, at least one.
@@ -315,7 +329,8 @@ impl NameStore for Etcd {
             let done = self.run(group, None, |r, now| r.renew(now, group, epoch), |_| None).await?;
             let grant = done.result?;
             let (_, lease) = done.snap.master.expect("a renewed registration has its key");
-            match self.client().lease_keep_alive(lease).await {
+            let kept = self.conn().call(Retry::Transient, |mut c| async move { c.lease_keep_alive(lease).await.map(|_| ()) });
+            match kept.await {
                 Ok(_) => return Ok(grant),
                 // The lease ran out between the read and the renewal: read
                 // again, and the registry says `Expired` (or who replaced it).

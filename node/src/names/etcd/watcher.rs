@@ -8,6 +8,7 @@
 //! with a broken etcd stream loses nothing: the watch is opened again and
 //! the changes read again.
 
+use super::conn::Retry;
 use super::{Etcd, StoreError};
 use crate::names::{Event, NameStore, Watcher};
 use etcd_client::{EventType, GetOptions, WatchFilterType, WatchOptions, WatchStream};
@@ -23,14 +24,23 @@ impl Etcd {
         if deletions_only {
             options = options.with_filters([WatchFilterType::NoPut]);
         }
-        self.client().watch(prefix, Some(options)).await.map_err(|e| self.unreachable(e))
+        let prefix = prefix.to_owned();
+        let watch = self.conn().call(Retry::Transient, |mut c| {
+            let (prefix, options) = (prefix.clone(), options.clone());
+            async move { c.watch(prefix, Some(options)).await }
+        });
+        watch.await.map_err(|e| self.unreachable(e))
     }
 
     /// Every group the cluster holds under this store's prefix.
     async fn groups(&self) -> Result<Vec<String>, StoreError> {
         let keys = &self.0.keys;
-        let resp =
-            self.client().get(keys.all(), Some(GetOptions::new().with_prefix().with_keys_only())).await.map_err(|e| self.unreachable(e))?;
+        let all = keys.all().to_owned();
+        let get = self.conn().call(Retry::Transient, |mut c| {
+            let all = all.clone();
+            async move { c.get(all, Some(GetOptions::new().with_prefix().with_keys_only())).await }
+        });
+        let resp = get.await.map_err(|e| self.unreachable(e))?;
         let names = resp.kvs().iter().filter_map(|kv| kv.key_str().ok()).filter(|k| k.ends_with("/record"));
         Ok(names.filter_map(|k| keys.group_of(k)).map(str::to_owned).collect())
     }
