@@ -1,7 +1,10 @@
 //! `stagger nameserver` and `stagger client` as real processes on
 //! 127.0.0.1: registration under rising epochs, lookup, the WebSocket
 //! watch, refusals that change nothing, and a restart (kill -9) that loses
-//! nothing (docs/protocol.md N1–N11, docs/guarantees.md).
+//! nothing (docs/protocol.md N1–N11, docs/guarantees.md); and `stagger
+//! nameserver --etcd` on a 3-member etcd cluster, where bad input is
+//! refused the same way and the loss of one etcd member loses nothing
+//! (N17–N19).
 
 use serde_json::{json, Value};
 use stagger_tests::harness::cluster::Cluster;

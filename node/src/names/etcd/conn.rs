@@ -45,6 +45,9 @@ impl Conn {
             .with_timeout(Duration::from_secs(5))
             .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2))
             .with_require_leader(true);
+        if endpoints.is_empty() {
+            return Err(Error::InvalidArgs("no etcd endpoints given".into()));
+        }
         let mut clients = Vec::new();
         for e in endpoints {
             clients.push(Client::connect([e], Some(options.clone())).await?);
