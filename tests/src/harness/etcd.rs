@@ -1,5 +1,6 @@
 //! An etcd cluster: real `etcd` processes (Debian's `etcd-server`, which
-//! `cargo xtask setup` installs) on 127.0.0.1, each with its data directory
+//! `cargo xtask setup` and `cargo xtask test` install) on 127.0.0.1, for the
+//! etcd benchmark and the name server's etcd tests, each with its data directory
 //! and log in a temporary folder, watched through
 //! `POST /v3/maintenance/status` on the JSON gRPC gateway of its client URL,
 //! which answers the member's own id and the leader it currently follows.

@@ -313,6 +313,8 @@ fn whole_seconds_up(ttl: Span) -> Span {
 }
 
 impl NameStore for Etcd {
+    /// The grant's `expires` is on this operation's registry clock (N18),
+    /// meaningful only next to the grant; etcd holds the real expiry.
     async fn register(&self, group: &str, mut req: Register) -> Result<Grant, StoreError> {
         req.ttl = whole_seconds_up(req.ttl);
         let done = self.run(group, None, |r, now| r.register(now, group, req.clone()), |g: &Grant| Some(g.ttl)).await?;
