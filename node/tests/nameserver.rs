@@ -1,9 +1,14 @@
 //! `stagger nameserver` and `stagger client` as real processes on
 //! 127.0.0.1: registration under rising epochs, lookup, the WebSocket
 //! watch, refusals that change nothing, and a restart (kill -9) that loses
-//! nothing (docs/protocol.md N1–N11, docs/guarantees.md).
+//! nothing (docs/protocol.md N1–N11, docs/guarantees.md); and `stagger
+//! nameserver --etcd` on a 3-member etcd cluster, where bad input is
+//! refused the same way and the loss of one etcd member loses nothing
+//! (N17–N19).
 
 use serde_json::{json, Value};
+use stagger_tests::harness::cluster::Cluster;
+use stagger_tests::harness::etcd::{find_etcd, EtcdCluster, EtcdTiming};
 use stagger_tests::harness::{self, Reaped};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -24,9 +29,18 @@ impl NameServer {
     /// Starts `stagger nameserver` on `addr` with its state in `data`
     /// (leases of 50 ms to 10 s), and waits until it answers.
     fn start(addr: SocketAddr, data: &Path) -> NameServer {
+        NameServer::spawn(addr, &["--data".into(), data.display().to_string()])
+    }
+
+    /// Starts `stagger nameserver --etcd URLS` on `addr`.
+    fn start_etcd(addr: SocketAddr, urls: &[String]) -> NameServer {
+        NameServer::spawn(addr, &["--etcd".into(), urls.join(",")])
+    }
+
+    fn spawn(addr: SocketAddr, store: &[String]) -> NameServer {
         let child = Command::new(STAGGER)
-            .args(["nameserver", "--listen", &addr.to_string(), "--min-ttl-ms", "50", "--max-ttl-ms", "10000", "--data"])
-            .arg(data)
+            .args(["nameserver", "--listen", &addr.to_string(), "--min-ttl-ms", "50", "--max-ttl-ms", "10000"])
+            .args(store)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -83,6 +97,16 @@ impl NameServer {
     fn lookup(&self) -> Value {
         self.ok("GET", &format!("/v1/groups/{G}"), Value::Null)
     }
+}
+
+/// A 3-member etcd cluster on 127.0.0.1 with a leader; killed and its data
+/// removed when dropped. Fast Raft timing, so that a lost leader is
+/// replaced within about a second.
+fn etcd_cluster() -> EtcdCluster {
+    let mut cluster = EtcdCluster::new(&find_etcd().unwrap(), 3, EtcdTiming { heartbeat_ms: 50, election_timeout_ms: 500 }).unwrap();
+    cluster.start_all().unwrap();
+    cluster.wait_for_leader(Duration::from_secs(20)).unwrap();
+    cluster
 }
 
 fn one_addr() -> SocketAddr {
@@ -148,10 +172,30 @@ fn the_client_names_an_unknown_group() {
 fn bad_input_is_refused_with_a_reason_nothing_is_written_and_the_server_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let ns = NameServer::start(one_addr(), dir.path());
+    let log = dir.path().join("names.log");
+    refuses_bad_input(&ns, || std::fs::read_to_string(&log).unwrap());
+}
+
+#[test]
+fn bad_input_through_etcd_is_refused_with_a_reason_and_nothing_is_written() {
+    let cluster = etcd_cluster();
+    let ns = NameServer::start_etcd(one_addr(), &cluster.client_urls());
+    // etcd's revision rises with every write to the cluster.
+    let status = format!("{}/v3/maintenance/status", cluster.client_urls()[0]);
+    let revision = || {
+        let client = harness::poll_client(Duration::from_secs(5));
+        let v: Value = client.post(&status).json(&json!({})).send().unwrap().json().unwrap();
+        v["header"]["revision"].to_string()
+    };
+    refuses_bad_input(&ns, revision);
+}
+
+/// The refusals every backend gives for bad input, each with its reason;
+/// `written` shows what the backend holds, which must not change.
+fn refuses_bad_input(ns: &NameServer, written: impl Fn() -> String) {
     ns.create(&["a", "b"]);
     let epoch = ns.register("a", 5_000);
-    let log = dir.path().join("names.log");
-    let before = std::fs::read_to_string(&log).unwrap();
+    let before = written();
     let reg = format!("/v1/groups/{G}/register");
     let cases: Vec<(&str, String, String, u16, &str)> = vec![
         ("GET", "/v1/groups/nope".into(), String::new(), 404, "unknown_group"),
@@ -194,7 +238,7 @@ fn bad_input_is_refused_with_a_reason_nothing_is_written_and_the_server_keeps_se
     if let Ok((status, refusal)) = ns.call("POST", &reg, Some(&huge)) {
         assert_eq!((status, refusal["error"].as_str()), (413, Some("bad_input")), "{refusal}");
     }
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), before, "a refusal wrote to the log");
+    assert_eq!(written(), before, "a refusal wrote something");
     // Reads are open to any origin (the playground), writes are not.
     let client = harness::poll_client(Duration::from_secs(5));
     let read = client.get(format!("{}/v1/groups/{G}", ns.url())).header("origin", "http://elsewhere.example").send().unwrap();
@@ -348,4 +392,68 @@ fn sigterm_stops_the_name_server_even_with_a_watch_open() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_name_server_takes_exactly_one_of_data_and_etcd() {
+    let run = |args: &[&str]| Command::new(STAGGER).args(["nameserver", "--listen", "127.0.0.1:0"]).args(args).output().unwrap();
+    for (args, says) in [
+        (&[][..], "give --data DIR"),
+        (&["--data", "x", "--etcd", "http://127.0.0.1:2379"][..], "exclude each other"),
+        (&["--etcd", "127.0.0.1:2379"][..], "not an http:// URL"),
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // Nothing listens there: the name server says so and stops.
+    let out = run(&["--etcd", &format!("http://{}", one_addr())]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cannot reach the name server"), "{err}");
+}
+
+/// Loss of one etcd member under the name server (kill -9, the etcd leader
+/// first, then a follower): every registration stays, lookup answers,
+/// epochs never go back and new registrations get higher ones.
+#[test]
+fn losing_one_etcd_member_loses_no_registration_and_epochs_keep_rising() {
+    let mut cluster = etcd_cluster();
+    let ns = NameServer::start_etcd(one_addr(), &cluster.client_urls());
+    ns.create(&["a", "b", "c"]);
+    ns.register("a", 10_000);
+    let (mut master, mut epoch) = ("b", ns.register("b", 10_000));
+    let renew = |epoch: u64| ns.call("POST", &format!("/v1/groups/{G}/renew"), Some(&json!({"epoch": epoch}).to_string()));
+    for round in 0..2 {
+        let leader = cluster.wait_for_leader(Duration::from_secs(20)).unwrap();
+        // The leader first, then one of its followers.
+        let victim = if round == 0 { leader } else { (leader + 1) % 3 };
+        cluster.kill(victim);
+        // Answers within the etcd election and one round trip, with the
+        // same registration; and the master can keep renewing it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok((200, _)) = renew(epoch) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "round {round}: no renewal answered after the loss of etcd member {victim}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(
+            client_json(&ns.url()),
+            json!({"master": master, "addr": format!("127.0.0.1:7{master}"), "epoch": epoch}),
+            "round {round}"
+        );
+        assert_eq!(ns.lookup()["highest_epoch"], epoch);
+        let who = ["c", "a"][round];
+        let next = ns.register(who, 10_000);
+        assert_eq!(next, epoch + 1, "round {round}");
+        let (status, refusal) = ns.refused("POST", &format!("/v1/groups/{G}/renew"), &json!({"epoch": epoch}).to_string());
+        assert_eq!((status, refusal["error"].as_str()), (409, Some("stale_epoch")), "{refusal}");
+        (master, epoch) = (who, next);
+        // Back, from its own data: it catches up with what it missed.
+        cluster.start(victim).unwrap();
+        cluster.wait_for_leader(Duration::from_secs(20)).unwrap();
+    }
+    assert_eq!(ns.lookup()["highest_epoch"], epoch);
 }

@@ -5,8 +5,9 @@
 //! nodes follow it.
 
 use serde_json::{json, Value};
+use stagger_tests::harness::cluster::Cluster;
+use stagger_tests::harness::etcd::{find_etcd, EtcdCluster, EtcdTiming};
 use stagger_tests::harness::{self, Reaped};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,10 +36,12 @@ fn wait<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-fn start_nameserver(addr: std::net::SocketAddr, data: &Path) -> Reaped {
+/// `stagger nameserver` on `addr`, its state where `store` says
+/// (`--data DIR` or `--etcd URLS`).
+fn start_nameserver(addr: std::net::SocketAddr, store: &[String]) -> Reaped {
     let child = Command::new(STAGGER)
-        .args(["nameserver", "--listen", &addr.to_string(), "--data"])
-        .arg(data)
+        .args(["nameserver", "--listen", &addr.to_string()])
+        .args(store)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -53,8 +56,10 @@ const TOKEN: &str = "nameserver-live-token";
 /// A name server and three nodes whose group file names it.
 struct Live {
     ids: Vec<&'static str>,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     ns: Reaped,
+    /// The name server's `--data DIR` or `--etcd URLS`.
+    store: Vec<String>,
     ns_addr: std::net::SocketAddr,
     url: String,
     addrs: Vec<std::net::SocketAddr>,
@@ -62,19 +67,25 @@ struct Live {
 }
 
 impl Live {
+    /// On the embedded name server.
     fn start() -> Live {
-        Live::start_with(&IDS, 0)
+        Live::start_with(&IDS, 0, None)
     }
 
     /// A node for each of `ids`, the last `spares` of them spare servers
-    /// (outside the initial configuration).
-    fn start_with(ids: &[&'static str], spares: usize) -> Live {
+    /// (outside the initial configuration), on the embedded name server or
+    /// on etcd at `etcd` if given.
+    fn start_with(ids: &[&'static str], spares: usize, etcd: Option<&[String]>) -> Live {
         let dir = tempfile::tempdir().unwrap();
         let n = ids.len();
         let ports = harness::free_ports(n + 1).unwrap();
         let (ns_addr, addrs) = (ports[0], ports[1..].to_vec());
         let url = format!("http://{ns_addr}");
-        let ns = start_nameserver(ns_addr, &dir.path().join("ns"));
+        let store = match etcd {
+            Some(urls) => vec!["--etcd".to_string(), urls.join(",")],
+            None => vec!["--data".to_string(), dir.path().join("ns").display().to_string()],
+        };
+        let ns = start_nameserver(ns_addr, &store);
         let servers = (ids.iter().zip(&addrs).enumerate())
             .map(|(i, (id, a))| json!({"id": id, "addr": a.to_string(), "spare": i >= n - spares}))
             .collect::<Vec<_>>();
@@ -95,7 +106,7 @@ impl Live {
         std::fs::write(&path, file.to_string()).unwrap();
         let nodes =
             ids.iter().map(|id| Some(harness::spawn_node(STAGGER, &path, id, &["--admin-token", TOKEN], Stdio::inherit()))).collect();
-        Live { ids: ids.to_vec(), dir, ns, ns_addr, url, addrs, nodes }
+        Live { ids: ids.to_vec(), _dir: dir, ns, store, ns_addr, url, addrs, nodes }
     }
 
     /// The registered master's row and epoch, once it is Master, serving,
@@ -188,7 +199,7 @@ fn a_killed_name_server_restarts_and_the_master_renews_the_same_epoch() {
     // kill -9, then a start on the same folder and port.
     live.ns.0.kill().unwrap();
     live.ns.0.wait().unwrap();
-    live.ns = start_nameserver(live.ns_addr, &live.dir.path().join("ns"));
+    live.ns = start_nameserver(live.ns_addr, &live.store);
     let (row, e) = live.registered("the master after the restart", |_, _| true);
     assert_eq!((row, e), (first, epoch), "the registration was lost or replaced");
     // And it keeps renewing the same epoch past a whole ttl.
@@ -276,7 +287,7 @@ fn peer_state(s: &Value, peer: &str) -> Value {
 
 #[test]
 fn ctl_adds_a_running_spare_every_node_follows_and_it_can_become_master() {
-    let mut live = Live::start_with(&["s0", "s1", "s2", "s3"], 1);
+    let mut live = Live::start_with(&["s0", "s1", "s2", "s3"], 1, None);
     let (_, epoch) = live.registered("a registered master", |_, _| true);
     // The spare runs, but takes no part: down, and nobody connects to it.
     live.following(&[0, 1, 2, 3], 1, &["s0", "s1", "s2"], |row, s| {
@@ -311,7 +322,7 @@ fn ctl_adds_a_running_spare_every_node_follows_and_it_can_become_master() {
 
 #[test]
 fn a_removed_member_stops_taking_part_is_refused_registration_and_no_longer_counted() {
-    let mut live = Live::start_with(&["s0", "s1", "s2", "s3"], 0);
+    let mut live = Live::start_with(&["s0", "s1", "s2", "s3"], 0, None);
     let (first, epoch) = live.registered("a registered master", |_, _| true);
     let gone = if first == 3 { 2 } else { 3 };
     let id = live.ids[gone];
@@ -340,7 +351,7 @@ fn a_removed_member_stops_taking_part_is_refused_registration_and_no_longer_coun
 
 #[test]
 fn two_reconfigurations_against_one_version_one_is_refused_and_bad_input_writes_nothing() {
-    let live = Live::start_with(&["s0", "s1", "s2"], 2);
+    let live = Live::start_with(&["s0", "s1", "s2"], 2, None);
     live.registered("a registered master", |row, _| row == 0);
     let s0 = live.addrs[0];
     assert_eq!(ctl_ok(&s0, &["add", "s1", "--expect-version", "1"])["version"], 2);
@@ -371,4 +382,34 @@ fn two_reconfigurations_against_one_version_one_is_refused_and_bad_input_writes_
     assert!(String::from_utf8_lossy(&out.stderr).contains("'s0' is the last member of live-ns"));
     assert_eq!(live.config(), json!({"members": ["s0"], "version": 3, "ranking_version": 3}));
     live.following(&[0, 1, 2], 3, &["s0"], |row, s| (row == 0) == (s["configuration"]["member"] == true));
+}
+
+/// A running group whose name server keeps its state in a 3-member etcd
+/// cluster: kill -9 of the etcd leader, then of a follower, loses no
+/// registration, and after each the group's registrations still rise.
+#[test]
+fn a_group_on_an_etcd_name_server_loses_no_registration_when_an_etcd_member_dies() {
+    let mut etcd = EtcdCluster::new(&find_etcd().unwrap(), 3, EtcdTiming { heartbeat_ms: 50, election_timeout_ms: 500 }).unwrap();
+    etcd.start_all().unwrap();
+    etcd.wait_for_leader(Duration::from_secs(20)).unwrap();
+    let mut live = Live::start_with(&IDS, 0, Some(&etcd.client_urls()));
+    live.registered("a registered master", |_, _| true);
+    std::thread::sleep(Duration::from_millis(1_000));
+    let (master, epoch) = live.registered("a settled master", |_, _| true);
+    for round in 0..2 {
+        let leader = etcd.wait_for_leader(Duration::from_secs(20)).unwrap();
+        let victim = if round == 0 { leader } else { (leader + 1) % 3 };
+        etcd.kill(victim);
+        // Past a whole ttl (2 s): the master kept renewing the same epoch
+        // through etcd's election.
+        std::thread::sleep(Duration::from_millis(2_500));
+        assert_eq!(live.registered("the master after the loss", |_, _| true), (master, epoch), "round {round}");
+        etcd.start(victim).unwrap();
+        etcd.wait_for_leader(Duration::from_secs(20)).unwrap();
+    }
+    // With one etcd member down, a takeover still gets a higher epoch.
+    let leader = etcd.wait_for_leader(Duration::from_secs(20)).unwrap();
+    etcd.kill(leader);
+    live.nodes[master] = None; // kill -9
+    live.registered("the next master registered", |row, e| row != master && e > epoch);
 }

@@ -8,8 +8,9 @@
 //!
 //! Both install what they need on a fresh machine (the wasm target, the
 //! wasm-bindgen CLI at the version pinned in `Cargo.lock`, Node.js, wasm-opt
-//! from npm binaryen, Chromium, chromedriver and npm axe-core) and fail
-//! loudly, naming the missing piece, when they cannot.
+//! from npm binaryen, protoc, which the node's etcd client needs to build;
+//! for the tests also Chromium, chromedriver, npm axe-core and etcd) and
+//! fail loudly, naming the missing piece, when they cannot.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("web") => web().map(|_| ()),
         Some("test") => test(),
-        Some("setup") => setup().and_then(|_| setup_browser()).and_then(|_| setup_etcd()),
+        Some("setup") => setup().and_then(|_| setup_protoc()).and_then(|_| setup_browser()).and_then(|_| setup_etcd()),
         Some("bench") => bench(),
         Some("bench-docs") => bench_docs(),
         _ => {
@@ -28,7 +29,9 @@ fn main() -> ExitCode {
             eprintln!("  demo   simulate the patent's five cities, write the diagram, serve the playground");
             eprintln!("  test   run every test: native, then the wasm determinism check under node");
             eprintln!("  web    build the playground into dist/ (wasm, JS, HTML, CSS, scenarios)");
-            eprintln!("  setup  install the wasm target, wasm-bindgen CLI, Node.js, Chromium, chromedriver, axe-core and etcd if missing");
+            eprintln!(
+                "  setup  install the wasm target, wasm-bindgen CLI, Node.js, protoc, Chromium, chromedriver, axe-core and etcd if missing"
+            );
             eprintln!("  bench  run the criterion benchmarks of the simulator");
             eprintln!("  bench-docs  rerun the simulated comparisons (raft-fig16, loses, compare) and regenerate their sections of docs/benchmarks.md");
             return ExitCode::from(2);
@@ -73,6 +76,7 @@ fn output(cmd: &mut Command) -> Option<String> {
 fn demo(extra: &[String]) -> Result {
     // The demo serves the playground, which the binary embeds from dist/.
     web()?;
+    setup_protoc()?;
     run(
         "build and run `stagger demo`",
         cargo().args(["run", "--release", "--quiet", "-p", "stagger-node", "--bin", "stagger", "--", "demo"]).args(extra),
@@ -81,7 +85,10 @@ fn demo(extra: &[String]) -> Result {
 
 fn test() -> Result {
     setup()?;
+    setup_protoc()?;
     setup_browser()?;
+    // The name server's etcd tests start a 3-member etcd cluster.
+    setup_etcd()?;
     // The node embeds dist/ and the browser tests load it, so it comes first.
     web()?;
     run("native tests (cargo test --workspace)", cargo().args(["test", "--workspace"]))?;
@@ -352,15 +359,29 @@ fn setup_browser() -> Result {
     Ok(())
 }
 
-/// etcd, which `stagger-bench etcd` runs beside a stagger group for
-/// comparison. Only that benchmark needs it, so the tests do not install
-/// it; the benchmark checks for it and names this command.
+/// etcd, which the name server's etcd backend is tested against (a
+/// 3-member cluster on 127.0.0.1) and `stagger-bench etcd` runs beside a
+/// stagger group for comparison.
 fn setup_etcd() -> Result {
     let found = || output(Command::new("etcd").arg("--version")).or_else(|| output(Command::new("/usr/bin/etcd").arg("--version")));
     if found().is_none() {
         apt_install(&["etcd-server"])?;
     }
-    found().map(|_| ()).ok_or_else(|| "etcd --version fails after `apt-get install etcd-server`: `stagger-bench etcd` cannot run".into())
+    found().map(|_| ()).ok_or_else(|| {
+        "etcd --version fails after `apt-get install etcd-server`: the etcd tests and `stagger-bench etcd` cannot run".into()
+    })
+}
+
+/// protoc, which etcd-client's build script runs to compile etcd's gRPC
+/// definitions: the node links it (the name server's etcd backend), so
+/// every build of the node needs it.
+fn setup_protoc() -> Result {
+    if output(Command::new("protoc").arg("--version")).is_none() {
+        apt_install(&["protobuf-compiler"])?;
+    }
+    output(Command::new("protoc").arg("--version"))
+        .map(|_| ())
+        .ok_or_else(|| "protoc --version fails after `apt-get install protobuf-compiler`: the node cannot be built".into())
 }
 
 const CHROMIUM: &str = "/usr/bin/chromium";

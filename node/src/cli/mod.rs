@@ -113,15 +113,23 @@ pub enum Command {
         /// is not in the configuration yet is listed with "spare": true).
         member: Option<String>,
     },
-    /// Run the embedded name server: masters register there under rising
-    /// epochs, clients look them up (HTTP/JSON under /v1/groups/).
+    /// Run the name server: masters register there under rising epochs,
+    /// clients look them up (HTTP/JSON under /v1/groups/). Its state is kept
+    /// either in a folder (--data, the embedded name server) or in an etcd
+    /// cluster (--etcd, which survives the loss of a minority of its
+    /// members); give exactly one of the two.
     Nameserver {
         /// The address to listen on, e.g. 127.0.0.1:7000 (port 0: any).
         #[arg(long, value_name = "ADDR")]
         listen: String,
         /// The folder holding the name server's state (created if missing).
         #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        data: Option<PathBuf>,
+        /// The etcd cluster holding the name server's state instead, as its
+        /// members' client URLs, e.g. http://127.0.0.1:2379,http://127.0.0.1:22379
+        /// (leases are whole seconds there: ttls are rounded up).
+        #[arg(long, value_name = "URL[,URL...]")]
+        etcd: Option<String>,
         /// The shortest lease granted; shorter requests get this.
         #[arg(long, default_value_t = 100)]
         min_ttl_ms: u64,
@@ -232,7 +240,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { port, host } => serve(&host, port, ""),
         Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
         Command::Ctl { node, token, expect_version, action, member } => ctl::run(&node, &token, &action, member, expect_version),
-        Command::Nameserver { listen, data, min_ttl_ms, max_ttl_ms } => nameserver::run(&listen, &data, min_ttl_ms, max_ttl_ms),
+        Command::Nameserver { listen, data, etcd, min_ttl_ms, max_ttl_ms } => {
+            nameserver::run(&listen, data.as_deref(), etcd.as_deref(), min_ttl_ms, max_ttl_ms)
+        }
         Command::Client { nameserver, group, query } => client::run(&nameserver, &group, query),
     }
 }

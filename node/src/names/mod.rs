@@ -1,15 +1,17 @@
 //! The name server's backends behind one trait, [`NameStore`]: the
 //! embedded one ([`Embedded`], a registry from `stagger_core::names` and a
-//! file), a name server in another process over HTTP ([`Remote`]) and,
-//! later, etcd. The HTTP routes (`http.rs`) and the client
-//! speak to the trait only.
+//! file), the same registry kept in an etcd cluster ([`Etcd`], `etcd/`)
+//! and a name server in another process over HTTP ([`Remote`]). The HTTP
+//! routes (`http.rs`) and the client speak to the trait only.
 
 mod embedded;
+mod etcd;
 pub mod http;
 mod log;
 mod remote;
 
 pub use embedded::{Embedded, EmbeddedWatcher};
+pub use etcd::{Etcd, EtcdWatcher, DEFAULT_PREFIX as ETCD_PREFIX};
 pub use log::StorageError;
 pub use remote::{Remote, RemoteWatcher};
 

@@ -1,5 +1,6 @@
 //! An etcd cluster: real `etcd` processes (Debian's `etcd-server`, which
-//! `cargo xtask setup` installs) on 127.0.0.1, each with its data directory
+//! `cargo xtask setup` and `cargo xtask test` install) on 127.0.0.1, for the
+//! etcd benchmark and the name server's etcd tests, each with its data directory
 //! and log in a temporary folder, watched through
 //! `POST /v3/maintenance/status` on the JSON gRPC gateway of its client URL,
 //! which answers the member's own id and the leader it currently follows.
@@ -116,6 +117,37 @@ impl EtcdCluster {
                 true
             }
             None => false,
+        }
+    }
+}
+
+impl EtcdCluster {
+    /// The members' client URLs, `http://127.0.0.1:PORT`, in row order:
+    /// what an etcd client connects to.
+    pub fn client_urls(&self) -> Vec<String> {
+        self.clients.iter().map(|a| format!("http://{a}")).collect()
+    }
+
+    /// Asks every running member for its status until all of them follow
+    /// one leader that is one of them; returns that leader's row. Blocking.
+    pub fn wait_for_leader(&mut self, timeout: std::time::Duration) -> Result<usize, HarnessError> {
+        let client = Client::builder().timeout(std::time::Duration::from_millis(500)).build().map_err(|e| fail(e.to_string()))?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.check_alive()?;
+            let running: Vec<usize> = (0..self.names.len()).filter(|&i| self.procs[i].is_some()).collect();
+            let last = running.iter().map(|&i| EtcdSeen::fetch(&client, self.clients[i])).collect::<Vec<_>>();
+            if let Some(statuses) = last.iter().copied().collect::<Option<Vec<EtcdStatus>>>() {
+                let leader = statuses.first().and_then(|s| s.leader);
+                let row = statuses.iter().position(|s| Some(s.member) == leader).map(|k| running[k]);
+                if let Some(row) = row.filter(|_| statuses.iter().all(|s| s.leader == leader)) {
+                    return Ok(row);
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(fail(format!("the etcd members agreed on no leader within {timeout:?}; they said {last:?}")));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
 }
