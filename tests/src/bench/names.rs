@@ -35,6 +35,8 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// etcd's own defaults, so the etcd backend is measured as deployed.
 const ETCD_TIMING: EtcdTiming = EtcdTiming { heartbeat_ms: 100, election_timeout_ms: 1000 };
 const ETCD_MEMBERS: usize = 3;
+/// fdatasync probes before and after the timed requests.
+const PROBES: u32 = 300;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
@@ -332,7 +334,7 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
                 .map_err(|source| BenchError::Io { path: parent.display().to_string(), source })?;
             let abs = std::fs::canonicalize(dir.path()).unwrap_or_else(|_| dir.path().to_path_buf());
             let fs = std::fs::read_to_string("/proc/mounts").ok().and_then(|m| filesystem_of(&abs, &m));
-            let sync = fdatasync_ms(dir.path(), args.requests.min(500))?;
+            let sync = fdatasync_ms(dir.path(), PROBES.min(args.requests))?;
             say(format!("state in {} ({})", abs.display(), fs.as_deref().unwrap_or("unknown file system")));
             backend_json = json!({"name": "embedded", "data": abs.display().to_string(), "filesystem": fs, "fdatasync_ms": summary(&sync)});
             let store = Store::Embedded(dir.path().join("ns"));
@@ -382,6 +384,12 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
             }
             latency[op.key()][*kind] = summary(&times);
         }
+    }
+    // fsync's cost on a shared machine drifts with the others' I/O: probe
+    // it again right after the timed requests.
+    if let Some(dir) = &_data {
+        let sync = fdatasync_ms(dir.path(), PROBES.min(args.requests))?;
+        backend_json["fdatasync_after_ms"] = summary(&sync);
     }
     let mut rates = Vec::new();
     let counts: Vec<u32> = if args.clients == 1 { vec![1] } else { vec![1, args.clients] };
@@ -441,11 +449,14 @@ pub(super) fn markdown(out: &Value) -> String {
     match name {
         "embedded" => {
             s += &format!(
-                "Embedded backend, state on {} in `{}`; `write` + `fdatasync` of a 200-byte append there: median {}, p99 {}.\n",
+                "Embedded backend, state on {} in `{}`; `write` + `fdatasync` of a 200-byte append there: median {}, p99 {} \
+                 before the timed requests, median {}, p99 {} after them.\n",
                 be["filesystem"].as_str().unwrap_or("an unknown file system"),
                 be["data"].as_str().unwrap_or("?"),
                 ms(&be["fdatasync_ms"]["median"]),
                 ms(&be["fdatasync_ms"]["p99"]),
+                ms(&be["fdatasync_after_ms"]["median"]),
+                ms(&be["fdatasync_after_ms"]["p99"]),
             )
         }
         _ => {
@@ -556,7 +567,8 @@ mod tests {
         let lat = json!({"count": 10, "min": 0.1, "median": 0.5, "mean": 0.6, "p90": 0.9, "p99": 1.2, "max": 1.2});
         let out = json!({
             "command": "stagger-bench names --backend embedded --requests 10 --clients 2 --seconds 1",
-            "backend": {"name": "embedded", "data": "/tmp/x", "filesystem": "ext4", "fdatasync_ms": {"median": 1.5, "p99": 4.0}},
+            "backend": {"name": "embedded", "data": "/tmp/x", "filesystem": "ext4", "fdatasync_ms": {"median": 1.5, "p99": 4.0},
+                        "fdatasync_after_ms": {"median": 0.5, "p99": 2.0}},
             "machine_line": "machine: 2 cores (cpu), load average 1.00 1.00 1.00 before, 1.10 1.00 1.00 after",
             "epochs_rose_by_one": true,
             "latency_ms": {"takeover": {"new_connection": lat, "keep_alive": lat}, "renew": {"new_connection": lat, "keep_alive": lat},
@@ -566,7 +578,11 @@ mod tests {
         });
         let md = markdown(&out);
         assert!(md.starts_with("`stagger-bench names --backend embedded"), "{md}");
-        assert!(md.contains("state on ext4 in `/tmp/x`") && md.contains("median 1.500 ms, p99 4.000 ms"), "{md}");
+        assert!(
+            md.contains("state on ext4 in `/tmp/x`")
+                && md.contains("median 1.500 ms, p99 4.000 ms before the timed requests, median 0.500 ms, p99 2.000 ms after them"),
+            "{md}"
+        );
         assert!(md.contains("load average 1.00 1.00 1.00 before"), "{md}");
         assert!(md.contains("| register a fresh member (takeover; written and fsynced) | new connection | 10 | **0.500 ms** | 0.900 ms | **1.200 ms** |"), "{md}");
         assert!(md.contains("| renew the lease (memory only) | keep alive |"), "{md}");
