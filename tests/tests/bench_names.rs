@@ -90,7 +90,7 @@ fn bench_names_failover_times_the_lookup_beside_the_election() {
     for key in ["runs_done", "registered_before", "elected", "looked_up"] {
         assert_eq!(v[key], 2, "{key}: {v}");
     }
-    for key in ["election_ms", "lookup_ms", "difference_ms"] {
+    for key in ["election_ms", "master_ms", "lookup_ms", "difference_ms", "after_master_ms"] {
         assert_eq!(v[key]["count"], 2, "{key}: {}", v[key]);
     }
     for r in v["runs"].as_array().expect("runs is a list") {
