@@ -323,8 +323,8 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
     let load_before = loadavg();
     // The backend: a folder (kept until the end), or an etcd cluster.
     let mut backend_json = json!({"name": args.backend.name()});
-    let mut _etcd: Option<(EtcdCluster, Poller<EtcdSeen>)> = None;
-    let mut _data: Option<tempfile::TempDir> = None;
+    let mut etcd_cluster: Option<EtcdCluster> = None;
+    let mut data_dir: Option<tempfile::TempDir> = None;
     let store = match args.backend {
         Backend::Embedded => {
             let parent = args.data.clone().unwrap_or_else(std::env::temp_dir);
@@ -338,7 +338,7 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
             say(format!("state in {} ({})", abs.display(), fs.as_deref().unwrap_or("unknown file system")));
             backend_json = json!({"name": "embedded", "data": abs.display().to_string(), "filesystem": fs, "fdatasync_ms": summary(&sync)});
             let store = Store::Embedded(dir.path().join("ns"));
-            _data = Some(dir);
+            data_dir = Some(dir);
             store
         }
         Backend::Etcd => {
@@ -349,13 +349,15 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
             e.start_all()?;
             let p = Poller::<EtcdSeen>::each(&e, crate::harness::kills::SLOW, Duration::from_millis(500));
             super::etcd::form(&mut e, &p)?;
+            // No status polls while the name server is timed.
+            drop(p);
             let urls: Vec<String> = e.watched().iter().map(|a| format!("http://{a}")).collect();
             say(format!("etcd {} formed: {}", version.as_deref().unwrap_or("?"), urls.join(",")));
             backend_json = json!({
                 "name": "etcd", "version": version, "path": exe.display().to_string(), "members": ETCD_MEMBERS, "urls": urls,
                 "heartbeat_interval_ms": ETCD_TIMING.heartbeat_ms, "election_timeout_ms": ETCD_TIMING.election_timeout_ms,
             });
-            _etcd = Some((e, p));
+            etcd_cluster = Some(e);
             Store::Etcd(urls)
         }
     };
@@ -387,7 +389,7 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
     }
     // fsync's cost on a shared machine drifts with the others' I/O: probe
     // it again right after the timed requests.
-    if let Some(dir) = &_data {
+    if let Some(dir) = &data_dir {
         let sync = fdatasync_ms(dir.path(), PROBES.min(args.requests))?;
         backend_json["fdatasync_after_ms"] = summary(&sync);
     }
@@ -399,7 +401,7 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
     }
     ns.check_alive()?;
     drop(ns);
-    drop(_etcd);
+    drop(etcd_cluster);
     let out = json!({
         "bench": "names",
         "command": args.command(),
