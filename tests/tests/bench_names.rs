@@ -64,13 +64,16 @@ fn has_etcd_flag() -> bool {
 }
 
 #[test]
-fn bench_names_on_etcd_runs_or_says_the_binary_lacks_the_backend() {
+fn the_name_server_benches_on_etcd_run_or_say_the_binary_lacks_the_backend() {
     let out = bench(&["names", "--backend", "etcd", "--requests", "3", "--clients", "2", "--seconds", "0.3", "--json"]);
     if has_etcd_flag() {
         let v = report(&out);
         assert_eq!(v["backend"]["name"], "etcd");
         assert_eq!(v["backend"]["members"], 3);
         check_latencies(&v, 3);
+        let v = report(&bench(&["names-failover", "--backend", "etcd", "--kills", "1", "--members", "3", "--json"]));
+        assert_eq!(v["backend"]["name"], "etcd");
+        assert_eq!(v["looked_up"], 1, "{v}");
     } else {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");

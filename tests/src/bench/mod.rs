@@ -13,6 +13,7 @@ mod live;
 mod loses;
 mod machine;
 mod names;
+mod names_backend;
 mod names_failover;
 mod plot;
 mod progress;

@@ -12,12 +12,11 @@
 
 use super::docs::write_section;
 use super::machine::{loadavg, machine, machine_line};
+use super::names_backend::{Backend, Backing};
 use super::{fail, r3, summary, BenchError};
-use crate::harness::cluster::Poller;
-use crate::harness::etcd::{etcd_version, find_etcd, EtcdCluster, EtcdSeen, EtcdTiming};
-use crate::harness::nameserver::{NameServer, Store};
+use crate::harness::nameserver::NameServer;
 use crate::harness::poll_client;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use reqwest::blocking::Client;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -32,28 +31,8 @@ const MEMBERS: [&str; 2] = ["a", "b"];
 const TTL_MS: u64 = 30_000;
 /// How long one request may take before it counts as an error.
 const TIMEOUT: Duration = Duration::from_secs(5);
-/// etcd's own defaults, so the etcd backend is measured as deployed.
-const ETCD_TIMING: EtcdTiming = EtcdTiming { heartbeat_ms: 100, election_timeout_ms: 1000 };
-const ETCD_MEMBERS: usize = 3;
 /// fdatasync probes before and after the timed requests.
 const PROBES: u32 = 300;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// The name server's own log, fsynced before each durable answer.
-    Embedded,
-    /// A 3-member etcd cluster on 127.0.0.1, started for the run.
-    Etcd,
-}
-
-impl Backend {
-    fn name(self) -> &'static str {
-        match self {
-            Backend::Embedded => "embedded",
-            Backend::Etcd => "etcd",
-        }
-    }
-}
 
 #[derive(Args, Debug)]
 pub struct NamesArgs {
@@ -279,40 +258,6 @@ fn throughput(url: &str, clients: u32, secs: f64) -> Rate {
     rate
 }
 
-/// `write` + `fdatasync` of a 200-byte line appended to a file in `dir`,
-/// `n` times, in ms: what every durable answer of the embedded backend
-/// waits for at least.
-fn fdatasync_ms(dir: &Path, n: u32) -> Result<Vec<f64>, BenchError> {
-    use std::io::Write;
-    let path = dir.join("fsync-probe");
-    let io = |source| BenchError::Io { path: path.display().to_string(), source };
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
-    let line = [b'x'; 199];
-    let mut times = Vec::new();
-    for _ in 0..n {
-        let t = Instant::now();
-        f.write_all(&line).and_then(|_| f.write_all(b"\n")).and_then(|_| f.sync_data()).map_err(io)?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    drop(f);
-    let _ = std::fs::remove_file(&path);
-    Ok(times)
-}
-
-/// The file system type holding `path`, from `/proc/mounts`: the mount
-/// point that is the longest prefix of `path`.
-pub(super) fn filesystem_of(path: &Path, mounts: &str) -> Option<String> {
-    mounts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_, point, kind) = (f.next()?, f.next()?, f.next()?);
-            path.starts_with(point).then(|| (point.len(), kind.to_string()))
-        })
-        .max_by_key(|(len, _)| *len)
-        .map(|(_, kind)| kind)
-}
-
 pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
     args.check()?;
     let say = |s: String| {
@@ -321,47 +266,8 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
         }
     };
     let load_before = loadavg();
-    // The backend: a folder (kept until the end), or an etcd cluster.
-    let mut backend_json = json!({"name": args.backend.name()});
-    let mut etcd_cluster: Option<EtcdCluster> = None;
-    let mut data_dir: Option<tempfile::TempDir> = None;
-    let store = match args.backend {
-        Backend::Embedded => {
-            let parent = args.data.clone().unwrap_or_else(std::env::temp_dir);
-            let dir = tempfile::Builder::new()
-                .prefix("stagger-bench-names-")
-                .tempdir_in(&parent)
-                .map_err(|source| BenchError::Io { path: parent.display().to_string(), source })?;
-            let abs = std::fs::canonicalize(dir.path()).unwrap_or_else(|_| dir.path().to_path_buf());
-            let fs = std::fs::read_to_string("/proc/mounts").ok().and_then(|m| filesystem_of(&abs, &m));
-            let sync = fdatasync_ms(dir.path(), PROBES.min(args.requests))?;
-            say(format!("state in {} ({})", abs.display(), fs.as_deref().unwrap_or("unknown file system")));
-            backend_json = json!({"name": "embedded", "data": abs.display().to_string(), "filesystem": fs, "fdatasync_ms": summary(&sync)});
-            let store = Store::Embedded(dir.path().join("ns"));
-            data_dir = Some(dir);
-            store
-        }
-        Backend::Etcd => {
-            let exe = find_etcd()?;
-            let version = etcd_version(&exe);
-            let mut e = EtcdCluster::new(&exe, ETCD_MEMBERS, ETCD_TIMING)?;
-            use crate::harness::cluster::Cluster;
-            e.start_all()?;
-            let p = Poller::<EtcdSeen>::each(&e, crate::harness::kills::SLOW, Duration::from_millis(500));
-            super::etcd::form(&mut e, &p)?;
-            // No status polls while the name server is timed.
-            drop(p);
-            let urls: Vec<String> = e.watched().iter().map(|a| format!("http://{a}")).collect();
-            say(format!("etcd {} formed: {}", version.as_deref().unwrap_or("?"), urls.join(",")));
-            backend_json = json!({
-                "name": "etcd", "version": version, "path": exe.display().to_string(), "members": ETCD_MEMBERS, "urls": urls,
-                "heartbeat_interval_ms": ETCD_TIMING.heartbeat_ms, "election_timeout_ms": ETCD_TIMING.election_timeout_ms,
-            });
-            etcd_cluster = Some(e);
-            Store::Etcd(urls)
-        }
-    };
-    let mut ns = NameServer::start(stagger, &store)?;
+    let mut backing = Backing::start(args.backend, args.data.as_deref(), PROBES.min(args.requests), &say)?;
+    let mut ns = NameServer::start(stagger, &backing.store)?;
     say(format!("name server at {}", ns.url()));
     let fresh = poll_client(TIMEOUT);
     let kept = keep_alive_client();
@@ -389,10 +295,7 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
     }
     // fsync's cost on a shared machine drifts with the others' I/O: probe
     // it again right after the timed requests.
-    if let Some(dir) = &data_dir {
-        let sync = fdatasync_ms(dir.path(), PROBES.min(args.requests))?;
-        backend_json["fdatasync_after_ms"] = summary(&sync);
-    }
+    backing.probe("fdatasync_after_ms", PROBES.min(args.requests))?;
     let mut rates = Vec::new();
     let counts: Vec<u32> = if args.clients == 1 { vec![1] } else { vec![1, args.clients] };
     for c in counts {
@@ -401,7 +304,8 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
     }
     ns.check_alive()?;
     drop(ns);
-    drop(etcd_cluster);
+    let backend_json = backing.json.clone();
+    drop(backing);
     let out = json!({
         "bench": "names",
         "command": args.command(),
@@ -545,15 +449,6 @@ mod tests {
         let a = NamesArgs { data: Some("/srv/ns".into()), ..args(Backend::Embedded) };
         assert_eq!(a.command(), "stagger-bench names --backend embedded --requests 10 --clients 2 --seconds 1 --data /srv/ns");
         assert_eq!(args(Backend::Etcd).command(), "stagger-bench names --backend etcd --requests 10 --clients 2 --seconds 1");
-    }
-
-    #[test]
-    fn the_file_system_is_the_longest_mount_prefix() {
-        let mounts = "/dev/vda / ext4 rw 0 0\ntmpfs /tmp tmpfs rw 0 0\nproc /proc proc rw 0 0\n/dev/vdb /tmpdata xfs rw 0 0\n";
-        assert_eq!(filesystem_of(Path::new("/tmp/x/ns"), mounts).as_deref(), Some("tmpfs"));
-        assert_eq!(filesystem_of(Path::new("/tmpdata/ns"), mounts).as_deref(), Some("xfs"), "a path prefix, not a string prefix");
-        assert_eq!(filesystem_of(Path::new("/work/ns"), mounts).as_deref(), Some("ext4"));
-        assert_eq!(filesystem_of(Path::new("/work"), ""), None);
     }
 
     #[test]

@@ -16,11 +16,12 @@
 
 use super::docs::write_section;
 use super::machine::{loadavg, machine, machine_line};
+use super::names_backend::{Backend, Backing};
 use super::{fail, r3, seed, summary, BenchError};
 use crate::harness::cluster::{healthy, Cluster, Poller};
 use crate::harness::group::{describe, GroupSetup, StaggerGroup};
 use crate::harness::kills::{kill_loop, ms_since, KillPlan, FAST, SLOW};
-use crate::harness::nameserver::{NameServer, Store};
+use crate::harness::nameserver::NameServer;
 use crate::harness::poll_client;
 use clap::Args;
 use serde_json::{json, Value};
@@ -42,11 +43,16 @@ pub struct NamesFailoverArgs {
     /// How often the client looks the group up, in ms.
     #[arg(long, default_value_t = 2)]
     pub poll_ms: u64,
+    /// The name server's backend: `embedded` (its state in a temporary
+    /// folder) or `etcd` (a 3-member etcd cluster started for the run).
+    #[arg(long, value_enum, default_value_t = Backend::Embedded)]
+    pub backend: Backend,
     /// Print one JSON object instead of the tables.
     #[arg(long)]
     pub json: bool,
     /// Also write the table into this Markdown file, between the markers
-    /// `<!-- BEGIN generated: names-failover -->` and its END.
+    /// `<!-- BEGIN generated: names-failover -->` (`names-failover-etcd`
+    /// on etcd) and its END.
     #[arg(long, value_name = "FILE")]
     pub docs: Option<PathBuf>,
 }
@@ -67,7 +73,19 @@ impl NamesFailoverArgs {
     }
 
     fn command(&self) -> String {
-        format!("stagger-bench names-failover --kills {} --members {} --poll-ms {}", self.kills, self.members, self.poll_ms)
+        let mut c = format!("stagger-bench names-failover --kills {} --members {} --poll-ms {}", self.kills, self.members, self.poll_ms);
+        if self.backend != Backend::Embedded {
+            c += &format!(" --backend {}", self.backend.name());
+        }
+        c
+    }
+
+    /// The generated section of docs/benchmarks.md this run writes.
+    fn section(&self) -> String {
+        match self.backend {
+            Backend::Embedded => "names-failover".into(),
+            other => format!("names-failover-{}", other.name()),
+        }
     }
 }
 
@@ -212,8 +230,8 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
         }
     };
     let load_before = loadavg();
-    let data = crate::harness::temp_dir("bench-names-data")?;
-    let mut ns = NameServer::start(stagger, &Store::Embedded(data.path().join("ns")))?;
+    let backing = Backing::start(args.backend, None, 0, &say)?;
+    let mut ns = NameServer::start(stagger, &backing.store)?;
     let setup = GroupSetup { n: args.members, ..GroupSetup::lan5() };
     let mut c = StaggerGroup::new(stagger, &setup, "bench-names-failover")?;
     c.name_server(&ns.url())?;
@@ -272,6 +290,8 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
     drop(p);
     drop(c);
     drop(ns);
+    let backing_json = backing.json.clone();
+    drop(backing);
     let lookups = log.into_inner().unwrap_or_else(|p| p.into_inner());
     let rounds: Vec<Round> = kill_log
         .kills
@@ -290,6 +310,7 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
     let out = json!({
         "bench": "names-failover",
         "command": args.command(),
+        "backend": backing_json,
         "setup": setup.json(),
         "d_ms": d1,
         "bound_ms": bound,
@@ -325,7 +346,7 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
         println!("{table}");
     }
     if let Some(path) = &args.docs {
-        write_section(path, "names-failover", &table)?;
+        write_section(path, &args.section(), &table)?;
     }
     let mut problems = Vec::new();
     if let Some(a) = &kill_log.aborted {
@@ -352,13 +373,14 @@ pub(super) fn markdown(out: &Value) -> String {
     let mut s = format!("`{}`\n\n", out["command"].as_str().unwrap_or("stagger-bench names-failover"));
     s += &format!(
         "{} members, P = {} ms, τ = {} ms, integral T1 = {} ms, guard {} ms, {} ms delays (emulated); \
-         embedded name server; status polled every {} ms per member, lookups every {} ms on a new connection. {}.\n\n",
+         name server on the {} backend; status polled every {} ms per member, lookups every {} ms on a new connection. {}.\n\n",
         setup["members"],
         setup["period_ms"],
         setup["timeout_ms"],
         setup["timer"]["base_ms"],
         setup["timer"]["guard_ms"],
         setup["delay_ms"],
+        out["backend"]["name"].as_str().unwrap_or("embedded"),
         out["status_poll_interval_ms"],
         out["lookup_poll_interval_ms"],
         out["machine_line"].as_str().unwrap_or("machine: unknown"),
@@ -479,9 +501,13 @@ mod tests {
 
     #[test]
     fn arguments_that_make_no_sense_are_the_users_error() {
-        let ok = NamesFailoverArgs { kills: 3, members: 5, poll_ms: 2, json: false, docs: None };
+        let ok = NamesFailoverArgs { kills: 3, members: 5, poll_ms: 2, backend: Backend::Embedded, json: false, docs: None };
         assert!(ok.check().is_ok());
         assert_eq!(ok.command(), "stagger-bench names-failover --kills 3 --members 5 --poll-ms 2");
+        assert_eq!(ok.section(), "names-failover");
+        let etcd = NamesFailoverArgs { backend: Backend::Etcd, docs: None, ..ok };
+        assert_eq!(etcd.command(), "stagger-bench names-failover --kills 3 --members 5 --poll-ms 2 --backend etcd");
+        assert_eq!(etcd.section(), "names-failover-etcd");
         for (a, want) in [
             (NamesFailoverArgs { kills: 0, docs: None, ..ok }, "--kills must be at least 1"),
             (NamesFailoverArgs { members: 2, docs: None, ..ok }, "--members must be between 3 and 20"),
@@ -498,7 +524,7 @@ mod tests {
             |m: f64| json!({"count": 30, "min": m - 100.0, "median": m, "mean": m, "p90": m + 50.0, "p99": m + 80.0, "max": m + 80.0});
         let out = json!({
             "command": "stagger-bench names-failover --kills 30 --members 5 --poll-ms 2",
-            "setup": GroupSetup::lan5().json(),
+            "setup": GroupSetup::lan5().json(), "backend": {"name": "embedded"},
             "status_poll_interval_ms": 2.0, "lookup_poll_interval_ms": 2,
             "machine_line": "machine: 2 cores (cpu), load average 1.00 1.00 1.00 before, 1.00 1.00 1.00 after",
             "election_ms": sum(340.0), "lookup_ms": sum(345.0), "difference_ms": sum(5.0),
@@ -508,7 +534,7 @@ mod tests {
         });
         let md = markdown(&out);
         assert!(md.starts_with("`stagger-bench names-failover --kills 30"), "{md}");
-        assert!(md.contains("5 members, P = 300.0 ms, τ = 150.0 ms"), "{md}");
+        assert!(md.contains("5 members, P = 300.0 ms, τ = 150.0 ms") && md.contains("name server on the embedded backend"), "{md}");
         assert!(md.contains("| every survivor names the new master (the election's failover) | 30 | **340.0 ms** |"), "{md}");
         assert!(md.contains("| a lookup names a new master under a higher epoch | 30 | **345.0 ms** |"), "{md}");
         assert!(md.contains("| per kill: lookup − the election's failover | 30 | **5.0 ms** | 55.0 ms | **85.0 ms** |"), "{md}");
