@@ -259,7 +259,9 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
         let mut run = || -> Result<_, BenchError> {
             // The first master is registered before the first kill.
             let start = Instant::now();
-            while !log.lock().unwrap_or_else(|p| p.into_inner()).changes.last().is_some_and(|c| c.master.as_ref() == Some(&ids[first])) {
+            let registered =
+                || log.lock().unwrap_or_else(|p| p.into_inner()).changes.last().is_some_and(|c| c.master.as_ref() == Some(&ids[first]));
+            while !registered() {
                 if start.elapsed() > Duration::from_secs(10) {
                     return Err(fail(format!("the master {} did not register at the name server within 10 s", ids[first])));
                 }
