@@ -344,16 +344,7 @@ fn etcd_side(exe: &Path, kills: u32, rng: &mut stagger_core::Rng, say: &dyn Fn(S
     let t = Instant::now();
     e.start_all()?;
     let p = Poller::<EtcdSeen>::each(&e, SLOW, Duration::from_millis(500));
-    // Member ids first (they never change), then one leader named by all.
-    if wait(&mut e, &p, FORM, |_, o| o.iter().all(|s| s.member.is_some()).then_some(()))?.is_none() {
-        let logs = e.evidence("start").map_or(String::new(), |d| format!("; logs in {}", d.display()));
-        return Err(fail(format!("etcd: not every member answered within {} s{logs}", FORM.as_secs())));
-    }
-    e.learn_ids(&p.snapshot());
-    let Some(first) = healthy(&mut e, &p, FORM)? else {
-        let logs = e.evidence("start").map_or(String::new(), |d| format!("; logs in {}", d.display()));
-        return Err(fail(format!("etcd: no leader within {} s: {}{logs}", FORM.as_secs(), e.roles(&p.snapshot()))));
-    };
+    let first = form(&mut e, &p)?;
     let formed_ms = ms_since(Instant::now(), t);
     let names = e.names().to_vec();
     say(format!("etcd: cluster formed in {formed_ms:.0} ms; leader {}", names[first]));
@@ -370,6 +361,22 @@ fn etcd_side(exe: &Path, kills: u32, rng: &mut stagger_core::Rng, say: &dyn Fn(S
     drop(e);
     side.load_after = loadavg();
     Ok(side)
+}
+
+/// Waits until a started etcd cluster has formed: every member answered
+/// with its id (they never change), then one leader named by all. Returns
+/// the leader's row.
+pub(super) fn form(e: &mut EtcdCluster, p: &Poller<EtcdSeen>) -> Result<usize, BenchError> {
+    if wait(e, p, FORM, |_, o| o.iter().all(|s| s.member.is_some()).then_some(()))?.is_none() {
+        let logs = e.evidence("start").map_or(String::new(), |d| format!("; logs in {}", d.display()));
+        return Err(fail(format!("etcd: not every member answered within {} s{logs}", FORM.as_secs())));
+    }
+    e.learn_ids(&p.snapshot());
+    let Some(first) = healthy(e, p, FORM)? else {
+        let logs = e.evidence("start").map_or(String::new(), |d| format!("; logs in {}", d.display()));
+        return Err(fail(format!("etcd: no leader within {} s: {}{logs}", FORM.as_secs(), e.roles(&p.snapshot()))));
+    };
+    Ok(first)
 }
 
 fn progress(name: &str, k: u32, kills: u32, r: &Failover) -> String {

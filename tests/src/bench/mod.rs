@@ -12,6 +12,9 @@ mod fig16;
 mod live;
 mod loses;
 mod machine;
+mod names;
+mod names_backend;
+mod names_failover;
 mod plot;
 mod progress;
 mod speed;
@@ -88,6 +91,18 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The name server on loopback: registration latency (a takeover,
+    /// written before it is answered, and a renewal) and lookup latency,
+    /// each on a new and on a kept-alive connection, then lookups per
+    /// second with one and with several clients; against a real `stagger
+    /// nameserver` on the embedded backend or on a 3-member etcd cluster.
+    Names(names::NamesArgs),
+    /// From kill -9 of the master until a client's lookup at the name
+    /// server names the new master under a higher epoch, beside the
+    /// election's own failover time: a live group registering at an
+    /// embedded name server; kill, time both, restart, repeat.
+    #[command(name = "names-failover")]
+    NamesFailover(names_failover::NamesFailoverArgs),
 }
 
 /// Why a benchmark failed, and whose fault it is.
@@ -139,6 +154,14 @@ pub fn run(what: BenchCommand, stagger: Option<&Path>) -> Result<(), BenchError>
         BenchCommand::Compare(args) => compare::run(args),
         BenchCommand::Loses(args) => loses::run(args),
         BenchCommand::Etcd { kills, json } => etcd::run(&binary()?, kills, json),
+        BenchCommand::Names(args) => {
+            args.check()?;
+            names::run(&binary()?, args)
+        }
+        BenchCommand::NamesFailover(args) => {
+            args.check()?;
+            names_failover::run(&binary()?, args)
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 /// Measure stagger: live groups of `stagger node` processes on 127.0.0.1
 /// (failover time, idle CPU and memory, how many nodes one machine holds,
-/// failover against etcd), the simulator's speed natively and in the
+/// failover against etcd, the name server), the simulator's speed natively and in the
 /// browser, and the simulated comparisons.
 #[derive(Parser, Debug)]
 #[command(name = "stagger-bench", version)]

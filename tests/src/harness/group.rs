@@ -117,6 +117,27 @@ impl StaggerGroup {
     pub fn folder(&self) -> &Path {
         self.dir.path()
     }
+
+    /// The group's name (its group file's `name`), which is also its name
+    /// at a name server.
+    pub fn name(&self) -> Result<String, HarnessError> {
+        let file = self.read_file()?;
+        file["name"].as_str().map(str::to_string).ok_or_else(|| fail(format!("{}: no name", self.file.display())))
+    }
+
+    /// Names a name server in the group file (its `nameserver` field), so
+    /// the members register there when they become Master. Call it before
+    /// starting them.
+    pub fn name_server(&mut self, url: &str) -> Result<(), HarnessError> {
+        let mut file = self.read_file()?;
+        file["nameserver"] = json!(url);
+        std::fs::write(&self.file, file.to_string()).map_err(|e| fail(format!("{}: {e}", self.file.display())))
+    }
+
+    fn read_file(&self) -> Result<Value, HarnessError> {
+        let text = std::fs::read_to_string(&self.file).map_err(|e| fail(format!("{}: {e}", self.file.display())))?;
+        serde_json::from_str(&text).map_err(|e| fail(format!("{}: {e}", self.file.display())))
+    }
 }
 
 impl Cluster for StaggerGroup {

@@ -35,6 +35,8 @@ pub struct KillPlan {
 #[derive(Clone, Debug)]
 pub struct Kill<S> {
     pub killed: usize,
+    /// When the SIGKILL was sent (just before it).
+    pub at: Instant,
     /// What the members said just before the kill.
     pub before: Vec<S>,
     /// The new leader, if the survivors agreed in time.
@@ -98,6 +100,7 @@ pub fn kill_loop<C: Cluster>(
         let after = p.snapshot();
         let mut kill = Kill {
             killed: leader,
+            at: t0,
             winner: got.map(|(w, _)| w),
             ms: got.map(|(_, since)| ms_since(since, t0)),
             before,

@@ -13,6 +13,7 @@
 //! - [`group`]: a stagger group of `stagger node` processes.
 //! - [`etcd`]: an etcd cluster of `etcd` processes.
 //! - [`kills`]: the one kill → wait for a new leader → restart loop.
+//! - [`nameserver`]: a `stagger nameserver` process (embedded or on etcd).
 //! - [`chromedriver`]: chromedriver (and its browsers) for the browser tests
 //!   and the speed benchmark.
 
@@ -21,6 +22,7 @@ pub mod cluster;
 pub mod etcd;
 pub mod group;
 pub mod kills;
+pub mod nameserver;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
