@@ -530,6 +530,8 @@ struct LiveGroup {
     ids: Vec<String>,
     addrs: Vec<std::net::SocketAddr>,
     children: Vec<Option<Reaped>>,
+    /// The name server the group file names, for [`LiveGroup::with_nameserver`].
+    nameserver: Option<(String, Reaped)>,
 }
 
 impl LiveGroup {
@@ -541,9 +543,22 @@ impl LiveGroup {
     /// Members `ids` in ranking order; those in `browser` are browser
     /// members (no process; `addrs` has a placeholder for them).
     fn start_with(ids: &[&str], browser: &[&str]) -> LiveGroup {
+        LiveGroup::launch(ids, browser, false)
+    }
+
+    /// `n` native members whose group file names a name server, started
+    /// first (`stagger nameserver`).
+    fn with_nameserver(n: usize) -> LiveGroup {
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        LiveGroup::launch(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &[], true)
+    }
+
+    fn launch(ids: &[&str], browser: &[&str], named: bool) -> LiveGroup {
         let n = ids.len();
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        let addrs = harness::free_ports(ids.len()).unwrap();
+        // One more for the name server, so that it cannot get a member's.
+        let mut addrs = harness::free_ports(ids.len() + 1).unwrap();
+        let ns_addr = addrs.pop().unwrap();
         let servers: Vec<Value> = ids
             .iter()
             .zip(&addrs)
@@ -555,7 +570,7 @@ impl LiveGroup {
                 }
             })
             .collect();
-        let file = json!({
+        let mut file = json!({
             "name": "observed",
             "servers": servers,
             "ranking": ids,
@@ -574,13 +589,26 @@ impl LiveGroup {
             "emulate_delays": true
         });
         let dir = tempfile::tempdir().unwrap();
+        let nameserver = named.then(|| {
+            let addr = ns_addr;
+            let child = Command::new(STAGGER)
+                .args(["nameserver", "--listen", &addr.to_string(), "--data"])
+                .arg(dir.path().join("ns"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            file["nameserver"] = format!("http://{addr}").into();
+            (format!("http://{addr}"), Reaped(child))
+        });
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).unwrap();
         let children = ids
             .iter()
             .map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null())))
             .collect();
-        LiveGroup { _dir: dir, ids, addrs, children }
+        LiveGroup { _dir: dir, ids, addrs, children, nameserver }
     }
 
     /// SIGKILL (the member's [`Reaped`] is dropped); the rest are killed
@@ -637,6 +665,76 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
         })
         .await;
         eprintln!("live diagram: {arrows} arrows at first; the kill of {} and {}'s election drawn", ids[0], ids[1]);
+    });
+    drop(group);
+}
+
+/// The Registration panel of a group with a name server: the registered
+/// master and its epoch, a lease counting down, and, after a kill -9 of
+/// the master, the next master under a higher epoch with both
+/// registrations in the history; the panel passes axe and fits 390 px.
+#[test]
+fn the_live_tab_shows_the_registration_and_the_epoch_rise_after_a_kill() {
+    let source = axe_source();
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::with_nameserver(3)));
+    let g = group.clone();
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (addr, ids, url) = {
+            let g = g.lock().unwrap();
+            (g.addrs[2], g.ids.clone(), g.nameserver.as_ref().unwrap().0.clone())
+        };
+        // The node names the name server the panel watches.
+        let (_, body) = p.until("the node's /api/group", || async { http_get(addr, "/api/group").await }).await;
+        let named: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(named["nameserver"], json!({"url": url, "group": "observed"}), "{body}");
+
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        let registered = |not: Option<(String, u64)>| {
+            let p = &p;
+            async move {
+                p.until("a registered master and its epoch", || async {
+                    let master = p.text("[data-testid=ns-master]").await?;
+                    let epoch: u64 = p.text("[data-testid=ns-epoch]").await?.trim().parse().ok()?;
+                    match &not {
+                        Some((m, e)) if &master == m || epoch <= *e => None,
+                        _ => Some((master, epoch)),
+                    }
+                })
+                .await
+            }
+        };
+        // Past the start-up election (two members may tie and one give
+        // way): the registered master is the one the members follow.
+        let (first, epoch) = p
+            .until("the registered master to be the one the group follows", || async {
+                let (m, e) = registered(None).await;
+                (master_at(addr).await.as_deref() == Some(m.as_str())).then_some((m, e))
+            })
+            .await;
+        let row = ids.iter().position(|i| *i == first).unwrap_or_else(|| panic!("{first:?} is not a member"));
+        let lease = p.text("[data-testid=ns-lease]").await.unwrap();
+        let left: f64 = lease.trim_end_matches(" s").parse().unwrap_or_else(|_| panic!("the lease reads {lease:?}"));
+        assert!(left > 0.0 && left <= 2.0, "the lease left is within the 2 s ttl: {lease}");
+        p.until_text("[data-testid=ns-state]", "Watch: watching").await;
+
+        g.lock().unwrap().kill9(row);
+        let (second, next) = registered(Some((first.clone(), epoch))).await;
+        let history = p
+            .until("both registrations in the history", || async {
+                let t = p.text("[data-testid=ns-history]").await?;
+                let old = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{epoch}']")).await?;
+                let new = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{next}']")).await?;
+                (old.contains(&first) && (old.contains("taken over by") || old.contains("lease expired")) && new.contains(&second))
+                    .then_some(t)
+            })
+            .await;
+
+        let found = p.axe(&source, "live with a name server").await;
+        assert!(found.is_empty(), "{} serious or critical axe violations:\n{}", found.len(), found.join("\n"));
+        p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
+        let v = p.js(WIDE_390, vec![]).await;
+        assert!(v[0].as_f64().unwrap() <= 390.0, "the Live tab overflows sideways at 390 px: {v}");
+        eprintln!("registration: {first} under epoch {epoch}, then {second} under {next} after the kill; history: {history}");
     });
     drop(group);
 }
@@ -754,6 +852,7 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
         assert!(!svg.contains("you: "), "no role drawn for a member nobody joined: {svg}");
         assert!(svg.contains("relative to now") && svg.contains("−8 s") && svg.contains("now"), "the axis reads −8 s … now");
         assert_eq!(p.text("[data-testid=live-you] .live-role").await.as_deref(), Some("not joined"));
+        p.until_text("[data-testid=ns-master]", "ottawa").await;
         join.click().await.unwrap();
         p.until_text("[data-testid=tab-member-role]", "Backup (master ottawa)").await;
         let answer = http().post(format!("http://{ottawa}/api/admin/crash")).bearer_auth(&token).send().await.unwrap();
@@ -770,6 +869,10 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
         // own flight recording.
         p.until_text("[data-testid=live-masters]", "One master: you.").await;
         p.until_text("[data-testid=live-you] .live-role", "Master").await;
+        // A browser member does not register with the demo's name server,
+        // and the Registration panel says so.
+        let unregistered = p.until_present("[data-testid=ns-browser-master]").await;
+        assert!(unregistered.contains("you is the group's master") && unregistered.contains("does not register"), "{unregistered}");
         let card = p.text("[data-testid=live-you]").await.unwrap();
         assert!(card.contains("this tab") && !card.contains("unreachable"), "{card}");
         p.until("the diagram to draw `you` as master", || async {
@@ -1379,6 +1482,18 @@ fn the_keyboard_reaches_import_moves_between_tabs_and_steps_the_scrubber() {
     });
 }
 
+/// The page's scroll width, the window's width, and the outermost elements
+/// that stick out past 391 px, not counting those inside a box that scrolls
+/// or clips them.
+const WIDE_390: &str = "const w = document.scrollingElement.scrollWidth;
+    const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
+    const out = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > 391 && !clipped(e))
+      .filter((e) => !(e.parentElement && e.parentElement.getBoundingClientRect().right > 391 && !clipped(e.parentElement)))
+      .slice(0, 8).map((e) => e.tagName + '.' + e.className.toString().split(' ').join('.') + ' ' + Math.round(e.getBoundingClientRect().right));
+    return [w, innerWidth, out];";
+
 /// The layout: at 390 px wide no tab overflows sideways; the "Link copied"
 /// notice is a toast that does not push the page down and goes by itself; a
 /// matrix cell's error bubble is not clipped by the grid; the icon the page
@@ -1442,16 +1557,7 @@ fn the_page_fits_390_px_its_toast_and_error_bubbles_stay_in_view_and_its_icon_lo
         p.goto(&format!("index.html?narrow{}", fragment(&json))).await;
         expect_metrics(&p, &sim(&json, &p.scratch)).await;
         p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
-        // The outermost elements that stick out, not counting those inside
-        // a box that scrolls or clips them.
-        let wide = "const w = document.scrollingElement.scrollWidth;
-                    const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
-                      if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
-                    const out = [...document.querySelectorAll('body *')]
-                      .filter((e) => e.getBoundingClientRect().right > 391 && !clipped(e))
-                      .filter((e) => !(e.parentElement && e.parentElement.getBoundingClientRect().right > 391 && !clipped(e.parentElement)))
-                      .slice(0, 8).map((e) => e.tagName + '.' + e.className.toString().split(' ').join('.') + ' ' + Math.round(e.getBoundingClientRect().right));
-                    return [w, innerWidth, out];";
+        let wide = WIDE_390;
         let mut overflow = Vec::new();
         for (tab, ready) in [
             ("overview", "[data-testid=overview-diagram]"),

@@ -232,9 +232,9 @@ pub fn name_server(p: &NameServerProps) -> Html {
                 {"The lease runs out unless the master renews it; then nobody is named until the next master registers."}
             </p>
             <div class={classes!("live-verdict", f.master.is_some().then_some("ok"))} data-testid="ns-current">{master}</div>
-            if let (Some(b), None) = (&p.browser_master, &f.master) {
+            if let Some(b) = &p.browser_master {
                 <p class="banner notice" data-testid="ns-browser-master">
-                    {format!("{b} is master in the group, but a browser member does not register: clients see no master until a native member takes over.")}
+                    {format!("{b} is the group's master, but a browser member does not register with the name server: clients see no master (or a crashed one until its lease runs out) until a native member is master again.")}
                 </p>
             }
             <p class="live-detail muted" data-testid="ns-state">
