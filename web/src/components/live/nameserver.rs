@@ -5,9 +5,8 @@
 //! second, resuming after the last change it folded in; when the name
 //! server no longer has those changes it answers with a resync.
 
-use super::registration::{countdown, ended, Frame, Lease, Registrations};
+use super::registration::{countdown, ended, Frame, Lease, Lookup, Registrations};
 use gloo::timers::callback::{Interval, Timeout};
-use stagger_core::names::View;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -66,9 +65,9 @@ fn now_us() -> u64 {
     (js_sys::Date::now() * 1000.0) as u64
 }
 
-async fn lookup(url: &str, group: &str) -> Result<View, String> {
+async fn lookup(url: &str, group: &str) -> Result<Lookup, String> {
     let v = super::get_json(&format!("{url}/v1/groups/{group}")).await?;
-    serde_json::from_value(v).map_err(|e| format!("the name server answered a view this page does not read: {e}"))
+    Lookup::read(&v).map_err(|e| format!("the name server answered a view this page does not read: {e}"))
 }
 
 /// Opens the watch, after the last change folded in (or from the start:
@@ -93,7 +92,7 @@ fn open(watch: &Rc<RefCell<Watch>>, url: &str, group: &str, redraw: &Callback<()
         Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let Some(w) = watch.upgrade() else { return };
             let Some(text) = e.data().as_string() else { return };
-            match serde_json::from_str::<Frame>(&text) {
+            match Frame::read(&text) {
                 Ok(frame) => w.borrow_mut().fold.apply(frame, now_us()),
                 Err(e) => w.borrow_mut().state = format!("the name server sent a frame this page does not read: {e}"),
             }

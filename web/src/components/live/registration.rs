@@ -9,19 +9,98 @@
 //! sequence number is at most the one of the lookup it made first), which it
 //! marks as earlier rather than make a time up.
 
-use serde::Deserialize;
-use stagger_core::names::{Change, ChangeKind, Ending, View};
+use serde_json::Value;
+use stagger_core::names::Ending;
 
 /// How many registrations the history keeps, newest last.
 pub const HISTORY: usize = 20;
 
-/// One frame of the name server's watch WebSocket.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// One frame of the name server's watch WebSocket: `{"resync": view}` or
+/// `{"change": change}` (docs/protocol.md N13). Read from a
+/// `serde_json::Value` by hand rather than through the registry's serde
+/// types: their derived readers (a flattened, internally tagged enum) would
+/// add tens of kilobytes to the page's wasm for four fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
     /// The whole state: the changes since the last frame are gone.
-    Resync(View),
-    Change(Change),
+    Resync(Lookup),
+    Change {
+        seq: u64,
+        what: What,
+    },
+}
+
+/// A group as a lookup (or a resync) shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    pub master: Option<Registered>,
+    /// What was left of the master's lease when the name server answered, µs.
+    pub lease_left_us: u64,
+    pub highest_epoch: u64,
+    pub seq: u64,
+}
+
+/// A change of the group that the panel shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    Registered {
+        member: String,
+        addr: String,
+        epoch: u64,
+    },
+    Ended {
+        member: String,
+        epoch: u64,
+        how: Ending,
+    },
+    /// A reconfiguration: not a registration.
+    Other,
+}
+
+fn text(v: &Value, field: &str) -> Result<String, String> {
+    v[field].as_str().map(str::to_string).ok_or_else(|| format!("no string {field:?} in {v}"))
+}
+
+fn number(v: &Value, field: &str) -> Result<u64, String> {
+    v[field].as_u64().ok_or_else(|| format!("no number {field:?} in {v}"))
+}
+
+impl Lookup {
+    /// Reads the JSON of a name server's view.
+    pub fn read(v: &Value) -> Result<Lookup, String> {
+        let m = &v["master"];
+        let master = match m.is_null() {
+            true => None,
+            false => Some(Registered { member: text(m, "member")?, addr: text(m, "addr")?, epoch: number(m, "epoch")? }),
+        };
+        let lease_left_us = if master.is_some() { number(m, "lease_left")? } else { 0 };
+        Ok(Lookup { master, lease_left_us, highest_epoch: number(v, "highest_epoch")?, seq: number(v, "seq")? })
+    }
+}
+
+impl Frame {
+    /// Reads one text frame of the watch.
+    pub fn read(text_frame: &str) -> Result<Frame, String> {
+        let v: Value = serde_json::from_str(text_frame).map_err(|e| e.to_string())?;
+        if let Some(view) = v.get("resync") {
+            return Ok(Frame::Resync(Lookup::read(view)?));
+        }
+        let c = v.get("change").ok_or_else(|| format!("neither a resync nor a change: {v}"))?;
+        let what = match c["change"].as_str() {
+            Some("registered") => What::Registered { member: text(c, "member")?, addr: text(c, "addr")?, epoch: number(c, "epoch")? },
+            Some("ended") => {
+                let how = match c["how"].as_str() {
+                    Some("resigned") => Ending::Resigned,
+                    Some("expired") => Ending::Expired,
+                    Some("removed") => Ending::Removed,
+                    _ => return Err(format!("an unknown ending in {c}")),
+                };
+                What::Ended { member: text(c, "member")?, epoch: number(c, "epoch")?, how }
+            }
+            _ => What::Other,
+        };
+        Ok(Frame::Change { seq: number(c, "seq")?, what })
+    }
 }
 
 /// How a registration ended, as the history says it.
@@ -68,8 +147,8 @@ pub struct Lease {
 
 impl Lease {
     /// The lease of `view`'s master, if it has one, as of `at_us`.
-    pub fn of(view: &View, at_us: u64) -> Option<Lease> {
-        view.master.as_ref().map(|m| Lease { epoch: m.epoch, left_us: m.lease_left.as_micros(), at_us })
+    pub fn of(view: &Lookup, at_us: u64) -> Option<Lease> {
+        view.master.as_ref().map(|m| Lease { epoch: m.epoch, left_us: view.lease_left_us, at_us })
     }
 }
 
@@ -100,7 +179,7 @@ impl Registrations {
     pub fn apply(&mut self, frame: Frame, now_us: u64) {
         match frame {
             Frame::Resync(view) => self.resync(view, now_us),
-            Frame::Change(change) => self.change(change, now_us),
+            Frame::Change { seq, what } => self.change(seq, what, now_us),
         }
         self.synced = true;
     }
@@ -109,7 +188,7 @@ impl Registrations {
         (seq > self.before).then_some(now_us)
     }
 
-    fn resync(&mut self, view: View, now_us: u64) {
+    fn resync(&mut self, view: Lookup, now_us: u64) {
         let at = self.stamp(view.seq, now_us);
         let epoch = view.master.as_ref().map(|m| m.epoch);
         // Whatever the tab still thought live and is not the master now
@@ -122,20 +201,20 @@ impl Registrations {
                 self.push(Entry { epoch: m.epoch, member: m.member.clone(), at_us: at, end: None });
             }
         }
-        self.master = view.master.map(|m| Registered { member: m.member, addr: m.addr, epoch: m.epoch });
+        self.master = view.master;
         self.highest_epoch = view.highest_epoch;
         self.seq = view.seq;
     }
 
-    fn change(&mut self, change: Change, now_us: u64) {
+    fn change(&mut self, seq: u64, what: What, now_us: u64) {
         // A change folded in already (a reconnect that asked from too far
         // back) is not news.
-        if self.synced && change.seq <= self.seq {
+        if self.synced && seq <= self.seq {
             return;
         }
-        let at = self.stamp(change.seq, now_us);
-        match change.what {
-            ChangeKind::Registered { member, addr, epoch } => {
+        let at = self.stamp(seq, now_us);
+        match what {
+            What::Registered { member, addr, epoch } => {
                 // A fresh registration over a live one is a takeover (the
                 // registry ends nothing first).
                 for e in self.history.iter_mut().filter(|e| e.end.is_none()) {
@@ -145,7 +224,7 @@ impl Registrations {
                 self.master = Some(Registered { member, addr, epoch });
                 self.highest_epoch = self.highest_epoch.max(epoch);
             }
-            ChangeKind::Ended { member, epoch, how } => {
+            What::Ended { member, epoch, how } => {
                 match self.history.iter_mut().find(|e| e.epoch == epoch) {
                     Some(e) => e.end = Some((End::Ended(how), at)),
                     // It began before the kept history.
@@ -156,9 +235,9 @@ impl Registrations {
                 }
                 self.highest_epoch = self.highest_epoch.max(epoch);
             }
-            ChangeKind::Reconfigured { .. } => {}
+            What::Other => {}
         }
-        self.seq = change.seq;
+        self.seq = seq;
     }
 
     /// Adds `entry` in epoch order, dropping the oldest beyond [`HISTORY`].
@@ -198,19 +277,33 @@ pub fn ended(end: &End) -> String {
 
 #[cfg(test)]
 mod tests {
+    //! The frames are made by serializing the registry's own types, as the
+    //! name server does, so that a change of its JSON breaks these tests.
     use super::*;
-    use stagger_core::names::{Configuration, Master};
+    use serde_json::json;
+    use stagger_core::names::{Change, ChangeKind, Configuration, Master, View};
     use stagger_core::Span;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    fn change(seq: u64, what: ChangeKind) -> Frame {
+        Frame::read(&json!({ "change": Change { seq, what } }).to_string()).unwrap()
+    }
+
+    fn resync(view: View) -> Frame {
+        Frame::read(&json!({ "resync": view }).to_string()).unwrap()
+    }
+
+    fn lookup(view: &View) -> Lookup {
+        Lookup::read(&serde_json::to_value(view).unwrap()).unwrap()
+    }
+
     fn registered(seq: u64, member: &str, epoch: u64) -> Frame {
-        let what = ChangeKind::Registered { member: member.into(), addr: format!("127.0.0.1:{}", 7000 + epoch), epoch };
-        Frame::Change(Change { seq, what })
+        change(seq, ChangeKind::Registered { member: member.into(), addr: format!("127.0.0.1:{}", 7000 + epoch), epoch })
     }
 
     fn ended(seq: u64, member: &str, epoch: u64, how: Ending) -> Frame {
-        Frame::Change(Change { seq, what: ChangeKind::Ended { member: member.into(), epoch, how } })
+        change(seq, ChangeKind::Ended { member: member.into(), epoch, how })
     }
 
     fn view(seq: u64, master: Option<(&str, u64, u64)>) -> View {
@@ -232,20 +325,29 @@ mod tests {
     }
 
     #[test]
-    fn the_frames_parse_as_the_name_server_sends_them() {
-        let change = r#"{"change":{"seq":4,"change":"ended","member":"a","epoch":2,"how":"expired"}}"#;
-        assert_eq!(serde_json::from_str::<Frame>(change).unwrap(), ended(4, "a", 2, Ending::Expired));
-        let resync = r#"{"resync":{"master":{"member":"a","addr":"127.0.0.1:7001","epoch":3,"lease_left":1500000},
-            "config":{"members":["a","b"],"version":1,"ranking_version":1},"highest_epoch":3,"seq":9}}"#;
-        assert_eq!(serde_json::from_str::<Frame>(resync).unwrap(), Frame::Resync(view(9, Some(("a", 3, 1500)))));
+    fn the_frames_read_as_the_name_server_sends_them() {
+        let text = r#"{"change":{"seq":4,"change":"ended","member":"a","epoch":2,"how":"expired"}}"#;
+        let want = What::Ended { member: "a".into(), epoch: 2, how: Ending::Expired };
+        assert_eq!(Frame::read(text), Ok(Frame::Change { seq: 4, what: want }));
+        assert_eq!(ended(4, "a", 2, Ending::Expired), Frame::read(text).unwrap());
+        let m = Registered { member: "a".into(), addr: "127.0.0.1:7001".into(), epoch: 3 };
+        let want = Lookup { master: Some(m), lease_left_us: 1_500_000, highest_epoch: 3, seq: 9 };
+        assert_eq!(resync(view(9, Some(("a", 3, 1_500)))), Frame::Resync(want));
+        let none = lookup(&view(2, None));
+        assert_eq!((none.master, none.lease_left_us, none.seq), (None, 0, 2));
+        assert_eq!(change(1, ChangeKind::Reconfigured { config: view(0, None).config }), Frame::Change { seq: 1, what: What::Other });
+        // A frame that is not the name server's is refused, saying why.
+        assert!(Frame::read(r#"{"hello":1}"#).unwrap_err().contains("neither a resync nor a change"));
+        let bad = r#"{"change":{"seq":4,"change":"ended","member":"a","epoch":2,"how":"vanished"}}"#;
+        assert!(Frame::read(bad).unwrap_err().contains("unknown ending"));
+        assert!(Frame::read(r#"{"change":{"change":"registered","member":"a","addr":"x"}}"#).unwrap_err().contains("epoch"));
     }
 
     #[test]
     fn a_takeover_a_resignation_and_an_expiry_each_end_a_registration_in_the_history() {
         // The tab looked up seq 2 before it watched from the start.
         let mut r = Registrations::watching_after(2);
-        let reconfigured = ChangeKind::Reconfigured { config: view(0, None).config };
-        r.apply(Frame::Change(Change { seq: 1, what: reconfigured }), 100);
+        r.apply(change(1, ChangeKind::Reconfigured { config: view(0, None).config }), 100);
         r.apply(registered(2, "a", 1), 100);
         assert_eq!(r.master.as_ref().map(|m| (m.member.as_str(), m.epoch)), Some(("a", 1)));
         // a crashed; b registered before a's lease expired: a takeover.
@@ -268,13 +370,13 @@ mod tests {
     #[test]
     fn a_resync_replaces_the_master_and_ends_what_it_no_longer_names() {
         let mut r = Registrations::default();
-        r.apply(Frame::Resync(view(7, Some(("a", 4, 1_800)))), 10);
+        r.apply(resync(view(7, Some(("a", 4, 1_800)))), 10);
         assert_eq!(summary(&r), vec![(4, "a", Some(10), None)]);
         // The socket dropped; the feed moved on past what the server keeps.
-        r.apply(Frame::Resync(view(12, Some(("b", 6, 2_000)))), 50);
+        r.apply(resync(view(12, Some(("b", 6, 2_000)))), 50);
         assert_eq!(summary(&r), vec![(4, "a", Some(10), Some((End::Unseen, None))), (6, "b", Some(50), None)]);
         assert_eq!((r.seq, r.master.as_ref().map(|m| m.epoch)), (12, Some(6)));
-        r.apply(Frame::Resync(view(13, None)), 60);
+        r.apply(resync(view(13, None)), 60);
         assert_eq!(r.master, None);
         assert_eq!(r.history[1].end, Some((End::Unseen, None)));
     }
@@ -304,15 +406,15 @@ mod tests {
     fn the_lease_counts_down_from_the_last_lookup_of_the_same_epoch() {
         let mut r = Registrations::default();
         let v = view(3, Some(("a", 2, 1_500)));
-        let lease = Lease::of(&v, 1_000_000);
-        r.apply(Frame::Resync(v), 1_000_000);
+        let lease = Lease::of(&lookup(&v), 1_000_000);
+        r.apply(resync(v), 1_000_000);
         assert_eq!(r.lease_left(lease, 1_000_000), Some(1_500_000));
         assert_eq!(r.lease_left(lease, 1_400_000), Some(1_100_000));
         assert_eq!(r.lease_left(lease, 9_000_000), Some(0), "never below zero");
         // A lookup of another epoch says nothing of this one's lease.
         r.apply(registered(4, "b", 3), 1_500_000);
         assert_eq!(r.lease_left(lease, 1_500_000), None);
-        assert_eq!(Lease::of(&view(4, None), 0), None);
+        assert_eq!(Lease::of(&lookup(&view(4, None)), 0), None);
     }
 
     #[test]
