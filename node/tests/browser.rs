@@ -526,12 +526,12 @@ fn the_other_tabs_load_on_demand_and_stay_in_step_with_the_page() {
 
 /// Real `stagger node` processes on loopback, for the Live tab's tests.
 struct LiveGroup {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     ids: Vec<String>,
     addrs: Vec<std::net::SocketAddr>,
     children: Vec<Option<Reaped>>,
     /// The name server the group file names, for [`LiveGroup::with_nameserver`].
-    nameserver: Option<(String, Reaped)>,
+    nameserver: Option<(std::net::SocketAddr, Reaped)>,
 }
 
 impl LiveGroup {
@@ -590,17 +590,8 @@ impl LiveGroup {
         });
         let dir = tempfile::tempdir().unwrap();
         let nameserver = named.then(|| {
-            let addr = ns_addr;
-            let child = Command::new(STAGGER)
-                .args(["nameserver", "--listen", &addr.to_string(), "--data"])
-                .arg(dir.path().join("ns"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            file["nameserver"] = format!("http://{addr}").into();
-            (format!("http://{addr}"), Reaped(child))
+            file["nameserver"] = format!("http://{ns_addr}").into();
+            (ns_addr, spawn_nameserver(ns_addr, dir.path()))
         });
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).unwrap();
@@ -608,7 +599,7 @@ impl LiveGroup {
             .iter()
             .map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null())))
             .collect();
-        LiveGroup { _dir: dir, ids, addrs, children, nameserver }
+        LiveGroup { dir, ids, addrs, children, nameserver }
     }
 
     /// SIGKILL (the member's [`Reaped`] is dropped); the rest are killed
@@ -616,6 +607,28 @@ impl LiveGroup {
     fn kill9(&mut self, i: usize) {
         self.children[i] = None;
     }
+
+    /// SIGKILL of the name server, then a new one on the same address and
+    /// data, once `down` has passed.
+    fn restart_nameserver(&mut self, down: Duration) {
+        let (addr, old) = self.nameserver.take().expect("a group with a name server");
+        drop(old);
+        std::thread::sleep(down);
+        self.nameserver = Some((addr, spawn_nameserver(addr, self.dir.path())));
+    }
+}
+
+/// `stagger nameserver` on `addr`, keeping its state in `dir/ns`.
+fn spawn_nameserver(addr: std::net::SocketAddr, dir: &Path) -> Reaped {
+    let child = Command::new(STAGGER)
+        .args(["nameserver", "--listen", &addr.to_string(), "--data"])
+        .arg(dir.join("ns"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Reaped(child)
 }
 
 /// The master the node at `addr` follows.
@@ -673,15 +686,18 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
 /// master and its epoch, a lease counting down, and, after a kill -9 of
 /// the master, the next master under a higher epoch with both
 /// registrations in the history; the panel passes axe and fits 390 px.
+/// When the name server is killed and restarted, the panel reconnects its
+/// watch and shows the next takeover. (Five members, so that three are
+/// left after two kills: a node registers only while it hears a majority.)
 #[test]
 fn the_live_tab_shows_the_registration_and_the_epoch_rise_after_a_kill() {
     let source = axe_source();
-    let group = std::sync::Arc::new(Mutex::new(LiveGroup::with_nameserver(3)));
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::with_nameserver(5)));
     let g = group.clone();
     browser_test(Duration::from_secs(150), |p| async move {
         let (addr, ids, url) = {
             let g = g.lock().unwrap();
-            (g.addrs[2], g.ids.clone(), g.nameserver.as_ref().unwrap().0.clone())
+            (g.addrs[4], g.ids.clone(), format!("http://{}", g.nameserver.as_ref().unwrap().0))
         };
         // The node names the name server the panel watches.
         let (_, body) = p.until("the node's /api/group", || async { http_get(addr, "/api/group").await }).await;
@@ -734,7 +750,29 @@ fn the_live_tab_shows_the_registration_and_the_epoch_rise_after_a_kill() {
         p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
         let v = p.js(WIDE_390, vec![]).await;
         assert!(v[0].as_f64().unwrap() <= 390.0, "the Live tab overflows sideways at 390 px: {v}");
-        eprintln!("registration: {first} under epoch {epoch}, then {second} under {next} after the kill; history: {history}");
+
+        // The watch drops with the name server and is reopened; the
+        // restarted server kept the registration (and its sequence).
+        let g2 = g.clone();
+        let restart = std::thread::spawn(move || g2.lock().unwrap().restart_nameserver(Duration::from_millis(1_500)));
+        p.until("the panel to say it reconnects", || async {
+            p.text("[data-testid=ns-state]").await.filter(|t| t.contains("reconnecting")).map(|_| ())
+        })
+        .await;
+        restart.join().unwrap();
+        p.until_text("[data-testid=ns-state]", "Watch: watching").await;
+        let row = ids.iter().position(|i| *i == second).unwrap();
+        g.lock().unwrap().kill9(row);
+        let (third, last) = registered(Some((second.clone(), next))).await;
+        p.until("the third registration in the history", || async {
+            let new = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{last}']")).await?;
+            let old = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{next}']")).await?;
+            (new.contains(&third) && !old.contains("registered now")).then_some(())
+        })
+        .await;
+        eprintln!(
+            "registration: {first} under epoch {epoch}, then {second} under {next} after the kill, then {third} under {last} after a name server restart and a second kill; history: {history}"
+        );
     });
     drop(group);
 }

@@ -320,7 +320,10 @@ mod tests {
         }
     }
 
-    fn summary(r: &Registrations) -> Vec<(u64, &str, Option<u64>, Option<(End, Option<u64>)>)> {
+    /// Epoch, member, when registered, how and when it ended.
+    type Row<'a> = (u64, &'a str, Option<u64>, Option<(End, Option<u64>)>);
+
+    fn summary(r: &Registrations) -> Vec<Row<'_>> {
         r.history.iter().map(|e| (e.epoch, e.member.as_str(), e.at_us, e.end.clone())).collect()
     }
 
