@@ -526,10 +526,12 @@ fn the_other_tabs_load_on_demand_and_stay_in_step_with_the_page() {
 
 /// Real `stagger node` processes on loopback, for the Live tab's tests.
 struct LiveGroup {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     ids: Vec<String>,
     addrs: Vec<std::net::SocketAddr>,
     children: Vec<Option<Reaped>>,
+    /// The name server the group file names, for [`LiveGroup::with_nameserver`].
+    nameserver: Option<(std::net::SocketAddr, Reaped)>,
 }
 
 impl LiveGroup {
@@ -541,9 +543,22 @@ impl LiveGroup {
     /// Members `ids` in ranking order; those in `browser` are browser
     /// members (no process; `addrs` has a placeholder for them).
     fn start_with(ids: &[&str], browser: &[&str]) -> LiveGroup {
+        LiveGroup::launch(ids, browser, false)
+    }
+
+    /// `n` native members whose group file names a name server, started
+    /// first (`stagger nameserver`).
+    fn with_nameserver(n: usize) -> LiveGroup {
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        LiveGroup::launch(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &[], true)
+    }
+
+    fn launch(ids: &[&str], browser: &[&str], named: bool) -> LiveGroup {
         let n = ids.len();
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        let addrs = harness::free_ports(ids.len()).unwrap();
+        // One more for the name server, so that it cannot get a member's.
+        let mut addrs = harness::free_ports(ids.len() + 1).unwrap();
+        let ns_addr = addrs.pop().unwrap();
         let servers: Vec<Value> = ids
             .iter()
             .zip(&addrs)
@@ -555,7 +570,7 @@ impl LiveGroup {
                 }
             })
             .collect();
-        let file = json!({
+        let mut file = json!({
             "name": "observed",
             "servers": servers,
             "ranking": ids,
@@ -574,13 +589,17 @@ impl LiveGroup {
             "emulate_delays": true
         });
         let dir = tempfile::tempdir().unwrap();
+        let nameserver = named.then(|| {
+            file["nameserver"] = format!("http://{ns_addr}").into();
+            (ns_addr, spawn_nameserver(ns_addr, dir.path()))
+        });
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).unwrap();
         let children = ids
             .iter()
             .map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null())))
             .collect();
-        LiveGroup { _dir: dir, ids, addrs, children }
+        LiveGroup { dir, ids, addrs, children, nameserver }
     }
 
     /// SIGKILL (the member's [`Reaped`] is dropped); the rest are killed
@@ -588,6 +607,28 @@ impl LiveGroup {
     fn kill9(&mut self, i: usize) {
         self.children[i] = None;
     }
+
+    /// SIGKILL of the name server, then a new one on the same address and
+    /// data, once `down` has passed.
+    fn restart_nameserver(&mut self, down: Duration) {
+        let (addr, old) = self.nameserver.take().expect("a group with a name server");
+        drop(old);
+        std::thread::sleep(down);
+        self.nameserver = Some((addr, spawn_nameserver(addr, self.dir.path())));
+    }
+}
+
+/// `stagger nameserver` on `addr`, keeping its state in `dir/ns`.
+fn spawn_nameserver(addr: std::net::SocketAddr, dir: &Path) -> Reaped {
+    let child = Command::new(STAGGER)
+        .args(["nameserver", "--listen", &addr.to_string(), "--data"])
+        .arg(dir.join("ns"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Reaped(child)
 }
 
 /// The master the node at `addr` follows.
@@ -637,6 +678,101 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
         })
         .await;
         eprintln!("live diagram: {arrows} arrows at first; the kill of {} and {}'s election drawn", ids[0], ids[1]);
+    });
+    drop(group);
+}
+
+/// The Registration panel of a group with a name server: the registered
+/// master and its epoch, a lease counting down, and, after a kill -9 of
+/// the master, the next master under a higher epoch with both
+/// registrations in the history; the panel passes axe and fits 390 px.
+/// When the name server is killed and restarted, the panel reconnects its
+/// watch and shows the next takeover. (Five members, so that three are
+/// left after two kills: a node registers only while it hears a majority.)
+#[test]
+fn the_live_tab_shows_the_registration_and_the_epoch_rise_after_a_kill() {
+    let source = axe_source();
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::with_nameserver(5)));
+    let g = group.clone();
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (addr, ids, url) = {
+            let g = g.lock().unwrap();
+            (g.addrs[4], g.ids.clone(), format!("http://{}", g.nameserver.as_ref().unwrap().0))
+        };
+        // The node names the name server the panel watches.
+        let (_, body) = p.until("the node's /api/group", || async { http_get(addr, "/api/group").await }).await;
+        let named: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(named["nameserver"], json!({"url": url, "group": "observed"}), "{body}");
+
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        let registered = |not: Option<(String, u64)>| {
+            let p = &p;
+            async move {
+                p.until("a registered master and its epoch", || async {
+                    let master = p.text("[data-testid=ns-master]").await?;
+                    let epoch: u64 = p.text("[data-testid=ns-epoch]").await?.trim().parse().ok()?;
+                    match &not {
+                        Some((m, e)) if &master == m || epoch <= *e => None,
+                        _ => Some((master, epoch)),
+                    }
+                })
+                .await
+            }
+        };
+        // Past the start-up election (two members may tie and one give
+        // way): the registered master is the one the members follow.
+        let (first, epoch) = p
+            .until("the registered master to be the one the group follows", || async {
+                let (m, e) = registered(None).await;
+                (master_at(addr).await.as_deref() == Some(m.as_str())).then_some((m, e))
+            })
+            .await;
+        let row = ids.iter().position(|i| *i == first).unwrap_or_else(|| panic!("{first:?} is not a member"));
+        let lease = p.text("[data-testid=ns-lease]").await.unwrap();
+        let left: f64 = lease.trim_end_matches(" s").parse().unwrap_or_else(|_| panic!("the lease reads {lease:?}"));
+        assert!(left > 0.0 && left <= 2.0, "the lease left is within the 2 s ttl: {lease}");
+        p.until_text("[data-testid=ns-state]", "Watch: watching").await;
+
+        g.lock().unwrap().kill9(row);
+        let (second, next) = registered(Some((first.clone(), epoch))).await;
+        let history = p
+            .until("both registrations in the history", || async {
+                let t = p.text("[data-testid=ns-history]").await?;
+                let old = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{epoch}']")).await?;
+                let new = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{next}']")).await?;
+                (old.contains(&first) && (old.contains("taken over by") || old.contains("lease expired")) && new.contains(&second))
+                    .then_some(t)
+            })
+            .await;
+
+        let found = p.axe(&source, "live with a name server").await;
+        assert!(found.is_empty(), "{} serious or critical axe violations:\n{}", found.len(), found.join("\n"));
+        p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
+        let v = p.js(WIDE_390, vec![]).await;
+        assert!(v[0].as_f64().unwrap() <= 390.0, "the Live tab overflows sideways at 390 px: {v}");
+
+        // The watch drops with the name server and is reopened; the
+        // restarted server kept the registration (and its sequence).
+        let g2 = g.clone();
+        let restart = std::thread::spawn(move || g2.lock().unwrap().restart_nameserver(Duration::from_millis(1_500)));
+        p.until("the panel to say it reconnects", || async {
+            p.text("[data-testid=ns-state]").await.filter(|t| t.contains("reconnecting")).map(|_| ())
+        })
+        .await;
+        restart.join().unwrap();
+        p.until_text("[data-testid=ns-state]", "Watch: watching").await;
+        let row = ids.iter().position(|i| *i == second).unwrap();
+        g.lock().unwrap().kill9(row);
+        let (third, last) = registered(Some((second.clone(), next))).await;
+        p.until("the third registration in the history", || async {
+            let new = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{last}']")).await?;
+            let old = p.text(&format!("[data-testid=ns-history] tr[data-epoch='{next}']")).await?;
+            (new.contains(&third) && !old.contains("registered now")).then_some(())
+        })
+        .await;
+        eprintln!(
+            "registration: {first} under epoch {epoch}, then {second} under {next} after the kill, then {third} under {last} after a name server restart and a second kill; history: {history}"
+        );
     });
     drop(group);
 }
@@ -754,6 +890,7 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
         assert!(!svg.contains("you: "), "no role drawn for a member nobody joined: {svg}");
         assert!(svg.contains("relative to now") && svg.contains("−8 s") && svg.contains("now"), "the axis reads −8 s … now");
         assert_eq!(p.text("[data-testid=live-you] .live-role").await.as_deref(), Some("not joined"));
+        p.until_text("[data-testid=ns-master]", "ottawa").await;
         join.click().await.unwrap();
         p.until_text("[data-testid=tab-member-role]", "Backup (master ottawa)").await;
         let answer = http().post(format!("http://{ottawa}/api/admin/crash")).bearer_auth(&token).send().await.unwrap();
@@ -770,6 +907,10 @@ fn the_demo_live_view_joins_the_tab_with_one_click() {
         // own flight recording.
         p.until_text("[data-testid=live-masters]", "One master: you.").await;
         p.until_text("[data-testid=live-you] .live-role", "Master").await;
+        // A browser member does not register with the demo's name server,
+        // and the Registration panel says so.
+        let unregistered = p.until_present("[data-testid=ns-browser-master]").await;
+        assert!(unregistered.contains("you is the group's master") && unregistered.contains("does not register"), "{unregistered}");
         let card = p.text("[data-testid=live-you]").await.unwrap();
         assert!(card.contains("this tab") && !card.contains("unreachable"), "{card}");
         p.until("the diagram to draw `you` as master", || async {
@@ -1379,6 +1520,18 @@ fn the_keyboard_reaches_import_moves_between_tabs_and_steps_the_scrubber() {
     });
 }
 
+/// The page's scroll width, the window's width, and the outermost elements
+/// that stick out past 391 px, not counting those inside a box that scrolls
+/// or clips them.
+const WIDE_390: &str = "const w = document.scrollingElement.scrollWidth;
+    const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
+    const out = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > 391 && !clipped(e))
+      .filter((e) => !(e.parentElement && e.parentElement.getBoundingClientRect().right > 391 && !clipped(e.parentElement)))
+      .slice(0, 8).map((e) => e.tagName + '.' + e.className.toString().split(' ').join('.') + ' ' + Math.round(e.getBoundingClientRect().right));
+    return [w, innerWidth, out];";
+
 /// The layout: at 390 px wide no tab overflows sideways; the "Link copied"
 /// notice is a toast that does not push the page down and goes by itself; a
 /// matrix cell's error bubble is not clipped by the grid; the icon the page
@@ -1442,16 +1595,7 @@ fn the_page_fits_390_px_its_toast_and_error_bubbles_stay_in_view_and_its_icon_lo
         p.goto(&format!("index.html?narrow{}", fragment(&json))).await;
         expect_metrics(&p, &sim(&json, &p.scratch)).await;
         p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
-        // The outermost elements that stick out, not counting those inside
-        // a box that scrolls or clips them.
-        let wide = "const w = document.scrollingElement.scrollWidth;
-                    const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
-                      if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
-                    const out = [...document.querySelectorAll('body *')]
-                      .filter((e) => e.getBoundingClientRect().right > 391 && !clipped(e))
-                      .filter((e) => !(e.parentElement && e.parentElement.getBoundingClientRect().right > 391 && !clipped(e.parentElement)))
-                      .slice(0, 8).map((e) => e.tagName + '.' + e.className.toString().split(' ').join('.') + ' ' + Math.round(e.getBoundingClientRect().right));
-                    return [w, innerWidth, out];";
+        let wide = WIDE_390;
         let mut overflow = Vec::new();
         for (tab, ready) in [
             ("overview", "[data-testid=overview-diagram]"),

@@ -60,7 +60,7 @@ pub fn run(node: &str, token: &str, action: &str, member: Option<String>, expect
 fn reconfigure(node: &str, group: &str, change: &MemberChange, expect_version: Option<u64>) -> Result<(), CliError> {
     let group: serde_json::Value = serde_json::from_str(group)
         .map_err(|e| CliError::Io { path: node.to_string(), source: std::io::Error::other(format!("/api/group: {e}")) })?;
-    let Some(nameserver) = group["nameserver"].as_str() else {
+    let Some(nameserver) = group["nameserver"]["url"].as_str() else {
         return Err(CliError::Usage(format!(
             "{node}'s group has no name server: its members are the group file's (name one with \"nameserver\" to change them while it runs)"
         )));

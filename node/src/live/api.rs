@@ -1,6 +1,6 @@
 //! The node's HTTP routes beside the playground: `GET /api/status`,
 //! `GET /api/trace`, `GET /api/flight` (the engine's flight recording),
-//! `GET /api/group` (members and scenario, no secret),
+//! `GET /api/group` (members, scenario and name server, no secret),
 //! `POST /api/admin/{crash,recover,isolate,heal}` with
 //! `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
@@ -56,10 +56,20 @@ pub struct GroupReport {
     pub members: Vec<MemberReport>,
     pub scenario: ScenarioFile,
     pub emulate_delays: bool,
-    /// The group's name server, if it has one: where `stagger ctl add`
-    /// and `remove` change the configuration.
+    /// The name server the group's master registers with, when the group
+    /// file names one: the Live tab watches it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nameserver: Option<String>,
+    pub nameserver: Option<NameServerReport>,
+}
+
+/// Where a Live view finds the group's registration: `GET {url}/v1/groups/{group}`
+/// and the WebSocket `{url}/v1/groups/{group}/watch`.
+#[derive(Clone, Debug, Serialize)]
+pub struct NameServerReport {
+    /// `http://HOST:PORT`, as the group file names it.
+    pub url: String,
+    /// The group's name there (the scenario's name).
+    pub group: String,
 }
 
 /// One member in [`GroupReport`].
@@ -173,7 +183,7 @@ async fn group(State(node): State<Arc<Node>>) -> Json<GroupReport> {
             browser: m.kind == crate::group::MemberKind::Browser,
         })
         .collect();
-    let nameserver = node.group.nameserver.clone();
+    let nameserver = node.group.nameserver.clone().map(|url| NameServerReport { url, group: node.group.scenario.name.clone() });
     Json(GroupReport { members, scenario: node.group.file.clone(), emulate_delays: node.group.emulate_delays, nameserver })
 }
 

@@ -17,11 +17,18 @@
 //! A group with `"kind": "browser"` members can be joined from here as one
 //! of them ([`join`]): the tab then runs the engine and takes part in the
 //! elections.
+//!
+//! A group whose file names a name server gets a Registration panel
+//! ([`nameserver`]): the master registered there, its epoch and lease, and
+//! the history of registrations, from the name server's own lookup and
+//! watch ([`registration`]).
 
 pub mod diagram;
 pub mod events;
 mod join;
 mod member;
+mod nameserver;
+pub mod registration;
 pub mod report;
 
 use crate::components::use_store;
@@ -53,6 +60,8 @@ pub struct Polled {
     pub tab: Option<MemberState>,
     /// When this poll began, µs since the epoch on this browser's clock.
     pub at_us: u64,
+    /// The group's name server (`http://HOST:PORT`) and its name there.
+    pub nameserver: Option<(String, String)>,
 }
 
 async fn get_json(url: &str) -> Result<Value, String> {
@@ -79,6 +88,8 @@ async fn poll() -> Polled {
         }
     };
     let file = ScenarioFile::from_json(&group["scenario"].to_string()).ok();
+    let ns = &group["nameserver"];
+    let nameserver = ns["url"].as_str().zip(ns["group"].as_str()).map(|(u, g)| (u.to_string(), g.to_string()));
     let mut members = Vec::new();
     let mut flights = Vec::new();
     for m in group["members"].as_array().cloned().unwrap_or_default() {
@@ -98,7 +109,7 @@ async fn poll() -> Polled {
         }
         members.push(MemberView { id, addr, browser, status });
     }
-    Polled { members: Some(members), error: None, file, flights, tab: None, at_us }
+    Polled { members: Some(members), error: None, file, flights, tab: None, at_us, nameserver }
 }
 
 /// How many lines "Recent events" shows.
@@ -148,6 +159,8 @@ pub fn live() -> Html {
     let token: Option<Rc<str>> = store.live_token.clone().map(Rc::from);
     let members = snap.members.clone().unwrap_or_default();
     let verdict = report::verdict(&members, snap.tab.as_ref());
+    // A browser member does not register with the name server.
+    let browser_master = verdict.master().filter(|m| members.iter().any(|x| x.browser && x.id == *m)).map(str::to_string);
     let outages = outages.borrow().spans.clone();
     let drawn = snap.file.as_ref().map(|file| {
         diagram::draw(&Observed {
@@ -179,6 +192,10 @@ pub fn live() -> Html {
                 <div class={classes!("live-verdict", verdict.master().is_some().then_some("ok"))} data-testid="live-masters">
                     { verdict.text() }
                 </div>
+                if let Some((url, group)) = &snap.nameserver {
+                    <nameserver::NameServer url={AttrValue::from(url.clone())} group={AttrValue::from(group.clone())}
+                        browser_master={browser_master.map(AttrValue::from)} />
+                }
                 <div class="live-members">
                     { for members.iter().map(|m| html! {
                         <MemberCard member={m.clone()} card={report::card(m, members, snap.tab.as_ref())} token={token.clone()} />
