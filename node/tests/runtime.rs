@@ -54,6 +54,23 @@ async fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
+/// The row of the master the whole group agrees on, once it does.
+async fn initial_master(engines: &[EngineHandle], ids: &[&str]) -> usize {
+    let status = |i: usize| engines[i].status.borrow().clone();
+    let master = std::cell::Cell::new(0usize);
+    wait_for("the initial group", Duration::from_secs(10), || {
+        (0..ids.len()).any(|m| {
+            let agreed = runtime::is_master(status(m).role) && (0..ids.len()).all(|i| status(i).master.as_deref() == Some(ids[m]));
+            if agreed {
+                master.set(m);
+            }
+            agreed
+        })
+    })
+    .await;
+    master.get()
+}
+
 #[tokio::test]
 async fn a_crashed_master_is_replaced_by_the_next_rank() {
     let g = group();
@@ -65,18 +82,7 @@ async fn a_crashed_master_is_replaced_by_the_next_rank() {
     // the same D (δ_0 = 0), so a start-up election may elect either: when
     // b's claim reaches a before a's own timer fires, a accepts it. Which
     // one leads is not what this test is about; the failover after it is.
-    let master = std::cell::Cell::new(0usize);
-    wait_for("the initial group", Duration::from_secs(10), || {
-        (0..3).any(|m| {
-            let agreed = runtime::is_master(status(m).role) && (0..3).all(|i| status(i).master.as_deref() == Some(ids[m]));
-            if agreed {
-                master.set(m);
-            }
-            agreed
-        })
-    })
-    .await;
-    let m = master.get();
+    let m = initial_master(&engines, &ids).await;
     // The next rank among the survivors: the lowest index left.
     let next = (0..3).find(|&i| i != m).unwrap();
     let other = (0..3).find(|&i| i != m && i != next).unwrap();
@@ -105,18 +111,7 @@ async fn a_reconfiguration_re_ranks_every_engine_keeps_the_master_and_stops_a_re
     let engines = start(&g);
     let ids = ["a", "b", "c"];
     let status = |i: usize| engines[i].status.borrow().clone();
-    let master = std::cell::Cell::new(0usize);
-    wait_for("the initial group", Duration::from_secs(10), || {
-        (0..3).any(|m| {
-            let agreed = runtime::is_master(status(m).role) && (0..3).all(|i| status(i).master.as_deref() == Some(ids[m]));
-            if agreed {
-                master.set(m);
-            }
-            agreed
-        })
-    })
-    .await;
-    let m = master.get();
+    let m = initial_master(&engines, &ids).await;
     let gone = (0..3).rev().find(|&i| i != m).unwrap();
     // The members left, in reverse order: the master's index changes.
     let members: Vec<String> = (0..3).rev().filter(|&i| i != gone).map(|i| ids[i].to_string()).collect();

@@ -169,10 +169,7 @@ impl Watcher for EmbeddedWatcher {
     async fn next(&mut self) -> Result<Event, StoreError> {
         loop {
             if let Some(event) = self.queue.pop_front() {
-                self.seen = Some(match &event {
-                    Event::Resync(view) => view.seq,
-                    Event::Change(change) => change.seq,
-                });
+                self.seen = Some(event.seq());
                 return Ok(event);
             }
             let feed = self.store.changes(&self.group, self.seen.unwrap_or(0)).await?;

@@ -71,6 +71,16 @@ pub enum Event {
     Change(Change),
 }
 
+impl Event {
+    /// The sequence number a watcher resumes after once it passed this on.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Event::Resync(view) => view.seq,
+            Event::Change(change) => change.seq,
+        }
+    }
+}
+
 /// A stream of [`Event`]s for one group.
 pub trait Watcher: Send + 'static {
     /// The next event, waiting for it as long as it takes.
