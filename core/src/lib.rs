@@ -30,6 +30,9 @@
 //! - [`compare`], [`gen`]: seeded studies across schemes and generated
 //!   groups of any size, for the benchmarks and the playground's Compare tab.
 //! - [`flight`]: live nodes' recordings, merged into one trace to draw.
+//! - [`measured`]: the round trips a live member measures, their windows
+//!   and statistics (`/api/delays`), and the group's measured matrix merged
+//!   from several members' answers.
 //! - [`names`]: the name server's registry: masters registered under
 //!   rising epochs with leases, configurations changed by compare-and-swap,
 //!   and a feed of changes for watchers.
@@ -75,6 +78,7 @@ pub mod compare;
 pub mod delays;
 pub mod flight;
 pub mod gen;
+pub mod measured;
 pub mod message;
 pub mod names;
 pub mod params;

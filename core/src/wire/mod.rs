@@ -46,7 +46,9 @@
 //! `Hello` (dialer) → `Challenge` (acceptor) → `Auth` (dialer) → `Welcome`
 //! (acceptor), or `Error` and close at any step. After it:
 //!
-//! - between two native members, `Msg` carries protocol messages both ways;
+//! - between two native members, `Msg` carries protocol messages both ways,
+//!   and `Ping` / `Pong` probe the round trip (answered at once, each
+//!   delayed like a message when delays are emulated);
 //! - a browser member connects to one node only, its host, and sends
 //!   `Relay { to, env }` for each copy, stamped with its own index. The
 //!   host hands the copy to its own engine if `to` is itself, sends it on
@@ -145,6 +147,13 @@ pub enum Frame {
     AdminResult { ok: bool, detail: String },
     /// A refusal, sent just before the sender closes the connection.
     Error { reason: String },
+    /// A probe between two native members, for measuring the round trip of
+    /// a pair that exchanges no protocol traffic (`stagger_core::measured`).
+    /// `id` is the prober's own number for it.
+    Ping { id: u64 },
+    /// The answer to `Ping`, with its `id`, sent down the same (delayed)
+    /// path as protocol messages.
+    Pong { id: u64 },
 }
 
 impl Frame {
@@ -162,6 +171,8 @@ impl Frame {
             Frame::Admin { .. } => "admin",
             Frame::AdminResult { .. } => "admin_result",
             Frame::Error { .. } => "error",
+            Frame::Ping { .. } => "ping",
+            Frame::Pong { .. } => "pong",
         }
     }
 
@@ -294,6 +305,8 @@ mod tests {
             Frame::Admin { token: "t".into(), action: AdminAction::Status },
             Frame::AdminResult { ok: false, detail: "bad token \"quoted\" ✓".into() },
             Frame::Error { reason: "unknown member id \"x\"".into() },
+            Frame::Ping { id: 0 },
+            Frame::Pong { id: u64::MAX },
         ]
     }
 
@@ -327,6 +340,8 @@ mod tests {
             encode(&Frame::AdminResult { ok: true, detail: String::new() }),
             r#"{"v":1,"type":"admin_result","ok":true,"detail":""}"#
         );
+        assert_eq!(encode(&Frame::Ping { id: 5 }), r#"{"v":1,"type":"ping","id":5}"#);
+        assert_eq!(encode(&Frame::Pong { id: 5 }), r#"{"v":1,"type":"pong","id":5}"#);
     }
 
     #[test]
