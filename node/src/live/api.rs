@@ -1,6 +1,7 @@
 //! The node's HTTP routes beside the playground: `GET /api/status`,
 //! `GET /api/trace`, `GET /api/flight` (the engine's flight recording),
 //! `GET /api/group` (members, scenario and name server, no secret),
+//! `GET /api/delays` (the measured round trips to every other member),
 //! `POST /api/admin/{crash,recover,isolate,heal}` with
 //! `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
@@ -149,6 +150,7 @@ pub(super) fn router(node: Arc<Node>) -> Router {
         .route("/trace", get(trace).fallback(use_get))
         .route("/flight", get(flight).fallback(use_get))
         .route("/group", get(group).fallback(not_found))
+        .route("/delays", get(delays).fallback(use_get))
         .route("/admin/{action}", post(admin).fallback(not_found))
         .fallback(not_found)
         .layer(cors)
@@ -185,6 +187,12 @@ async fn group(State(node): State<Arc<Node>>) -> Json<GroupReport> {
         .collect();
     let nameserver = node.group.nameserver.clone().map(|url| NameServerReport { url, group: node.group.scenario.name.clone() });
     Json(GroupReport { members, scenario: node.group.file.clone(), emulate_delays: node.group.emulate_delays, nameserver })
+}
+
+/// The round trips this node measured to every other member, with their
+/// one-way estimates (`stagger_core::measured`; docs/protocol.md M1–M5).
+async fn delays(State(node): State<Arc<Node>>) -> Json<stagger_core::measured::DelaysReport> {
+    Json(super::delays::report(&node))
 }
 
 async fn trace(State(node): State<Arc<Node>>) -> Json<TraceReport> {

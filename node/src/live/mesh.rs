@@ -74,10 +74,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
         let now = Instant::now();
         let members = node.membership();
         let slots = node.slots.lock().expect("slots lock");
-        let delay_to = |row: usize| {
-            let d = if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 };
-            now + Duration::from_micros(d)
-        };
+        let delay_to = |row: usize| now + emulated_delay(&node, row);
         let msg = wire::encode(&Frame::Msg { env: out.env });
         // Encoded only if a browser member this node holds is addressed.
         let mut deliver = None;
@@ -93,6 +90,9 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
                     } else {
                         msg.clone()
                     };
+                    if !browser {
+                        super::delays::sent(&node, row as u32, &out.env);
+                    }
                     let _ = tx.send((delay_to(row), text));
                 }
                 // A browser member hosted by another node, or by none: every
@@ -102,6 +102,12 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
             }
         }
     }
+}
+
+/// How long a copy to member `row` waits before it is written: the group
+/// file's delay from this node to it when the group emulates delays.
+pub(super) fn emulated_delay(node: &Node, row: usize) -> Duration {
+    Duration::from_micros(if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 })
 }
 
 /// Sends `Relay { to, env }` to every connected native peer, due at `due`:
@@ -376,6 +382,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                             format!("message claims sender index {}, but {id} is index {expected}", env.from)
                         } else {
                             if !isolated(&node) {
+                                super::delays::received(&node, row, &env);
                                 let _ = node.engine.commands.send(EngineCommand::Receive(env));
                             }
                             continue;
@@ -401,6 +408,14 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, ws: WebSock
                                 Err(why) => why,
                             }
                         }
+                    }
+                    Ok(Frame::Ping { id }) => {
+                        super::delays::on_ping(&node, row, id);
+                        continue;
+                    }
+                    Ok(Frame::Pong { id }) => {
+                        super::delays::on_pong(&node, row, id);
+                        continue;
                     }
                     Ok(Frame::Error { reason }) => format!("the peer closed with: {reason}"),
                     Ok(other) => format!("unexpected {} frame in a session", other.kind()),

@@ -10,7 +10,9 @@
 //!   server, when the group file names one.
 //! - `config.rs`: the group's configuration at the name server, followed
 //!   live: re-ranks the engine and tells the mesh who the members are.
-//! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`,
+//! - `delays.rs`: the round trips to every other member, from inquiries
+//!   and from probes spread over the detection period, for `/api/delays`.
+//! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`, `/api/delays`,
 //!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts.
 //!
 //! One port serves everything: the playground, the API and the WebSocket
@@ -18,6 +20,7 @@
 
 mod api;
 mod config;
+mod delays;
 mod mesh;
 mod registrar;
 
@@ -75,6 +78,8 @@ pub struct Node {
     started: tokio::time::Instant,
     /// The `/ws` sessions, which outlive the HTTP exchange that began them.
     sessions: Mutex<tokio::task::JoinSet<()>>,
+    /// The measured round trips to the other members (`delays.rs`).
+    delays: delays::Delays,
 }
 
 impl Node {
@@ -163,6 +168,7 @@ pub async fn run(
         sessions: Mutex::new(tokio::task::JoinSet::new()),
         registration: Mutex::new(None),
         membership: watch::Sender::new(Arc::new(config::Membership::initial(&group))),
+        delays: delays::Delays::new(n, group.scenario.periods[me as usize]),
     });
     let announce = match group.scenario.params.announce_every {
         0 => "never re-announces as master".to_string(),
@@ -179,6 +185,7 @@ pub async fn run(
     }
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(mesh::route(node.clone(), out_rx));
+    tasks.spawn(delays::probe_forever(node.clone()));
     for peer in 0..n as u32 {
         if group.dials(me, peer) {
             tasks.spawn(mesh::dial_forever(node.clone(), peer));
