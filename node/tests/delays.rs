@@ -96,7 +96,9 @@ impl Group {
 /// Whether member `i`'s report has every peer with samples and a one-way
 /// estimate near what its round trips can see.
 fn measured_everyone(g: &Group, i: usize, r: &DelaysReport) -> bool {
-    (0..g.ids.len()).filter(|&j| j != i).all(|j| r.peers.get(&g.ids[j]).is_some_and(|d| d.samples >= 3 && close(d.one_way_ms, expected(i, j))))
+    (0..g.ids.len())
+        .filter(|&j| j != i)
+        .all(|j| r.peers.get(&g.ids[j]).is_some_and(|d| d.samples >= 3 && close(d.one_way_ms, expected(i, j))))
 }
 
 #[test]

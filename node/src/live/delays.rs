@@ -155,9 +155,8 @@ fn probe(node: &Node, row: u32) {
 pub(super) fn report(node: &Node) -> DelaysReport {
     let at = now(node);
     let book = node.delays.book();
-    let peers = (book.summaries(at).into_iter().enumerate())
-        .filter_map(|(row, s)| Some((node.group.members[row].id.clone(), s?)))
-        .collect();
+    let peers =
+        (book.summaries(at).into_iter().enumerate()).filter_map(|(row, s)| Some((node.group.members[row].id.clone(), s?))).collect();
     let (window_samples, window_age) = book.window();
     DelaysReport {
         id: node.id().to_string(),

@@ -16,6 +16,11 @@
 //! sending `msg`, a native relaying a third native's message, a relay to a
 //! stranger).
 //!
+//! **Probes** (docs/protocol.md M1–M2, `delays.rs`): a `ping` from a peer
+//! is answered with a `pong` at once, down the same delayed queue as
+//! messages; the mesh tells `delays.rs` of each inquiry it writes and each
+//! reply it reads, so round trips are measured without touching the engine.
+//!
 //! **Configuration** (docs/protocol.md N22, `config.rs`): only members of
 //! the configuration the node runs keep connections. A dialer waits while
 //! it or its peer is outside it, a session ends when either leaves it, and
