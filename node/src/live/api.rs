@@ -1,8 +1,8 @@
 //! The node's HTTP routes beside the playground: `GET /api/status`,
 //! `GET /api/trace`, `GET /api/flight` (the engine's flight recording),
 //! `GET /api/group` (members, scenario and name server, no secret),
-//! `POST /api/admin/{crash,recover,isolate,heal}` with
-//! `Authorization: Bearer <token>`, and the `/ws` upgrade.
+//! `POST /api/admin/{crash,recover,isolate,heal}` and `POST /api/admin/link`
+//! (`links.rs`) with `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
 use super::{authorized, isolated, mesh, Node, PeerState};
 use crate::runtime::{EngineCommand, LogEntry, NodeStatus};
@@ -38,6 +38,10 @@ pub struct StatusReport {
     /// (docs/protocol.md N22).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<super::ConfigReport>,
+    /// The emulated delay of this node's sends to each member, now and as
+    /// configured, when the group emulates delays (`links.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<std::collections::BTreeMap<String, super::LinkDelay>>,
 }
 
 /// One other member in [`StatusReport`].
@@ -134,7 +138,7 @@ impl Node {
             r.serving = r.until.is_some_and(|until| tokio::time::Instant::now() < until);
         }
         let configuration = self.group.nameserver.is_some().then(|| self.config_report());
-        StatusReport { status, isolated: isolated(self), peers, nameserver, configuration }
+        StatusReport { status, isolated: isolated(self), peers, nameserver, configuration, links: self.link_delays() }
     }
 }
 
@@ -149,6 +153,7 @@ pub(super) fn router(node: Arc<Node>) -> Router {
         .route("/trace", get(trace).fallback(use_get))
         .route("/flight", get(flight).fallback(use_get))
         .route("/group", get(group).fallback(not_found))
+        .route("/admin/link", post(link).fallback(not_found))
         .route("/admin/{action}", post(admin).fallback(not_found))
         .fallback(not_found)
         .layer(cors)
@@ -203,16 +208,40 @@ async fn flight(State(node): State<Arc<Node>>, Query(q): Query<FlightQuery>) -> 
     Json(FlightReport { id: node.id().to_string(), recording })
 }
 
-async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, headers: HeaderMap) -> Response {
+/// `Err` with the 403 answer when the request does not carry this node's
+/// admin token.
+fn admin_only(node: &Node, headers: &HeaderMap) -> Result<(), Response> {
     let token = (headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-    if !authorized(&node, token) {
+    if !authorized(node, token) {
         let why = if node.admin_token.is_none() {
             "admin actions are disabled on this node (start it with --admin-token)"
         } else {
             "wrong or missing admin token"
         };
         node.log(format!("refused an admin request: {why}"));
-        return text(StatusCode::FORBIDDEN, why);
+        return Err(text(StatusCode::FORBIDDEN, why));
+    }
+    Ok(())
+}
+
+/// `POST /api/admin/link` with a [`LinkRequest`](super::LinkRequest): the
+/// emulated delay of this node's side of a link (`links.rs`).
+async fn link(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Err(refused) = admin_only(&node, &headers) {
+        return refused;
+    }
+    match node.change_link(&body) {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => {
+            node.log(format!("refused a link change: {e}"));
+            text(e.status(), &format!("refused: {e}; nothing was changed"))
+        }
+    }
+}
+
+async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(refused) = admin_only(&node, &headers) {
+        return refused;
     }
     let detail = match action.as_str() {
         "crash" => node.engine.commands.send(EngineCommand::Crash).map(|_| "crashed"),
@@ -230,7 +259,7 @@ async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, header
             Ok("healed")
         }
         other => {
-            let why = format!("unknown admin action '{other}': use crash, recover, isolate or heal");
+            let why = format!("unknown admin action '{other}': use crash, recover, isolate, heal or link");
             return text(StatusCode::NOT_FOUND, &why);
         }
     };

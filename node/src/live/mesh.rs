@@ -75,7 +75,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
         let members = node.membership();
         let slots = node.slots.lock().expect("slots lock");
         let delay_to = |row: usize| {
-            let d = if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 };
+            let d = if node.group.emulate_delays { node.links.delay_us(row) } else { 0 };
             now + Duration::from_micros(d)
         };
         let msg = wire::encode(&Frame::Msg { env: out.env });

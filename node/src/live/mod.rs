@@ -10,6 +10,8 @@
 //!   server, when the group file names one.
 //! - `config.rs`: the group's configuration at the name server, followed
 //!   live: re-ranks the engine and tells the mesh who the members are.
+//! - `links.rs`: the emulated delay of each of the node's own sends,
+//!   changeable at run time (`POST /api/admin/link`).
 //! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`,
 //!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts.
 //!
@@ -18,6 +20,7 @@
 
 mod api;
 mod config;
+mod links;
 mod mesh;
 mod registrar;
 
@@ -30,6 +33,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use api::{AdminReport, FlightQuery, FlightReport, GroupReport, MemberReport, PeerReport, StatusReport, TraceReport};
 pub use config::ConfigReport;
+pub use links::{check_ms, LinkDelay, LinkError, LinkReport, LinkRequest, MAX_LINK_MS};
 pub use mesh::ws_config;
 pub use registrar::RegistrationReport;
 
@@ -73,6 +77,8 @@ pub struct Node {
     /// when the group has one.
     registration: Mutex<Option<RegistrationReport>>,
     started: tokio::time::Instant,
+    /// The emulated delay of each of this node's sends (`links.rs`).
+    links: links::Links,
     /// The `/ws` sessions, which outlive the HTTP exchange that began them.
     sessions: Mutex<tokio::task::JoinSet<()>>,
 }
@@ -160,6 +166,7 @@ pub async fn run(
         next_conn: AtomicU64::new(1),
         shutdown: stop_rx,
         started: tokio::time::Instant::now(),
+        links: links::Links::new(&group, me),
         sessions: Mutex::new(tokio::task::JoinSet::new()),
         registration: Mutex::new(None),
         membership: watch::Sender::new(Arc::new(config::Membership::initial(&group))),
