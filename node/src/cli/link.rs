@@ -52,8 +52,22 @@ pub fn run(node: &str, token: &str, args: LinkArgs) -> Result<(), CliError> {
     for dry_run in [true, false] {
         let mut answers = serde_json::Map::new();
         for (id, url) in &nodes {
-            let (status, body) = call(url, token, Method::POST, "/api/admin/link", Some(&request(dry_run)))?;
-            let body = answer(url, status, &body)?;
+            let changed = (call(url, token, Method::POST, "/api/admin/link", Some(&request(dry_run))))
+                .and_then(|(status, body)| answer(url, status, &body).map(str::to_string));
+            // Every node agreed to the change a moment ago, so this is a node
+            // that stopped in between: say which ends were changed already.
+            let body = match changed {
+                Err(e) if !dry_run && !answers.is_empty() => {
+                    let done: Vec<&String> = answers.keys().collect();
+                    let also = format!("(the change was made at {done:?}'s node, not at {id}'s)");
+                    return Err(match e {
+                        CliError::Io { path, source } => CliError::Io { path, source: std::io::Error::other(format!("{source} {also}")) },
+                        other => CliError::Usage(format!("{other} {also}")),
+                    });
+                }
+                other => other?,
+            };
+            let body = body.as_str();
             answers.insert(id.clone(), serde_json::from_str(body).unwrap_or(Value::String(body.to_string())));
         }
         if !dry_run {
