@@ -1175,3 +1175,40 @@ fn a_link_change_needs_a_group_that_emulates_delays() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("emulate_delays"));
     assert_eq!(g.status(0).unwrap()["up"], true);
 }
+
+/// Why a changed link matters: the timers stay the group file's, so a
+/// failover that was clean becomes contested once a link runs past the
+/// stagger between two ranks. Kill -9 of the master: the next rank alone
+/// claims. Then raise the link from the new next rank to the one after it
+/// to 300 ms, far past its δ (2 ms) plus the guard (50 ms), and kill -9 the
+/// new master: the one after claims too, before the better claim reaches
+/// it. With the link back at 2 ms the group settles on one master.
+#[test]
+fn a_link_raised_past_the_stagger_turns_a_clean_failover_into_a_contested_one() {
+    let _one_at_a_time = serial();
+    let mut g = Group::start(0);
+    let mut live: Vec<usize> = (0..5).collect();
+    let first = g.master(&live).unwrap();
+    let since = engine_now_us();
+    g.kill9(first);
+    live.retain(|&i| i != first);
+    let (winner, after) = (live[0], live[1]);
+    let id = g.ids[winner].clone();
+    g.wait_for(&format!("{id} to lead the survivors"), Duration::from_secs(5), |g| g.agree_on(&id, &live));
+    let claimants: Vec<usize> = live.iter().copied().filter(|&i| g.declares_sent_since(i, since) > 0).collect();
+    assert_eq!(claimants, vec![winner], "with the configured delays, only {id} claims");
+
+    let (next, then) = (after, live[2]);
+    let out = ctl(g.addrs[winner], TOKEN, &["link", &g.ids[next], &g.ids[then], "--ms", "300", "--one-way"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let since = engine_now_us();
+    g.kill9(winner);
+    live.retain(|&i| i != winner);
+    g.wait_for(&format!("{} to claim as well", g.ids[then]), Duration::from_secs(5), |g| g.declares_sent_since(then, since) > 0);
+    assert!(g.declares_sent_since(next, since) > 0, "{} claimed first", g.ids[next]);
+
+    let out = ctl(g.addrs[next], TOKEN, &["link", &g.ids[next], &g.ids[then], "--ms", "2", "--one-way"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let limit = Duration::from_secs(5);
+    g.wait_for("one master followed by every survivor", limit, |g| g.master(&live).is_some() && g.masters(&live) == 1);
+}
