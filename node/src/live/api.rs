@@ -208,9 +208,8 @@ async fn flight(State(node): State<Arc<Node>>, Query(q): Query<FlightQuery>) -> 
     Json(FlightReport { id: node.id().to_string(), recording })
 }
 
-/// `Err` with the 403 answer when the request does not carry this node's
-/// admin token.
-fn admin_only(node: &Node, headers: &HeaderMap) -> Result<(), Response> {
+/// The 403 answer when the request does not carry this node's admin token.
+fn refused(node: &Node, headers: &HeaderMap) -> Option<Response> {
     let token = (headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
     if !authorized(node, token) {
         let why = if node.admin_token.is_none() {
@@ -219,16 +218,16 @@ fn admin_only(node: &Node, headers: &HeaderMap) -> Result<(), Response> {
             "wrong or missing admin token"
         };
         node.log(format!("refused an admin request: {why}"));
-        return Err(text(StatusCode::FORBIDDEN, why));
+        return Some(text(StatusCode::FORBIDDEN, why));
     }
-    Ok(())
+    None
 }
 
 /// `POST /api/admin/link` with a [`LinkRequest`](super::LinkRequest): the
 /// emulated delay of this node's side of a link (`links.rs`).
 async fn link(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    if let Err(refused) = admin_only(&node, &headers) {
-        return refused;
+    if let Some(refusal) = refused(&node, &headers) {
+        return refusal;
     }
     match node.change_link(&body) {
         Ok(report) => Json(report).into_response(),
@@ -240,8 +239,8 @@ async fn link(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum::bod
 }
 
 async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(refused) = admin_only(&node, &headers) {
-        return refused;
+    if let Some(refusal) = refused(&node, &headers) {
+        return refusal;
     }
     let detail = match action.as_str() {
         "crash" => node.engine.commands.send(EngineCommand::Crash).map(|_| "crashed"),
