@@ -1,7 +1,8 @@
 //! Live groups of real `stagger node` processes on 127.0.0.1: kill -9 of
 //! the master and of the next master, isolation and healing, and every
 //! kind of bad input refused with a reason while the node keeps serving
-//! and the group keeps agreeing.
+//! and the group keeps agreeing; emulated links changed while the group
+//! runs (`ctl link`).
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
