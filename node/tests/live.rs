@@ -1,7 +1,8 @@
 //! Live groups of real `stagger node` processes on 127.0.0.1: kill -9 of
 //! the master and of the next master, isolation and healing, and every
 //! kind of bad input refused with a reason while the node keeps serving
-//! and the group keeps agreeing.
+//! and the group keeps agreeing; emulated links changed while the group
+//! runs (`ctl link`).
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -978,4 +979,237 @@ fn an_observer_is_streamed_each_log_line_once() {
     assert!(got.iter().any(|(_, w)| w.starts_with("role ")), "role changes are streamed");
     // What was streamed is the log's own first entries, in order, each once.
     assert_eq!(got[..], kept[..got.len()], "streamed = the log's first {} lines", got.len());
+}
+
+/// One POST with a JSON body (given as text, so a test can send what no
+/// serializer would); the status code and the body.
+fn post_json(addr: SocketAddr, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut req = client().post(format!("http://{addr}{path}")).header("content-type", "application/json").body(body.to_string());
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+/// `stagger ctl --node URL --token T ARGS…`.
+fn ctl(node: SocketAddr, token: &str, args: &[&str]) -> std::process::Output {
+    let node = format!("http://{node}");
+    Command::new(STAGGER).args(["ctl", "--node", &node, "--token", token]).args(args).output().unwrap()
+}
+
+/// Engine time now: µs since the Unix epoch, as the flight recordings use.
+fn engine_now_us() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64
+}
+
+impl Group {
+    /// From the flight recordings of members `a` and `b`, how long each copy
+    /// `a` sent to `b` from engine time `since_us` on took to arrive (ms).
+    fn transit_ms(&self, a: usize, b: usize, since_us: u64) -> Vec<f64> {
+        use stagger_core::flight::{merge, Recording};
+        use stagger_core::sim::What;
+        let parts: Vec<Recording> = [a, b]
+            .iter()
+            .map(|&i| {
+                let (_, body) = http(self.addrs[i], "GET", &format!("/api/flight?since_us={since_us}"), None).unwrap();
+                serde_json::from_value(serde_json::from_str::<Value>(&body).unwrap()["recording"].clone()).unwrap()
+            })
+            .collect();
+        let trace = merge(&parts, self.ids.len() as u32);
+        (trace.events.iter())
+            .filter_map(|e| match &e.what {
+                What::Send { from, to, arrive: Some(at), .. } if *from as usize == a && *to as usize == b && e.t.0 >= since_us => {
+                    Some((at.0 - e.t.0) as f64 / 1000.0)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The emulated delay of member `i`'s sends to member `j` now, and as
+    /// configured, by `i`'s `/api/status`.
+    fn link_ms(&self, i: usize, j: usize) -> (f64, f64) {
+        let s = self.status(i).unwrap();
+        let l = &s["links"][&self.ids[j]];
+        (l["ms"].as_f64().unwrap(), l["configured_ms"].as_f64().unwrap())
+    }
+
+    /// Every link's emulated delay, as every member reports it.
+    fn all_links(&self) -> Vec<Value> {
+        (0..self.ids.len()).map(|i| self.status(i).unwrap()["links"].clone()).collect()
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// `stagger ctl link A B --ms X`, asked of a third member, changes the
+/// emulated delay of A's and B's sends to each other: the copies between
+/// them take the new delay to arrive (by the members' flight recordings),
+/// while the group file's matrix, which the engines' timers use, stays as
+/// it was. `--one-way` then changes only B → A: an asymmetric link.
+#[test]
+fn ctl_link_changes_the_emulated_delay_both_ways_or_one_way_and_the_messages_follow() {
+    let _one_at_a_time = serial();
+    let g = Group::start(0);
+    let all = [0, 1, 2, 3, 4];
+    let m = g.master(&all).unwrap();
+    let b = (m + 1) % 5;
+    let third = (m + 2) % 5;
+    let since = engine_now_us();
+    std::thread::sleep(Duration::from_millis(1000));
+    let before = median(g.transit_ms(b, m, since));
+    assert!(before < 25.0, "before the change, {} → {} takes the configured 2 ms and loopback: {before} ms", g.ids[b], g.ids[m]);
+    let links_before = g.all_links();
+
+    // Both ways, asked of a member at neither end: round trip 100 ms, under τ.
+    let out = ctl(g.addrs[third], TOKEN, &["link", &g.ids[m], &g.ids[b], "--ms", "50"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[&g.ids[m]]["changed"], json!([format!("{}→{}", g.ids[m], g.ids[b])]), "{v}");
+    assert_eq!(v[&g.ids[b]]["changed"], json!([format!("{}→{}", g.ids[b], g.ids[m])]), "{v}");
+    assert_eq!((g.link_ms(m, b), g.link_ms(b, m)), ((50.0, 2.0), (50.0, 2.0)));
+    for i in (0..5).filter(|&i| i != m && i != b) {
+        assert_eq!(g.status(i).unwrap()["links"], links_before[i], "{}'s links are as they were", g.ids[i]);
+    }
+    // The engines still run the group file's matrix.
+    let (_, group) = http(g.addrs[m], "GET", "/api/group", None).unwrap();
+    let group: Value = serde_json::from_str(&group).unwrap();
+    assert_eq!(group["scenario"]["delays_ms"][m][b], 2.0, "{}", group["scenario"]);
+
+    let since = engine_now_us();
+    std::thread::sleep(Duration::from_millis(1200));
+    for (x, y) in [(m, b), (b, m)] {
+        let t = g.transit_ms(x, y, since);
+        assert!(!t.is_empty(), "{} sent {} copies", g.ids[x], g.ids[y]);
+        let least = t.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(least >= 49.0, "every copy {} → {} now takes at least 50 ms: {t:?}", g.ids[x], g.ids[y]);
+    }
+
+    // One way: B → A back to 0 ms, A → B stays at 50.
+    let out = ctl(g.addrs[third], TOKEN, &["link", &g.ids[b], &g.ids[m], "--ms", "0", "--one-way"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get(&g.ids[m]).is_none(), "only {}'s node was asked: {v}", g.ids[b]);
+    assert_eq!((g.link_ms(m, b), g.link_ms(b, m)), ((50.0, 2.0), (0.0, 2.0)));
+    let since = engine_now_us();
+    std::thread::sleep(Duration::from_millis(1200));
+    let fast = median(g.transit_ms(b, m, since));
+    assert!(fast < 25.0, "{} → {} is fast again: {fast} ms", g.ids[b], g.ids[m]);
+    let slow = g.transit_ms(m, b, since);
+    assert!(slow.iter().all(|&t| t >= 49.0), "{} → {} is still slow: {slow:?}", g.ids[m], g.ids[b]);
+    assert!(g.master(&all).is_some(), "the group still agrees on one master");
+}
+
+/// Bad link changes are refused with the reason, by the node's admin API
+/// and by `ctl link` before it asks any node; nothing changes and the node
+/// keeps serving.
+#[test]
+fn bad_link_changes_are_refused_with_a_reason_and_change_nothing() {
+    let _one_at_a_time = serial();
+    let g = Group::start(0);
+    let links = g.all_links();
+    let (s0, s1) = (g.addrs[0], &g.ids[1]);
+    let body = |from: &str, to: &str, ms: &str| format!(r#"{{"from":"{from}","to":"{to}","ms":{ms}}}"#);
+    for (token, code, why) in [(None, 403, "wrong or missing admin token"), (Some("wrong"), 403, "wrong or missing admin token")] {
+        let (got, text) = post_json(s0, "/api/admin/link", token, &body("s0", s1, "5"));
+        assert_eq!(got, code, "{text}");
+        assert!(text.contains(why), "{text}");
+    }
+    for (request, why) in [
+        (body("s0", s1, "-1"), "ms must not be below zero"),
+        (body("s0", s1, "\"fast\""), "invalid type: string"),
+        (body("s0", s1, "NaN"), "the request body"),
+        (body("s0", s1, "1e9"), "ms must be at most 60000"),
+        (body("s0", "zz", "5"), "to: 'zz' is not a member of the group"),
+        (body("zz", "s0", "5"), "from: 'zz' is not a member of the group"),
+        (body("s0", "s0", "5"), "a member has no link to itself"),
+        (body("s2", "s3", "5"), "does not start at this node (s0)"),
+        (r#"{"from":"s0","to":"s1","ms":5,"oneway":true}"#.to_string(), "unknown field `oneway`"),
+        ("not json".to_string(), "the request body"),
+    ] {
+        let (code, text) = post_json(s0, "/api/admin/link", Some(TOKEN), &request);
+        assert_eq!(code, 400, "{request}: {text}");
+        assert!(text.contains(why) && text.contains("nothing was changed"), "{request}: {text}");
+    }
+    // ctl refuses before it asks any node, or passes on a node's refusal.
+    for (args, why) in [
+        (vec!["link", "s0", "zz", "--ms", "5"], "'zz' is not a member of"),
+        (vec!["link", "s0", "s1", "--ms", "-5"], "--ms must not be below zero"),
+        (vec!["link", "s0", "s1", "--ms", "abc"], "--ms must be a number of milliseconds, not 'abc'"),
+        (vec!["link", "s0", "s1", "--ms", "NaN"], "finite"),
+        (vec!["link", "s0", "s1", "--ms", "99999"], "at most 60000"),
+        (vec!["link", "s0", "s1"], "link needs the delay"),
+        (vec!["link", "s0", "--ms", "5"], "link needs two members"),
+        (vec!["link", "s0", "s0", "--ms", "5"], "a member has no link to itself"),
+        (vec!["crash", "s0", "s1"], "go with link"),
+    ] {
+        let out = ctl(s0, TOKEN, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    let out = ctl(s0, "wrong", &["link", "s0", "s1", "--ms", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused the action: wrong or missing admin token"));
+    assert_eq!(g.all_links(), links, "no link changed");
+    assert!(g.trace(0).contains("refused a link change"));
+    assert_eq!(g.status(0).unwrap()["up"], true);
+    assert!(g.master(&[0, 1, 2, 3, 4]).is_some(), "the group still agrees on one master");
+}
+
+/// A group that emulates no delays has no link delay to change: the node
+/// and `ctl link` say so.
+#[test]
+fn a_link_change_needs_a_group_that_emulates_delays() {
+    let _one_at_a_time = serial();
+    let g = Group::start_minimal(None);
+    assert!(g.status(0).unwrap().get("links").is_none(), "no links are reported without emulated delays");
+    let (code, text) = post_json(g.addrs[0], "/api/admin/link", Some(TOKEN), r#"{"from":"s0","to":"s1","ms":5}"#);
+    assert_eq!(code, 409, "{text}");
+    assert!(text.contains("does not set \"emulate_delays\""), "{text}");
+    let out = ctl(g.addrs[0], TOKEN, &["link", "s0", "s1", "--ms", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("emulate_delays"));
+    assert_eq!(g.status(0).unwrap()["up"], true);
+}
+
+/// Why a changed link matters: the timers stay the group file's, so a
+/// failover that was clean becomes contested once a link runs past the
+/// stagger between two ranks. Kill -9 of the master: the next rank alone
+/// claims. Then raise the link from the new next rank to the one after it
+/// to 300 ms, far past its δ (2 ms) plus the guard (50 ms), and kill -9 the
+/// new master: the one after claims too, before the better claim reaches
+/// it. With the link back at 2 ms the group settles on one master.
+#[test]
+fn a_link_raised_past_the_stagger_turns_a_clean_failover_into_a_contested_one() {
+    let _one_at_a_time = serial();
+    let mut g = Group::start(0);
+    let mut live: Vec<usize> = (0..5).collect();
+    let first = g.master(&live).unwrap();
+    let since = engine_now_us();
+    g.kill9(first);
+    live.retain(|&i| i != first);
+    let (winner, after) = (live[0], live[1]);
+    let id = g.ids[winner].clone();
+    g.wait_for(&format!("{id} to lead the survivors"), Duration::from_secs(5), |g| g.agree_on(&id, &live));
+    let claimants: Vec<usize> = live.iter().copied().filter(|&i| g.declares_sent_since(i, since) > 0).collect();
+    assert_eq!(claimants, vec![winner], "with the configured delays, only {id} claims");
+
+    let (next, then) = (after, live[2]);
+    let out = ctl(g.addrs[winner], TOKEN, &["link", &g.ids[next], &g.ids[then], "--ms", "300", "--one-way"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let since = engine_now_us();
+    g.kill9(winner);
+    live.retain(|&i| i != winner);
+    g.wait_for(&format!("{} to claim as well", g.ids[then]), Duration::from_secs(5), |g| g.declares_sent_since(then, since) > 0);
+    assert!(g.declares_sent_since(next, since) > 0, "{} claimed first", g.ids[next]);
+
+    let out = ctl(g.addrs[next], TOKEN, &["link", &g.ids[next], &g.ids[then], "--ms", "2", "--one-way"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let limit = Duration::from_secs(5);
+    g.wait_for("one master followed by every survivor", limit, |g| g.master(&live).is_some() && g.masters(&live) == 1);
 }

@@ -1,5 +1,5 @@
 //! `stagger ctl --node URL --token T crash|recover|isolate|heal|status`: a
-//! client for a node's admin API; and `stagger ctl --node URL add|remove ID`,
+//! client for a node's admin API (`link.rs` has `ctl link`); and `stagger ctl --node URL add|remove ID`,
 //! which changes the node's group's configuration at the group's name server
 //! (the node says which name server and which servers the group file lists;
 //! the running nodes then follow the new configuration).
@@ -29,25 +29,48 @@ pub fn run(node: &str, token: &str, action: &str, member: Option<String>, expect
         "status" => (Method::GET, "/api/status".to_string()),
         "crash" | "recover" | "isolate" | "heal" => (Method::POST, format!("/api/admin/{action}")),
         other => {
-            return Err(CliError::Usage(format!("unknown action '{other}': use crash, recover, isolate, heal, status, add or remove")))
+            return Err(CliError::Usage(format!(
+                "unknown action '{other}': use crash, recover, isolate, heal, status, add, remove or link"
+            )))
         }
     };
-    let base = base_url(node, "--node")?;
-    let failed = |why: String| CliError::Io { path: node.to_string(), source: std::io::Error::other(why) };
-    let client = Client::builder().timeout(TIMEOUT).build().map_err(|e| failed(format!("cannot start an HTTP client: {e}")))?;
-    let response = (client.request(method, format!("{base}{path}")).bearer_auth(token).send())
-        .map_err(|e| failed(format!("cannot reach the node: {}", root_cause(&e))))?;
-    let status = response.status();
-    let body = response.text().map_err(|e| failed(format!("the node's answer was cut short: {}", root_cause(&e))))?;
+    let (status, body) = call(node, token, method, &path, None)?;
     let body = body.trim();
     if let (Some(change), StatusCode::OK) = (&change, status) {
         return reconfigure(node, body, change, expect_version);
     }
+    println!("{}", answer(node, status, body)?);
+    Ok(())
+}
+
+/// One request to the node at `node` (a `--node` value), with the admin
+/// token and, if given, a JSON body: the status and the body of the answer.
+pub(super) fn call(
+    node: &str,
+    token: &str,
+    method: Method,
+    path: &str,
+    json: Option<&serde_json::Value>,
+) -> Result<(StatusCode, String), CliError> {
+    let base = base_url(node, "--node")?;
+    let failed = |why: String| CliError::Io { path: node.to_string(), source: std::io::Error::other(why) };
+    let client = Client::builder().timeout(TIMEOUT).build().map_err(|e| failed(format!("cannot start an HTTP client: {e}")))?;
+    let mut request = client.request(method, format!("{base}{path}")).bearer_auth(token);
+    if let Some(json) = json {
+        request = request.json(json);
+    }
+    let response = request.send().map_err(|e| failed(format!("cannot reach the node: {}", root_cause(&e))))?;
+    let status = response.status();
+    let body = response.text().map_err(|e| failed(format!("the node's answer was cut short: {}", root_cause(&e))))?;
+    Ok((status, body))
+}
+
+/// The body of a node's `200 OK`, or its refusal as the user's error (a
+/// wrong token says where the right one goes).
+pub(super) fn answer<'a>(node: &str, status: StatusCode, body: &'a str) -> Result<&'a str, CliError> {
+    let body = body.trim();
     match status {
-        StatusCode::OK => {
-            println!("{body}");
-            Ok(())
-        }
+        StatusCode::OK => Ok(body),
         StatusCode::FORBIDDEN => Err(CliError::Usage(format!(
             "{node} refused the action: {body} (pass the node's --admin-token as --token or STAGGER_ADMIN_TOKEN)"
         ))),

@@ -136,6 +136,8 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
         println!("Crash the master and watch Atlanta (or your tab, if it joined) take over:");
         println!("  stagger ctl --node {base} --token {token} crash");
         println!("  stagger ctl --node http://127.0.0.1:{} --token {token} status", port + 1);
+        println!("Slow a link while it runs (the timers keep the file's delays, so the next failover may be contested):");
+        println!("  stagger ctl --node {base} --token {token} link ottawa atlanta --ms 300");
         println!("Name server: {ns_url} (the master registers there under a rising epoch):");
         println!("  stagger client --nameserver {ns_url} --group {} master --json", group.scenario.name);
         println!("Group file for your own `stagger node` runs: {}", group_path.display());

@@ -2,6 +2,7 @@
 
 mod client;
 mod ctl;
+mod link;
 
 pub(crate) use ctl::root_cause;
 mod delays;
@@ -94,7 +95,10 @@ pub enum Command {
     },
     /// Control a running node: crash, recover, isolate, heal, or status;
     /// or add or remove a member of its group at the group's name server
-    /// (the running nodes follow the new configuration).
+    /// (the running nodes follow the new configuration); or change an
+    /// emulated link's delay while the group runs: `link A B --ms X`
+    /// (both directions; --one-way for A → B only; the engines' timers keep
+    /// the group file's matrix, so the network drifts away from it).
     Ctl {
         /// The node's base URL, e.g. http://127.0.0.1:7001
         #[arg(long)]
@@ -107,11 +111,21 @@ pub enum Command {
         /// read.
         #[arg(long, value_name = "N")]
         expect_version: Option<u64>,
-        /// crash | recover | isolate | heal | status | add | remove
+        /// crash | recover | isolate | heal | status | add | remove | link
         action: String,
         /// The member to add or remove: a server of the group file (one that
         /// is not in the configuration yet is listed with "spare": true).
+        /// With link: the link's first end, A.
         member: Option<String>,
+        /// With link: the link's other end, B.
+        peer: Option<String>,
+        /// With link: the link's new emulated one-way delay in milliseconds
+        /// (0 to 60000; the group file must set "emulate_delays").
+        #[arg(long, value_name = "X", allow_hyphen_values = true)]
+        ms: Option<String>,
+        /// With link: change only A → B, not B → A (an asymmetric link).
+        #[arg(long)]
+        one_way: bool,
     },
     /// Run the name server: masters register there under rising epochs,
     /// clients look them up (HTTP/JSON under /v1/groups/). Its state is kept
@@ -239,7 +253,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Serve { port, host } => serve(&host, port, ""),
         Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
-        Command::Ctl { node, token, expect_version, action, member } => ctl::run(&node, &token, &action, member, expect_version),
+        Command::Ctl { node, token, action, member, peer, ms, one_way, .. } if action == "link" => {
+            link::run(&node, &token, link::LinkArgs { a: member, b: peer, ms, one_way })
+        }
+        Command::Ctl { peer: Some(_), .. } | Command::Ctl { ms: Some(_), .. } | Command::Ctl { one_way: true, .. } => {
+            Err(CliError::Usage("a second member, --ms and --one-way go with link".into()))
+        }
+        Command::Ctl { node, token, expect_version, action, member, .. } => ctl::run(&node, &token, &action, member, expect_version),
         Command::Nameserver { listen, data, etcd, min_ttl_ms, max_ttl_ms } => {
             nameserver::run(&listen, data.as_deref(), etcd.as_deref(), min_ttl_ms, max_ttl_ms)
         }

@@ -2,8 +2,8 @@
 //! `GET /api/trace`, `GET /api/flight` (the engine's flight recording),
 //! `GET /api/group` (members, scenario and name server, no secret),
 //! `GET /api/delays` (the measured round trips to every other member),
-//! `POST /api/admin/{crash,recover,isolate,heal}` with
-//! `Authorization: Bearer <token>`, and the `/ws` upgrade.
+//! `POST /api/admin/{crash,recover,isolate,heal}` and `POST /api/admin/link`
+//! (`links.rs`) with `Authorization: Bearer <token>`, and the `/ws` upgrade.
 
 use super::{authorized, isolated, mesh, Node, PeerState};
 use crate::runtime::{EngineCommand, LogEntry, NodeStatus};
@@ -39,6 +39,10 @@ pub struct StatusReport {
     /// (docs/protocol.md N22).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<super::ConfigReport>,
+    /// The emulated delay of this node's sends to each member, now and as
+    /// configured, when the group emulates delays (`links.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<std::collections::BTreeMap<String, super::LinkDelay>>,
 }
 
 /// One other member in [`StatusReport`].
@@ -135,7 +139,7 @@ impl Node {
             r.serving = r.until.is_some_and(|until| tokio::time::Instant::now() < until);
         }
         let configuration = self.group.nameserver.is_some().then(|| self.config_report());
-        StatusReport { status, isolated: isolated(self), peers, nameserver, configuration }
+        StatusReport { status, isolated: isolated(self), peers, nameserver, configuration, links: self.link_delays() }
     }
 }
 
@@ -151,6 +155,7 @@ pub(super) fn router(node: Arc<Node>) -> Router {
         .route("/flight", get(flight).fallback(use_get))
         .route("/group", get(group).fallback(not_found))
         .route("/delays", get(delays).fallback(use_get))
+        .route("/admin/link", post(link).fallback(not_found))
         .route("/admin/{action}", post(admin).fallback(not_found))
         .fallback(not_found)
         .layer(cors)
@@ -211,16 +216,39 @@ async fn flight(State(node): State<Arc<Node>>, Query(q): Query<FlightQuery>) -> 
     Json(FlightReport { id: node.id().to_string(), recording })
 }
 
-async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, headers: HeaderMap) -> Response {
+/// The 403 answer when the request does not carry this node's admin token.
+fn refused(node: &Node, headers: &HeaderMap) -> Option<Response> {
     let token = (headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-    if !authorized(&node, token) {
+    if !authorized(node, token) {
         let why = if node.admin_token.is_none() {
             "admin actions are disabled on this node (start it with --admin-token)"
         } else {
             "wrong or missing admin token"
         };
         node.log(format!("refused an admin request: {why}"));
-        return text(StatusCode::FORBIDDEN, why);
+        return Some(text(StatusCode::FORBIDDEN, why));
+    }
+    None
+}
+
+/// `POST /api/admin/link` with a [`LinkRequest`](super::LinkRequest): the
+/// emulated delay of this node's side of a link (`links.rs`).
+async fn link(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Some(refusal) = refused(&node, &headers) {
+        return refusal;
+    }
+    match node.change_link(&body) {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => {
+            node.log(format!("refused a link change: {e}"));
+            text(e.status(), &format!("refused: {e}; nothing was changed"))
+        }
+    }
+}
+
+async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = refused(&node, &headers) {
+        return refusal;
     }
     let detail = match action.as_str() {
         "crash" => node.engine.commands.send(EngineCommand::Crash).map(|_| "crashed"),
@@ -238,7 +266,7 @@ async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, header
             Ok("healed")
         }
         other => {
-            let why = format!("unknown admin action '{other}': use crash, recover, isolate or heal");
+            let why = format!("unknown admin action '{other}': use crash, recover, isolate, heal or link");
             return text(StatusCode::NOT_FOUND, &why);
         }
     };

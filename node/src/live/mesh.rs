@@ -112,7 +112,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
 /// How long a copy to member `row` waits before it is written: the group
 /// file's delay from this node to it when the group emulates delays.
 pub(super) fn emulated_delay(node: &Node, row: usize) -> Duration {
-    Duration::from_micros(if node.group.emulate_delays { node.group.scenario.delays_us[node.me as usize][row] } else { 0 })
+    Duration::from_micros(if node.group.emulate_delays { node.links.delay_us(row) } else { 0 })
 }
 
 /// Sends `Relay { to, env }` to every connected native peer, due at `due`:

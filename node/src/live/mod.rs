@@ -12,6 +12,8 @@
 //!   live: re-ranks the engine and tells the mesh who the members are.
 //! - `delays.rs`: the round trips to every other member, from inquiries
 //!   and from probes spread over the detection period, for `/api/delays`.
+//! - `links.rs`: the emulated delay of each of the node's own sends,
+//!   changeable at run time (`POST /api/admin/link`).
 //! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`, `/api/delays`,
 //!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts.
 //!
@@ -21,6 +23,7 @@
 mod api;
 mod config;
 mod delays;
+mod links;
 mod mesh;
 mod registrar;
 
@@ -33,6 +36,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use api::{AdminReport, FlightQuery, FlightReport, GroupReport, MemberReport, PeerReport, StatusReport, TraceReport};
 pub use config::ConfigReport;
+pub use links::{check_ms, LinkDelay, LinkError, LinkReport, LinkRequest, MAX_LINK_MS};
 pub use mesh::ws_config;
 pub use registrar::RegistrationReport;
 
@@ -76,6 +80,8 @@ pub struct Node {
     /// when the group has one.
     registration: Mutex<Option<RegistrationReport>>,
     started: tokio::time::Instant,
+    /// The emulated delay of each of this node's sends (`links.rs`).
+    links: links::Links,
     /// The `/ws` sessions, which outlive the HTTP exchange that began them.
     sessions: Mutex<tokio::task::JoinSet<()>>,
     /// The measured round trips to the other members (`delays.rs`).
@@ -165,6 +171,7 @@ pub async fn run(
         next_conn: AtomicU64::new(1),
         shutdown: stop_rx,
         started: tokio::time::Instant::now(),
+        links: links::Links::new(&group, me),
         sessions: Mutex::new(tokio::task::JoinSet::new()),
         registration: Mutex::new(None),
         membership: watch::Sender::new(Arc::new(config::Membership::initial(&group))),
