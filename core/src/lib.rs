@@ -75,6 +75,7 @@ pub mod compare;
 pub mod delays;
 pub mod flight;
 pub mod gen;
+pub mod measured;
 pub mod message;
 pub mod names;
 pub mod params;
@@ -88,6 +89,7 @@ pub mod sim;
 pub mod time;
 pub mod timeline;
 pub mod timer;
+pub mod twin;
 pub mod wire;
 
 pub use message::{Envelope, Index, Message, MessageKind, Msg, Target};
