@@ -199,7 +199,8 @@ pub fn predict(input: &TwinInput) -> Result<TwinPrediction, TwinError> {
     let scenario = file.validate().map_err(TwinError::Scenario)?;
     let run = Sim::new(&scenario, false).run();
     let m = run.metrics;
-    let after = |t: Option<f64>| t.map(|t| t - crash_at_ms);
+    // To the µs, as every simulated time is.
+    let after = |t: Option<f64>| t.map(|t| ((t - crash_at_ms) * 1000.0).round() / 1000.0);
     let winner = m.final_master.clone().filter(|_| m.settled == Settled::Stable);
     let winner_index = winner.as_ref().and_then(|w| file.ranking.as_ref()?.iter().position(|id| id == w)).map(|i| i as u32);
     Ok(TwinPrediction {

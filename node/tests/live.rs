@@ -428,6 +428,19 @@ fn ctl_predict_names_the_lowest_live_index_and_the_real_failover_agrees() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
+    // Without members that measure, `stagger delays --node` reports the
+    // configured matrix against itself, and says so.
+    let node = format!("http://{}", g.addrs[1]);
+    let out = Command::new(STAGGER).args(["delays", "--node", &node, "--json", "--stat", "median"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["matrix"].as_str(), v["stat"].as_str(), v["name"].as_str()),
+        (Some("configured"), Some("median"), Some("live-test")),
+        "{v}"
+    );
+    assert_eq!(v["ranks"].as_array().unwrap().len(), 5);
+    assert!(v["predictions"].as_array().unwrap().iter().all(|p| p["clean"] == true), "{v}");
     for round in 0..2 {
         let m = g.master(&live).expect("the group agrees");
         let via = *live.iter().find(|&&i| i != m).unwrap();
