@@ -88,8 +88,7 @@ impl Observed {
         Ok(Some(m))
     }
 
-    /// The status of the member a node reports as its master, through the
-    /// first member that answers and names one.
+    /// The master, as the first member that is up and names one reports it.
     pub fn master(&self) -> Option<String> {
         let up = |s: &&Value| s["up"].as_bool() == Some(true);
         self.statuses.iter().flatten().filter(up).find_map(|s| s["master"].as_str().map(String::from))
