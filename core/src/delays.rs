@@ -6,6 +6,12 @@
 //! instant, and no jitter. It then says who declares first, and whether that
 //! declaration reaches every other survivor before its own timer expires
 //! (the *slack*). Negative slack means a contested election.
+//!
+//! The timers always come from the configured matrix (what the servers
+//! compute `δ` from); the transmission may come from another one, the
+//! measured matrix ([`report_against`]), which is how `stagger delays
+//! --measured` and `--node` tell whether the network has drifted past the
+//! timers.
 
 use crate::params::Scheme;
 use crate::scenario::Scenario;
@@ -51,6 +57,10 @@ pub struct DelayReport {
     pub ranks: Vec<RankDelay>,
     /// Empty under the randomized scheme, whose delays are drawn at run time.
     pub predictions: Vec<Prediction>,
+    /// One line per contested prediction: "a failover of X now would be
+    /// contested", X the master whose failure it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// `D_i` for every index under the scenario's initial ranking, or `None`
@@ -65,7 +75,14 @@ pub fn election_delays(scenario: &Scenario) -> Option<Vec<Span>> {
     }
 }
 
+/// The report with the configured matrix for both timers and transmission.
 pub fn report(scenario: &Scenario) -> DelayReport {
+    report_against(scenario, &scenario.delays_us)
+}
+
+/// The report with the timers of the configured matrix and the
+/// transmission of `transmission_us` (µs by row, like `delays_us`).
+pub fn report_against(scenario: &Scenario, transmission_us: &[Vec<u64>]) -> DelayReport {
     let table = scenario.rank_table();
     let n = scenario.len() as u32;
     let d = election_delays(scenario);
@@ -89,7 +106,7 @@ pub fn report(scenario: &Scenario) -> DelayReport {
             let slack = (down..n)
                 .filter(|&j| j != first)
                 .map(|j| {
-                    let arrive = d[first as usize].0 + scenario.delays_us[from][table.row(j) as usize];
+                    let arrive = d[first as usize].0 + transmission_us[from][table.row(j) as usize];
                     d[j as usize].0 as i64 - arrive as i64
                 })
                 .min();
@@ -105,7 +122,9 @@ pub fn report(scenario: &Scenario) -> DelayReport {
             });
         }
     }
-    DelayReport { name: scenario.name.clone(), scheme: scenario.params.scheme.name(), ranks, predictions }
+    let warnings =
+        (predictions.iter().filter(|p| !p.clean)).map(|p| format!("a failover of {} now would be contested", id(p.down - 1))).collect();
+    DelayReport { name: scenario.name.clone(), scheme: scenario.params.scheme.name(), ranks, predictions, warnings }
 }
 
 #[cfg(test)]
@@ -138,5 +157,21 @@ mod tests {
         let r = report(&f.validate().unwrap());
         assert!(r.predictions.iter().take(3).all(|p| !p.clean));
         assert_eq!(r.predictions[0].winner, "atlanta");
+        assert!(r.warnings.contains(&"a failover of ottawa now would be contested".to_string()), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn a_measured_matrix_above_the_configured_one_makes_slack_negative() {
+        let s = Scenario::from_json(PATENT).unwrap();
+        assert!(report(&s).warnings.is_empty());
+        // The network is 50 % slower than the matrix the timers were set from.
+        let slower: Vec<Vec<u64>> = s.delays_us.iter().map(|row| row.iter().map(|d| d * 3 / 2).collect()).collect();
+        let r = report_against(&s, &slower);
+        let p = &r.predictions[0];
+        assert!(p.slack_ms.unwrap() < 0.0 && !p.clean, "{p:?}");
+        assert_eq!(p.winner, "atlanta");
+        assert!(r.warnings.contains(&"a failover of ottawa now would be contested".to_string()), "{:?}", r.warnings);
+        // The timers did not move: only the transmission did.
+        assert_eq!(r.ranks, report(&s).ranks);
     }
 }

@@ -92,6 +92,7 @@ pub mod sim;
 pub mod time;
 pub mod timeline;
 pub mod timer;
+pub mod twin;
 pub mod wire;
 
 pub use message::{Envelope, Index, Message, MessageKind, Msg, Target};

@@ -136,3 +136,82 @@ fn the_product_binary_has_no_benchmarks_in_it() {
     let out = Command::new(env!("CARGO_BIN_EXE_stagger")).args(["bench", "failover"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "clap refuses an unknown subcommand");
 }
+
+/// The patent's matrix scaled by `factor`, as an N × N matrix in ms.
+fn patent_matrix(factor: f64) -> Value {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(PATENT).unwrap()).unwrap();
+    let rows = v["delays_ms"].as_array().unwrap();
+    Value::from(
+        rows.iter().map(|r| r.as_array().unwrap().iter().map(|d| d.as_f64().unwrap() * factor).collect::<Vec<_>>()).collect::<Vec<_>>(),
+    )
+}
+
+fn delays_measured(measured: &str, json: bool) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("measured.json");
+    std::fs::write(&path, measured).unwrap();
+    let mut args = vec!["delays", PATENT, "--measured", path.to_str().unwrap()];
+    if json {
+        args.push("--json");
+    }
+    Command::new(env!("CARGO_BIN_EXE_stagger")).args(&args).output().unwrap()
+}
+
+#[test]
+fn delays_against_a_measured_matrix_that_matches_is_clean() {
+    let out = delays_measured(&patent_matrix(1.0).to_string(), true);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matrix"], "measured");
+    assert!(v["predictions"].as_array().unwrap().iter().all(|p| p["clean"] == true), "{v}");
+    assert!(v.get("warnings").is_none(), "{v}");
+    let text = String::from_utf8(delays_measured(&patent_matrix(1.0).to_string(), false).stdout).unwrap();
+    assert!(text.contains("transmission from the measured matrix") && !text.contains("warning"), "{text}");
+}
+
+#[test]
+fn delays_against_a_measured_matrix_50_percent_above_warn_that_the_failover_is_contested() {
+    let out = delays_measured(&patent_matrix(1.5).to_string(), false);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("warning: a failover of ottawa now would be contested"), "{text}");
+    let v: Value = serde_json::from_slice(&delays_measured(&patent_matrix(1.5).to_string(), true).stdout).unwrap();
+    assert!(v["predictions"][0]["slack_ms"].as_f64().unwrap() < 0.0, "{v}");
+    assert!(v["warnings"].as_array().unwrap().contains(&"a failover of ottawa now would be contested".into()), "{v}");
+}
+
+#[test]
+fn delays_merges_members_answers_and_fills_what_nobody_measured() {
+    // Ottawa measured Atlanta at a 200 ms round trip (100 ms one-way): the
+    // Ottawa–Atlanta link has drifted far past its 20 ms; the rest is the
+    // configured matrix.
+    let answers = serde_json::json!({
+        "ottawa": {"peers": {"atlanta": {"median_ms": 200.0, "p99_ms": 200.0, "max_ms": 210.0, "samples": 30, "one_way_ms": 100.0}}}
+    });
+    let v: Value = serde_json::from_slice(&delays_measured(&answers.to_string(), true).stdout).unwrap();
+    assert_eq!(v["matrix"], "measured");
+    assert_eq!(v["stat"], "p99");
+    let filled = v["filled_from_configured"].as_array().unwrap();
+    assert_eq!(filled.len(), 9, "ten pairs, one measured: {v}");
+    assert!(!filled.contains(&serde_json::json!(["ottawa", "atlanta"])));
+}
+
+#[test]
+fn delays_refuses_a_bad_measured_matrix_with_a_reason() {
+    let refused = |measured: &str, why: &str| {
+        let out = delays_measured(measured, false);
+        assert_eq!(out.status.code(), Some(2), "{measured}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("measured.json") && err.contains(why), "{measured}: {err}");
+    };
+    let mut negative = patent_matrix(1.0);
+    negative[0][1] = (-5.0).into();
+    refused(&negative.to_string(), "measured[0][1] (ottawa → atlanta): a delay must be a number of ms, zero or more, not -5");
+    let mut text = patent_matrix(1.0);
+    text[2][3] = "slow".into();
+    refused(&text.to_string(), "not \"slow\"");
+    refused(r#"{"ottawa": {"peers": {"paris": {"p99_ms": 3}}}}"#, "'paris' is not a member of the group");
+    refused(r#"{"rome": {"peers": {"ottawa": {"p99_ms": 3}}}}"#, "'rome' is not a member of the group");
+    refused("[[0, 1], [1, 0]]", "must be 5 × 5");
+    refused("not json", "not JSON");
+}

@@ -416,6 +416,59 @@ fn ctl_reads_the_status_runs_an_action_and_says_when_the_token_is_wrong() {
     assert!(why.contains("group has no name server"), "{why}");
 }
 
+/// `stagger ctl predict` on a running group: the twin's winner is the
+/// lowest live index after the master, and the real failover agrees.
+#[test]
+fn ctl_predict_names_the_lowest_live_index_and_the_real_failover_agrees() {
+    let _one_at_a_time = serial();
+    let mut g = Group::start(0);
+    let mut live: Vec<usize> = (0..5).collect();
+    let predict = |g: &Group, via: usize| -> Value {
+        let node = format!("http://{}", g.addrs[via]);
+        let out = Command::new(STAGGER).args(["ctl", "--node", &node, "--token", TOKEN, "predict"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Without members that measure, `stagger delays --node` reports the
+    // configured matrix against itself, and says so.
+    let node = format!("http://{}", g.addrs[1]);
+    let out = Command::new(STAGGER).args(["delays", "--node", &node, "--json", "--stat", "median"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["matrix"].as_str(), v["stat"].as_str(), v["name"].as_str()),
+        (Some("configured"), Some("median"), Some("live-test")),
+        "{v}"
+    );
+    assert_eq!(v["ranks"].as_array().unwrap().len(), 5);
+    assert!(v["predictions"].as_array().unwrap().iter().all(|p| p["clean"] == true), "{v}");
+    for round in 0..2 {
+        let m = g.master(&live).expect("the group agrees");
+        let via = *live.iter().find(|&&i| i != m).unwrap();
+        let p = predict(&g, via);
+        assert_eq!(p["master"], g.ids[m], "{p}");
+        let want = *live.iter().find(|&&i| i != m).unwrap();
+        assert_eq!(p["winner"], g.ids[want], "round {round}: {p}");
+        assert_eq!(p["winner_index"], want, "{p}");
+        let failover = p["failover_ms"].as_f64().unwrap();
+        println!("round {round}: predicted {} after {failover} ms on the {} matrix", p["winner"], p["matrix"]);
+        assert!(failover > 0.0, "{p}");
+        assert!(["measured", "configured"].contains(&p["matrix"].as_str().unwrap()), "{p}");
+        let down: Vec<&str> = p["down"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+        let expected_down: Vec<&str> = (0..5).filter(|i| !live.contains(i)).map(|i| g.ids[i].as_str()).collect();
+        assert_eq!(down, expected_down, "{p}");
+        // Within the failover bound of the real group (D grows by δ and the
+        // guard per better rank counted).
+        let bound = g.failover_bound() + Duration::from_millis(52 * want as u64);
+        assert!(failover <= bound.as_secs_f64() * 1000.0, "{failover} > {bound:?}");
+        // Now for real: the prediction's winner takes over.
+        g.kill9(m);
+        live.retain(|&i| i != m);
+        let id = g.ids[want].clone();
+        g.wait_for(&format!("{id} to lead the survivors"), Duration::from_secs(5), |g| g.agree_on(&id, &live));
+    }
+}
+
 /// Dials `/ws` of `addr` and returns the socket.
 async fn ws(addr: SocketAddr) -> WsStream {
     tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.unwrap().0

@@ -27,10 +27,11 @@ pub fn run(node: &str, token: &str, action: &str, member: Option<String>, expect
         _ if change.is_some() => (Method::GET, "/api/group".to_string()),
         _ if expect_version.is_some() => return Err(CliError::Usage("--expect-version goes with add or remove".into())),
         "status" => (Method::GET, "/api/status".to_string()),
+        "predict" => return predict(node),
         "crash" | "recover" | "isolate" | "heal" => (Method::POST, format!("/api/admin/{action}")),
         other => {
             return Err(CliError::Usage(format!(
-                "unknown action '{other}': use crash, recover, isolate, heal, status, add, remove or link"
+                "unknown action '{other}': use crash, recover, isolate, heal, status, add, remove, link or predict"
             )))
         }
     };
@@ -98,6 +99,37 @@ fn reconfigure(node: &str, group: &str, change: &MemberChange, expect_version: O
         .map_err(|source| CliError::Io { path: nameserver.to_string(), source })?;
     let config = runtime.block_on(change_members(&remote, nameserver, name, change, expect_version, Some(&known)))?;
     println!("{}", serde_json::json!(config));
+    Ok(())
+}
+
+/// `predict`: the group as its members describe it (super::observe), made
+/// into a digital twin whose master crashes now (stagger_core::twin), run in
+/// the simulator; prints the forecast as JSON.
+fn predict(node: &str) -> Result<(), CliError> {
+    use stagger_core::{measured, twin};
+    let observed = super::observe::observe(node)?;
+    let master = observed.master().ok_or_else(|| CliError::Usage(format!("{node}'s group has no master now: nothing to fail over")))?;
+    let m = observed.measured(measured::Statistic::P99)?;
+    let configured = observed.file.validate().map_err(|source| CliError::Scenario { path: node.to_string(), source })?;
+    let configured_ms: Vec<Vec<f64>> = configured.delays_us.iter().map(|r| r.iter().map(|&d| d as f64 / 1000.0).collect()).collect();
+    let filled = m.as_ref().map(|m| measured::fill(&observed.ids, &configured_ms, m));
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64() * 1000.0;
+    let input = twin::TwinInput {
+        file: observed.file.clone(),
+        ranking: observed.ranking(),
+        down: observed.down(),
+        measured_ms: filled.as_ref().map(|(m, _)| m.clone()),
+        master: master.clone(),
+        now_ms,
+    };
+    let p = twin::predict(&input).map_err(|e| CliError::Usage(format!("{node}: cannot predict: {e}")))?;
+    let mut out = serde_json::to_value(&p).expect("a prediction serializes");
+    out["master"] = master.into();
+    out["down"] = input.down.into();
+    out["matrix"] = if filled.is_some() { "measured" } else { "configured" }.into();
+    out["filled_from_configured"] = serde_json::json!(filled.map(|(_, pairs)| pairs).unwrap_or_default());
+    out["no_delays"] = observed.no_delays.into();
+    println!("{out}");
     Ok(())
 }
 

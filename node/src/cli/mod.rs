@@ -8,6 +8,7 @@ pub(crate) use ctl::root_cause;
 mod delays;
 mod demo;
 mod nameserver;
+mod observe;
 mod render;
 mod sim;
 
@@ -41,9 +42,24 @@ pub enum Command {
         trace: Option<PathBuf>,
     },
     /// Print δ_j and D_i per rank and the predicted winner when the top k
-    /// ranks are down.
+    /// ranks are down; with a measured matrix (--measured, or a live group's
+    /// with --node), each rank's slack against it, and a warning for every
+    /// failover that would be contested.
     Delays {
-        file: PathBuf,
+        /// The scenario or group file (not with --node).
+        #[arg(required_unless_present = "node", conflicts_with = "node")]
+        file: Option<PathBuf>,
+        /// A running node: its group's configured matrix against the one its
+        /// members measure (GET /api/delays on each).
+        #[arg(long, value_name = "URL")]
+        node: Option<String>,
+        /// The measured delays: members' /api/delays answers keyed by id, or
+        /// an N × N matrix of one-way delays in ms (null: not measured).
+        #[arg(long, value_name = "MEASURED.json", requires = "file")]
+        measured: Option<PathBuf>,
+        /// Which statistic of the members' windows is the delay.
+        #[arg(long, default_value = "p99", value_parser = ["median", "p99", "max"])]
+        stat: String,
         #[arg(long)]
         json: bool,
     },
@@ -95,10 +111,11 @@ pub enum Command {
     },
     /// Control a running node: crash, recover, isolate, heal, or status;
     /// or add or remove a member of its group at the group's name server
-    /// (the running nodes follow the new configuration); or change an
+    /// (the running nodes follow the new configuration); change an
     /// emulated link's delay while the group runs: `link A B --ms X`
     /// (both directions; --one-way for A → B only; the engines' timers keep
-    /// the group file's matrix, so the network drifts away from it).
+    /// the group file's matrix, so the network drifts away from it); or
+    /// predict what a crash of the master now would do.
     Ctl {
         /// The node's base URL, e.g. http://127.0.0.1:7001
         #[arg(long)]
@@ -111,7 +128,9 @@ pub enum Command {
         /// read.
         #[arg(long, value_name = "N")]
         expect_version: Option<u64>,
-        /// crash | recover | isolate | heal | status | add | remove | link
+        /// crash | recover | isolate | heal | status | add | remove | link |
+        /// predict (what the simulator says a crash of the master now would
+        /// do: winner and failover time, as JSON)
         action: String,
         /// The member to add or remove: a server of the group file (one that
         /// is not in the configuration yet is listed with "spare": true).
@@ -242,7 +261,15 @@ impl CliError {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Sim { file, json, trace } => sim::run(&file, json, trace.as_deref()),
-        Command::Delays { file, json } => delays::run(&file, json),
+        Command::Delays { file, node, measured, stat, json } => {
+            let stat = stagger_core::measured::Statistic::named(&stat).expect("clap checked the value");
+            let source = match (&file, &node) {
+                (Some(file), _) => delays::Source::File { file, measured: measured.as_deref() },
+                (None, Some(node)) => delays::Source::Node(node),
+                (None, None) => return Err(CliError::Usage("give a FILE or --node URL".into())),
+            };
+            delays::run(source, stat, json)
+        }
         Command::Render { file, output, from_ms, to_ms, width } => render::run(&file, &output, from_ms, to_ms, width),
         Command::Demo { out, port, no_serve } => {
             let fragment = demo::run(&out)?;

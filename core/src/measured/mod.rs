@@ -22,6 +22,10 @@
 //! `GET /api/delays`; [`merge`] builds the group's [`MeasuredMatrix`] from
 //! several members' reports.
 
+mod input;
+
+pub use input::{fill, merge_answers, parse, Measured, MeasuredError};
+
 use crate::compare::stats::{median, nearest_rank};
 use crate::time::{Span, Time};
 use serde::{Deserialize, Serialize};
@@ -159,10 +163,32 @@ impl PeerDelays {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statistic {
-    #[default]
     Median,
+    /// The default: a timer that covers the p99 is late one time in a
+    /// hundred, not half the time.
+    #[default]
     P99,
     Max,
+}
+
+impl Statistic {
+    pub fn named(name: &str) -> Option<Statistic> {
+        match name {
+            "median" => Some(Statistic::Median),
+            "p99" => Some(Statistic::P99),
+            "max" => Some(Statistic::Max),
+            _ => None,
+        }
+    }
+
+    /// The round-trip field of an `/api/delays` peer entry.
+    pub fn field(self) -> &'static str {
+        match self {
+            Statistic::Median => "median_ms",
+            Statistic::P99 => "p99_ms",
+            Statistic::Max => "max_ms",
+        }
+    }
 }
 
 /// `GET /api/delays` of one member.
@@ -232,23 +258,30 @@ impl MeasuredMatrix {
 /// `statistic` picks which of each window's statistics becomes the entry
 /// (halved: the entries are one-way estimates).
 pub fn merge(ids: &[String], reports: &[DelaysReport], statistic: Statistic) -> MeasuredMatrix {
-    let n = ids.len();
     let at = |id: &str| ids.iter().position(|x| x == id);
-    let mut m: Vec<Vec<Option<f64>>> = (0..n).map(|i| (0..n).map(|j| (i == j).then_some(0.0)).collect()).collect();
-    for report in reports {
-        let Some(i) = at(&report.id) else { continue };
-        for (peer, d) in &report.peers {
-            let Some(j) = at(peer) else { continue };
-            if i == j {
-                continue;
-            }
-            let v = d.one_way(statistic);
-            for (a, b) in [(i, j), (j, i)] {
-                m[a][b] = Some(m[a][b].map_or(v, |old: f64| old.max(v)));
-            }
+    let estimates = reports
+        .iter()
+        .filter_map(|r| Some((at(&r.id)?, r)))
+        .flat_map(|(i, r)| r.peers.iter().filter_map(move |(peer, d)| Some((i, at(peer)?, d.one_way(statistic)))));
+    MeasuredMatrix { ids: ids.to_vec(), statistic, one_way_ms: merge_estimates(ids.len(), estimates) }
+}
+
+/// The merge rule, in one place: an `n × n` matrix from one-way estimates
+/// `(row, peer, ms)`, each filling both `[row][peer]` and `[peer][row]`
+/// (a round trip is the same path whichever end times it), the larger kept
+/// when both ends measured a pair; 0 on the diagonal, `None` where nobody
+/// measured.
+fn merge_estimates(n: usize, estimates: impl IntoIterator<Item = (usize, usize, f64)>) -> Measured {
+    let mut m: Measured = (0..n).map(|i| (0..n).map(|j| (i == j).then_some(0.0)).collect()).collect();
+    for (i, j, v) in estimates {
+        if i == j {
+            continue;
+        }
+        for (a, b) in [(i, j), (j, i)] {
+            m[a][b] = Some(m[a][b].map_or(v, |old: f64| old.max(v)));
         }
     }
-    MeasuredMatrix { ids: ids.to_vec(), statistic, one_way_ms: m }
+    m
 }
 
 /// One member's measurements: the requests awaiting an answer and a
