@@ -412,3 +412,31 @@ fn a_group_on_an_etcd_name_server_loses_no_registration_when_an_etcd_member_dies
     live.nodes[master] = None; // kill -9
     live.registered("the next master registered", |row, e| row != master && e > epoch);
 }
+
+#[test]
+fn a_takeover_by_another_member_fences_the_master_at_once_through_its_watch() {
+    let live = Live::start();
+    live.registered("a registered master", |_, _| true);
+    std::thread::sleep(Duration::from_millis(1_000));
+    let (first, epoch) = live.registered("a settled master", |_, _| true);
+    // Another member registers, as a contest's loser that claimed second
+    // would: a takeover the master's renewals would only meet up to a third
+    // of the ttl later. Its lease is short, so the group's master gets the
+    // registration back when it runs out.
+    let other = IDS[(first + 1) % IDS.len()];
+    let client = harness::poll_client(Duration::from_secs(2));
+    let view: Value = client.get(format!("{}/v1/groups/{GROUP}", live.url)).send().unwrap().json().unwrap();
+    let body = json!({"member": other, "addr": "127.0.0.1:9", "ranking_version": view["config"]["ranking_version"], "ttl_ms": 500});
+    let granted: Value = client.post(format!("{}/v1/groups/{GROUP}/register", live.url)).json(&body).send().unwrap().json().unwrap();
+    let taken = granted["epoch"].as_u64().unwrap();
+    assert_eq!(taken, epoch + 1, "{granted}");
+    let seen = format!("the watch shows epoch {epoch} is no longer current");
+    wait(Duration::from_secs(5), "the master to see the takeover on its watch", || {
+        let trace: Value = client.get(format!("http://{}/api/trace", live.addrs[first])).send().ok()?.json().ok()?;
+        trace["events"].as_array()?.iter().any(|e| e["what"] == seen.as_str()).then_some(())
+    });
+    let s = status(&live.addrs[first]).unwrap();
+    assert!(!(s["nameserver"]["serving"] == true && s["nameserver"]["epoch"] == epoch), "still serving under {epoch}: {s}");
+    // Once the other's lease runs out, the master registers again.
+    live.registered("the master registered again", |row, e| row == first && e > taken);
+}

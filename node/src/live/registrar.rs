@@ -5,13 +5,15 @@
 //! ttl − margin. When the name server says its epoch is stale or its lease
 //! expired, it stops acting for clients and, while still Master, registers
 //! again only once nobody else is registered. When it stops being Master it
-//! resigns.
+//! resigns. While it holds a lease it also watches the group, so that a
+//! takeover by another member fences it at once rather than at its next
+//! renewal (N16).
 
 use super::Node;
-use crate::names::{NameStore, Remote, StoreError};
+use crate::names::{Event, NameStore, Remote, RemoteWatcher, StoreError, Watcher};
 use crate::runtime::is_master;
 use serde::Serialize;
-use stagger_core::names::{HeldLease, NameError, Register};
+use stagger_core::names::{ChangeKind, HeldLease, NameError, Register};
 use stagger_core::{Span, Time};
 use std::sync::Arc;
 use std::time::Duration;
@@ -133,11 +135,26 @@ pub async fn run(node: Arc<Node>, url: String) {
             *r = RegistrationReport { epoch: Some(lease.epoch), serving: true, last_error: None, until: until(&lease) }
         });
         // Master with a lease: renew until the engine says otherwise or the
-        // name server says the epoch is no longer current.
+        // name server says the epoch is no longer current, on a renewal or
+        // on the watch. Without the watch, a contest's loser that registered
+        // after the winner would leave the winner fenced, and clients with
+        // no master once the loser resigns, until the winner's next renewal.
+        let mut watch = store.watch(&group, None).await.ok();
         let refused = loop {
             let now = clock();
             let wake = start + Duration::from_micros(lease.renew_at().as_micros().max(now.as_micros()));
             tokio::select! {
+                // The watch first: what it already says needs no renewal.
+                biased;
+                event = next_event(&mut watch) => match event {
+                    Ok(event) => if let Some(why) = fenced_by(&event, lease.epoch) {
+                        node.log(format!("the watch shows epoch {} is no longer current", lease.epoch));
+                        break Some(why);
+                    },
+                    // Renewals still find out; the watch is opened again
+                    // with the next registration.
+                    Err(_) => watch = None,
+                },
                 _ = tokio::time::sleep_until(wake) => {
                     let sent = clock();
                     match store.renew(&group, lease.epoch).await {
@@ -179,6 +196,33 @@ pub async fn run(node: Arc<Node>, url: String) {
             }
         }
     }
+}
+
+/// The next event of the watch, or never without one.
+async fn next_event(watch: &mut Option<RemoteWatcher>) -> Result<Event, StoreError> {
+    match watch {
+        Some(w) => w.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Why `event` means that `epoch` is no longer the current registration:
+/// another registration under a higher epoch (a takeover), or the end of
+/// this one. The same refusal a renewal would meet.
+fn fenced_by(event: &Event, epoch: u64) -> Option<NameError> {
+    let current = match event {
+        Event::Resync(view) => match &view.master {
+            Some(m) if m.epoch > epoch => Some(m.epoch),
+            None if view.highest_epoch > epoch => None,
+            _ => return None,
+        },
+        Event::Change(change) => match &change.what {
+            ChangeKind::Registered { epoch: e, .. } if *e > epoch => Some(*e),
+            ChangeKind::Ended { epoch: e, .. } if *e == epoch => None,
+            _ => return None,
+        },
+    };
+    Some(NameError::StaleEpoch { held: epoch, current })
 }
 
 /// Completes when the node shuts down.
