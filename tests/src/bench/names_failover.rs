@@ -259,11 +259,10 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
         let mut run = || -> Result<_, BenchError> {
             // The master the group agrees on is registered, and has been for
             // a second, before the first kill. A start-up contest can leave
-            // it unregistered for a while: when the contest's loser
-            // registered last, the winner learns it was fenced only at its
-            // next renewal and registers again once the loser has resigned
-            // (docs/guarantees.md); a kill in that window would find nobody
-            // registered.
+            // it unregistered for a moment: when the contest's loser
+            // registered last, the winner registers again only once the
+            // loser has resigned (docs/guarantees.md); a kill in that window
+            // would find nobody registered.
             let start = Instant::now();
             let settled = Duration::from_secs(1);
             let registered = |m: usize| {
