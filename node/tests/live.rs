@@ -1117,7 +1117,9 @@ fn ctl_link_changes_the_emulated_delay_both_ways_or_one_way_and_the_messages_fol
     let since = engine_now_us();
     std::thread::sleep(Duration::from_millis(1000));
     let before = median(g.transit_ms(b, m, since));
-    assert!(before < 25.0, "before the change, {} → {} takes the configured 2 ms and loopback: {before} ms", g.ids[b], g.ids[m]);
+    // The configured 2 ms and loopback: well under the 50 ms the change
+    // sets, even with the scheduling delays of a loaded machine.
+    assert!(before < 49.0, "before the change, {} → {} takes the configured 2 ms and loopback: {before} ms", g.ids[b], g.ids[m]);
     let links_before = g.all_links();
 
     // Both ways, asked of a member at neither end: round trip 100 ms, under τ.
@@ -1153,7 +1155,7 @@ fn ctl_link_changes_the_emulated_delay_both_ways_or_one_way_and_the_messages_fol
     let since = engine_now_us();
     std::thread::sleep(Duration::from_millis(1200));
     let fast = median(g.transit_ms(b, m, since));
-    assert!(fast < 25.0, "{} → {} is fast again: {fast} ms", g.ids[b], g.ids[m]);
+    assert!(fast < 49.0, "{} → {} is fast again: {fast} ms", g.ids[b], g.ids[m]);
     let slow = g.transit_ms(m, b, since);
     assert!(slow.iter().all(|&t| t >= 49.0), "{} → {} is still slow: {slow:?}", g.ids[m], g.ids[b]);
     assert!(g.master(&all).is_some(), "the group still agrees on one master");
