@@ -163,7 +163,8 @@ pub fn network_panel(p: &NetworkProps) -> Html {
         let over = m.is_some_and(|m| m > configured);
         let text = m.map_or("–".to_string(), ms_text);
         html! {
-            <td class={classes!("num", over.then_some("over"))} title={format!("configured {} ms", ms_text(configured))}>
+            <td class={classes!("num", over.then_some("over"))} title={format!("configured {} ms", ms_text(configured))}
+                data-pair={format!("{} {}", network.ids[j], network.ids[k])}>
                 {text}<span class="muted">{format!(" / {}", ms_text(configured))}</span>
             </td>
         }
@@ -189,7 +190,7 @@ pub fn network_panel(p: &NetworkProps) -> Html {
                                 <td>{r.id.clone()}</td>
                                 <td class="num">{ms_text(r.delta_ms)}</td>
                                 <td class="num">{r.d_ms.map_or("–".to_string(), ms_text)}</td>
-                                <td class={classes!("num", slack.is_some_and(|s| s < 0.0).then_some("over"))}>{slack.map_or("–".to_string(), ms_text)}</td>
+                                <td class={classes!("num", slack.is_some_and(|s| s < 0.0).then_some("over"))} data-slack-rank={r.index.to_string()}>{slack.map_or("–".to_string(), ms_text)}</td>
                             </tr>
                         }
                     }) }
