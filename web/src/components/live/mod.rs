@@ -152,7 +152,7 @@ pub fn live() -> Html {
                 let snap = snap.clone();
                 move || {
                     let (snap, outages, tab, delays) = (snap.clone(), outages.clone(), tab.clone(), delays.clone());
-                    let with_delays = polls.get() % DELAYS_EVERY == 0;
+                    let with_delays = polls.get().is_multiple_of(DELAYS_EVERY);
                     polls.set(polls.get() + 1);
                     wasm_bindgen_futures::spawn_local(async move {
                         let mut s = poll(with_delays).await;
