@@ -192,6 +192,33 @@ fn grid_us(periods: &[Span]) -> u64 {
     l
 }
 
+/// The members not running now, from each member's `/api/status` answer
+/// (`statuses` in `ids` order, `None` where there was none): native members
+/// that did not answer or report themselves down, and browser members no
+/// answering node reports a connection to (P3). `stagger ctl predict` and
+/// the playground's Live tab read the group the same way.
+pub fn down_in(ids: &[String], statuses: &[Option<serde_json::Value>]) -> Vec<String> {
+    let connected = |id: &str| {
+        (statuses.iter().flatten())
+            .any(|s| (s["peers"].as_array().into_iter().flatten()).any(|p| p["id"] == id && p["state"] == "connected"))
+    };
+    (ids.iter().zip(statuses))
+        .filter(|(id, s)| match s {
+            Some(s) => s["up"].as_bool() != Some(true),
+            None => !connected(id),
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// The ranking the group runs now, when a name server's configuration sets
+/// it (its members, best first, as the first status that has one says);
+/// `None`: the file's.
+pub fn ranking_in(statuses: &[Option<serde_json::Value>]) -> Option<Vec<String>> {
+    let config = statuses.iter().flatten().find_map(|s| s["configuration"]["members"].as_array().cloned())?;
+    Some(config.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+}
+
 /// Builds the twin, runs it, and reports the simulator's metrics relative
 /// to the master's crash.
 pub fn predict(input: &TwinInput) -> Result<TwinPrediction, TwinError> {
@@ -294,6 +321,21 @@ mod tests {
         let p = predict(&TwinInput { measured_ms: Some(slower), ..input() }).unwrap();
         assert_eq!(p.winner.as_deref(), Some("atlanta"), "the lowest live index still wins the contest");
         assert!(p.messages > clean.messages, "{} vs {}", p.messages, clean.messages);
+    }
+
+    #[test]
+    fn who_is_down_and_the_ranking_are_read_from_the_members_statuses() {
+        use serde_json::json;
+        let ids: Vec<String> = ["a", "b", "c", "web"].map(String::from).to_vec();
+        let a = json!({"up": true, "peers": [{"id": "web", "state": "connected"}],
+            "configuration": {"members": ["b", "a", "c", "web"]}});
+        let b = json!({"up": false});
+        let statuses = vec![Some(a.clone()), Some(b), None, None];
+        assert_eq!(down_in(&ids, &statuses), vec!["b".to_string(), "c".to_string()]);
+        assert_eq!(ranking_in(&statuses).unwrap()[0], "b");
+        assert_eq!(ranking_in(&[Some(json!({"up": true})), None]), None);
+        let alone = vec![Some(json!({"up": true})), Some(json!({"up": true})), Some(json!({"up": true})), None];
+        assert_eq!(down_in(&ids, &alone), vec!["web".to_string()], "a browser member nobody is connected to is down");
     }
 
     #[test]

@@ -553,7 +553,18 @@ impl LiveGroup {
         LiveGroup::launch(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &[], true)
     }
 
+    /// `n` native members that take admin actions with [`ADMIN_TOKEN`].
+    fn with_admin(n: usize) -> LiveGroup {
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        LiveGroup::launch_with(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &[], false, &["--admin-token", ADMIN_TOKEN])
+    }
+
     fn launch(ids: &[&str], browser: &[&str], named: bool) -> LiveGroup {
+        LiveGroup::launch_with(ids, browser, named, &[])
+    }
+
+    /// [`LiveGroup::launch`], every node started with `extra` arguments.
+    fn launch_with(ids: &[&str], browser: &[&str], named: bool, extra: &[&str]) -> LiveGroup {
         let n = ids.len();
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
         // One more for the name server, so that it cannot get a member's.
@@ -597,7 +608,7 @@ impl LiveGroup {
         std::fs::write(&path, file.to_string()).unwrap();
         let children = ids
             .iter()
-            .map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, &[], Stdio::null())))
+            .map(|id| (!browser.contains(&id.as_str())).then(|| harness::spawn_node(STAGGER, &path, id, extra, Stdio::null())))
             .collect();
         LiveGroup { dir, ids, addrs, children, nameserver }
     }
@@ -630,6 +641,9 @@ fn spawn_nameserver(addr: std::net::SocketAddr, dir: &Path) -> Reaped {
         .unwrap();
     Reaped(child)
 }
+
+/// The admin token of [`LiveGroup::with_admin`]'s nodes.
+const ADMIN_TOKEN: &str = "browser-admin-token";
 
 /// The master the node at `addr` follows.
 async fn master_at(addr: std::net::SocketAddr) -> Option<String> {
@@ -678,6 +692,70 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
         })
         .await;
         eprintln!("live diagram: {arrows} arrows at first; the kill of {} and {}'s election drawn", ids[0], ids[1]);
+    });
+    drop(group);
+}
+
+/// The Network panel: the members' measured delays beside the configured
+/// ones, "What if the master fails now?" answered by the twin run in the
+/// tab (the lowest live index after the master, on the measured matrix),
+/// and, once `stagger ctl link` raises a link past its `δ`, the warning
+/// that the next failover would be contested. The panel passes axe and
+/// fits 390 px.
+#[test]
+fn the_live_tab_shows_measured_delays_the_twins_forecast_and_a_contested_warning() {
+    let source = axe_source();
+    let group = LiveGroup::with_admin(3);
+    let (addr, ids, addrs) = (group.addrs[2], group.ids.clone(), group.addrs.clone());
+    browser_test(Duration::from_secs(150), |p| async move {
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        p.until("the group to agree on s0", || async {
+            p.text("[data-testid=live-masters]").await.filter(|t| t.contains("One master: s0.")).map(|_| ())
+        })
+        .await;
+        // Every pair is measured (probes among the backups, inquiries to the
+        // master): 5 ms configured, a few more over loopback.
+        let one_way = |from: &'static str, to: &'static str| {
+            let p = &p;
+            async move {
+                let cell = p.text(&format!("[data-testid=live-matrix] [data-pair='{from} {to}']")).await?;
+                cell.split(" / ").next()?.trim().parse::<f64>().ok()
+            }
+        };
+        for (a, b) in [("s0", "s1"), ("s1", "s2"), ("s2", "s0")] {
+            let ms = p.until(&format!("the measured delay {a} → {b}"), || one_way(a, b)).await;
+            assert!((5.0..100.0).contains(&ms), "{a} → {b} measured {ms} ms one way");
+        }
+        assert_eq!(p.count("[data-testid=live-network-unmeasured]").await, 0);
+        assert_eq!(p.count("[data-testid=live-network-warning]").await, 0, "{}", p.describe().await);
+
+        p.c.find(Locator::Css("[data-testid=live-what-if]")).await.unwrap().click().await.unwrap();
+        let forecast = p.until_present("[data-testid=live-what-if-result]").await;
+        assert!(forecast.starts_with("s1 would win (index 1), ") && forecast.ends_with("on the measured matrix."), "{forecast}");
+
+        // s1 → s2 at 400 ms one way, past s1's δ (5 ms and the 300 ms guard):
+        // s1's declaration after s0's failure would reach s2 after s2's own
+        // timer.
+        let out = Command::new(STAGGER)
+            .args(["ctl", "--node", &format!("http://{}", addrs[0]), "--token", ADMIN_TOKEN])
+            .args(["link", &ids[1], &ids[2], "--ms", "400"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let warning = p
+            .until("the contested warning", || async {
+                p.text("[data-testid=live-network-warning]").await.filter(|t| t.contains("a failover of s0 now would be contested"))
+            })
+            .await;
+        let slack = p.text("[data-testid=live-slack] [data-slack-rank='1']").await.unwrap();
+        assert!(slack.trim().parse::<f64>().unwrap() < 0.0, "s1's slack: {slack}");
+
+        let found = p.axe(&source, "live network panel").await;
+        assert!(found.is_empty(), "{} serious or critical axe violations:\n{}", found.len(), found.join("\n"));
+        p.cdp("Emulation.setDeviceMetricsOverride", json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": false })).await;
+        let v = p.js(WIDE_390, vec![]).await;
+        assert!(v[0].as_f64().unwrap() <= 390.0, "the Live tab overflows sideways at 390 px: {v}");
+        eprintln!("network panel: forecast {forecast:?}; after the link change: {warning:?}, s1's slack {slack} ms");
     });
     drop(group);
 }

@@ -94,29 +94,13 @@ impl Observed {
         self.statuses.iter().flatten().filter(up).find_map(|s| s["master"].as_str().map(String::from))
     }
 
-    /// The members not running now: native members that did not answer or
-    /// report themselves down, and browser members no live node is
-    /// connected to.
+    /// The members not running now (`twin::down_in`).
     pub fn down(&self) -> Vec<String> {
-        let connected = |id: &str| {
-            self.statuses
-                .iter()
-                .flatten()
-                .any(|s| (s["peers"].as_array().into_iter().flatten()).any(|p| p["id"] == id && p["state"] == "connected"))
-        };
-        (self.ids.iter().zip(&self.statuses))
-            .filter(|(id, s)| match s {
-                Some(s) => s["up"].as_bool() != Some(true),
-                None => !connected(id),
-            })
-            .map(|(id, _)| id.clone())
-            .collect()
+        stagger_core::twin::down_in(&self.ids, &self.statuses)
     }
 
-    /// The ranking the group runs now, when a name server's configuration
-    /// sets it (its members, best first); `None`: the file's.
+    /// The ranking the group runs now (`twin::ranking_in`); `None`: the file's.
     pub fn ranking(&self) -> Option<Vec<String>> {
-        let config = self.statuses.iter().flatten().find_map(|s| s["configuration"]["members"].as_array().cloned())?;
-        Some(config.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        stagger_core::twin::ranking_in(&self.statuses)
     }
 }

@@ -22,12 +22,18 @@
 //! ([`nameserver`]): the master registered there, its epoch and lease, and
 //! the history of registrations, from the name server's own lookup and
 //! watch ([`registration`]).
+//!
+//! The Network panel ([`network`]) sets the delays the members measure
+//! (`/api/delays`, polled every two seconds) against the configured matrix,
+//! warns when a failover would be contested, and answers "What if the
+//! master fails now?" with the digital twin, run in this tab.
 
 pub mod diagram;
 pub mod events;
 mod join;
 mod member;
 mod nameserver;
+pub mod network;
 pub mod registration;
 pub mod report;
 
@@ -45,6 +51,9 @@ use yew::prelude::*;
 
 /// How often the nodes are asked.
 const POLL_MS: u32 = 500;
+/// Every how many polls the members' measured delays are asked too (they
+/// change over detection periods, not half seconds).
+const DELAYS_EVERY: u32 = 4;
 
 /// What the last poll saw.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,6 +71,9 @@ pub struct Polled {
     pub at_us: u64,
     /// The group's name server (`http://HOST:PORT`) and its name there.
     pub nameserver: Option<(String, String)>,
+    /// The members' `/api/delays` answers, `(id, answer)`, when this poll
+    /// asked for them.
+    pub delays: Option<Vec<(String, Value)>>,
 }
 
 async fn get_json(url: &str) -> Result<Value, String> {
@@ -72,8 +84,9 @@ async fn get_json(url: &str) -> Result<Value, String> {
     resp.json::<Value>().await.map_err(|e| e.to_string())
 }
 
-/// One round of polling: the group from this origin, then every member.
-async fn poll() -> Polled {
+/// One round of polling: the group from this origin, then every member
+/// (their measured delays too when `with_delays`).
+async fn poll(with_delays: bool) -> Polled {
     let at_us = (js_sys::Date::now() * 1000.0) as u64;
     let since = at_us.saturating_sub(diagram::WINDOW_US + 1_000_000);
     let group = match get_json("/api/group").await {
@@ -92,6 +105,7 @@ async fn poll() -> Polled {
     let nameserver = ns["url"].as_str().zip(ns["group"].as_str()).map(|(u, g)| (u.to_string(), g.to_string()));
     let mut members = Vec::new();
     let mut flights = Vec::new();
+    let mut delays = Vec::new();
     for m in group["members"].as_array().cloned().unwrap_or_default() {
         let id = m["id"].as_str().unwrap_or_default().to_string();
         let addr = m["addr"].as_str().map(str::to_string);
@@ -106,10 +120,15 @@ async fn poll() -> Polled {
                     flights.push(r);
                 }
             }
+            if with_delays {
+                if let Ok(d) = get_json(&format!("http://{a}/api/delays")).await {
+                    delays.push((id.clone(), d));
+                }
+            }
         }
         members.push(MemberView { id, addr, browser, status });
     }
-    Polled { members: Some(members), error: None, file, flights, tab: None, at_us, nameserver }
+    Polled { members: Some(members), error: None, file, flights, tab: None, at_us, nameserver, delays: with_delays.then_some(delays) }
 }
 
 /// How many lines "Recent events" shows.
@@ -123,15 +142,23 @@ pub fn live() -> Html {
     let outages = use_mut_ref(Outages::default);
     // This tab's membership, once the Join panel starts one.
     let tab = (*use_state(TabSlot::default)).clone();
+    // The last `/api/delays` answers, kept between the polls that ask them.
+    let delays = use_mut_ref(Vec::<(String, Value)>::new);
     {
-        let (snap, outages, tab) = (snap.clone(), outages.clone(), tab.clone());
+        let (snap, outages, tab, delays) = (snap.clone(), outages.clone(), tab.clone(), delays.clone());
+        let polls = std::rc::Rc::new(std::cell::Cell::new(0u32));
         use_effect_with((), move |_| {
             let tick = {
                 let snap = snap.clone();
                 move || {
-                    let (snap, outages, tab) = (snap.clone(), outages.clone(), tab.clone());
+                    let (snap, outages, tab, delays) = (snap.clone(), outages.clone(), tab.clone(), delays.clone());
+                    let with_delays = polls.get().is_multiple_of(DELAYS_EVERY);
+                    polls.set(polls.get() + 1);
                     wasm_bindgen_futures::spawn_local(async move {
-                        let mut s = poll().await;
+                        let mut s = poll(with_delays).await;
+                        if let Some(d) = s.delays.take() {
+                            *delays.borrow_mut() = d;
+                        }
                         if let Some((state, recording)) = tab.view() {
                             // The natives' recordings name the tab's member
                             // only in what they sent it and got from it.
@@ -203,6 +230,10 @@ pub fn live() -> Html {
                 </div>
                 if let Some(file) = &snap.file {
                     <join::Join members={members.clone()} file={file.clone()} secret={store.live_secret.clone()} tab={tab.clone()} />
+                }
+                if let Some(file) = &snap.file {
+                    <network::NetworkPanel file={file.clone()} answers={delays.borrow().clone()} members={members.clone()}
+                        master={verdict.master().map(|m| AttrValue::from(m.to_string()))} />
                 }
                 <h3>{"The last eight seconds"}</h3>
                 { match drawn {
