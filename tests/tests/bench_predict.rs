@@ -26,12 +26,13 @@ fn bench_predict_sets_each_forecast_beside_a_real_kill_and_writes_its_docs_secti
     assert!(v["aborted"].is_null(), "{}", v["aborted"]);
     assert_eq!(v["members"], serde_json::json!(["ottawa", "atlanta", "bangalore", "sydney", "tokyo"]));
     let a = &v["accuracy"];
-    // Two forecast kills, each followed by one that gives the mastership
-    // back to the best rank (the twin refuses the group in between).
-    assert_eq!(a["kills"], 4, "{a}");
-    assert_eq!(a["elected"], 4, "{a}");
+    // Two forecast kills, with one or more between them that give the
+    // mastership back to the best rank (the twin refuses the group then).
+    let kills = a["kills"].as_u64().unwrap();
+    assert!((3..=8).contains(&kills), "{a}");
+    assert_eq!(a["elected"], kills, "{a}");
     let forecasts = a["forecasts"].as_u64().unwrap();
-    assert!(forecasts >= 1, "{a}");
+    assert_eq!(forecasts, 2, "{a}");
     assert_eq!(a["winner_right"].as_u64().unwrap() + a["winner_wrong"].as_u64().unwrap(), forecasts, "{a}");
     assert_eq!(a["abs_error_ms"]["count"], forecasts, "{a}");
     let runs = v["runs"].as_array().expect("runs is a list");

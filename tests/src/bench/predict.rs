@@ -16,7 +16,9 @@
 //! ranked above it; the twin refuses such a group (protocol P2: it starts
 //! from a converged group, whose master is the best live rank). The next
 //! kill, of atlanta, gives the mastership back to ottawa; its failover is
-//! timed, its refusal noted, and `--kills N` forecasts take 2N kills.
+//! timed and its refusal noted. When a kill of atlanta makes another
+//! member master, one more kill is needed; the loop stops once `--kills`
+//! forecasts were made (at most 4 kills per forecast).
 //!
 //! **Aligning the crash instants.** The twin crashes its master at "now",
 //! the CLI's clock when it builds the forecast (protocol P4), somewhere
@@ -52,9 +54,10 @@ const PATENT_5: &str = include_str!("../../../static/scenarios/patent-5.json");
 
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// How many kills with a forecast; each is followed by one that
-    /// returns the mastership to the best rank, so the master is killed
-    /// twice as often.
+    /// How many kills with a forecast; each is followed by one or more
+    /// that return the mastership to the best rank (the twin refuses a
+    /// group whose master is not its best live rank), at most 4 kills per
+    /// forecast in all.
     #[arg(long, default_value_t = 30)]
     pub kills: u32,
     /// Detection periods of the quiet window before the kills, over which
@@ -151,6 +154,8 @@ pub(super) struct Round {
     /// returned, the SIGKILL following within `gap_ms`: the nodes' time
     /// base (L1), so modulo P it is the kill's phase on their grid.
     pub killed_at_unix_ms: f64,
+    /// The detection period, to show both crash instants' phases.
+    pub period_ms: Option<f64>,
     pub rejoin_ms: Option<f64>,
 }
 
@@ -177,6 +182,8 @@ impl Round {
             "predicted_detected_ms": self.forecast.detected_ms.map(r3),
             "twin_crash_at_ms": self.forecast.crash_at_ms.map(r3),
             "killed_at_unix_ms": r3(self.killed_at_unix_ms),
+            "kill_phase_ms": self.period_ms.map(|p| r3(self.killed_at_unix_ms.rem_euclid(p))),
+            "twin_phase_ms": self.period_ms.zip(self.forecast.crash_at_ms).map(|(p, c)| r3(c.rem_euclid(p))),
         })
     }
 }
@@ -349,7 +356,7 @@ pub(super) fn run(stagger: &Path, args: PredictArgs) -> Result<(), BenchError> {
 
     let p = Poller::each(&c, SLOW, Duration::from_millis(500));
     let plan = KillPlan {
-        kills: 2 * args.kills,
+        kills: 4 * args.kills,
         period: Duration::from_secs_f64(period_ms / 1000.0),
         healthy_within: Duration::from_secs(30),
         agree_within: Duration::from_secs(10),
@@ -363,12 +370,16 @@ pub(super) fn run(stagger: &Path, args: PredictArgs) -> Result<(), BenchError> {
         &plan,
         &mut rng,
         |_, leader, c| {
+            if forecasts.borrow().iter().filter(|(f, _, _)| f.error.is_none()).count() >= args.kills as usize {
+                return false;
+            }
             sample_all(c, &client).into_iter().for_each(|s| over_run.borrow_mut().note(s));
             // The first Backup after the master in the file's order.
             let asked = (leader + 1) % c.len();
             let f = forecast(stagger, &c.ids()[asked], c.addrs()[asked]);
             let unix_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64() * 1000.0;
             forecasts.borrow_mut().push((f, Instant::now(), unix_ms));
+            true
         },
         |k, r| {
             let fs = forecasts.borrow();
@@ -377,7 +388,7 @@ pub(super) fn run(stagger: &Path, args: PredictArgs) -> Result<(), BenchError> {
             say(format!(
                 "kill {:>3}/{}: {} -> predicted {} in {}, real {} in {}",
                 k + 1,
-                2 * args.kills,
+                4 * args.kills,
                 ids[r.killed],
                 name(f.winner.as_ref()),
                 f.failover_ms.map_or_else(|| f.error.clone().unwrap_or_else(|| "-".into()), |m| format!("{m:.1} ms")),
@@ -401,6 +412,7 @@ pub(super) fn run(stagger: &Path, args: PredictArgs) -> Result<(), BenchError> {
             measured_ms: k.ms,
             gap_ms: ms_since(k.at, *returned),
             killed_at_unix_ms: *unix_ms,
+            period_ms: Some(period_ms),
             rejoin_ms: k.rejoin_ms,
         })
         .collect();
@@ -558,6 +570,7 @@ mod tests {
             measured_ms: real.map(|r| r.1),
             gap_ms: 0.5,
             killed_at_unix_ms: 1_000_250.0,
+            period_ms: Some(500.0),
             rejoin_ms: Some(900.0),
         }
     }
@@ -593,6 +606,8 @@ mod tests {
         assert_eq!(a["abs_error_ms"]["max"], 100.0);
         assert_eq!(a["error_ms"]["min"], -100.0);
         assert_eq!(a["gap_ms"]["median"], 0.5);
+        let j = rounds[0].json();
+        assert_eq!((j["kill_phase_ms"].as_f64(), j["twin_phase_ms"].as_f64()), (Some(250.0), Some(250.0)));
     }
 
     #[test]
