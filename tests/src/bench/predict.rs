@@ -73,7 +73,8 @@ pub struct PredictArgs {
     #[arg(long)]
     pub json: bool,
     /// Also write the tables into this Markdown file, between the markers
-    /// `<!-- BEGIN generated: predict -->` and its END.
+    /// `<!-- BEGIN generated: predict -->` (`predict-guard-MS` with
+    /// --guard-ms) and its END.
     #[arg(long, value_name = "FILE")]
     pub docs: Option<PathBuf>,
 }
@@ -90,6 +91,11 @@ impl PredictArgs {
             return Err(BenchError::Usage("--quiet-periods must be between 1 and 1000".into()));
         }
         Ok(())
+    }
+
+    /// The generated section of docs/benchmarks.md this run writes.
+    fn section(&self) -> String {
+        self.guard_ms.map_or("predict".into(), |g| format!("predict-guard-{g}"))
     }
 
     fn command(&self) -> String {
@@ -445,7 +451,7 @@ pub(super) fn run(stagger: &Path, args: PredictArgs) -> Result<(), BenchError> {
         println!("{text}");
     }
     if let Some(path) = &args.docs {
-        write_section(path, "predict", &text)?;
+        write_section(path, &args.section(), &text)?;
     }
     let mut problems = Vec::new();
     if let Some(a) = &log.aborted {
@@ -659,6 +665,7 @@ mod tests {
         assert_eq!(ok.command(), "stagger-bench predict --kills 3 --quiet-periods 16");
         let demo = PredictArgs { guard_ms: Some(500.0), docs: None, ..ok };
         assert_eq!(demo.command(), "stagger-bench predict --kills 3 --quiet-periods 16 --guard-ms 500");
+        assert_eq!((ok.section(), demo.section()), ("predict".to_string(), "predict-guard-500".to_string()));
         for (a, want) in [
             (PredictArgs { kills: 0, docs: None, ..ok }, "--kills must be at least 1"),
             (PredictArgs { quiet_periods: 0, docs: None, ..ok }, "--quiet-periods must be between 1 and 1000"),
