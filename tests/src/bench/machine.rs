@@ -50,7 +50,7 @@ pub fn clock_ticks() -> f64 {
 }
 
 /// utime + stime of a process, in ticks.
-fn cpu_ticks(pid: u32) -> Option<u64> {
+pub(super) fn cpu_ticks(pid: u32) -> Option<u64> {
     let s = read(&format!("/proc/{pid}/stat"))?;
     let rest = &s[s.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();

@@ -16,6 +16,7 @@ mod names;
 mod names_backend;
 mod names_failover;
 mod plot;
+mod predict;
 mod progress;
 mod speed;
 
@@ -103,6 +104,12 @@ pub enum BenchCommand {
     /// embedded name server; kill, time both, restart, repeat.
     #[command(name = "names-failover")]
     NamesFailover(names_failover::NamesFailoverArgs),
+    /// How well `stagger ctl predict` forecasts a failover: the demo's
+    /// five cities live with the patent's matrix as emulated WAN delays;
+    /// before each kill -9 of the master, the twin's forecast (winner,
+    /// failover time) beside the real one; and what measuring the delays
+    /// costs (probes and CPU per member per period).
+    Predict(predict::PredictArgs),
 }
 
 /// Why a benchmark failed, and whose fault it is.
@@ -161,6 +168,10 @@ pub fn run(what: BenchCommand, stagger: Option<&Path>) -> Result<(), BenchError>
         BenchCommand::NamesFailover(args) => {
             args.check()?;
             names_failover::run(&binary()?, args)
+        }
+        BenchCommand::Predict(args) => {
+            args.check()?;
+            predict::run(&binary()?, args)
         }
     }
 }

@@ -77,21 +77,39 @@ impl StaggerGroup {
     pub fn new(stagger: &Path, s: &GroupSetup, name: &str) -> Result<StaggerGroup, HarnessError> {
         let width = (s.n.max(1) - 1).to_string().len();
         let ids: Vec<String> = (0..s.n).map(|i| format!("s{i:0width$}")).collect();
-        let addrs = super::free_ports(s.n)?;
-        let scenario = s.scenario(name, &ids);
+        StaggerGroup::from_scenario(stagger, s.scenario(name, &ids), s.emulate)
+    }
+
+    /// Writes the group file of a whole scenario (its servers' ids, its
+    /// matrix, timer and detection; its `faults` are dropped, since the
+    /// members are killed for real), with free loopback addresses, a fresh
+    /// secret and `emulate_delays`; starts nothing.
+    pub fn from_scenario(stagger: &Path, mut scenario: Value, emulate: bool) -> Result<StaggerGroup, HarnessError> {
+        let ids: Vec<String> = scenario["servers"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s["id"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        if let Some(o) = scenario.as_object_mut() {
+            o.remove("faults");
+        }
+        let addrs = super::free_ports(ids.len())?;
         let core: stagger_core::ScenarioFile =
             serde_json::from_value(scenario.clone()).map_err(|e| fail(format!("the benchmark's group file is invalid: {e}")))?;
         let core = core.validate().map_err(|e| fail(format!("the benchmark's group file is invalid: {e}")))?;
         let d_ms = stagger_core::delays::election_delays(&core).map(|d| d.iter().map(|x| x.as_ms()).collect()).unwrap_or_default();
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let mut file = scenario;
-        file["servers"] = ids.iter().zip(&addrs).map(|(id, a)| json!({"id": id, "addr": a.to_string()})).collect();
+        if let Some(servers) = file["servers"].as_array_mut() {
+            for (server, a) in servers.iter_mut().zip(&addrs) {
+                server["addr"] = json!(a.to_string());
+            }
+        }
         file["secret"] = json!(format!("bench-{:x}-{nanos:x}", std::process::id()));
-        file["emulate_delays"] = json!(s.emulate);
+        file["emulate_delays"] = json!(emulate);
         let dir = super::temp_dir("bench")?;
         let path = dir.path().join("group.json");
         std::fs::write(&path, file.to_string()).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        let n = s.n;
+        let n = ids.len();
         Ok(StaggerGroup { dir, file: path, exe: stagger.to_path_buf(), ids, addrs, procs: (0..n).map(|_| None).collect(), d_ms })
     }
 

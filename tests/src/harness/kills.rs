@@ -75,6 +75,21 @@ pub fn kill_loop<C: Cluster>(
     p: &Poller<C::Seen>,
     plan: &KillPlan,
     rng: &mut stagger_core::Rng,
+    report: impl FnMut(u32, &Kill<C::Seen>),
+) -> Result<KillLog<C::Seen>, HarnessError> {
+    kill_loop_with(c, p, plan, rng, |_, _, _| true, report)
+}
+
+/// [`kill_loop`], calling `before_kill(k, leader, c)` once the group is
+/// healthy, just before each SIGKILL of `leader`: the kill is sent as soon
+/// as it returns true, and its time ([`Kill::at`]) is taken after it; when
+/// it returns false the loop stops there, without that kill.
+pub fn kill_loop_with<C: Cluster>(
+    c: &mut C,
+    p: &Poller<C::Seen>,
+    plan: &KillPlan,
+    rng: &mut stagger_core::Rng,
+    mut before_kill: impl FnMut(u32, usize, &C) -> bool,
     mut report: impl FnMut(u32, &Kill<C::Seen>),
 ) -> Result<KillLog<C::Seen>, HarnessError> {
     let n = c.len();
@@ -87,6 +102,9 @@ pub fn kill_loop<C: Cluster>(
             log.aborted = Some(format!("before kill {}: the group is not healthy: {}", k + 1, c.roles(&p.snapshot())));
             break;
         };
+        if !before_kill(k, leader, c) {
+            break;
+        }
         let before = p.snapshot();
         let survivors: Vec<usize> = (0..n).filter(|&i| i != leader).collect();
         let t0 = Instant::now();
