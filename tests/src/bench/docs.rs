@@ -32,6 +32,18 @@ pub fn write_section(path: &Path, name: &str, body: &str) -> Result<(), BenchErr
     std::fs::write(path, out).map_err(|source| BenchError::Io { path: p, source })
 }
 
+/// What a benchmark ends with: its report on stdout, as JSON (`--json`)
+/// or as the Markdown `table`, and the table written into section `name`
+/// of the `docs` file when one was given.
+pub fn publish(out: &serde_json::Value, table: &str, json: bool, docs: Option<&Path>, name: &str) -> Result<(), BenchError> {
+    if json {
+        println!("{out}");
+    } else {
+        println!("{table}");
+    }
+    docs.map_or(Ok(()), |path| write_section(path, name, table))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

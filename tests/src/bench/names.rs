@@ -10,7 +10,7 @@
 //! durable before it is answered; a renewal is not written (N8). The
 //! throughput runs keep one connection per client thread.
 
-use super::docs::write_section;
+use super::docs::publish;
 use super::machine::{loadavg, machine, machine_line};
 use super::names_backend::{Backend, Backing};
 use super::{fail, r3, summary, BenchError};
@@ -323,14 +323,7 @@ pub(super) fn run(stagger: &Path, args: NamesArgs) -> Result<(), BenchError> {
         "load_average_after": loadavg(),
     });
     let table = markdown(&out);
-    if args.json {
-        println!("{out}");
-    } else {
-        println!("{table}");
-    }
-    if let Some(path) = &args.docs {
-        write_section(path, &format!("names-{}", args.backend.name()), &table)?;
-    }
+    publish(&out, &table, args.json, args.docs.as_deref(), &format!("names-{}", args.backend.name()))?;
     let errors: u64 = rates.iter().map(|r| r.errors).sum();
     if errors > 0 {
         let first = rates.iter().find_map(|r| r.first_error.clone()).unwrap_or_default();

@@ -14,7 +14,7 @@
 //! to the first answer naming a member other than the killed one under an
 //! epoch above the killed master's.
 
-use super::docs::write_section;
+use super::docs::publish;
 use super::machine::{loadavg, machine, machine_line};
 use super::names_backend::{Backend, Backing};
 use super::{fail, r3, seed, summary, BenchError};
@@ -352,14 +352,7 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
         "aborted": kill_log.aborted,
     });
     let table = markdown(&out);
-    if args.json {
-        println!("{out}");
-    } else {
-        println!("{table}");
-    }
-    if let Some(path) = &args.docs {
-        write_section(path, &args.section(), &table)?;
-    }
+    publish(&out, &table, args.json, args.docs.as_deref(), &args.section())?;
     let mut problems = Vec::new();
     if let Some(a) = &kill_log.aborted {
         problems.push(format!("aborted: {a}"));

@@ -34,7 +34,7 @@
 //! (nothing polls the members then) and once over the whole run (which
 //! includes the failovers and the harness's status polling).
 
-use super::docs::write_section;
+use super::docs::publish;
 use super::machine::{clock_ticks, cpu_ticks, loadavg, machine, machine_line};
 use super::{fail, r3, seed, summary, BenchError};
 use crate::harness::cluster::{healthy, Cluster, Poller};
@@ -445,14 +445,7 @@ pub(super) fn run(stagger: &Path, args: PredictArgs) -> Result<(), BenchError> {
         "aborted": log.aborted,
     });
     let text = markdown(&out);
-    if args.json {
-        println!("{out}");
-    } else {
-        println!("{text}");
-    }
-    if let Some(path) = &args.docs {
-        write_section(path, &args.section(), &text)?;
-    }
+    publish(&out, &text, args.json, args.docs.as_deref(), &args.section())?;
     let mut problems = Vec::new();
     if let Some(a) = &log.aborted {
         problems.push(format!("aborted: {a}"));
