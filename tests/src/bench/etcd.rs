@@ -17,7 +17,7 @@
 //! one new leader, and that leader had been seen naming itself.
 
 use super::machine::{loadavg, machine, machine_line};
-use super::{fail, r3, seed, summary, BenchError};
+use super::{fail, judged, r3, seed, summary, BenchError};
 use crate::harness::cluster::{healthy, wait, Cluster, Poller, Watch};
 use crate::harness::etcd::{etcd_version, find_etcd, EtcdCluster, EtcdSeen, EtcdTiming};
 use crate::harness::group::{describe, GroupSetup, StaggerGroup};
@@ -222,11 +222,7 @@ pub(super) fn run(stagger: &Path, kills: u32, as_json: bool) -> Result<(), Bench
             problems.push(format!("{name}: {} of {} kills did not agree within {} s", side.failures(), side.runs.len(), LIMIT.as_secs()));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(fail(problems.join("; ")))
-    }
+    judged(problems)
 }
 
 fn print_table(out: &Value, stagger: &Side, etcd: &Side, load_before: Option<[f64; 3]>) {

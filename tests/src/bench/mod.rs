@@ -180,6 +180,16 @@ fn fail(what: impl Into<String>) -> BenchError {
     BenchError::Failed(what.into())
 }
 
+/// A run that finished with `problems` (what the report says went wrong):
+/// the user's cue that the figures are not to be trusted, as one error.
+fn judged(problems: Vec<String>) -> Result<(), BenchError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(problems.join("; ")))
+    }
+}
+
 /// Writes a file, making its folder first.
 fn write(path: &Path, contents: &str) -> Result<(), BenchError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

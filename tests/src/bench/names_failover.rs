@@ -17,7 +17,7 @@
 use super::docs::publish;
 use super::machine::{loadavg, machine, machine_line};
 use super::names_backend::{Backend, Backing};
-use super::{fail, r3, seed, summary, BenchError};
+use super::{fail, judged, r3, seed, summary, BenchError};
 use crate::harness::cluster::{healthy, Cluster, Poller};
 use crate::harness::group::{describe, GroupSetup, StaggerGroup};
 use crate::harness::kills::{kill_loop, ms_since, KillPlan, FAST, SLOW};
@@ -364,11 +364,7 @@ pub(super) fn run(stagger: &Path, args: NamesFailoverArgs) -> Result<(), BenchEr
             problems.push(format!("{} of {n} kills were not {what}", n - got));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(fail(problems.join("; ")))
-    }
+    judged(problems)
 }
 
 /// The report as Markdown: the command, the set-up, the machine and its

@@ -36,7 +36,7 @@
 
 use super::docs::publish;
 use super::machine::{clock_ticks, cpu_ticks, loadavg, machine, machine_line};
-use super::{fail, r3, seed, summary, BenchError};
+use super::{fail, judged, r3, seed, summary, BenchError};
 use crate::harness::cluster::{healthy, Cluster, Poller};
 use crate::harness::group::{describe, StaggerGroup};
 use crate::harness::kills::{kill_loop_with, ms_since, KillPlan, FAST, SLOW};
@@ -458,11 +458,7 @@ pub(super) fn run(stagger: &Path, args: PredictArgs) -> Result<(), BenchError> {
     if a["forecasts"] == 0 {
         problems.push(format!("no forecast: {}", a["refused"].as_str().unwrap_or("-")));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(fail(problems.join("; ")))
-    }
+    judged(problems)
 }
 
 /// The report as Markdown: the command, the set-up, the machine and its
