@@ -36,6 +36,8 @@
 //! - [`names`]: the name server's registry: masters registered under
 //!   rising epochs with leases, configurations changed by compare-and-swap,
 //!   and a feed of changes for watchers.
+//! - [`service`]: the replicated key-value store the master serves and
+//!   forwards to every backup, sans-IO like the election engine.
 //! - [`wire`]: the frames live members exchange and their HMAC handshake,
 //!   shared by the native node and the browser member.
 //!
@@ -88,6 +90,7 @@ pub mod render;
 pub mod rng;
 pub mod scenario;
 pub mod server;
+pub mod service;
 pub mod sim;
 pub mod time;
 pub mod timeline;
