@@ -105,13 +105,13 @@ impl DiskStore {
     /// Makes `batch` durable, in order, in one transaction with one fsync.
     ///
     /// - `Epoch(e)`: the highest epoch seen becomes `e`.
-    /// - `Append(entries)`: every entry at or after the first one's index is
-    ///   replaced by `entries`.
-    /// - `Snapshot(s)`: `s` replaces the snapshot and the entries up to
-    ///   `s.last` go. The entries after it stay when the log holds
-    ///   `s.last` itself (a compaction of this replica's own log); when it
-    ///   does not (a state transfer onto a log that lagged or diverged),
-    ///   they go too, as the engine's own log does after an `Install`.
+    /// - `Append(entries)`: written at their indexes; anything the log held
+    ///   at or after the first one's index is replaced (the engine appends
+    ///   right after its last entry, so normally there is none).
+    /// - `Snapshot(s)`, a compaction: `s` replaces the snapshot and the
+    ///   entries up to `s.last` go; the entries after it stay.
+    /// - `Install(s)`, a state transfer: `s` replaces the snapshot and the
+    ///   whole log goes.
     pub fn apply(&self, batch: &[Durable]) -> Result<(), DiskError> {
         if batch.is_empty() {
             return Ok(());
@@ -135,15 +135,11 @@ impl DiskStore {
                             log.insert(entry.stamp.index, json.as_slice()).map_err(|e| self.io(e))?;
                         }
                     }
-                    Durable::Snapshot(s) => {
-                        let held = match log.get(s.last.index).map_err(|e| self.io(e))? {
-                            Some(v) => serde_json::from_slice::<Entry>(v.value()).is_ok_and(|e| e.stamp == s.last),
-                            None => false,
-                        };
-                        if held {
-                            log.retain_in(..=s.last.index, |_, _| false).map_err(|e| self.io(e))?;
-                        } else {
+                    Durable::Snapshot(s) | Durable::Install(s) => {
+                        if matches!(d, Durable::Install(_)) {
                             log.retain(|_, _| false).map_err(|e| self.io(e))?;
+                        } else {
+                            log.retain_in(..=s.last.index, |_, _| false).map_err(|e| self.io(e))?;
                         }
                         let json = serde_json::to_vec(s).expect("snapshots serialize");
                         snap.insert("last", json.as_slice()).map_err(|e| self.io(e))?;
@@ -225,12 +221,12 @@ mod tests {
     }
 
     #[test]
-    fn a_state_transfer_drops_a_log_that_does_not_hold_its_last_entry() {
+    fn a_state_transfer_drops_the_whole_log() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = DiskStore::open(dir.path()).unwrap();
         store.apply(&[Durable::Append(vec![entry(1, 1, "a", "1"), entry(1, 2, "b", "stale"), entry(1, 3, "c", "stale")])]).unwrap();
         let snapshot = Snapshot { last: Stamp { epoch: 4, index: 2 }, ..Snapshot::default() };
-        store.apply(&[Durable::Epoch(4), Durable::Snapshot(snapshot.clone())]).unwrap();
+        store.apply(&[Durable::Epoch(4), Durable::Install(snapshot.clone())]).unwrap();
         drop(store);
         let got = reopen(dir.path());
         assert_eq!((got.epoch, got.snapshot, got.entries), (4, snapshot, vec![]));
