@@ -91,8 +91,7 @@ impl Service {
         let replica = Replica::new(Config::new(group.members[me as usize].id.clone()), recovered);
         let (tx, rx) = mpsc::unbounded_channel();
         let (status_tx, status_rx) = watch::channel(None);
-        let service =
-            Service { cmds: tx, status: status_rx, links: transport::Links::new(group.members.len()), data: data.to_path_buf() };
+        let service = Service { cmds: tx, status: status_rx, links: transport::Links::new(group.members.len()), data: data.to_path_buf() };
         Ok((service, Parts { rx, status: status_tx, disk, replica }))
     }
 

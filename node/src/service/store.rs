@@ -157,12 +157,7 @@ mod tests {
     use stagger_core::service::{ClientRecord, Op, Reply, Stamp};
 
     fn entry(epoch: u64, index: u64, key: &str, value: &str) -> Entry {
-        Entry {
-            stamp: Stamp { epoch, index },
-            client: "c".into(),
-            seq: index,
-            op: Op::Put { key: key.into(), value: value.into() },
-        }
+        Entry { stamp: Stamp { epoch, index }, client: "c".into(), seq: index, op: Op::Put { key: key.into(), value: value.into() } }
     }
 
     fn reopen(dir: &Path) -> Recovered {
