@@ -46,7 +46,7 @@ pub use transport::{accept, dial_forever, ws_config, MAX_MESSAGE};
 
 use crate::live::Node;
 use crate::names::{NameStore, Remote};
-use stagger_core::service::{Config, Conn, Durable, Input, Membership, Output, Refusal, Replica, Reply, Request, Status};
+use stagger_core::service::{Config, Conn, Durable, Input, Membership, Note, Output, Refusal, Replica, Reply, Request, Status};
 use stagger_core::Time;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -304,6 +304,8 @@ impl Driver {
                 Output::Reconfigure { epoch, expected, members } => {
                     tokio::spawn(reconfigure(self.node.clone(), self.me.clone(), epoch, expected, members));
                 }
+                // Every commit is one: the status shows them, the log would drown.
+                Output::Note(Note::Applied { .. }) => {}
                 Output::Note(note) => self.node.log(format!("replica: {}", serde_json::to_string(&note).unwrap_or_default())),
                 Output::Persist(_) => unreachable!("persisted above"),
             }
