@@ -88,7 +88,7 @@ impl Service {
     /// starts with [`run`] once the node holding the handle exists.
     pub fn open(group: &crate::group::Group, me: u32, data: &Path) -> Result<(Service, Parts), DiskError> {
         let (disk, recovered) = DiskStore::open(data)?;
-        let replica = Replica::new(Config::new(group.members[me as usize].id.clone()), recovered);
+        let replica = Replica::new(config(group, me), recovered);
         let (tx, rx) = mpsc::unbounded_channel();
         let (status_tx, status_rx) = watch::channel(None);
         let service = Service { cmds: tx, status: status_rx, links: transport::Links::new(group.members.len()), data: data.to_path_buf() };
@@ -121,6 +121,18 @@ impl Service {
         let _ = self.cmds.send(Cmd::Request { request, reply: tx });
         rx
     }
+}
+
+/// The replica's settings on a node: core's defaults, but a backup that
+/// stops answering is given up on only after three of the group's longest
+/// detection periods (at least 1 s, KN10). A master cut off from its
+/// backups but not from the name server must not remove them before the
+/// others could elect and register a new master, which fences it (KN6).
+pub fn config(group: &crate::group::Group, me: u32) -> Config {
+    let mut cfg = Config::new(group.members[me as usize].id.clone());
+    let longest = group.scenario.periods.iter().copied().max().unwrap_or_default();
+    cfg.ack_timeout = stagger_core::Span(cfg.ack_timeout.0.max(3 * longest.0));
+    cfg
 }
 
 /// The default data folder of member `id` of the group in `group_file`:
@@ -358,6 +370,22 @@ async fn sleep_until(at: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backup_gets_three_detection_periods_and_at_least_a_second() {
+        let group = |period_ms: u64| {
+            let file = serde_json::json!({
+                "name": "g", "secret": "a-long-secret", "ranking": ["a", "b"],
+                "servers": [{"id": "a", "addr": "127.0.0.1:1"}, {"id": "b", "addr": "127.0.0.1:2"}],
+                "delays_ms": [[0, 1], [1, 0]],
+                "detection": {"period_ms": period_ms, "timeout_ms": period_ms / 2},
+            });
+            crate::group::Group::from_json(&file.to_string()).unwrap()
+        };
+        assert_eq!(config(&group(300), 0).ack_timeout, stagger_core::Span::from_ms(1_000));
+        assert_eq!(config(&group(1_000), 1).ack_timeout, stagger_core::Span::from_ms(3_000));
+        assert_eq!(config(&group(1_000), 1).me, "b");
+    }
 
     #[test]
     fn the_default_data_folder_is_beside_the_group_file_one_per_member() {
