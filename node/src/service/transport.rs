@@ -86,6 +86,19 @@ pub(super) fn send(node: &Node, to: &str, msg: &Msg) {
     }
 }
 
+/// Closes every replication connection, which the dialers then make again
+/// (KN11): what a heal does. While a node was isolated its connections
+/// stayed up but every message was dropped, so a master elected meanwhile
+/// sent its `Sync` into the void and, seeing no connection change, would
+/// never send another; a new connection makes both sides start over.
+pub fn reconnect(node: &Node) {
+    for slot in node.service.links.slots.lock().expect("links lock").iter_mut() {
+        // The writer ends when its sender goes, and with it the session,
+        // which still owns the slot and so reports the disconnection.
+        slot.tx = None;
+    }
+}
+
 /// Keeps a replication connection to `peer` (a server this node dials)
 /// until shutdown.
 pub async fn dial_forever(node: Arc<Node>, peer: u32) {
