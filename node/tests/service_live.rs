@@ -41,6 +41,12 @@ struct Live {
 
 impl Live {
     fn start() -> Live {
+        Live::start_with(1, false)
+    }
+
+    /// Links of `delay_ms` between every two servers, emulated on loopback
+    /// when `emulate` is on.
+    fn start_with(delay_ms: u64, emulate: bool) -> Live {
         let dir = tempfile::tempdir().unwrap();
         let ports = harness::free_ports(IDS.len() + 1).unwrap();
         let (ns_addr, addrs) = (ports[0], ports[1..].to_vec());
@@ -60,7 +66,8 @@ impl Live {
             "nameserver": ns_url,
             "servers": servers,
             "ranking": IDS,
-            "delays_ms": (0..n).map(|j| (0..n).map(|k| u64::from(j != k)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "delays_ms": (0..n).map(|j| (0..n).map(|k| if j == k { 0 } else { delay_ms }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "emulate_delays": emulate,
             "detection": {"period_ms": 300, "timeout_ms": 150},
             "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 300},
             "secret": "kv-live-secret",
@@ -291,4 +298,20 @@ fn every_member_killed_and_restarted_keeps_every_acknowledged_write() {
     // from it, not applied again.
     let retry = live.put("c1", 10, "k10", "v10");
     assert_eq!(retry["index"].as_u64(), Some(last), "{retry}");
+}
+
+#[test]
+fn replication_takes_the_emulated_link_delays() {
+    let live = Live::start_with(60, true);
+    let m = live.master();
+    live.put("c1", 1, "warm", "up");
+    // A write is answered once a backup has it: a forward and an ack, each
+    // held 60 ms by its sender's emulated link.
+    for seq in 2..=4 {
+        let started = Instant::now();
+        let (status, reply) = live.request(m, json!({"client": "c1", "seq": seq, "op": "put", "key": "k", "value": seq.to_string()}));
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{reply}");
+        assert!(took >= Duration::from_millis(120), "a write took {took:?}: the replication messages skipped the link delays");
+    }
 }
