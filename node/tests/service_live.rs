@@ -315,3 +315,25 @@ fn replication_takes_the_emulated_link_delays() {
         assert!(took >= Duration::from_millis(120), "a write took {took:?}: the replication messages skipped the link delays");
     }
 }
+
+#[test]
+fn a_paused_backup_is_removed_and_comes_back_after_it_wakes() {
+    let mut live = Live::start();
+    let m = live.master();
+    live.put("c1", 1, "k", "1");
+    let backup = (m + 1) % IDS.len();
+    let pid = live.nodes[backup].as_ref().unwrap().0.id().to_string();
+    let signal = |sig: &str| assert!(Command::new("kill").args([sig, &pid]).status().unwrap().success());
+    signal("-STOP");
+    // Paused past the ack timeout: the master removes it and goes on.
+    wait(Duration::from_secs(15), "the master to remove the paused backup", || {
+        (!live.members().contains(&IDS[backup].to_string())).then_some(())
+    });
+    live.put("c1", 2, "k", "2");
+    signal("-CONT");
+    // Awake, it is brought back and follows every write.
+    wait(Duration::from_secs(20), "the woken backup to be added back", || live.members().contains(&IDS[backup].to_string()).then_some(()));
+    let index = live.put("c1", 3, "k", "3")["index"].as_u64().unwrap();
+    live.all_applied(index, "every member, the woken one too, to apply the write");
+    live.nodes[backup].take(); // killed; the others go on.
+}

@@ -271,7 +271,7 @@ async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, header
             if node.isolated.swap(false, Ordering::SeqCst) {
                 node.announce(None);
                 // The replicas start over on new connections (KN11).
-                crate::service::reconnect(&node);
+                crate::service::reconnect(&node, |_| true);
             }
             Ok("healed")
         }
