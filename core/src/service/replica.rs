@@ -262,11 +262,15 @@ impl Replica {
         if epoch < self.epoch || matches!(&self.role, Role::Master(l) if l.epoch == epoch) {
             return; // An old grant, or the one we lead under already.
         }
+        let config = if config.version >= self.config.version { config } else { self.config.clone() };
+        if !config.members.contains(&self.cfg.me) {
+            // Never lead outside the configuration: with no configuration
+            // known, a master would count no backup and commit alone (K2).
+            return self.out.push_back(Output::Note(Note::Stale { epoch }));
+        }
         self.step_down(None);
         self.see_epoch(epoch);
-        if config.version >= self.config.version {
-            self.config = config;
-        }
+        self.config = config;
         let now = self.now;
         let peers: BTreeMap<String, Peer> = self.others().into_iter().map(|id| (id, Peer::new(true, now))).collect();
         for id in peers.keys().filter(|id| self.connected.contains(*id)) {

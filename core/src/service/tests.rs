@@ -349,6 +349,19 @@ fn bad_requests_are_refused_and_backups_redirect() {
 }
 
 #[test]
+fn a_replica_outside_the_configuration_does_not_lead() {
+    let mut net = Net::new(&["a", "b"]);
+    let fresh = Replica::new(cfg("z"), Recovered::default());
+    net.members.insert("z".into(), Member { replica: fresh, disk: Recovered::default(), up: true });
+    net.feed("z", Input::Lead { epoch: 1, config: Membership::default() });
+    let c = net.request("z", put("x", 1, "k", "v"));
+    assert_eq!(net.replies[&c], Err(Refusal::NotMaster { master: None }), "no configuration known: it would commit alone");
+    net.feed("z", Input::Lead { epoch: 2, config: net.config.clone() });
+    let c = net.request("z", put("x", 1, "k", "v"));
+    assert_eq!(net.replies[&c], Err(Refusal::NotMaster { master: None }), "not a member");
+}
+
+#[test]
 fn compare_and_swap_and_delete() {
     let mut net = Net::new(&["a", "b"]);
     net.lead("a", 1);
