@@ -194,9 +194,9 @@ impl Replica {
         // remove, K10) is looked at again a heartbeat later, not at once.
         let later = |d: Time| if d > self.now { d } else { self.now + self.cfg.heartbeat };
         let mut at = later(l.last_round_at + self.cfg.heartbeat);
-        for p in l.peers.values().filter(|p| p.member) {
+        for (id, p) in l.peers.iter().filter(|(_, p)| p.member) {
             if let Some(since) = p.owed_since {
-                at = at.min(later(since + self.cfg.ack_timeout));
+                at = at.min(later(since + Self::timeout_of(&self.cfg, l, id)));
             }
         }
         if let Some(since) = l.reconfiguring {
@@ -262,11 +262,15 @@ impl Replica {
         if epoch < self.epoch || matches!(&self.role, Role::Master(l) if l.epoch == epoch) {
             return; // An old grant, or the one we lead under already.
         }
+        let config = if config.version >= self.config.version { config } else { self.config.clone() };
+        if !config.members.contains(&self.cfg.me) {
+            // Never lead outside the configuration: with no configuration
+            // known, a master would count no backup and commit alone (K2).
+            return self.out.push_back(Output::Note(Note::Stale { epoch }));
+        }
         self.step_down(None);
         self.see_epoch(epoch);
-        if config.version >= self.config.version {
-            self.config = config;
-        }
+        self.config = config;
         let now = self.now;
         let peers: BTreeMap<String, Peer> = self.others().into_iter().map(|id| (id, Peer::new(true, now))).collect();
         for id in peers.keys().filter(|id| self.connected.contains(*id)) {
@@ -300,7 +304,7 @@ impl Replica {
             // Appended but never persisted nor sent: a backup keeps its log
             // as it is, so they simply never happened.
             let first = l.fresh[0].stamp.index;
-            let lost = self.log.iter().position(|e| e.stamp.index == first).unwrap_or(self.log.len());
+            let lost = self.log.partition_point(|e| e.stamp.index < first);
             self.log.truncate(lost);
             self.last = self.log.last().map_or(self.base, |e| e.stamp);
         }
@@ -370,7 +374,8 @@ impl Replica {
             let master = self.master().map(str::to_owned);
             return self.reply(conn, Err(Refusal::NotMaster { master }));
         };
-        let waiting = l.held.len() + l.reads.len() + l.waiting.values().map(Vec::len).sum::<usize>();
+        // Writes count once per index (retries join their entry).
+        let waiting = l.held.len() + l.reads.len() + l.waiting.len();
         if waiting >= self.cfg.limits.max_waiting {
             return self.reply(conn, Err(Refusal::Busy { waiting }));
         }
@@ -574,7 +579,7 @@ impl Replica {
         let mut stale = Vec::new();
         for (id, s) in answers {
             let Some(p) = l.peers.get_mut(&id) else { continue };
-            let held = self.log.iter().find(|e| e.stamp.index == s.last.index).map(|e| e.stamp);
+            let held = entry_at(&self.log, s.last.index).map(|e| e.stamp);
             let matches = s.last.index == 0 || s.last == self.base || held == Some(s.last);
             if matches {
                 p.acked = s.last;
@@ -628,11 +633,10 @@ impl Replica {
         if l.reconfiguring.is_some() {
             return;
         }
-        let timeout = self.cfg.ack_timeout;
         let silent: Vec<String> = l
             .peers
             .iter()
-            .filter(|(_, p)| p.member && p.owed_since.is_some_and(|since| now >= since + timeout))
+            .filter(|(id, p)| p.member && p.owed_since.is_some_and(|since| now >= since + Self::timeout_of(&self.cfg, l, id)))
             .map(|(id, _)| id.clone())
             .collect();
         let members = self.config.members.len();
@@ -648,6 +652,15 @@ impl Replica {
         }
         l.reconfiguring = Some(now);
         self.out.push_back(Output::Reconfigure { epoch: l.epoch, expected: self.config.version, members });
+    }
+
+    /// How long member `id` may stay silent: `sync_timeout` while the
+    /// master waits for its answer to `Sync`, `ack_timeout` after (K10).
+    fn timeout_of(cfg: &Config, l: &Lead, id: &str) -> Span {
+        match &l.syncing {
+            Some(answers) if !answers.contains_key(id) => cfg.sync_timeout,
+            _ => cfg.ack_timeout,
+        }
     }
 
     // ---- after every input ----
@@ -708,7 +721,7 @@ impl Replica {
             let prev = if sent == self.base.index {
                 self.base
             } else {
-                self.log.iter().find(|e| e.stamp.index == sent).map_or(self.base, |e| e.stamp)
+                entry_at(&self.log, sent).map_or(self.base, |e| e.stamp)
             };
             p.sent = Some(entries.last().map_or(sent, |e| e.stamp.index));
             p.sent_round = l.round;
@@ -732,7 +745,7 @@ impl Replica {
         self.commit = self.commit.max(commit);
         while self.store.last().index < self.commit {
             let next = self.store.last().index + 1;
-            let Some(entry) = self.log.iter().find(|e| e.stamp.index == next) else { break };
+            let Some(entry) = entry_at(&self.log, next) else { break };
             let reply = self.store.apply(entry);
             if l.pending.get(&entry.client).is_some_and(|&(_, i)| i == next) {
                 l.pending.remove(&entry.client);
@@ -821,11 +834,17 @@ impl Replica {
         if index < self.base.index || index > self.last.index {
             return None;
         }
-        let i = self.log.partition_point(|e| e.stamp.index < index);
-        self.log.get(i).filter(|e| e.stamp.index == index).map(|e| e.stamp)
+        entry_at(&self.log, index).map(|e| e.stamp)
     }
 
     fn log_after(&self, index: Index, max: usize) -> Vec<Entry> {
         kv::after(&self.log, index, max)
     }
+}
+
+/// The entry at `index` in a log sorted by index (binary search: the log
+/// holds up to `snapshot_every` entries and is searched on every commit).
+fn entry_at(log: &[Entry], index: Index) -> Option<&Entry> {
+    let i = log.partition_point(|e| e.stamp.index < index);
+    log.get(i).filter(|e| e.stamp.index == index)
 }

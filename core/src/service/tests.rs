@@ -226,8 +226,10 @@ fn a_new_master_adopts_the_longest_tail_and_a_retry_applies_once() {
     net.cut.clear();
     net.lead("c", 2);
     assert!(!net.replica("c").serving(), "c waits for every member's answer to Sync");
-    net.tick(1_100);
-    net.reconfigure(); // a, silent, is removed
+    net.tick(250);
+    assert!(net.reconfigures.is_empty(), "not before the sync timeout");
+    net.tick(100);
+    net.reconfigure(); // a, silent since the sync began, is removed
     assert!(net.replica("c").serving());
     assert_eq!(net.value("c", "k").as_deref(), Some("one"), "c adopted b's tail");
     // The client retries its write with the same sequence number at c.
@@ -346,6 +348,19 @@ fn bad_requests_are_refused_and_backups_redirect() {
     let c = net.request("a", put("x", 4, "k", "older"));
     assert_eq!(net.replies[&c], Err(Refusal::SequenceWentBack { client: "x".into(), seq: 4, last: 5 }));
     assert_eq!(net.value("b", "k").as_deref(), Some("v"), "nothing refused was applied");
+}
+
+#[test]
+fn a_replica_outside_the_configuration_does_not_lead() {
+    let mut net = Net::new(&["a", "b"]);
+    let fresh = Replica::new(cfg("z"), Recovered::default());
+    net.members.insert("z".into(), Member { replica: fresh, disk: Recovered::default(), up: true });
+    net.feed("z", Input::Lead { epoch: 1, config: Membership::default() });
+    let c = net.request("z", put("x", 1, "k", "v"));
+    assert_eq!(net.replies[&c], Err(Refusal::NotMaster { master: None }), "no configuration known: it would commit alone");
+    net.feed("z", Input::Lead { epoch: 2, config: net.config.clone() });
+    let c = net.request("z", put("x", 1, "k", "v"));
+    assert_eq!(net.replies[&c], Err(Refusal::NotMaster { master: None }), "not a member");
 }
 
 #[test]
