@@ -337,3 +337,28 @@ fn a_paused_backup_is_removed_and_comes_back_after_it_wakes() {
     live.all_applied(index, "every member, the woken one too, to apply the write");
     live.nodes[backup].take(); // killed; the others go on.
 }
+
+#[test]
+fn a_group_without_a_name_server_says_it_has_no_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let addrs = harness::free_ports(2).unwrap();
+    let file = json!({
+        "name": "no-ns",
+        "servers": [{"id": "a", "addr": addrs[0].to_string()}, {"id": "b", "addr": addrs[1].to_string()}],
+        "ranking": ["a", "b"],
+        "delays_ms": [[0, 1], [1, 0]],
+        "detection": {"period_ms": 300, "timeout_ms": 150},
+        "secret": "no-ns-secret",
+    });
+    let group = dir.path().join("group.json");
+    std::fs::write(&group, file.to_string()).unwrap();
+    let _node = harness::spawn_node(STAGGER, &group, "a", &[], Stdio::inherit());
+    let client = harness::poll_client(Duration::from_secs(5));
+    let body = json!({"client": "c", "seq": 1, "op": "get", "key": "k"}).to_string();
+    let (status, answer): (u16, Value) = wait(Duration::from_secs(10), "the node to answer", || {
+        let res = client.post(format!("http://{}/api/kv", addrs[0])).body(body.clone()).send().ok()?;
+        Some((res.status().as_u16(), res.json().ok()?))
+    });
+    assert_eq!((status, &answer["error"]), (503, &json!("no_name_server")), "{answer}");
+    assert!(answer["reason"].as_str().unwrap().contains("name server"), "{answer}");
+}
