@@ -249,6 +249,14 @@ pub enum Input {
         from: String,
         msg: Msg,
     },
+    /// The election judged `peer` failed (it was the master this member
+    /// followed before it took over): a master waiting for its answer to
+    /// `Sync` removes it at once instead of after `sync_timeout` (K10).
+    /// Only a hint: removal is safe whatever it says, and the majority
+    /// rule still holds.
+    Failed {
+        peer: String,
+    },
     /// The connection to `peer` is up (the driver dials every server it may
     /// have to forward to) or down.
     Connected {
