@@ -4,7 +4,7 @@
 //! request once (docs/protocol.md KC1–KC3).
 
 use crate::cli::root_cause;
-use crate::names::{NameStore, Remote};
+use crate::names::{NameStore, Remote, StoreError};
 use serde_json::Value;
 use stagger_core::service::{HistoryEvent as Event, Op, Outcome, Reply, Request};
 use stagger_core::Rng;
@@ -75,6 +75,12 @@ enum Attempt {
         why: String,
         redirect: Option<Master>,
     },
+}
+
+/// Why the master could not be found.
+enum Lookup {
+    Refused(String),
+    Retry(String),
 }
 
 /// A client of one group's service.
@@ -152,7 +158,8 @@ impl Client {
             }
             let mut pause = true;
             match self.find_master(left).await {
-                Err(e) => why = e,
+                Err(Lookup::Refused(e)) => break Err(KvError::Refused(e)),
+                Err(Lookup::Retry(e)) => why = e,
                 Ok(master) => {
                     attempts += 1;
                     match self.attempt(&master, &request, left).await {
@@ -206,16 +213,18 @@ impl Client {
     }
 
     /// The cached master, or the name server's answer.
-    async fn find_master(&mut self, left: Duration) -> Result<Master, String> {
+    async fn find_master(&mut self, left: Duration) -> Result<Master, Lookup> {
         if let Some(m) = &self.master {
             return Ok(m.clone());
         }
         let view = match tokio::time::timeout(left, self.names.lookup(&self.group)).await {
-            Err(_) => return Err(format!("the name server at {} did not answer in time", self.nameserver)),
-            Ok(Err(e)) => return Err(e.to_string()),
+            Err(_) => return Err(Lookup::Retry(format!("the name server at {} did not answer in time", self.nameserver))),
+            // An unknown group: the caller's to fix.
+            Ok(Err(e @ StoreError::Refused(_))) => return Err(Lookup::Refused(format!("{}: {e}", self.nameserver))),
+            Ok(Err(e)) => return Err(Lookup::Retry(e.to_string())),
             Ok(Ok(view)) => view,
         };
-        let m = view.master.ok_or_else(|| format!("group {} has no master at the name server now", self.group))?;
+        let m = view.master.ok_or_else(|| Lookup::Retry(format!("group {} has no master at the name server now", self.group)))?;
         let master = Master { id: Some(m.member), addr: m.addr, epoch: Some(m.epoch) };
         self.master = Some(master.clone());
         Ok(master)

@@ -103,7 +103,7 @@ impl Tally {
 
 /// A tag new to each run, so that its client ids are new to the group
 /// (the service refuses a sequence number that went back).
-fn run_tag() -> String {
+pub fn run_tag() -> String {
     let mut bytes = [0u8; 3];
     getrandom::getrandom(&mut bytes).expect("the OS gives random bytes");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -186,4 +186,37 @@ pub async fn read_all(nameserver: &str, group: &str, keys: usize, settings: Sett
         }
     }
     (values, errors)
+}
+
+/// What `stagger client load` prints at the end: counts, rate, latency of
+/// the `ok` operations, the epochs seen, and the first error of each kind.
+pub fn summary(history: &History, elapsed: Duration) -> String {
+    let count = |o| history.events.iter().filter(|e| e.outcome == o).count();
+    let writes = history.events.iter().filter(|e| e.op.writes()).count();
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    let mut text = format!(
+        "{} operations in {secs:.1} s ({:.0}/s): {} ok, {} fail, {} unknown; {writes} of them writes",
+        history.events.len(),
+        history.events.len() as f64 / secs,
+        count(Outcome::Ok),
+        count(Outcome::Fail),
+        count(Outcome::Unknown),
+    );
+    let mut latency: Vec<f64> = history.events.iter().filter(|e| e.outcome == Outcome::Ok).map(|e| e.complete_ms - e.invoke_ms).collect();
+    latency.sort_by(f64::total_cmp);
+    if !latency.is_empty() {
+        // Nearest rank, as the benchmarks take it.
+        let rank = |p: f64| latency[((p * latency.len() as f64).ceil() as usize).clamp(1, latency.len()) - 1];
+        text += &format!("\nlatency of the ok ones: median {:.1} ms, p99 {:.1} ms, max {:.1} ms", rank(0.5), rank(0.99), rank(1.0));
+    }
+    let epochs: std::collections::BTreeSet<u64> = history.events.iter().filter_map(|e| e.epoch).collect();
+    if !epochs.is_empty() {
+        text += &format!("\nepochs of the replies: {}", epochs.iter().map(u64::to_string).collect::<Vec<_>>().join(", "));
+    }
+    for (outcome, name) in [(Outcome::Fail, "fail"), (Outcome::Unknown, "unknown")] {
+        if let Some(e) = history.events.iter().find(|e| e.outcome == outcome) {
+            text += &format!("\nfirst {name}: {}#{}: {}", e.client, e.seq, e.error.as_deref().unwrap_or("?"));
+        }
+    }
+    text
 }
