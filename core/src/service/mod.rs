@@ -52,9 +52,16 @@ pub struct Stamp {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    Get { key: String },
-    Put { key: String, value: String },
-    Delete { key: String },
+    Get {
+        key: String,
+    },
+    Put {
+        key: String,
+        value: String,
+    },
+    Delete {
+        key: String,
+    },
     /// Sets `key` to `new` (`None` deletes it) if its value is `expected`
     /// (`None`: if it is absent).
     Cas {
@@ -158,7 +165,15 @@ pub enum Msg {
     Sync { epoch: u64, last: Stamp },
     /// A backup's answer to `Sync`, after persisting `epoch`: its last
     /// entry and the entries it holds after the master's last (K8).
-    Synced { epoch: u64, last: Stamp, tail: Vec<Entry> },
+    /// `join`: the backup is outside the configuration, has taken part
+    /// before, and asks to be brought back (K11).
+    Synced {
+        epoch: u64,
+        last: Stamp,
+        tail: Vec<Entry>,
+        #[serde(default)]
+        join: bool,
+    },
     /// Entries in order, starting right after `prev`, plus the master's
     /// commit index. An empty one is a heartbeat and a read round (K12).
     Forward { epoch: u64, prev: Stamp, entries: Vec<Entry>, commit: Index, round: u64 },
@@ -211,7 +226,10 @@ pub type Conn = u64;
 pub enum Input {
     /// This member now holds the name server's registration under `epoch`:
     /// it is the master for clients, with this configuration.
-    Lead { epoch: u64, config: Membership },
+    Lead {
+        epoch: u64,
+        config: Membership,
+    },
     /// It no longer does (the lease was lost, another member registered,
     /// or the election made it a backup). Waiting clients are told the
     /// outcome is unknown.
@@ -222,13 +240,23 @@ pub enum Input {
     /// server could not be reached): the replica tries again later.
     ReconfigureFailed,
     /// A client's request, on connection `conn`.
-    Request { conn: Conn, request: Request },
+    Request {
+        conn: Conn,
+        request: Request,
+    },
     /// A message from replica `from`.
-    Receive { from: String, msg: Msg },
+    Receive {
+        from: String,
+        msg: Msg,
+    },
     /// The connection to `peer` is up (the driver dials every server it may
     /// have to forward to) or down.
-    Connected { peer: String },
-    Disconnected { peer: String },
+    Connected {
+        peer: String,
+    },
+    Disconnected {
+        peer: String,
+    },
     /// The time [`Replica::poll_timeout`] gave has come.
     Timer,
 }
@@ -240,26 +268,38 @@ pub enum Input {
 pub enum Durable {
     /// The highest epoch seen.
     Epoch(u64),
-    /// Entries appended to the log, in order. Any entries at or after the
-    /// first one's index are replaced (only a state transfer replaces).
+    /// Entries appended to the log, in order, right after the last one.
     Append(Vec<Entry>),
-    /// The state up to `snapshot.last`: entries up to it may be dropped.
-    /// After an `Install`, the log holds nothing after it either.
+    /// Compaction: the state up to `snapshot.last`. Entries up to it may be
+    /// dropped; the entries after it stay.
     Snapshot(Snapshot),
+    /// A state transfer: the whole state is `snapshot`, and the log holds
+    /// nothing after it (whatever it held is dropped).
+    Install(Snapshot),
 }
 
 /// What the replica asks of its driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     Persist(Durable),
-    Send { to: String, msg: Msg },
+    Send {
+        to: String,
+        msg: Msg,
+    },
     /// The answer for connection `conn`.
-    Reply { conn: Conn, result: Result<Reply, Refusal> },
+    Reply {
+        conn: Conn,
+        result: Result<Reply, Refusal>,
+    },
     /// Change the configuration at the name server by compare-and-swap on
     /// `expected`, from the master holding `epoch`: remove a backup that
     /// stopped answering, or add one that caught up (K10, K11). The driver
     /// answers with `Configured` or `ReconfigureFailed`.
-    Reconfigure { epoch: u64, expected: u64, members: Vec<String> },
+    Reconfigure {
+        epoch: u64,
+        expected: u64,
+        members: Vec<String>,
+    },
     /// Something a picture or a log of the run shows.
     Note(Note),
 }
