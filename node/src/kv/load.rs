@@ -7,7 +7,7 @@ use stagger_core::service::{Answer, History, HistoryEvent as Event, Op, Outcome}
 use stagger_core::Rng;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What load to run.
@@ -55,12 +55,20 @@ pub struct Tally {
     /// The master and epoch of the latest `ok` reply.
     master: Mutex<Option<(String, u64)>>,
     stop: AtomicBool,
+    /// When the history's clock started.
+    started: OnceLock<Instant>,
 }
 
 impl Tally {
     /// Ends the load after each client's current operation.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Now on the history's clock (milliseconds since the load began), to
+    /// set a fault's instant beside the events; 0 before it began.
+    pub fn now_ms(&self) -> f64 {
+        self.started.get().map_or(0.0, |s| s.elapsed().as_secs_f64() * 1000.0)
     }
 
     pub fn master(&self) -> Option<(String, u64)> {
@@ -114,7 +122,7 @@ pub fn run_tag() -> String {
 /// `{tag}-c{i}`, written values `{tag}-c{i}-{seq}`: unique, as the direct
 /// checks require.
 pub async fn run(nameserver: &str, group: &str, spec: &Spec, settings: Settings, tally: Arc<Tally>) -> History {
-    let start = Instant::now();
+    let start = *tally.started.get_or_init(Instant::now);
     let tag = run_tag();
     let mut seeds = Rng::new(spec.seed);
     let tasks: Vec<_> = (0..spec.clients)

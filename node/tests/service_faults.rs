@@ -1,0 +1,293 @@
+//! The replicated service under faults, with real processes on 127.0.0.1:
+//! a name server and three nodes. Each test runs a load of at least 1,000
+//! writes from several clients in this process (`stagger_node::kv`),
+//! injects one fault while it runs, and checks the recorded history with
+//! `stagger_tests::check`: linearizable per key (unknown writes possibly
+//! applied), no acknowledged write lost against the final reads, nothing
+//! applied twice (docs/guarantees.md, "The replicated service"). A failing
+//! history is kept in `target/tmp/` for reading.
+
+use serde_json::{json, Value};
+use stagger_core::service::{History, Outcome};
+use stagger_node::kv::{self, Settings, Spec, Tally};
+use stagger_tests::check;
+use stagger_tests::harness::{self, Reaped};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const STAGGER: &str = env!("CARGO_BIN_EXE_stagger");
+const GROUP: &str = "kv-faults";
+const IDS: [&str; 3] = ["s0", "s1", "s2"];
+const TOKEN: &str = "kv-faults-token";
+/// Writes the load makes at least.
+const WRITES: u64 = 1_000;
+const KEYS: usize = 10;
+
+/// Polls `f` every 50 ms until it gives a value, for at most `limit`.
+fn wait<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A name server and three nodes whose group file names it.
+struct Group {
+    dir: tempfile::TempDir,
+    ns: Reaped,
+    ns_addr: SocketAddr,
+    ns_url: String,
+    addrs: Vec<SocketAddr>,
+    nodes: Vec<Option<Reaped>>,
+    http: reqwest::blocking::Client,
+}
+
+impl Group {
+    fn start() -> Group {
+        let dir = tempfile::tempdir().unwrap();
+        let ports = harness::free_ports(IDS.len() + 1).unwrap();
+        let (ns_addr, addrs) = (ports[0], ports[1..].to_vec());
+        let ns_url = format!("http://{ns_addr}");
+        let n = IDS.len();
+        let servers = IDS.iter().zip(&addrs).map(|(id, a)| json!({"id": id, "addr": a.to_string()})).collect::<Vec<_>>();
+        let file = json!({
+            "name": GROUP,
+            "nameserver": ns_url,
+            "servers": servers,
+            "ranking": IDS,
+            "delays_ms": (0..n).map(|j| (0..n).map(|k| u64::from(j != k)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "detection": {"period_ms": 300, "timeout_ms": 150},
+            "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 300},
+            "secret": "kv-faults-secret",
+        });
+        std::fs::write(dir.path().join("group.json"), file.to_string()).unwrap();
+        let ns = start_nameserver(ns_addr, &dir.path().join("ns"));
+        let http = harness::poll_client(Duration::from_secs(2));
+        let mut group = Group { dir, ns, ns_addr, ns_url, addrs, nodes: (0..n).map(|_| None).collect(), http };
+        (0..n).for_each(|row| group.start_node(row));
+        group
+    }
+
+    /// Starts (or restarts) `row` on its data folder beside the group file.
+    fn start_node(&mut self, row: usize) {
+        let file = self.dir.path().join("group.json");
+        self.nodes[row] = Some(harness::spawn_node(STAGGER, &file, IDS[row], &["--admin-token", TOKEN], Stdio::inherit()));
+    }
+
+    fn service(&self, row: usize) -> Option<Value> {
+        self.http.get(format!("http://{}/api/service", self.addrs[row])).send().ok()?.json().ok()
+    }
+
+    fn view(&self) -> Option<Value> {
+        self.http.get(format!("{}/v1/groups/{GROUP}", self.ns_url)).send().ok()?.json().ok()
+    }
+
+    /// The registered master's row and epoch, once its replica serves as
+    /// master, and `pred` holds.
+    fn master(&self, what: &str, pred: impl Fn(usize, u64) -> bool) -> (usize, u64) {
+        wait(Duration::from_secs(30), what, || {
+            let view = self.view()?;
+            let row = IDS.iter().position(|i| view["master"]["member"] == *i)?;
+            let epoch = view["master"]["epoch"].as_u64()?;
+            let serving = self.service(row).is_some_and(|s| s["role"] == "master" && s["epoch"] == epoch);
+            (serving && pred(row, epoch)).then_some((row, epoch))
+        })
+    }
+
+    fn members(&self) -> Vec<String> {
+        let view = self.view().unwrap_or_default();
+        view["config"]["members"].as_array().into_iter().flatten().filter_map(|m| m.as_str().map(str::to_owned)).collect()
+    }
+
+    fn admin(&self, row: usize, action: &str) {
+        let url = format!("http://{}/api/admin/{action}", self.addrs[row]);
+        let res = self.http.post(url).bearer_auth(TOKEN).send().unwrap();
+        assert!(res.status().is_success(), "{action}: {}", res.status());
+    }
+
+    fn signal(&self, row: usize, signal: &str) {
+        let pid = self.nodes[row].as_ref().unwrap().0.id().to_string();
+        assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success(), "kill {signal} {pid}");
+    }
+}
+
+fn start_nameserver(addr: SocketAddr, data: &std::path::Path) -> Reaped {
+    let child = Command::new(STAGGER)
+        .args(["nameserver", "--listen", &addr.to_string(), "--data"])
+        .arg(data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    Reaped(child)
+}
+
+/// A load running in this process on a runtime of its own.
+struct Load {
+    runtime: tokio::runtime::Runtime,
+    task: tokio::task::JoinHandle<History>,
+    tally: Arc<Tally>,
+    ns_url: String,
+}
+
+impl Load {
+    /// Six clients over ten keys, a fifth of them reads, for at most two
+    /// minutes (each test stops it sooner).
+    fn start(group: &Group, seed: u64) -> Load {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let tally = Arc::new(Tally::default());
+        let spec = Spec { keys: KEYS, clients: 6, duration: Duration::from_secs(120), seed, read_ratio: 0.2 };
+        let (ns_url, t) = (group.ns_url.clone(), tally.clone());
+        let task = runtime.spawn(async move { kv::load::run(&ns_url, GROUP, &spec, Settings::default(), t).await });
+        Load { runtime, task, tally, ns_url: group.ns_url.clone() }
+    }
+
+    fn ok(&self) -> u64 {
+        self.tally.ok.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `n` more operations succeeded than now.
+    fn progress(&self, n: u64, what: &str) {
+        let from = self.ok();
+        wait(Duration::from_secs(60), what, || (self.ok() >= from + n).then_some(()));
+    }
+
+    /// Waits until at least `n` writes were invoked.
+    fn writes(&self, n: u64) {
+        wait(Duration::from_secs(120), &format!("{n} writes"), || (self.tally.writes.load(Ordering::Relaxed) >= n).then_some(()));
+    }
+
+    /// Stops the load, reads every key, and checks the history; returns it.
+    fn finish(self, name: &str) -> History {
+        self.writes(WRITES);
+        self.tally.stop();
+        let history = self.runtime.block_on(self.task).unwrap();
+        let (finals, errors) = self.runtime.block_on(kv::load::read_all(&self.ns_url, GROUP, KEYS, Settings::default()));
+        let summary = kv::load::summary(&history, Duration::from_secs_f64(self.tally.now_ms() / 1000.0));
+        println!("{name}: {summary}");
+        let saved = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("service_faults-{name}.json"));
+        std::fs::write(&saved, serde_json::to_string(&history).unwrap()).unwrap();
+        let writes = history.events.iter().filter(|e| e.op.writes()).count();
+        assert!(writes as u64 >= WRITES, "{writes} writes");
+        assert!(errors.is_empty(), "the final reads failed: {errors:?}");
+        let report = check::linearizable(&history);
+        assert!(report.is_linearizable(), "{name}: not linearizable (history in {}):\n{}", saved.display(), report.problems().join("\n"));
+        let lost = check::lost_writes(&history, &finals);
+        assert!(lost.is_empty(), "{name}: lost writes (history in {}):\n{}", saved.display(), lost.join("\n"));
+        let twice = check::applied_twice(&history);
+        assert!(twice.is_empty(), "{name}: applied twice (history in {}):\n{}", saved.display(), twice.join("\n"));
+        history
+    }
+}
+
+/// `ok` events of an epoch below `epoch` that completed after `after_ms`.
+fn acknowledged_under_older(history: &History, epoch: u64, after_ms: f64) -> Vec<String> {
+    (history.events.iter())
+        .filter(|e| e.outcome == Outcome::Ok && e.epoch.is_some_and(|x| x < epoch) && e.complete_ms > after_ms)
+        .map(check::describe)
+        .collect()
+}
+
+#[test]
+fn the_master_killed_during_a_load_loses_no_acknowledged_write() {
+    let mut group = Group::start();
+    let (first, epoch) = group.master("a serving master", |_, _| true);
+    let load = Load::start(&group, 1);
+    load.writes(300);
+    group.nodes[first] = None; // kill -9
+    let (_, next) = group.master("the next master serving", |row, e| row != first && e > epoch);
+    load.progress(100, "writes under the next master");
+    let history = load.finish("master_killed");
+    assert!(history.events.iter().any(|e| e.outcome == Outcome::Ok && e.epoch >= Some(next)), "nothing acknowledged after the failover");
+}
+
+#[test]
+fn a_stopped_master_woken_after_the_failover_gets_no_write_acknowledged() {
+    let group = Group::start();
+    let (first, epoch) = group.master("a serving master", |_, _| true);
+    let load = Load::start(&group, 2);
+    load.writes(300);
+    group.signal(first, "-STOP");
+    let (_, next) = group.master("the next master serving", |row, e| row != first && e > epoch);
+    load.progress(100, "writes under the next master");
+    group.signal(first, "-CONT");
+    let woken = load.tally.now_ms();
+    // The woken master sends what it held under its old epoch; the backups
+    // have seen the new one and refuse it (K4).
+    load.progress(200, "writes after the old master woke");
+    let history = load.finish("master_stopped");
+    let late = acknowledged_under_older(&history, next, woken);
+    assert!(late.is_empty(), "acknowledged under an epoch below {next} after the old master woke at {woken:.1} ms:\n{}", late.join("\n"));
+}
+
+#[test]
+fn an_isolated_master_commits_nothing_alone_and_the_history_stays_linearizable() {
+    let group = Group::start();
+    let (first, epoch) = group.master("a serving master", |_, _| true);
+    let load = Load::start(&group, 3);
+    load.writes(300);
+    group.admin(first, "isolate");
+    let isolated = load.tally.now_ms();
+    let (_, next) = group.master("the next master serving", |row, e| row != first && e > epoch);
+    load.progress(100, "writes under the next master");
+    group.admin(first, "heal");
+    load.progress(200, "writes after the heal");
+    let history = load.finish("master_isolated");
+    // Nothing invoked after the isolation was committed under the old
+    // epoch: the isolated master reaches no backup and removes none (K10).
+    let alone: Vec<String> = (history.events.iter())
+        .filter(|e| e.outcome == Outcome::Ok && e.op.writes() && e.epoch.is_some_and(|x| x < next) && e.invoke_ms > isolated)
+        .map(check::describe)
+        .collect();
+    assert!(alone.is_empty(), "committed by the isolated master after {isolated:.1} ms:\n{}", alone.join("\n"));
+}
+
+#[test]
+fn a_killed_backup_is_removed_and_returns_by_state_transfer_losing_nothing() {
+    let mut group = Group::start();
+    let (master, _) = group.master("a serving master", |_, _| true);
+    let load = Load::start(&group, 4);
+    load.writes(300);
+    let backup = (master + 1) % IDS.len();
+    group.nodes[backup] = None; // kill -9
+    wait(Duration::from_secs(30), "the killed backup removed from the configuration", || {
+        (!group.members().iter().any(|m| m == IDS[backup])).then_some(())
+    });
+    load.progress(200, "writes without the backup");
+    group.start_node(backup);
+    wait(Duration::from_secs(30), "the backup added back", || group.members().iter().any(|m| m == IDS[backup]).then_some(()));
+    load.progress(200, "writes with the backup back");
+    let history = load.finish("backup_killed");
+    // Its copy caught up: it holds what the master committed.
+    let (m, _) = group.master("the master after the load", |_, _| true);
+    wait(Duration::from_secs(20), "the returned backup to hold every committed write", || {
+        let (theirs, ours) = (group.service(backup)?, group.service(m)?);
+        (theirs["applied"] == ours["commit"] && theirs["keys"] == ours["keys"]).then_some(())
+    });
+    assert!(history.events.iter().filter(|e| e.outcome == Outcome::Ok).count() > 500);
+}
+
+#[test]
+fn a_restarted_name_server_loses_no_write() {
+    let mut group = Group::start();
+    group.master("a serving master", |_, _| true);
+    let load = Load::start(&group, 5);
+    load.writes(300);
+    // kill -9, then a start on the same folder and port.
+    group.ns.0.kill().unwrap();
+    group.ns.0.wait().unwrap();
+    let down = load.tally.now_ms();
+    group.ns = start_nameserver(group.ns_addr, &group.dir.path().join("ns"));
+    group.master("a master registered after the restart", |_, _| true);
+    load.progress(300, "writes after the restart");
+    let history = load.finish("nameserver_restarted");
+    assert!(history.events.iter().any(|e| e.outcome == Outcome::Ok && e.invoke_ms > down), "nothing succeeded after the restart");
+}
