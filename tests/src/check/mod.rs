@@ -181,7 +181,7 @@ fn check_key(key: &str, events: &[&Event], until: &[f64], budget: u64) -> Verdic
                 placed.len()
             );
             let shown = placed.len().saturating_sub(6);
-            text += if shown > 0 { &", ending with:\n" } else { ":\n" };
+            text += if shown > 0 { ", ending with:\n" } else { ":\n" };
             for &(i, skipped) in &placed[shown..] {
                 let how = if skipped { " (skipped: did not take effect)" } else { "" };
                 text += &format!("  {}{how}\n", describe(events[i]));
