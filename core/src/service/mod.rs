@@ -376,6 +376,11 @@ pub struct Config {
     /// How long a backup may leave a round unanswered before the master
     /// removes it from the configuration (K10).
     pub ack_timeout: Span,
+    /// How long a new master waits for a member's answer to `Sync` before
+    /// it removes it (K10). Shorter than `ack_timeout`: the answer is one
+    /// round trip and one fsync, and the client-visible window of every
+    /// failover includes this wait for the member that failed.
+    pub sync_timeout: Span,
     /// How often an idle master sends an empty `Forward` (a heartbeat).
     pub heartbeat: Span,
     /// Entries per `Forward`.
@@ -390,6 +395,7 @@ impl Config {
         Config {
             me: me.into(),
             ack_timeout: Span::from_ms(1_000),
+            sync_timeout: Span::from_ms(300),
             heartbeat: Span::from_ms(100),
             max_batch: 512,
             snapshot_every: 10_000,

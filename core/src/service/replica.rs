@@ -194,9 +194,9 @@ impl Replica {
         // remove, K10) is looked at again a heartbeat later, not at once.
         let later = |d: Time| if d > self.now { d } else { self.now + self.cfg.heartbeat };
         let mut at = later(l.last_round_at + self.cfg.heartbeat);
-        for p in l.peers.values().filter(|p| p.member) {
+        for (id, p) in l.peers.iter().filter(|(_, p)| p.member) {
             if let Some(since) = p.owed_since {
-                at = at.min(later(since + self.cfg.ack_timeout));
+                at = at.min(later(since + Self::timeout_of(&self.cfg, l, id)));
             }
         }
         if let Some(since) = l.reconfiguring {
@@ -632,11 +632,10 @@ impl Replica {
         if l.reconfiguring.is_some() {
             return;
         }
-        let timeout = self.cfg.ack_timeout;
         let silent: Vec<String> = l
             .peers
             .iter()
-            .filter(|(_, p)| p.member && p.owed_since.is_some_and(|since| now >= since + timeout))
+            .filter(|(id, p)| p.member && p.owed_since.is_some_and(|since| now >= since + Self::timeout_of(&self.cfg, l, id)))
             .map(|(id, _)| id.clone())
             .collect();
         let members = self.config.members.len();
@@ -652,6 +651,15 @@ impl Replica {
         }
         l.reconfiguring = Some(now);
         self.out.push_back(Output::Reconfigure { epoch: l.epoch, expected: self.config.version, members });
+    }
+
+    /// How long member `id` may stay silent: `sync_timeout` while the
+    /// master waits for its answer to `Sync`, `ack_timeout` after (K10).
+    fn timeout_of(cfg: &Config, l: &Lead, id: &str) -> Span {
+        match &l.syncing {
+            Some(answers) if !answers.contains_key(id) => cfg.sync_timeout,
+            _ => cfg.ack_timeout,
+        }
     }
 
     // ---- after every input ----
