@@ -87,6 +87,13 @@ fn impatient() -> Settings {
     Settings { deadline: Duration::from_millis(600), attempt_timeout: Duration::from_millis(300), ..Settings::default() }
 }
 
+/// Asserts that the fault at `at_ms` caught operations in flight: invoked
+/// before it, ended after it, sent more than once.
+fn assert_caught(history: &History, at_ms: f64) {
+    let caught = history.events.iter().filter(|e| e.invoke_ms < at_ms && e.complete_ms > at_ms && e.attempts > 1).count();
+    assert!(caught > 0, "the fault at {at_ms:.1} ms caught no operation in flight");
+}
+
 /// `ok` operations invoked after `after_ms` whose reply carries `epoch` or
 /// an older one. A write's reply carries the epoch of the master that
 /// stamped it (K3), a read's the epoch of the master that answered it, so
@@ -103,22 +110,26 @@ fn acknowledged_under(history: &History, epoch: u64, after_ms: f64) -> Vec<Strin
 #[test]
 fn the_master_killed_during_a_load_loses_no_acknowledged_write() {
     let mut group = Group::start();
-    let (first, epoch) = group.master("a serving master", |_, _| true);
+    group.settled();
     let load = Load::start(&group, 1, Settings::default());
     load.writes(300);
+    let (first, epoch) = group.master("the master before the fault", |_, _| true);
     group.nodes[first] = None; // kill -9
+    let killed = load.tally.now_ms();
     let (_, next) = group.master("the next master serving", |row, e| row != first && e > epoch);
     load.progress(100, "writes under the next master");
     let history = load.finish("master_killed");
+    assert_caught(&history, killed);
     assert!(history.events.iter().any(|e| e.outcome == Outcome::Ok && e.epoch >= Some(next)), "nothing acknowledged after the failover");
 }
 
 #[test]
 fn a_stopped_master_woken_after_the_failover_gets_no_write_acknowledged() {
     let group = Group::start();
-    let (first, epoch) = group.master("a serving master", |_, _| true);
+    group.settled();
     let load = Load::start(&group, 2, impatient());
     load.writes(300);
+    let (first, epoch) = group.master("the master before the fault", |_, _| true);
     group.signal(first, "-STOP");
     let stopped = load.tally.now_ms();
     group.master("the next master serving", |row, e| row != first && e > epoch);
@@ -128,6 +139,7 @@ fn a_stopped_master_woken_after_the_failover_gets_no_write_acknowledged() {
     // have seen the new one and refuse it (K4).
     load.progress(200, "writes after the old master woke");
     let history = load.finish("master_stopped");
+    assert_caught(&history, stopped);
     let late = acknowledged_under(&history, epoch, stopped);
     assert!(late.is_empty(), "invoked after the SIGSTOP at {stopped:.1} ms, acknowledged under epoch {epoch}:\n{}", late.join("\n"));
 }
@@ -135,9 +147,10 @@ fn a_stopped_master_woken_after_the_failover_gets_no_write_acknowledged() {
 #[test]
 fn an_isolated_master_commits_nothing_alone_and_the_history_stays_linearizable() {
     let group = Group::start();
-    let (first, epoch) = group.master("a serving master", |_, _| true);
+    group.settled();
     let load = Load::start(&group, 3, impatient());
     load.writes(300);
+    let (first, epoch) = group.master("the master before the fault", |_, _| true);
     group.admin(first, "isolate");
     let isolated = load.tally.now_ms();
     group.master("the next master serving", |row, e| row != first && e > epoch);
@@ -145,6 +158,7 @@ fn an_isolated_master_commits_nothing_alone_and_the_history_stays_linearizable()
     group.admin(first, "heal");
     load.progress(200, "writes after the heal");
     let history = load.finish("master_isolated");
+    assert_caught(&history, isolated);
     // Nothing invoked after the isolation was written or read under the old
     // epoch: the isolated master reaches no backup and removes none (K10).
     let alone = acknowledged_under(&history, epoch, isolated);
@@ -154,9 +168,10 @@ fn an_isolated_master_commits_nothing_alone_and_the_history_stays_linearizable()
 #[test]
 fn a_killed_backup_is_removed_and_returns_by_state_transfer_losing_nothing() {
     let mut group = Group::start();
-    let (master, _) = group.master("a serving master", |_, _| true);
+    group.settled();
     let load = Load::start(&group, 4, Settings::default());
     load.writes(300);
+    let (master, _) = group.master("the master before the fault", |_, _| true);
     let backup = (master + 1) % IDS.len();
     group.nodes[backup] = None; // kill -9
     wait(Duration::from_secs(30), "the killed backup removed from the configuration", || {
@@ -179,7 +194,7 @@ fn a_killed_backup_is_removed_and_returns_by_state_transfer_losing_nothing() {
 #[test]
 fn a_restarted_name_server_loses_no_write() {
     let mut group = Group::start();
-    group.master("a serving master", |_, _| true);
+    group.settled();
     let load = Load::start(&group, 5, impatient());
     load.writes(300);
     // kill -9, then a start on the same folder and port.

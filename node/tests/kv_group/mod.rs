@@ -91,6 +91,18 @@ impl Group {
         })
     }
 
+    /// Waits until the group's first contests are over: the same master
+    /// under the same epoch a second apart (a fresh group's first period
+    /// may register several members in turn, N16).
+    pub fn settled(&self) {
+        let mut last = self.master("a serving master", |_, _| true);
+        wait(Duration::from_secs(30), "a settled master", || {
+            std::thread::sleep(Duration::from_millis(1_000));
+            let now = self.master("a serving master", |_, _| true);
+            std::mem::replace(&mut last, now).eq(&now).then_some(())
+        });
+    }
+
     pub fn members(&self) -> Vec<String> {
         let view = self.view().unwrap_or_default();
         view["config"]["members"].as_array().into_iter().flatten().filter_map(|m| m.as_str().map(str::to_owned)).collect()
