@@ -14,6 +14,7 @@
 //!   | `bad_request`        | 400    | `field` and `reason`; nothing applied       |
 //!   | `bad_request`        | 413    | `field: body`: over [`MAX_KV_BODY`]          |
 //!   | `unknown_group`      | 404    | `?group=` names another group               |
+//!   | `no_name_server`     | 503    | the group file names none: no service       |
 //!
 //!   A request the replica has not answered within [`REPLY_WITHIN`] gets
 //!   503 `{"error":"unknown"}`: it may still be applied.
@@ -44,6 +45,12 @@ pub async fn kv(State(node): State<Arc<Node>>, Query(query): Query<HashMap<Strin
         if *group != node.group.scenario.name {
             return (StatusCode::NOT_FOUND, Json(json!({"error": "unknown_group", "group": group}))).into_response();
         }
+    }
+    if node.group.nameserver.is_none() {
+        // No epochs without a name server, so no master for clients (KN5):
+        // say so rather than redirect from node to node.
+        let reason = "this group's file names no name server: the key-value service needs one for its epochs";
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "no_name_server", "reason": reason}))).into_response();
     }
     let bytes = match axum::body::to_bytes(body, MAX_KV_BODY).await {
         Ok(b) => b,

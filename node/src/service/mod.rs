@@ -42,7 +42,7 @@ mod transport;
 
 pub use http::{kv, service_status, MAX_KV_BODY, REPLY_WITHIN};
 pub use store::{DiskError, DiskStore};
-pub use transport::{accept, dial_forever, ws_config, MAX_MESSAGE};
+pub use transport::{accept, dial_forever, reconnect, ws_config, MAX_MESSAGE};
 
 use crate::live::Node;
 use crate::names::{NameStore, Remote};

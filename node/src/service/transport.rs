@@ -86,6 +86,26 @@ pub(super) fn send(node: &Node, to: &str, msg: &Msg) {
     }
 }
 
+/// Closes the replication connections to the servers `to` picks (by row),
+/// which the dialers then make again: a new connection makes both replicas
+/// start over (`Connected`: the master's `Sync`, a returning backup's
+/// `Synced` asking to join). The node does it when the master is told of
+/// nothing else that changed (KN11): on a heal, since while it was isolated
+/// its connections stayed up with every message dropped (a master elected
+/// meanwhile sent its `Sync` into the void); and when a server leaves the
+/// configuration, since one removed while its connection stayed up (a
+/// paused process) would otherwise never be synced again.
+pub fn reconnect(node: &Node, to: impl Fn(u32) -> bool) {
+    for (row, slot) in node.service.links.slots.lock().expect("links lock").iter_mut().enumerate() {
+        if to(row as u32) {
+            // The writer ends when its sender goes, and with it the
+            // session, which still owns the slot and so reports the
+            // disconnection.
+            slot.tx = None;
+        }
+    }
+}
+
 /// Keeps a replication connection to `peer` (a server this node dials)
 /// until shutdown.
 pub async fn dial_forever(node: Arc<Node>, peer: u32) {
