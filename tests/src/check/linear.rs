@@ -11,10 +11,11 @@
 //! has tried, so it visits each at most once; and it keeps the longest
 //! linearization it found, which is the counterexample. Measured on one key
 //! of a generated history (334 operations from 8 clients, one read made
-//! stale): stateright took 2.3 s to accept the good history and 21 s to
-//! reject the bad one, this search 11 ms and 13 ms; a fault test checks
-//! several such keys, so stateright would not finish in a test's time. The unit tests run
-//! both on small random histories and require the same verdicts
+//! stale; the test build): stateright took 2.3 s to accept the good
+//! history and 21 s to reject the bad one, this search 11 ms and 13 ms; a
+//! fault test checks several such keys, so stateright would not finish in
+//! a test's time. The unit tests run both on small random histories and
+//! require the same verdicts
 //! (`agrees_with_stateright_on_small_random_histories`).
 //!
 //! Operations whose outcome is unknown may or may not have taken effect:
