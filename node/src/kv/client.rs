@@ -269,7 +269,8 @@ impl Client {
             // Refused before anything was applied, at the same master.
             (_, "busy") => Attempt::Retry { reached: false, why: said, redirect: Some(master.clone()) },
             (_, "unknown") => Attempt::Retry { reached: true, why: said, redirect: None },
-            (400..=499, _) => Attempt::Refused(said),
+            // A group run without a name server has no master for clients.
+            (400..=499, _) | (_, "no_name_server") => Attempt::Refused(said),
             // Any other answer (a proxy, a crash mid-answer): it may have been
             // applied, and the master may have changed.
             _ => Attempt::Retry { reached: true, why: said, redirect: None },

@@ -27,6 +27,8 @@ enum Act {
     LoseAnswer,
     Busy,
     BadRequest,
+    /// "This group has no name server, so no service."
+    NoNameServer,
     /// Never answer.
     Hang,
     /// "Not the master; it is at ADDR."
@@ -56,6 +58,7 @@ async fn kv(State(fake): State<Shared>, Json(request): Json<Request>) -> Respons
         Act::Hang => std::future::pending().await,
         Act::Busy => return refuse(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "busy", "waiting": 1})),
         Act::BadRequest => return refuse(StatusCode::BAD_REQUEST, json!({"error": "bad_request", "field": "key", "reason": "too long"})),
+        Act::NoNameServer => return refuse(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "no_name_server", "reason": "none named"})),
         Act::Redirect(addr) => return refuse(StatusCode::MISDIRECTED_REQUEST, json!({"error": "not_master", "master": "b", "addr": addr})),
         Act::Serve | Act::LoseAnswer => {}
     }
@@ -153,6 +156,11 @@ async fn a_refusal_fails_at_once_without_a_retry() {
     assert!(matches!(&err, KvError::Refused(why) if why.contains("400 Bad Request") && why.contains("\"field\":\"key\"")), "{err}");
     assert_eq!(e.error, Some(err.to_string()));
     assert_eq!(m.lock().unwrap().received.len(), 1);
+    // A group served without a name server: refused too, nothing applied.
+    m.lock().unwrap().script.push_back(Act::NoNameServer);
+    let (e, result) = client.call(put("k", "v")).await;
+    assert_eq!((e.outcome, e.attempts), (Outcome::Fail, 1));
+    assert!(matches!(&result, Err(KvError::Refused(why)) if why.contains("no_name_server")), "{result:?}");
 }
 
 #[tokio::test]
