@@ -263,6 +263,13 @@ impl Node {
         self.engine.status.borrow().master.clone()
     }
 
+    /// Whether this node's mesh holds a connection to member `id` now.
+    pub(crate) fn mesh_connected(&self, id: &str) -> bool {
+        let Some(row) = self.group.members.iter().position(|m| m.id == id) else { return false };
+        let slots = self.slots.lock().expect("slots lock");
+        slots.get(row).is_some_and(|s| s.state == PeerState::Connected)
+    }
+
     /// Whether an admin has cut this node off (`/api/admin/isolate`).
     pub(crate) fn is_isolated(&self) -> bool {
         isolated(self)

@@ -161,6 +161,7 @@ pub async fn run(node: Arc<Node>, parts: Parts) {
         next_conn: 1,
         lease: None,
         leading: None,
+        followed: None,
         config: Membership { version: config.0, members: config.1 },
         status,
         me,
@@ -183,6 +184,9 @@ struct Driver {
     lease: Option<(u64, Instant)>,
     /// The epoch the replica was told it leads under, until `StepDown`.
     leading: Option<u64>,
+    /// The last master the election named other than this node: when this
+    /// node leads, the one the election judged failed (`Input::Failed`).
+    followed: Option<String>,
     /// The last configuration seen, for `Lead`.
     config: Membership,
     status: watch::Sender<Option<Status>>,
@@ -218,6 +222,9 @@ impl Driver {
             }
             for cmd in batch.drain(..) {
                 self.command(cmd);
+            }
+            if let Some(m) = self.node.election_master().filter(|m| *m != self.me) {
+                self.followed = Some(m);
             }
             self.follow_lease();
             if self.replica.poll_timeout().is_some_and(|t| t <= self.now()) {
@@ -274,6 +281,13 @@ impl Driver {
             self.node.log(format!("replica: leads under epoch {epoch}, configuration version {}", self.config.version));
             self.leading = Some(epoch);
             self.feed(Input::Lead { epoch, config: self.config.clone() });
+            // The master this node followed before it took over is the one
+            // the election judged failed: when the mesh has lost it too (a
+            // killed process), no need to wait for its answer to Sync. A
+            // paused one keeps its connection and gets `sync_timeout`.
+            if let Some(peer) = self.followed.take().filter(|p| !self.node.mesh_connected(p)) {
+                self.feed(Input::Failed { peer });
+            }
         }
     }
 
