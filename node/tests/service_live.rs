@@ -163,6 +163,12 @@ fn writes_through_the_master_reach_every_member_and_bad_requests_change_nothing(
     let m = live.master();
     let reply = live.put("c1", 1, "k", "v");
     assert_eq!(reply["result"], "written", "{reply}");
+    // The store's answers keep the connection open (KN12); the node's
+    // other routes close it (L13).
+    let res = live.client.post(format!("http://{}/api/kv", live.addrs[m])).body("{}").send().unwrap();
+    assert_eq!(res.headers().get("connection").map(|v| v.to_str().unwrap()), Some("keep-alive"));
+    let res = live.client.get(format!("http://{}/api/service", live.addrs[m])).send().unwrap();
+    assert_eq!(res.headers().get("connection").map(|v| v.to_str().unwrap()), Some("close"));
     assert_eq!(reply["previous"], Value::Null);
     let index = reply["index"].as_u64().unwrap();
     assert!(reply["epoch"].as_u64().unwrap() > 0, "{reply}");
