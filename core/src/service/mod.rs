@@ -271,7 +271,9 @@ pub enum Input {
 
 /// Something to keep on disk before any output that follows it is carried
 /// out (K6): a backup acknowledges only what it has persisted, and a
-/// master answers only what it has.
+/// master answers only what it has. A master's `Sync`, `Forward` and
+/// `Install` are the exception: they may leave before its own copy is
+/// durable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Durable {
     /// The highest epoch seen.

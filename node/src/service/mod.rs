@@ -46,9 +46,9 @@ pub use transport::{accept, dial_forever, reconnect, ws_config, MAX_MESSAGE};
 
 use crate::live::Node;
 use crate::names::{NameStore, Remote};
-use stagger_core::service::{Config, Conn, Durable, Input, Membership, Note, Output, Refusal, Replica, Reply, Request, Status};
+use stagger_core::service::{Config, Conn, Durable, Input, Membership, Msg, Note, Output, Refusal, Replica, Reply, Request, Status};
 use stagger_core::Time;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -152,10 +152,14 @@ pub async fn run(node: Arc<Node>, parts: Parts) {
     let me = node.id().to_string();
     node.log(format!("replica: state in {}", disk.path().display()));
     let config = node.membership_now();
+    let (disk, durable) = writer(disk);
     let mut driver = Driver {
         node: node.clone(),
         replica,
-        disk: Arc::new(disk),
+        disk,
+        submitted: 0,
+        durable: 0,
+        held: VecDeque::new(),
         start: Instant::now(),
         waiting: HashMap::new(),
         next_conn: 1,
@@ -168,15 +172,45 @@ pub async fn run(node: Arc<Node>, parts: Parts) {
     };
     let mut stop = node.stopping();
     tokio::select! {
-        _ = driver.run(rx) => {}
+        _ = driver.run(rx, durable) => {}
         _ = stop.wait_for(|s| *s) => {}
     }
+}
+
+/// The disk's own thread: writes the batches it is given in order, each
+/// run of queued batches in one transaction (group commit), and sends back
+/// the number of the last batch that is durable, or why the disk failed.
+fn writer(disk: DiskStore) -> (std::sync::mpsc::Sender<(u64, Vec<Durable>)>, mpsc::UnboundedReceiver<Result<u64, String>>) {
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<Durable>)>();
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while let Ok((mut seq, mut batch)) = rx.recv() {
+            while let Ok((s, more)) = rx.try_recv() {
+                seq = s;
+                batch.extend(more);
+            }
+            let written = disk.apply(&batch).map(|()| seq).map_err(|e| e.to_string());
+            let failed = written.is_err();
+            if done_tx.send(written).is_err() || failed {
+                return;
+            }
+        }
+    });
+    (tx, done_rx)
 }
 
 struct Driver {
     node: Arc<Node>,
     replica: Replica,
-    disk: Arc<DiskStore>,
+    /// Batches of `Persist`s to the disk's thread, numbered from 1.
+    disk: std::sync::mpsc::Sender<(u64, Vec<Durable>)>,
+    /// The number of the last batch given to the disk, and of the last one
+    /// durable.
+    submitted: u64,
+    durable: u64,
+    /// Outputs waiting for the disk: each may be carried out once batch
+    /// `.0` is durable (KN13).
+    held: VecDeque<(u64, Output)>,
     start: Instant,
     /// Client requests waiting for their answer.
     waiting: HashMap<Conn, oneshot::Sender<Result<Reply, Refusal>>>,
@@ -202,7 +236,7 @@ impl Driver {
         self.start + std::time::Duration::from_micros(t.0)
     }
 
-    async fn run(&mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+    async fn run(&mut self, mut rx: mpsc::UnboundedReceiver<Cmd>, mut durable: mpsc::UnboundedReceiver<Result<u64, String>>) {
         let mut batch = Vec::new();
         loop {
             let timer = self.replica.poll_timeout().map(|t| self.instant(t));
@@ -218,6 +252,14 @@ impl Driver {
                     }
                     None => return,
                 },
+                done = durable.recv() => match done {
+                    Some(Ok(seq)) => {
+                        self.durable = seq;
+                        self.release();
+                    }
+                    Some(Err(why)) => return self.disk_failed(&why),
+                    None => return self.disk_failed("its thread stopped"),
+                },
                 _ = sleep_until(wake) => {}
             }
             for cmd in batch.drain(..) {
@@ -230,9 +272,7 @@ impl Driver {
             if self.replica.poll_timeout().is_some_and(|t| t <= self.now()) {
                 self.feed(Input::Timer);
             }
-            if !self.carry_out().await {
-                return;
-            }
+            self.carry_out();
         }
     }
 
@@ -291,35 +331,45 @@ impl Driver {
         }
     }
 
-    /// Drains the replica: its `Persist`s to disk in one transaction, then
-    /// the rest in order. `false` when the disk failed: the replica stops,
-    /// since it can no longer keep what it would acknowledge.
-    async fn carry_out(&mut self) -> bool {
+    /// Drains the replica (KN13). Its `Persist`s go to the disk's thread as
+    /// one batch. A master's `Sync`, `Forward` and `Install` go out at once,
+    /// before its own copy is durable: a backup may then hold an entry the
+    /// master lost in a crash, which is an uncommitted tail like any other
+    /// (K9), and the master answers nothing before its copy is on disk.
+    /// Everything else (answers to clients, a backup's acknowledgements,
+    /// reconfigurations) waits until every batch given so far is durable.
+    fn carry_out(&mut self) {
         let mut durable: Vec<Durable> = Vec::new();
-        let mut rest = Vec::new();
         while let Some(out) = self.replica.poll_output() {
             match out {
                 Output::Persist(d) => durable.push(d),
-                other => rest.push(other),
+                Output::Send { to, msg } if matches!(msg, Msg::Sync { .. } | Msg::Forward { .. } | Msg::Install { .. }) => {
+                    transport::send(&self.node, &to, &msg)
+                }
+                other => self.held.push_back((0, other)),
             }
         }
         if !durable.is_empty() {
-            let disk = self.disk.clone();
-            let written = tokio::task::spawn_blocking(move || disk.apply(&durable)).await;
-            let failed = match written {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(e) => Some(e.to_string()),
-            };
-            if let Some(why) = failed {
-                self.node.log(format!("replica: stopped: the disk failed: {why}"));
-                for (_, reply) in self.waiting.drain() {
-                    let _ = reply.send(Err(Refusal::Unknown));
-                }
-                return false;
+            self.submitted += 1;
+            if self.disk.send((self.submitted, durable)).is_err() {
+                return; // The disk's thread stopped; `run` hears why.
             }
         }
-        for out in rest {
+        // What was held in this drain waits for everything given so far.
+        for h in self.held.iter_mut().rev() {
+            if h.0 != 0 {
+                break;
+            }
+            h.0 = self.submitted;
+        }
+        self.release();
+        let _ = self.status.send(Some(self.replica.status()));
+    }
+
+    /// Carries out the held outputs whose batch is durable, in order.
+    fn release(&mut self) {
+        while self.held.front().is_some_and(|(seq, _)| *seq <= self.durable) {
+            let (_, out) = self.held.pop_front().expect("checked");
             match out {
                 Output::Send { to, msg } => transport::send(&self.node, &to, &msg),
                 Output::Reply { conn, result } => {
@@ -333,11 +383,17 @@ impl Driver {
                 // Every commit is one: the status shows them, the log would drown.
                 Output::Note(Note::Applied { .. }) => {}
                 Output::Note(note) => self.node.log(format!("replica: {}", serde_json::to_string(&note).unwrap_or_default())),
-                Output::Persist(_) => unreachable!("persisted above"),
+                Output::Persist(_) => unreachable!("persists go to the disk's thread"),
             }
         }
-        let _ = self.status.send(Some(self.replica.status()));
-        true
+    }
+
+    /// The replica stops: it can no longer keep what it would acknowledge.
+    fn disk_failed(&mut self, why: &str) {
+        self.node.log(format!("replica: stopped: the disk failed: {why}"));
+        for (_, reply) in self.waiting.drain() {
+            let _ = reply.send(Err(Refusal::Unknown));
+        }
     }
 }
 
