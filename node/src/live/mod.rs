@@ -222,6 +222,8 @@ pub async fn run(
         app: Some(api::router(node.clone())),
         // Room for `/api/kv`'s own, lower limit to answer in its words.
         max_body_bytes: 2 * crate::service::MAX_KV_BODY,
+        // A write waits for its commit, not for this machine (KN14).
+        unlimited: &["/api/kv"],
         ..crate::serve::Config::default()
     };
     let served = crate::serve::run_with(listener, config, shutdown).await;

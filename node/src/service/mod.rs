@@ -340,11 +340,18 @@ impl Driver {
     /// reconfigurations) waits until every batch given so far is durable.
     fn carry_out(&mut self) {
         let mut durable: Vec<Durable> = Vec::new();
+        // The same forward to every backup is encoded once.
+        let mut encoded: Option<(Msg, String)> = None;
         while let Some(out) = self.replica.poll_output() {
             match out {
                 Output::Persist(d) => durable.push(d),
                 Output::Send { to, msg } if matches!(msg, Msg::Sync { .. } | Msg::Forward { .. } | Msg::Install { .. }) => {
-                    transport::send(&self.node, &to, &msg)
+                    if encoded.as_ref().is_none_or(|(m, _)| *m != msg) {
+                        let text = serde_json::to_string(&msg).expect("messages serialize");
+                        encoded = Some((msg, text));
+                    }
+                    let (msg, text) = encoded.as_ref().expect("just set");
+                    transport::send_text(&self.node, &to, msg.kind(), || text.clone());
                 }
                 other => self.held.push_back((0, other)),
             }

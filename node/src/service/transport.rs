@@ -71,15 +71,22 @@ impl Links {
 /// the link; nothing when this node is isolated (lost, as over a broken
 /// link: the replica's timeouts deal with it).
 pub(super) fn send(node: &Node, to: &str, msg: &Msg) {
+    send_text(node, to, msg.kind(), || serde_json::to_string(msg).expect("messages serialize"));
+}
+
+/// [`send`] with the message already encoded (or encoded only if there is
+/// a connection to send it on): a master's forward of one batch to every
+/// backup is encoded once.
+pub(super) fn send_text(node: &Node, to: &str, kind: &str, text: impl FnOnce() -> String) {
     if node.is_isolated() {
         return;
     }
     let Some(row) = node.group.row_of(to) else { return };
     let slots = node.service.links.slots.lock().expect("links lock");
     if let Some(tx) = &slots[row as usize].tx {
-        let text = serde_json::to_string(msg).expect("messages serialize");
+        let text = text();
         if text.len() > MAX_MESSAGE {
-            node.log(format!("replica: a {} to {to} is {} bytes, over the {MAX_MESSAGE}-byte limit: not sent", msg.kind(), text.len()));
+            node.log(format!("replica: a {kind} to {to} is {} bytes, over the {MAX_MESSAGE}-byte limit: not sent", text.len()));
             return;
         }
         let _ = tx.send((Instant::now() + live::emulated_delay(node, row as usize), text));
