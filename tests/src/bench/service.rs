@@ -291,15 +291,22 @@ pub(super) fn failover(stagger: &Path, args: ServiceFailoverArgs) -> Result<(), 
     let ids = served.group.ids().to_vec();
     let (s_log, s_writes) = under_load(&target, &args, |kills, flow| {
         let mut last = None;
-        kill_loop_with(&mut served.group, &served.poller, &PLAN(kills), &mut rng, |_, _, _| flowing(flow, &mut last), |k, r| {
-            say(format!(
-                "stagger kill {:>3}/{}: {} -> {}",
-                k + 1,
-                args.kills,
-                ids[r.killed],
-                r.winner.map_or("nobody".into(), |w| ids[w].clone())
-            ))
-        })
+        kill_loop_with(
+            &mut served.group,
+            &served.poller,
+            &PLAN(kills),
+            &mut rng,
+            |_, _, _| flowing(flow, &mut last),
+            |k, r| {
+                say(format!(
+                    "stagger kill {:>3}/{}: {} -> {}",
+                    k + 1,
+                    args.kills,
+                    ids[r.killed],
+                    r.winner.map_or("nobody".into(), |w| ids[w].clone())
+                ))
+            },
+        )
     })?;
     drop(served);
     let stagger_side = side(&s_log.kills.iter().map(|k| k.at).collect::<Vec<_>>(), &s_writes, s_log.aborted.clone());
@@ -316,9 +323,14 @@ pub(super) fn failover(stagger: &Path, args: ServiceFailoverArgs) -> Result<(), 
         let target = load::Etcd::new(c.client_urls());
         let run = under_load(&target, &args, |kills, flow| {
             let mut last = None;
-            kill_loop_with(&mut c, &p, &PLAN(kills), &mut rng, |_, _, _| flowing(flow, &mut last), |k, r| {
-                say(format!("etcd kill {:>3}/{}: {}", k + 1, args.kills, names[r.killed]))
-            })
+            kill_loop_with(
+                &mut c,
+                &p,
+                &PLAN(kills),
+                &mut rng,
+                |_, _, _| flowing(flow, &mut last),
+                |k, r| say(format!("etcd kill {:>3}/{}: {}", k + 1, args.kills, names[r.killed])),
+            )
         });
         let (e_log, e_writes) = run.map_err(|e| {
             let logs = c.evidence("service-failover").map_or(String::new(), |d| format!("; logs in {}", d.display()));
@@ -372,9 +384,9 @@ fn under_load<T, E: Into<BenchError>>(
 fn flowing(flow: &load::Flow, last_kill: &mut Option<Instant>) -> bool {
     let start = Instant::now();
     loop {
-        let fresh = flow.last_ok().is_some_and(|t| {
-            t.elapsed() < Duration::from_millis(50) && last_kill.is_none_or(|k| t > k + Duration::from_millis(500))
-        });
+        let fresh = flow
+            .last_ok()
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(50) && last_kill.is_none_or(|k| t > k + Duration::from_millis(500)));
         if fresh {
             *last_kill = Some(Instant::now());
             return true;
@@ -436,4 +448,43 @@ fn failover_table(out: &Value) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throughput() -> ServiceArgs {
+        ServiceArgs { backups: vec![2, 4, 8], clients: 64, keys: 1000, seconds: 10.0, no_etcd: false, json: false, docs: None }
+    }
+
+    #[test]
+    fn arguments_that_make_no_sense_are_the_users_error() {
+        assert!(throughput().check().is_ok());
+        assert_eq!(throughput().command(), "stagger-bench service --backups 2,4,8 --clients 64 --keys 1000 --seconds 10");
+        for (args, want) in [
+            (ServiceArgs { backups: vec![], ..throughput() }, "--backups"),
+            (ServiceArgs { backups: vec![0], ..throughput() }, "--backups"),
+            (ServiceArgs { clients: 0, ..throughput() }, "--clients"),
+            (ServiceArgs { keys: 0, ..throughput() }, "--keys"),
+            (ServiceArgs { seconds: f64::NAN, ..throughput() }, "--seconds"),
+        ] {
+            let e = args.check().unwrap_err();
+            assert!(matches!(e, BenchError::Usage(_)) && e.to_string().contains(want), "{e}");
+        }
+        let f = ServiceFailoverArgs { kills: 30, clients: 16, keys: 100, no_etcd: true, json: false, docs: None };
+        assert_eq!(f.command(), "stagger-bench service-failover --kills 30 --clients 16 --keys 100 --no-etcd");
+        let e = ServiceFailoverArgs { kills: 0, ..f }.check().unwrap_err();
+        assert!(e.to_string().contains("--kills"), "{e}");
+    }
+
+    #[test]
+    fn the_tables_show_both_sides_and_a_missing_one_as_dashes() {
+        let side = |r: f64| json!({"writes_per_s": r, "latency_ms": {"median": 8.5, "p99": 13.0}});
+        let out = json!({"command": "stagger-bench service", "clients": 64, "keys": 1000, "seconds": 10.0, "machine_line": "machine: test",
+            "rows": [{"backups": 2, "members": 3, "stagger": side(7483.0), "etcd": side(4834.0)}, {"backups": 4, "members": 5, "stagger": side(5056.0), "etcd": null}]});
+        let md = throughput_table(&out);
+        assert!(md.contains("| 2 (3) | **7483** | 8.5 ms | 13.0 ms | **4834** | 8.5 ms | 13.0 ms |"), "{md}");
+        assert!(md.contains("| 4 (5) | **5056** | 8.5 ms | 13.0 ms | - | - | - |"), "{md}");
+    }
 }
