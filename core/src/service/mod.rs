@@ -398,6 +398,10 @@ pub struct Config {
     /// Entries kept in the log before a snapshot compacts it.
     pub snapshot_every: usize,
     pub limits: Limits,
+    /// Members of the configuration that hold no replica (a live group's
+    /// browser members): never forwarded to, never waited for, never
+    /// removed, and not counted for the majority (K17).
+    pub passive: Vec<String>,
 }
 
 impl Config {
@@ -410,6 +414,7 @@ impl Config {
             max_batch: 512,
             snapshot_every: 10_000,
             limits: Limits::default(),
+            passive: Vec::new(),
         }
     }
 }

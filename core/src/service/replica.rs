@@ -344,12 +344,12 @@ impl Replica {
         self.config = m;
         let me_in = self.config.members.contains(&self.cfg.me);
         self.was_member |= me_in;
+        let members: BTreeSet<String> = self.others().into_iter().collect();
         let Role::Master(l) = &mut self.role else { return };
         if !me_in {
             return self.step_down(None);
         }
         l.reconfiguring = None;
-        let members: BTreeSet<String> = self.config.members.iter().filter(|id| **id != self.cfg.me).cloned().collect();
         let now = self.now;
         for (id, p) in l.peers.iter_mut() {
             p.member = members.contains(id);
@@ -377,8 +377,9 @@ impl Replica {
         }
     }
 
+    /// The other members that hold a replica: the backups.
     fn others(&self) -> Vec<String> {
-        self.config.members.iter().filter(|id| **id != self.cfg.me).cloned().collect()
+        self.config.members.iter().filter(|id| **id != self.cfg.me && !self.cfg.passive.contains(id)).cloned().collect()
     }
 
     // ---- clients ----
@@ -657,7 +658,7 @@ impl Replica {
             .filter(|(id, p)| p.member && (p.failed || p.owed_since.is_some_and(|since| now >= since + Self::timeout_of(&self.cfg, l, id))))
             .map(|(id, _)| id.clone())
             .collect();
-        let members = self.config.members.len();
+        let members = self.config.members.iter().filter(|id| !self.cfg.passive.contains(id)).count();
         // Only while it hears a majority of the configuration, itself
         // included, does a master remove the silent (K10): an isolated
         // master must not remove everybody else and go on alone.

@@ -344,6 +344,40 @@ fn a_backup_paused_past_the_ack_timeout_is_removed_and_comes_back_when_it_wakes(
 }
 
 #[test]
+fn a_member_without_a_replica_is_never_waited_for_nor_removed() {
+    let mut net = Net::new(&["a", "b"]);
+    net.config.members.push("you".into()); // a browser member: no replica
+    let mut c = cfg("a");
+    c.passive = vec!["you".into()];
+    net.members.get_mut("a").unwrap().replica = Replica::new(c, Recovered::default());
+    net.feed("a", Input::Connected { peer: "b".into() });
+    net.lead("a", 1);
+    assert!(net.replica("a").serving(), "no Sync awaited from a member that holds no replica");
+    net.members.get_mut("b").unwrap().up = false;
+    net.request("a", put("x", 1, "k", "v"));
+    net.run();
+    net.tick(1_100);
+    // Two replicas, one silent: one of two is no majority, so nobody is removed;
+    // were `you` counted, two of three would remove b.
+    assert!(net.reconfigures.is_empty(), "{:?}", net.reconfigures);
+    let mut three = Net::new(&["a", "b", "c"]);
+    three.config.members.push("you".into());
+    let mut c = cfg("a");
+    c.passive = vec!["you".into()];
+    three.members.get_mut("a").unwrap().replica = Replica::new(c, Recovered::default());
+    for p in ["b", "c"] {
+        three.feed("a", Input::Connected { peer: p.into() });
+    }
+    three.lead("a", 1);
+    three.members.get_mut("c").unwrap().up = false;
+    three.request("a", put("x", 1, "k", "v"));
+    three.run();
+    three.tick(1_100);
+    let (_, _, _, members) = three.reconfigures.last().cloned().expect("c is removed");
+    assert_eq!(members, vec!["a", "b", "you"], "the member without a replica stays in the configuration");
+}
+
+#[test]
 fn a_master_that_hears_no_majority_removes_nobody() {
     let mut net = Net::new(&["a", "b", "c"]);
     net.lead("a", 1);

@@ -132,6 +132,8 @@ pub fn config(group: &crate::group::Group, me: u32) -> Config {
     let mut cfg = Config::new(group.members[me as usize].id.clone());
     let longest = group.scenario.periods.iter().copied().max().unwrap_or_default();
     cfg.ack_timeout = stagger_core::Span(cfg.ack_timeout.0.max(3 * longest.0));
+    // A browser member takes part in the election but holds no replica.
+    cfg.passive = group.members.iter().filter(|m| m.kind == crate::group::MemberKind::Browser).map(|m| m.id.clone()).collect();
     cfg
 }
 
