@@ -1,0 +1,647 @@
+//! The replicated service on virtual time: one [`Replica`] per server, an
+//! in-simulation name server, and clients writing under the scenario's
+//! `service` load (docs/protocol.md KS1–KS8).
+//!
+//! The election drives the service the way a node's runtime does: a server
+//! the election makes Master registers with the name server and, granted an
+//! epoch, is told to lead; a Master that stops being one steps down. The
+//! replicas' messages cross the scenario's network (its delays, jitter,
+//! loss and partitions); what a replica persists takes `fsync_ms`, and
+//! nothing it outputs after a persist leaves before the disk is done. The
+//! clients and the name server sit together outside the group,
+//! `client_delay_ms` from every server, and are not partitioned from it.
+//!
+//! The service draws from its own [`Rng`] (seeded from the scenario's seed)
+//! and numbers its messages apart, so a load changes nothing in the
+//! election: the election's entries in the trace are those of the same
+//! scenario without `service`.
+
+use super::flow::{Answered, Flow};
+use super::queue::{Class, EventKind};
+use super::window::ServiceMetrics;
+use super::{Sim, What};
+use crate::names::{self, Configuration, Register, Registry};
+use crate::rng::Rng;
+use crate::scenario::{Scenario, Service as Load};
+use crate::server::Role;
+use crate::service::{
+    Config, Conn, Durable, Entry, HistoryEvent, Input, Membership, Msg, Note, Op, Outcome, Output, Recovered, Refusal, Replica, Reply,
+    Request, Snapshot,
+};
+use crate::time::{Span, Time};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, VecDeque};
+
+/// The group's name at the in-simulation name server.
+const GROUP: &str = "sim";
+
+/// A lease no run outlives: a registration ends by a successor's takeover
+/// or a resignation, never by expiry (KS3).
+const FOREVER: Span = Span(u64::MAX / 4);
+
+/// The service's state beside the election's.
+pub(super) struct Group {
+    load: Load,
+    rng: Rng,
+    names: Registry,
+    rows: BTreeMap<String, u32>,
+    members: Vec<Member>,
+    clients: Vec<Client>,
+    /// Client connections waiting at a server: conn → (client, attempt,
+    /// sequence number).
+    conns: BTreeMap<Conn, (u32, u32, u64)>,
+    next_conn: Conn,
+    msg_id: u64,
+    /// Finished operations, in completion order.
+    done: Vec<HistoryEvent>,
+}
+
+struct Member {
+    id: String,
+    /// `None` while the server is down.
+    replica: Option<Replica>,
+    disk: Disk,
+    /// When the disk is done with what it was last given.
+    disk_free: Time,
+    /// Outputs waiting for the disk, in order, with when they may leave.
+    held: VecDeque<(Time, Output)>,
+    /// The replica's deadline as last scheduled.
+    timer: Option<Time>,
+    /// Whether the election has made it Master.
+    master: bool,
+    /// The epoch the name server granted it, while it leads.
+    epoch: Option<u64>,
+    /// Bumped by every crash, so answers to a server's earlier life are
+    /// dropped.
+    life: u32,
+}
+
+/// What a member has on disk: what a restart recovers.
+#[derive(Default)]
+struct Disk {
+    epoch: u64,
+    snapshot: Snapshot,
+    entries: Vec<Entry>,
+    /// Writes under way, with when each is durable.
+    pending: VecDeque<(Time, Durable)>,
+}
+
+impl Disk {
+    /// Makes durable every write done by `now`.
+    fn settle(&mut self, now: Time) {
+        while self.pending.front().is_some_and(|(t, _)| *t <= now) {
+            let (_, d) = self.pending.pop_front().expect("checked");
+            match d {
+                Durable::Epoch(e) => self.epoch = e,
+                Durable::Append(es) => {
+                    if let Some(first) = es.first() {
+                        let from = first.stamp.index;
+                        self.entries.retain(|e| e.stamp.index < from);
+                    }
+                    self.entries.extend(es);
+                }
+                Durable::Snapshot(s) => {
+                    self.entries.retain(|e| e.stamp.index > s.last.index);
+                    self.snapshot = s;
+                }
+            }
+        }
+    }
+
+    fn recovered(&self) -> Recovered {
+        Recovered { epoch: self.epoch, snapshot: self.snapshot.clone(), entries: self.entries.clone() }
+    }
+}
+
+struct Client {
+    seq: u64,
+    /// Bumped on every try, so a late answer to an earlier one is ignored.
+    attempt: u32,
+    /// The master as last learned: from the name server or a redirect.
+    master: Option<u32>,
+    op: Option<Pending>,
+}
+
+struct Pending {
+    seq: u64,
+    op: Op,
+    invoke: Time,
+    tries: u32,
+}
+
+/// The service's events in the simulator's queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// A replication message reaches row `to`.
+    Deliver { from: u32, to: u32, msg: Msg },
+    /// Row `row`'s replica deadline.
+    Timer { row: u32 },
+    /// Row `row`'s disk is done: outputs held behind it may leave.
+    Release { row: u32 },
+    /// A client's request reaches row `row`.
+    Arrive { client: u32, attempt: u32, row: u32, request: Request },
+    /// A server's answer reaches its client.
+    Answer { client: u32, attempt: u32, row: u32, result: Result<Reply, Refusal> },
+    /// The server a client sent to was down: the connection was refused.
+    Refused { client: u32, attempt: u32 },
+    /// A client sends its next write, or tries its current one again.
+    Issue { client: u32 },
+    /// A client's wait for an answer runs out.
+    Expire { client: u32, attempt: u32 },
+    /// A call reaches the name server.
+    Names(Call),
+    /// The name server's grant reaches row `row`.
+    Granted { row: u32, life: u32, epoch: u64, config: Membership },
+    /// The name server's answer to a reconfiguration (or news of one, for
+    /// the other members) reaches row `row`.
+    Configured { row: u32, life: u32, config: Option<Membership> },
+    /// The name server's lookup answer reaches a client.
+    Found { client: u32, attempt: u32, master: Option<u32> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Call {
+    Register { row: u32, life: u32 },
+    Resign { epoch: u64 },
+    Reconfigure { row: u32, life: u32, epoch: u64, expected: u64, members: Vec<String> },
+    Lookup { client: u32, attempt: u32 },
+}
+
+fn membership(c: &Configuration) -> Membership {
+    Membership { version: c.version, members: c.members.clone() }
+}
+
+impl Group {
+    pub(super) fn new(scenario: &Scenario, load: &Load) -> Group {
+        let mut names = Registry::new(names::Limits { min_ttl: Span(1), max_ttl: FOREVER, feed_len: 16 });
+        names.reconfigure(Time::ZERO, GROUP, 0, scenario.ids.clone()).expect("validated ids make a valid configuration");
+        let recovered = Recovered::default;
+        let members = scenario
+            .ids
+            .iter()
+            .map(|id| Member {
+                id: id.clone(),
+                replica: Some(Replica::new(replica_config(id, load), recovered())),
+                disk: Disk::default(),
+                disk_free: Time::ZERO,
+                held: VecDeque::new(),
+                timer: None,
+                master: false,
+                epoch: None,
+                life: 0,
+            })
+            .collect();
+        let clients = (0..load.clients).map(|_| Client { seq: 0, attempt: 0, master: None, op: None }).collect();
+        Group {
+            load: load.clone(),
+            // Its own stream, so the election draws exactly what it would
+            // without a service.
+            rng: Rng::new(scenario.seed ^ 0x5e71_1ce0_5e71_1ce0),
+            names,
+            rows: scenario.ids.iter().enumerate().map(|(r, id)| (id.clone(), r as u32)).collect(),
+            members,
+            clients,
+            conns: BTreeMap::new(),
+            next_conn: 0,
+            msg_id: 0,
+            done: Vec::new(),
+        }
+    }
+
+    fn config(&mut self, now: Time) -> Configuration {
+        self.names.lookup(now, GROUP).expect("the group exists from the start").config
+    }
+
+    /// The run's history and what the clients saw, every unfinished
+    /// operation counted unknown at `end`.
+    pub(super) fn finish(mut self, end: Time, crash: Option<Time>) -> ServiceMetrics {
+        for (c, client) in self.clients.iter_mut().enumerate() {
+            if let Some(p) = client.op.take() {
+                self.done.push(event(c as u32, p, end, Outcome::Unknown, None, Some("no answer before the run ended".into())));
+            }
+        }
+        ServiceMetrics::of(self.load.clients, self.done, crash)
+    }
+}
+
+fn replica_config(id: &str, load: &Load) -> Config {
+    let mut cfg = Config::new(id);
+    cfg.ack_timeout = load.ack_timeout;
+    cfg.heartbeat = Span((load.ack_timeout.0 / 4).max(1));
+    cfg
+}
+
+fn event(client: u32, p: Pending, at: Time, outcome: Outcome, reply: Option<Reply>, error: Option<String>) -> HistoryEvent {
+    HistoryEvent {
+        client: format!("c{}", client + 1),
+        seq: p.seq,
+        op: p.op,
+        invoke_ms: p.invoke.as_ms(),
+        complete_ms: at.as_ms(),
+        outcome,
+        epoch: reply.as_ref().map(|r| r.epoch),
+        index: reply.as_ref().map(|r| r.index),
+        answer: reply.map(|r| r.answer),
+        error,
+        attempts: p.tries,
+    }
+}
+
+fn answered(result: &Result<Reply, Refusal>) -> Answered {
+    match result {
+        Ok(_) => Answered::Ok,
+        Err(Refusal::NotMaster { .. }) => Answered::NotMaster,
+        Err(Refusal::Unknown) => Answered::Unknown,
+        Err(Refusal::Busy { .. }) => Answered::Busy,
+        Err(_) => Answered::Refused,
+    }
+}
+
+impl<S: Borrow<Scenario>> Sim<S> {
+    /// Runs `f` on the service, if the scenario has one.
+    fn with_service(&mut self, f: impl FnOnce(&mut Self, &mut Group)) {
+        if let Some(mut g) = self.svc.take() {
+            f(self, &mut g);
+            self.svc = Some(g);
+        }
+    }
+
+    fn svc_push(&mut self, at: Time, class: Class, ev: Event) {
+        self.seq += 1;
+        self.queue.push(at, class, self.seq, EventKind::Service(Box::new(ev)));
+    }
+
+    /// Connects every replica to every other, and starts the clients.
+    pub(super) fn svc_start(&mut self) {
+        self.with_service(|sim, g| {
+            let config = membership(&g.config(Time::ZERO));
+            let ids: Vec<String> = g.members.iter().map(|m| m.id.clone()).collect();
+            for row in 0..ids.len() as u32 {
+                for peer in ids.iter().filter(|p| **p != ids[row as usize]) {
+                    sim.svc_feed(g, row, Input::Connected { peer: peer.clone() });
+                }
+                sim.svc_feed(g, row, Input::Configured(config.clone()));
+            }
+            let every = g.load.write_every.0;
+            for client in 0..g.load.clients {
+                let at = Time(g.rng.below(every));
+                sim.svc_push(at, Class::Timer, Event::Issue { client });
+            }
+        });
+    }
+
+    /// The election made row `row` `role`.
+    pub(super) fn svc_role(&mut self, row: u32, role: Role) {
+        self.with_service(|sim, g| {
+            let m = &mut g.members[row as usize];
+            let was = std::mem::replace(&mut m.master, role == Role::Master);
+            if m.replica.is_none() || was == m.master {
+                return;
+            }
+            let d = g.load.client_delay;
+            if m.master {
+                let life = m.life;
+                sim.svc_push(sim.now + d, Class::Delivery, Event::Names(Call::Register { row, life }));
+            } else {
+                if let Some(epoch) = m.epoch.take() {
+                    sim.svc_push(sim.now + d, Class::Delivery, Event::Names(Call::Resign { epoch }));
+                }
+                sim.svc_feed(g, row, Input::StepDown);
+            }
+        });
+    }
+
+    /// Row `row` crashed: its replica and everything not yet on its disk
+    /// are gone; the others see the connection drop.
+    pub(super) fn svc_crash(&mut self, row: u32) {
+        self.with_service(|sim, g| {
+            let now = sim.now;
+            let m = &mut g.members[row as usize];
+            m.replica = None;
+            m.disk.settle(now);
+            m.disk.pending.clear();
+            m.disk_free = now;
+            m.held.clear();
+            m.timer = None;
+            m.master = false;
+            m.epoch = None;
+            m.life += 1;
+            let id = m.id.clone();
+            for other in 0..g.members.len() as u32 {
+                sim.svc_feed(g, other, Input::Disconnected { peer: id.clone() });
+            }
+        });
+    }
+
+    /// Row `row` is back: its replica restarts from its disk and the
+    /// connections come up again.
+    pub(super) fn svc_recover(&mut self, row: u32) {
+        self.with_service(|sim, g| {
+            let now = sim.now;
+            let config = membership(&g.config(now));
+            let load = g.load.clone();
+            let m = &mut g.members[row as usize];
+            m.replica = Some(Replica::new(replica_config(&m.id, &load), m.disk.recovered()));
+            let id = m.id.clone();
+            for other in 0..g.members.len() as u32 {
+                if other != row && g.members[other as usize].replica.is_some() {
+                    let peer = g.members[other as usize].id.clone();
+                    sim.svc_feed(g, row, Input::Connected { peer });
+                    sim.svc_feed(g, other, Input::Connected { peer: id.clone() });
+                }
+            }
+            sim.svc_feed(g, row, Input::Configured(config));
+        });
+    }
+
+    pub(super) fn svc_event(&mut self, ev: Event) {
+        self.with_service(|sim, g| sim.svc_handle(g, ev));
+    }
+
+    fn svc_handle(&mut self, g: &mut Group, ev: Event) {
+        let now = self.now;
+        let d = g.load.client_delay;
+        match ev {
+            Event::Deliver { from, to, msg } => {
+                if g.members[to as usize].replica.is_some() {
+                    self.tally.events += 1;
+                    let from = g.members[from as usize].id.clone();
+                    self.svc_feed(g, to, Input::Receive { from, msg });
+                }
+            }
+            Event::Timer { row } => {
+                let m = &g.members[row as usize];
+                if m.replica.is_some() && m.timer == Some(now) {
+                    self.tally.events += 1;
+                    self.svc_feed(g, row, Input::Timer);
+                }
+            }
+            Event::Release { row } => self.svc_release(g, row),
+            Event::Arrive { client, attempt, row, request } => {
+                self.tally.events += 1;
+                if g.members[row as usize].replica.is_none() {
+                    self.svc_push(now + d, Class::Delivery, Event::Refused { client, attempt });
+                    return;
+                }
+                g.next_conn += 1;
+                let conn = g.next_conn;
+                g.conns.insert(conn, (client, attempt, request.seq));
+                self.svc_feed(g, row, Input::Request { conn, request });
+            }
+            Event::Answer { client, attempt, row, result } => {
+                self.tally.events += 1;
+                self.svc_answer(g, client, attempt, row, result);
+            }
+            Event::Refused { client, attempt } => {
+                if g.clients[client as usize].attempt == attempt {
+                    g.clients[client as usize].master = None;
+                    self.svc_retry_later(g, client);
+                }
+            }
+            Event::Issue { client } => {
+                self.tally.events += 1;
+                let c = &mut g.clients[client as usize];
+                if c.op.is_none() {
+                    c.seq += 1;
+                    let key = format!("k{}", g.rng.below(g.load.keys as u64));
+                    let value = format!("c{}-{}", client + 1, c.seq);
+                    c.op = Some(Pending { seq: c.seq, op: Op::Put { key, value }, invoke: now, tries: 0 });
+                }
+                self.svc_try(g, client);
+            }
+            Event::Expire { client, attempt } => {
+                let c = &mut g.clients[client as usize];
+                if c.attempt == attempt && c.op.is_some() {
+                    c.master = None;
+                    self.svc_try(g, client);
+                }
+            }
+            Event::Names(call) => {
+                self.tally.events += 1;
+                self.svc_names(g, call);
+            }
+            Event::Granted { row, life, epoch, config } => {
+                let m = &mut g.members[row as usize];
+                if m.life != life || m.replica.is_none() {
+                    return;
+                }
+                if !m.master {
+                    // No longer Master by the time the grant arrived.
+                    self.svc_push(now + d, Class::Delivery, Event::Names(Call::Resign { epoch }));
+                    return;
+                }
+                m.epoch = Some(epoch);
+                self.svc_feed(g, row, Input::Lead { epoch, config });
+            }
+            Event::Configured { row, life, config } => {
+                if g.members[row as usize].life == life {
+                    let input = config.map_or(Input::ReconfigureFailed, Input::Configured);
+                    self.svc_feed(g, row, input);
+                }
+            }
+            Event::Found { client, attempt, master } => {
+                let c = &mut g.clients[client as usize];
+                if c.attempt != attempt || c.op.is_none() {
+                    return;
+                }
+                c.master = master;
+                match master {
+                    Some(row) => self.svc_send(g, client, row),
+                    None => self.svc_retry_later(g, client),
+                }
+            }
+        }
+    }
+
+    /// A call at the name server, answered `client_delay` later.
+    fn svc_names(&mut self, g: &mut Group, call: Call) {
+        let now = self.now;
+        let back = now + g.load.client_delay;
+        match call {
+            Call::Register { row, life } => {
+                let config = g.config(now);
+                let id = g.members[row as usize].id.clone();
+                let req = Register { member: id.clone(), addr: id, ranking_version: config.ranking_version, held: None, ttl: FOREVER };
+                // Refused (a member removed from the configuration): it
+                // does not lead, and clients find no master until another does.
+                if let Ok(grant) = g.names.register(now, GROUP, req) {
+                    let config = membership(&g.config(now));
+                    self.svc_push(back, Class::Delivery, Event::Granted { row, life, epoch: grant.epoch, config });
+                }
+            }
+            Call::Resign { epoch } => {
+                let _ = g.names.resign(now, GROUP, epoch);
+            }
+            Call::Reconfigure { row, life, epoch, expected, members } => {
+                let current = g.names.lookup(now, GROUP).ok().and_then(|v| v.master).is_some_and(|m| m.epoch == epoch);
+                let result = if current { g.names.reconfigure(now, GROUP, expected, members).ok() } else { None };
+                let config = result.as_ref().map(membership);
+                if let Some(c) = &config {
+                    // The others watch the configuration.
+                    for other in (0..g.members.len() as u32).filter(|o| *o != row) {
+                        let life = g.members[other as usize].life;
+                        self.svc_push(back, Class::Delivery, Event::Configured { row: other, life, config: Some(c.clone()) });
+                    }
+                }
+                self.svc_push(back, Class::Delivery, Event::Configured { row, life, config });
+            }
+            Call::Lookup { client, attempt } => {
+                let master = g.names.lookup(now, GROUP).ok().and_then(|v| v.master).and_then(|m| g.rows.get(&m.member).copied());
+                self.svc_push(back, Class::Delivery, Event::Found { client, attempt, master });
+            }
+        }
+    }
+
+    /// A client tries its current operation: at the master it knows, or
+    /// after asking the name server.
+    fn svc_try(&mut self, g: &mut Group, client: u32) {
+        let c = &mut g.clients[client as usize];
+        c.attempt += 1;
+        let attempt = c.attempt;
+        match c.master {
+            Some(row) => self.svc_send(g, client, row),
+            None => {
+                let at = self.now + g.load.client_delay;
+                self.svc_push(at, Class::Delivery, Event::Names(Call::Lookup { client, attempt }));
+            }
+        }
+    }
+
+    fn svc_send(&mut self, g: &mut Group, client: u32, row: u32) {
+        let now = self.now;
+        let c = &mut g.clients[client as usize];
+        let Some(p) = c.op.as_mut() else { return };
+        p.tries += 1;
+        let attempt = c.attempt;
+        let request = Request { client: format!("c{}", client + 1), seq: p.seq, op: p.op.clone() };
+        let arrive = now + g.load.client_delay;
+        self.record(What::Service(Flow::Request { client, server: row, seq: p.seq, arrive }));
+        self.svc_push(arrive, Class::Delivery, Event::Arrive { client, attempt, row, request });
+        self.svc_push(now + g.load.client_timeout, Class::Timer, Event::Expire { client, attempt });
+    }
+
+    /// Tries again after a pause of `write_every_ms`, asking the name
+    /// server first.
+    fn svc_retry_later(&mut self, g: &mut Group, client: u32) {
+        // A newer attempt number makes answers to the old one stale.
+        g.clients[client as usize].attempt += 1;
+        let at = self.now + g.load.write_every;
+        self.svc_push(at, Class::Timer, Event::Issue { client });
+    }
+
+    fn svc_answer(&mut self, g: &mut Group, client: u32, attempt: u32, row: u32, result: Result<Reply, Refusal>) {
+        let now = self.now;
+        let c = &mut g.clients[client as usize];
+        if c.attempt != attempt || c.op.is_none() {
+            return;
+        }
+        let (outcome, reply, error) = match result {
+            Ok(reply) => (Outcome::Ok, Some(reply), None),
+            Err(Refusal::NotMaster { master }) => {
+                let hint = master.and_then(|m| g.rows.get(&m).copied()).filter(|h| *h != row);
+                c.master = hint;
+                match hint {
+                    Some(_) => self.svc_try(g, client),
+                    None => self.svc_retry_later(g, client),
+                }
+                return;
+            }
+            Err(r) if r.retry() => {
+                c.master = None;
+                self.svc_retry_later(g, client);
+                return;
+            }
+            Err(r) => (Outcome::Fail, None, Some(r.to_string())),
+        };
+        let p = c.op.take().expect("checked");
+        g.done.push(event(client, p, now, outcome, reply, error));
+        let at = now + g.load.write_every;
+        self.svc_push(at, Class::Timer, Event::Issue { client });
+    }
+
+    /// Feeds one input to row `row`'s replica, if it is up, and carries
+    /// out what it asks.
+    fn svc_feed(&mut self, g: &mut Group, row: u32, input: Input) {
+        let now = self.now;
+        let Some(replica) = g.members[row as usize].replica.as_mut() else { return };
+        replica.handle(now, input).expect("the simulator's clock never goes back");
+        self.svc_drain(g, row);
+    }
+
+    fn svc_drain(&mut self, g: &mut Group, row: u32) {
+        let now = self.now;
+        let fsync = g.load.fsync;
+        loop {
+            let m = &mut g.members[row as usize];
+            let Some(out) = m.replica.as_mut().and_then(Replica::poll_output) else { break };
+            match out {
+                Output::Persist(d) => {
+                    m.disk_free = m.disk_free.max(now) + fsync;
+                    m.disk.pending.push_back((m.disk_free, d));
+                }
+                out if m.disk_free > now || !m.held.is_empty() => {
+                    let at = m.disk_free.max(now);
+                    if m.held.back().is_none_or(|(t, _)| *t < at) {
+                        self.svc_push(at, Class::Timer, Event::Release { row });
+                    }
+                    g.members[row as usize].held.push_back((at, out));
+                }
+                out => self.svc_carry_out(g, row, out),
+            }
+        }
+        let m = &mut g.members[row as usize];
+        let due = m.replica.as_ref().and_then(Replica::poll_timeout);
+        if due != m.timer {
+            m.timer = due;
+            if let Some(at) = due {
+                self.svc_push(at.max(now), Class::Timer, Event::Timer { row });
+            }
+        }
+    }
+
+    /// The disk caught up: what waited behind it leaves, in order.
+    fn svc_release(&mut self, g: &mut Group, row: u32) {
+        let now = self.now;
+        g.members[row as usize].disk.settle(now);
+        while let Some((at, _)) = g.members[row as usize].held.front() {
+            if *at > now {
+                break;
+            }
+            let (_, out) = g.members[row as usize].held.pop_front().expect("checked");
+            self.svc_carry_out(g, row, out);
+        }
+        self.svc_drain(g, row);
+    }
+
+    fn svc_carry_out(&mut self, g: &mut Group, row: u32, out: Output) {
+        let now = self.now;
+        let d = g.load.client_delay;
+        match out {
+            Output::Persist(_) => unreachable!("persisted in svc_drain"),
+            Output::Send { to, msg } => {
+                let Some(&to) = g.rows.get(&to) else { return };
+                g.msg_id += 1;
+                let id = g.msg_id;
+                let (flight, dropped) = super::flight(self.scenario.borrow(), &self.reach, &mut g.rng, row, to);
+                let arrive = dropped.is_none().then_some(now + flight);
+                let (kind, index, entries) = Flow::summary(&msg);
+                let epoch = msg.epoch();
+                self.record(What::Service(Flow::Message { id, from: row, to, kind, epoch, index, entries, arrive }));
+                if let Some(at) = arrive {
+                    self.svc_push(at, Class::Delivery, Event::Deliver { from: row, to, msg });
+                }
+            }
+            Output::Reply { conn, result } => {
+                let Some((client, attempt, seq)) = g.conns.remove(&conn) else { return };
+                self.record(What::Service(Flow::Reply { client, server: row, seq, answered: answered(&result), arrive: now + d }));
+                self.svc_push(now + d, Class::Delivery, Event::Answer { client, attempt, row, result });
+            }
+            Output::Reconfigure { epoch, expected, members } => {
+                let life = g.members[row as usize].life;
+                self.svc_push(now + d, Class::Delivery, Event::Names(Call::Reconfigure { row, life, epoch, expected, members }));
+            }
+            Output::Note(Note::Applied { index }) => self.record(What::Service(Flow::Applied { server: row, index })),
+            Output::Note(_) => {}
+        }
+    }
+}
