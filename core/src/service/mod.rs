@@ -158,7 +158,15 @@ pub enum Msg {
     Sync { epoch: u64, last: Stamp },
     /// A backup's answer to `Sync`, after persisting `epoch`: its last
     /// entry and the entries it holds after the master's last (K8).
-    Synced { epoch: u64, last: Stamp, tail: Vec<Entry> },
+    /// `join`: the backup is outside the configuration, has taken part
+    /// before, and asks to be brought back (K11).
+    Synced {
+        epoch: u64,
+        last: Stamp,
+        tail: Vec<Entry>,
+        #[serde(default)]
+        join: bool,
+    },
     /// Entries in order, starting right after `prev`, plus the master's
     /// commit index. An empty one is a heartbeat and a read round (K12).
     Forward { epoch: u64, prev: Stamp, entries: Vec<Entry>, commit: Index, round: u64 },
@@ -240,12 +248,14 @@ pub enum Input {
 pub enum Durable {
     /// The highest epoch seen.
     Epoch(u64),
-    /// Entries appended to the log, in order. Any entries at or after the
-    /// first one's index are replaced (only a state transfer replaces).
+    /// Entries appended to the log, in order, right after the last one.
     Append(Vec<Entry>),
-    /// The state up to `snapshot.last`: entries up to it may be dropped.
-    /// After an `Install`, the log holds nothing after it either.
+    /// Compaction: the state up to `snapshot.last`. Entries up to it may be
+    /// dropped; the entries after it stay.
     Snapshot(Snapshot),
+    /// A state transfer: the whole state is `snapshot`, and the log holds
+    /// nothing after it (whatever it held is dropped).
+    Install(Snapshot),
 }
 
 /// What the replica asks of its driver.
