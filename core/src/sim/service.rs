@@ -93,15 +93,13 @@ impl Disk {
             let (_, d) = self.pending.pop_front().expect("checked");
             match d {
                 Durable::Epoch(e) => self.epoch = e,
-                Durable::Append(es) => {
-                    if let Some(first) = es.first() {
-                        let from = first.stamp.index;
-                        self.entries.retain(|e| e.stamp.index < from);
-                    }
-                    self.entries.extend(es);
-                }
+                Durable::Append(es) => self.entries.extend(es),
                 Durable::Snapshot(s) => {
                     self.entries.retain(|e| e.stamp.index > s.last.index);
+                    self.snapshot = s;
+                }
+                Durable::Install(s) => {
+                    self.entries.clear();
                     self.snapshot = s;
                 }
             }
