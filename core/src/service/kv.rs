@@ -129,6 +129,5 @@ pub fn check(request: &Request, limits: &Limits) -> Result<(), Refusal> {
 /// The entries of `log` after `index`, at most `max`.
 pub fn after(log: &[Entry], index: u64, max: usize) -> Vec<Entry> {
     let start = log.partition_point(|e| e.stamp.index <= index);
-    log[start..log.len().min(start + max)].to_vec()
+    log[start..log.len().min(start.saturating_add(max))].to_vec()
 }
-

@@ -52,9 +52,16 @@ pub struct Stamp {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    Get { key: String },
-    Put { key: String, value: String },
-    Delete { key: String },
+    Get {
+        key: String,
+    },
+    Put {
+        key: String,
+        value: String,
+    },
+    Delete {
+        key: String,
+    },
     /// Sets `key` to `new` (`None` deletes it) if its value is `expected`
     /// (`None`: if it is absent).
     Cas {
@@ -219,7 +226,10 @@ pub type Conn = u64;
 pub enum Input {
     /// This member now holds the name server's registration under `epoch`:
     /// it is the master for clients, with this configuration.
-    Lead { epoch: u64, config: Membership },
+    Lead {
+        epoch: u64,
+        config: Membership,
+    },
     /// It no longer does (the lease was lost, another member registered,
     /// or the election made it a backup). Waiting clients are told the
     /// outcome is unknown.
@@ -230,13 +240,23 @@ pub enum Input {
     /// server could not be reached): the replica tries again later.
     ReconfigureFailed,
     /// A client's request, on connection `conn`.
-    Request { conn: Conn, request: Request },
+    Request {
+        conn: Conn,
+        request: Request,
+    },
     /// A message from replica `from`.
-    Receive { from: String, msg: Msg },
+    Receive {
+        from: String,
+        msg: Msg,
+    },
     /// The connection to `peer` is up (the driver dials every server it may
     /// have to forward to) or down.
-    Connected { peer: String },
-    Disconnected { peer: String },
+    Connected {
+        peer: String,
+    },
+    Disconnected {
+        peer: String,
+    },
     /// The time [`Replica::poll_timeout`] gave has come.
     Timer,
 }
@@ -262,14 +282,24 @@ pub enum Durable {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     Persist(Durable),
-    Send { to: String, msg: Msg },
+    Send {
+        to: String,
+        msg: Msg,
+    },
     /// The answer for connection `conn`.
-    Reply { conn: Conn, result: Result<Reply, Refusal> },
+    Reply {
+        conn: Conn,
+        result: Result<Reply, Refusal>,
+    },
     /// Change the configuration at the name server by compare-and-swap on
     /// `expected`, from the master holding `epoch`: remove a backup that
     /// stopped answering, or add one that caught up (K10, K11). The driver
     /// answers with `Configured` or `ReconfigureFailed`.
-    Reconfigure { epoch: u64, expected: u64, members: Vec<String> },
+    Reconfigure {
+        epoch: u64,
+        expected: u64,
+        members: Vec<String>,
+    },
     /// Something a picture or a log of the run shows.
     Note(Note),
 }
@@ -346,6 +376,11 @@ pub struct Config {
     /// How long a backup may leave a round unanswered before the master
     /// removes it from the configuration (K10).
     pub ack_timeout: Span,
+    /// How long a new master waits for a member's answer to `Sync` before
+    /// it removes it (K10). Shorter than `ack_timeout`: the answer is one
+    /// round trip and one fsync, and the client-visible window of every
+    /// failover includes this wait for the member that failed.
+    pub sync_timeout: Span,
     /// How often an idle master sends an empty `Forward` (a heartbeat).
     pub heartbeat: Span,
     /// Entries per `Forward`.
@@ -360,6 +395,7 @@ impl Config {
         Config {
             me: me.into(),
             ack_timeout: Span::from_ms(1_000),
+            sync_timeout: Span::from_ms(300),
             heartbeat: Span::from_ms(100),
             max_batch: 512,
             snapshot_every: 10_000,
