@@ -48,8 +48,8 @@ pub(super) struct Group {
     members: Vec<Member>,
     clients: Vec<Client>,
     /// Client connections waiting at a server: conn → (client, attempt,
-    /// sequence number).
-    conns: BTreeMap<Conn, (u32, u32, u64)>,
+    /// sequence number, row).
+    conns: BTreeMap<Conn, (u32, u32, u64, u32)>,
     next_conn: Conn,
     msg_id: u64,
     /// Finished operations, in completion order.
@@ -140,7 +140,8 @@ pub(crate) enum Event {
     Arrive { client: u32, attempt: u32, row: u32, request: Request },
     /// A server's answer reaches its client.
     Answer { client: u32, attempt: u32, row: u32, result: Result<Reply, Refusal> },
-    /// The server a client sent to was down: the connection was refused.
+    /// The server a client sent to was down, or crashed while the client
+    /// waited: the connection was refused or reset.
     Refused { client: u32, attempt: u32 },
     /// A client sends its next write, or tries its current one again.
     Issue { client: u32 },
@@ -225,6 +226,7 @@ impl Group {
 fn replica_config(id: &str, load: &Load) -> Config {
     let mut cfg = Config::new(id);
     cfg.ack_timeout = load.ack_timeout;
+    cfg.sync_timeout = load.ack_timeout;
     cfg.heartbeat = Span((load.ack_timeout.0 / 4).max(1));
     cfg
 }
@@ -328,6 +330,13 @@ impl<S: Borrow<Scenario>> Sim<S> {
             for other in 0..g.members.len() as u32 {
                 sim.svc_feed(g, other, Input::Disconnected { peer: id.clone() });
             }
+            // Its clients' connections drop: they hear at once, and the
+            // outcome of what they waited for is unknown to them.
+            let lost: Vec<Conn> = g.conns.iter().filter(|(_, c)| c.3 == row).map(|(k, _)| *k).collect();
+            for conn in lost {
+                let (client, attempt, ..) = g.conns.remove(&conn).expect("listed");
+                sim.svc_push(now + g.load.client_delay, Class::Delivery, Event::Refused { client, attempt });
+            }
         });
     }
 
@@ -383,7 +392,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 }
                 g.next_conn += 1;
                 let conn = g.next_conn;
-                g.conns.insert(conn, (client, attempt, request.seq));
+                g.conns.insert(conn, (client, attempt, request.seq, row));
                 self.svc_feed(g, row, Input::Request { conn, request });
             }
             Event::Answer { client, attempt, row, result } => {
@@ -630,7 +639,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 }
             }
             Output::Reply { conn, result } => {
-                let Some((client, attempt, seq)) = g.conns.remove(&conn) else { return };
+                let Some((client, attempt, seq, _)) = g.conns.remove(&conn) else { return };
                 self.record(What::Service(Flow::Reply { client, server: row, seq, answered: answered(&result), arrive: now + d }));
                 self.svc_push(now + d, Class::Delivery, Event::Answer { client, attempt, row, result });
             }
