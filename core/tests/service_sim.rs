@@ -139,12 +139,14 @@ fn the_trace_shows_request_forward_ack_answer_and_applied_indices() {
 fn the_chain_check_catches_a_lost_write() {
     let run = Sim::new(&service_5(), false).run();
     let mut events = run.metrics.service.unwrap().history.events;
-    // Forget the first acknowledged write whose key is written again later.
-    let later = |i: usize, events: &[HistoryEvent]| {
-        let key = events[i].op.key().to_string();
-        events[i + 1..].iter().any(|e| e.outcome == Outcome::Ok && e.op.key() == key)
+    // Forget an acknowledged write with acknowledged writes to its key
+    // before and after it.
+    let ok_on = |i: usize, range: std::ops::Range<usize>, events: &[HistoryEvent]| {
+        events[range].iter().any(|e| e.outcome == Outcome::Ok && e.op.key() == events[i].op.key())
     };
-    let i = (0..events.len()).find(|&i| events[i].outcome == Outcome::Ok && later(i, &events)).unwrap();
+    let i = (1..events.len())
+        .find(|&i| events[i].outcome == Outcome::Ok && ok_on(i, 0..i, &events) && ok_on(i, i + 1..events.len(), &events))
+        .unwrap();
     events.remove(i);
     assert!(std::panic::catch_unwind(|| assert_chains(&events)).is_err());
 }
