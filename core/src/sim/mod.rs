@@ -23,6 +23,12 @@ mod flow;
 mod metrics;
 mod network;
 mod queue;
+#[cfg(feature = "service")]
+mod service;
+// Without the feature (the playground's first page), a scenario's service
+// is not run: the election runs exactly as it does with it.
+#[cfg(not(feature = "service"))]
+#[path = "no_service.rs"]
 mod service;
 mod trace;
 mod window;
@@ -140,7 +146,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
             .collect();
         let tally = Tally::new(n, scenario.reference(), scenario.crash_at());
         let budget = scenario.budget;
-        let svc = scenario.service.as_ref().map(|load| Box::new(service::Group::new(scenario, load)));
+        let svc = service::Group::start(scenario);
         let mut sim = Sim {
             scenario: holder,
             budget,
@@ -238,7 +244,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
 
     /// The limit the run has reached, if any.
     fn over_budget(&self) -> Option<Limit> {
-        if self.tally.events >= self.budget.max_events {
+        if self.events() >= self.budget.max_events {
             Some(Limit::MaxEvents)
         } else if self.entries() > self.budget.max_entries {
             Some(Limit::MaxEntries)
@@ -277,7 +283,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
     /// budget.
     pub fn cancel(mut self) -> Run {
         if self.truncated.is_none() {
-            self.truncated = Some(Truncated { limit: Limit::Cancelled, value: self.tally.events, at_ms: self.now.as_ms() });
+            self.truncated = Some(Truncated { limit: Limit::Cancelled, value: self.events(), at_ms: self.now.as_ms() });
         }
         self.finish()
     }
@@ -296,9 +302,10 @@ impl<S: Borrow<Scenario>> Sim<S> {
         self.now
     }
 
-    /// Events processed so far: the metrics' `events`.
+    /// Events processed so far: the metrics' `events`, plus the service's
+    /// when the scenario has one.
     pub fn events(&self) -> u64 {
-        self.tally.events
+        self.tally.events + self.svc.as_ref().map_or(0, |g| g.events())
     }
 
     /// Election messages sent so far, for callers that stop a storm.

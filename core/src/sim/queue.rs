@@ -30,6 +30,7 @@ pub enum EventKind {
     /// A timer of row `row` comes due; stale if re-armed or cancelled since.
     Timer { row: u32, timer: TimerKind },
     /// Something of the replicated service (`service.rs`).
+    #[cfg_attr(not(feature = "service"), allow(dead_code))]
     Service(Box<super::service::Event>),
 }
 

@@ -54,6 +54,10 @@ pub(super) struct Group {
     msg_id: u64,
     /// Finished operations, in completion order.
     done: Vec<HistoryEvent>,
+    /// Service events processed: counted against the run's budget apart
+    /// from the election's, so the election's metrics read the same with
+    /// or without a load.
+    events: u64,
 }
 
 struct Member {
@@ -171,7 +175,17 @@ fn membership(c: &Configuration) -> Membership {
 }
 
 impl Group {
-    pub(super) fn new(scenario: &Scenario, load: &Load) -> Group {
+    /// The service of `scenario`, if it has one.
+    pub(super) fn start(scenario: &Scenario) -> Option<Box<Group>> {
+        scenario.service.as_ref().map(|load| Box::new(Group::new(scenario, load)))
+    }
+
+    /// Service events processed so far.
+    pub(super) fn events(&self) -> u64 {
+        self.events
+    }
+
+    fn new(scenario: &Scenario, load: &Load) -> Group {
         let mut names = Registry::new(names::Limits { min_ttl: Span(1), max_ttl: FOREVER, feed_len: 16 });
         names.reconfigure(Time::ZERO, GROUP, 0, scenario.ids.clone()).expect("validated ids make a valid configuration");
         let recovered = Recovered::default;
@@ -204,6 +218,7 @@ impl Group {
             next_conn: 0,
             msg_id: 0,
             done: Vec::new(),
+            events: 0,
         }
     }
 
@@ -219,7 +234,7 @@ impl Group {
                 self.done.push(event(c as u32, p, end, Outcome::Unknown, None, Some("no answer before the run ended".into())));
             }
         }
-        ServiceMetrics::of(self.load.clients, self.done, crash)
+        ServiceMetrics::of(self.load.clients, self.events, self.done, crash)
     }
 }
 
@@ -371,7 +386,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
         match ev {
             Event::Deliver { from, to, msg } => {
                 if g.members[to as usize].replica.is_some() {
-                    self.tally.events += 1;
+                    g.events += 1;
                     let from = g.members[from as usize].id.clone();
                     self.svc_feed(g, to, Input::Receive { from, msg });
                 }
@@ -379,13 +394,13 @@ impl<S: Borrow<Scenario>> Sim<S> {
             Event::Timer { row } => {
                 let m = &g.members[row as usize];
                 if m.replica.is_some() && m.timer == Some(now) {
-                    self.tally.events += 1;
+                    g.events += 1;
                     self.svc_feed(g, row, Input::Timer);
                 }
             }
             Event::Release { row } => self.svc_release(g, row),
             Event::Arrive { client, attempt, row, request } => {
-                self.tally.events += 1;
+                g.events += 1;
                 if g.members[row as usize].replica.is_none() {
                     self.svc_push(now + d, Class::Delivery, Event::Refused { client, attempt });
                     return;
@@ -396,7 +411,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 self.svc_feed(g, row, Input::Request { conn, request });
             }
             Event::Answer { client, attempt, row, result } => {
-                self.tally.events += 1;
+                g.events += 1;
                 self.svc_answer(g, client, attempt, row, result);
             }
             Event::Refused { client, attempt } => {
@@ -406,7 +421,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 }
             }
             Event::Issue { client } => {
-                self.tally.events += 1;
+                g.events += 1;
                 let c = &mut g.clients[client as usize];
                 if c.op.is_none() {
                     c.seq += 1;
@@ -424,7 +439,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 }
             }
             Event::Names(call) => {
-                self.tally.events += 1;
+                g.events += 1;
                 self.svc_names(g, call);
             }
             Event::Granted { row, life, epoch, config } => {

@@ -2,6 +2,9 @@
 //! failed or were left unknown, and the client-visible window of the
 //! failover (docs/protocol.md KS6).
 
+// Built without the service, only the types are used (the metrics' field).
+#![cfg_attr(not(feature = "service"), allow(dead_code))]
+
 use crate::service::{History, HistoryEvent, Outcome};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -11,6 +14,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceMetrics {
     pub clients: u32,
+    /// The service's events (deliveries, timers, client steps): counted
+    /// apart from the election's `events`, against the same budget.
+    pub events: u64,
     /// Writes answered: each took effect exactly once.
     pub writes_ok: u64,
     /// Writes refused before they were applied.
@@ -48,7 +54,7 @@ pub struct Window {
 
 impl ServiceMetrics {
     /// The metrics of a history whose events are in completion order.
-    pub(super) fn of(clients: u32, mut events: Vec<HistoryEvent>, crash: Option<Time>) -> ServiceMetrics {
+    pub(super) fn of(clients: u32, processed: u64, mut events: Vec<HistoryEvent>, crash: Option<Time>) -> ServiceMetrics {
         let ok: Vec<&HistoryEvent> = events.iter().filter(|e| e.outcome == Outcome::Ok).collect();
         let mut latencies: Vec<f64> = ok.iter().map(|e| e.complete_ms - e.invoke_ms).collect();
         latencies.sort_by(f64::total_cmp);
@@ -62,6 +68,7 @@ impl ServiceMetrics {
         let count = |o: Outcome| events.iter().filter(|e| e.outcome == o).count() as u64;
         let metrics = ServiceMetrics {
             clients,
+            events: processed,
             writes_ok: count(Outcome::Ok),
             writes_failed: count(Outcome::Fail),
             writes_unknown: count(Outcome::Unknown),
