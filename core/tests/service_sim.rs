@@ -103,8 +103,7 @@ fn a_load_leaves_the_election_as_it_was() {
     file.until_ms = Some(5000.0);
     let plain = Sim::new(&file.validate().unwrap(), true).run();
     let loaded = Sim::new(&service_5(), true).run();
-    let election: Vec<_> =
-        loaded.trace.as_ref().unwrap().events.iter().filter(|e| !matches!(e.what, What::Service(_))).cloned().collect();
+    let election: Vec<_> = loaded.trace.as_ref().unwrap().events.iter().filter(|e| !matches!(e.what, What::Service(_))).cloned().collect();
     assert_eq!(election, plain.trace.unwrap().events);
     // The election's metrics too; the service counts its events apart.
     let mut b = loaded.metrics;

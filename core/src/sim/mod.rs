@@ -34,9 +34,9 @@ mod trace;
 mod window;
 
 pub use budget::{detection_ticks, Budget, Limit, Truncated, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_EVENTS};
+pub use flow::{Answered, Flow, FlowKind};
 pub use metrics::{MessageCounts, Metrics, Settled};
 pub use network::Reach;
-pub use flow::{Answered, Flow, FlowKind};
 pub use trace::{DropReason, Trace, TraceEvent, What};
 pub use window::{ServiceMetrics, Window};
 

@@ -2,8 +2,8 @@
 //! into rows under their headings.
 
 use super::glyphs::{bracket, cross};
-use super::service::{hop_label, hop_style};
 use super::palette::{fill, ink, is_claim, kind_color, kind_label, CRASH, INK, MUTED, RECOVER};
+use super::service::{hop_label, hop_style};
 use super::text::{esc, num, text_w};
 use super::Doc;
 use crate::message::MessageKind;
@@ -157,7 +157,12 @@ impl Doc<'_> {
                         );
                     }
                     LegendGlyph::Applied => {
-                        w!(self.s, "<text x=\"{}\" y=\"{}\" font-size=\"8\" text-anchor=\"middle\" fill=\"#3d3d3d\">12</text>", num(x + gw / 2.0), num(cy + 3.0));
+                        w!(
+                            self.s,
+                            "<text x=\"{}\" y=\"{}\" font-size=\"8\" text-anchor=\"middle\" fill=\"#3d3d3d\">12</text>",
+                            num(x + gw / 2.0),
+                            num(cy + 3.0)
+                        );
                     }
                     LegendGlyph::Recover => {
                         w!(
