@@ -17,6 +17,9 @@
 //!   recording.
 //! - `live/`: a node of a live group: the mesh of WebSockets between members
 //!   (`mesh.rs`) and the `/api/*` handlers (`api.rs`).
+//! - `service/`: the replicated key-value service on a node: core's
+//!   replica engine driven with a redb store, its own WebSockets between
+//!   replicas and `/api/kv`.
 //! - `names/`: the name server: the backends behind `NameStore` (the
 //!   embedded one: core's registry and an fsynced log), its HTTP routes.
 //! - `group.rs`: the group file; `auth.rs`: the `/ws` handshake with OS
@@ -29,4 +32,5 @@ pub mod live;
 pub mod names;
 pub mod runtime;
 pub mod serve;
+pub mod service;
 pub mod wire;

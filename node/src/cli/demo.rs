@@ -115,11 +115,14 @@ pub fn live(port: u16, out: &Path, fragment: &str) -> Result<(), CliError> {
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
             let mut stop = stop_rx.clone();
             let (group, id, token) = (group.clone(), id.to_string(), token.clone());
+            // Each node's replica keeps its state in the output folder, as
+            // `stagger node` would beside this group file.
+            let data = crate::service::default_data_dir(&group_path, &id);
             nodes.spawn(async move {
                 let shutdown = async move {
                     let _ = stop.changed().await;
                 };
-                crate::live::run(group, &id, Some(token), listener, shutdown).await
+                crate::live::run(group, &id, Some(token), listener, &data, shutdown).await
             });
         }
         let base = format!("http://127.0.0.1:{port}");

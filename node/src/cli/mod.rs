@@ -108,6 +108,12 @@ pub enum Command {
         /// token; also read from STAGGER_ADMIN_TOKEN.
         #[arg(long, env = "STAGGER_ADMIN_TOKEN")]
         admin_token: Option<String>,
+        /// The folder where this member's replica of the key-value service
+        /// keeps its state (created if missing). Default: GROUP.data/ID
+        /// beside the group file (for lan.json and member s1:
+        /// lan.data/s1), so a restart with the same group file finds it.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
     },
     /// Control a running node: crash, recover, isolate, heal, or status;
     /// or add or remove a member of its group at the group's name server
@@ -279,7 +285,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             demo::live(port, &out, &fragment)
         }
         Command::Serve { port, host } => serve(&host, port, ""),
-        Command::Node { group, id, admin_token } => node(&group, &id, admin_token),
+        Command::Node { group, id, admin_token, data } => {
+            let data = data.unwrap_or_else(|| crate::service::default_data_dir(&group, &id));
+            node(&group, &id, admin_token, &data)
+        }
         Command::Ctl { node, token, action, member, peer, ms, one_way, .. } if action == "link" => {
             link::run(&node, &token, link::LinkArgs { a: member, b: peer, ms, one_way })
         }
@@ -320,7 +329,7 @@ fn serve(host: &str, port: u16, fragment: &str) -> Result<(), CliError> {
 }
 
 /// `stagger node`: runs one member until Ctrl-C or SIGTERM.
-fn node(path: &Path, id: &str, admin_token: Option<String>) -> Result<(), CliError> {
+fn node(path: &Path, id: &str, admin_token: Option<String>, data: &Path) -> Result<(), CliError> {
     let p = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| CliError::Io { path: p.clone(), source })?;
     let group = crate::group::Group::from_json(&text).map_err(|e| CliError::Usage(format!("{p}: {e}")))?;
@@ -333,7 +342,7 @@ fn node(path: &Path, id: &str, admin_token: Option<String>) -> Result<(), CliErr
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
         println!("node {id} serving the playground, /api and /ws at http://{addr}/ (Ctrl-C stops)");
-        crate::live::run(group, id, admin_token, listener, stop_signal()).await.map_err(io)?;
+        crate::live::run(group, id, admin_token, listener, data, stop_signal()).await.map_err(io)?;
         eprintln!("node {id} stopped");
         Ok(())
     })

@@ -3,7 +3,9 @@
 //! `GET /api/group` (members, scenario and name server, no secret),
 //! `GET /api/delays` (the measured round trips to every other member),
 //! `POST /api/admin/{crash,recover,isolate,heal}` and `POST /api/admin/link`
-//! (`links.rs`) with `Authorization: Bearer <token>`, and the `/ws` upgrade.
+//! (`links.rs`) with `Authorization: Bearer <token>`, and the `/ws` upgrade;
+//! and the replicated service's `POST /api/kv`, `GET /api/service` and
+//! `/ws/replica` (`crate::service`).
 
 use super::{authorized, isolated, mesh, Node, PeerState};
 use crate::runtime::{EngineCommand, LogEntry, NodeStatus};
@@ -43,6 +45,9 @@ pub struct StatusReport {
     /// configured, when the group emulates delays (`links.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, super::LinkDelay>>,
+    /// The replicated service's replica on this node (`GET /api/service`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<stagger_core::service::Status>,
 }
 
 /// One other member in [`StatusReport`].
@@ -139,7 +144,8 @@ impl Node {
             r.serving = r.until.is_some_and(|until| tokio::time::Instant::now() < until);
         }
         let configuration = self.group.nameserver.is_some().then(|| self.config_report());
-        StatusReport { status, isolated: isolated(self), peers, nameserver, configuration, links: self.link_delays() }
+        let service = self.service.status();
+        StatusReport { status, isolated: isolated(self), peers, nameserver, configuration, links: self.link_delays(), service }
     }
 }
 
@@ -155,12 +161,14 @@ pub(super) fn router(node: Arc<Node>) -> Router {
         .route("/flight", get(flight).fallback(use_get))
         .route("/group", get(group).fallback(not_found))
         .route("/delays", get(delays).fallback(use_get))
+        .route("/kv", post(crate::service::kv).fallback(|| async { text(StatusCode::METHOD_NOT_ALLOWED, "use POST") }))
+        .route("/service", get(crate::service::service_status).fallback(use_get))
         .route("/admin/link", post(link).fallback(not_found))
         .route("/admin/{action}", post(admin).fallback(not_found))
         .fallback(not_found)
         .layer(cors)
         .layer(middleware::from_fn(preflight_no_content));
-    Router::new().nest("/api", api).route("/ws", any(ws)).with_state(node)
+    Router::new().nest("/api", api).route("/ws", any(ws)).route("/ws/replica", any(ws_replica)).with_state(node)
 }
 
 /// A preflight is answered 204 No Content (tower-http's CORS layer says
@@ -282,6 +290,14 @@ async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, header
 async fn ws(State(node): State<Arc<Node>>, upgrade: Upgrade) -> Response {
     let me = node.clone();
     let (response, session) = upgrade.accept(mesh::ws_config(), move |ws| mesh::accept(me, ws));
+    node.spawn_session(session);
+    response
+}
+
+/// `/ws/replica`: the replicas' own connections (`crate::service`).
+async fn ws_replica(State(node): State<Arc<Node>>, upgrade: Upgrade) -> Response {
+    let me = node.clone();
+    let (response, session) = upgrade.accept(crate::service::ws_config(), move |ws| crate::service::accept(me, ws));
     node.spawn_session(session);
     response
 }

@@ -104,6 +104,9 @@ impl Node {
         ));
         self.membership.send_replace(Arc::new(Membership { version: config.version, members: config.members.clone(), table, member }));
         self.notify_engine();
+        // The replica keeps running outside the configuration: the master
+        // brings it back by state transfer.
+        self.service.configured(config.version, config.members.clone());
     }
 }
 

@@ -35,7 +35,7 @@
 //! not connected anywhere is, to the group, a member that is down.
 
 use super::{isolated, Node, PeerState};
-use crate::auth::{Acceptor, Dialer};
+use crate::auth::{Acceptor, Dialer, Peer};
 use crate::group::MemberKind;
 use crate::runtime::{EngineCommand, Outgoing};
 use crate::wire::{self, Frame, PeerKind, MAX_FRAME};
@@ -111,7 +111,7 @@ pub async fn route(node: Arc<Node>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
 
 /// How long a copy to member `row` waits before it is written: the group
 /// file's delay from this node to it when the group emulates delays.
-pub(super) fn emulated_delay(node: &Node, row: usize) -> Duration {
+pub(crate) fn emulated_delay(node: &Node, row: usize) -> Duration {
     Duration::from_micros(if node.group.emulate_delays { node.links.delay_us(row) } else { 0 })
 }
 
@@ -248,19 +248,19 @@ fn kind(m: &WsMessage) -> &'static str {
     }
 }
 
-async fn send<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, frame: &Frame) -> Result<(), String> {
+pub(crate) async fn send<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, frame: &Frame) -> Result<(), String> {
     ws.send(WsMessage::text(wire::encode(frame))).await.map_err(|e| e.to_string())
 }
 
 /// Refuses a peer during the handshake: an `error` frame with the reason, a
 /// log line, a close. (A session refuses with a log line and a close.)
-async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(node: &Node, ws: &mut WebSocketStream<S>, who: &str, reason: String) {
+pub(crate) async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(node: &Node, ws: &mut WebSocketStream<S>, who: &str, reason: String) {
     node.log(format!("refused {who}: {reason}"));
     let _ = send(ws, &Frame::error(reason)).await;
     let _ = ws.close(None).await;
 }
 
-async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     node: &Node,
     mut ws: WebSocketStream<S>,
     peer: u32,
@@ -277,29 +277,48 @@ async fn dial_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(ws)
 }
 
-/// The acceptor's side of `/ws`: handshake, then a member session or an
-/// observer stream.
-pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: WebSocketStream<S>) {
+/// The acceptor's side of the handshake, up to the `Welcome` (which the
+/// caller sends): the authenticated peer, or `None` after a refusal. `/ws`
+/// and the replicas' `/ws/replica` share it.
+pub(crate) async fn accept_handshake<S: AsyncRead + AsyncWrite + Unpin>(node: &Node, ws: &mut WebSocketStream<S>) -> Option<Peer> {
     let members: Vec<String> = node.group.members.iter().map(|m| m.id.clone()).collect();
     let mut a = Acceptor::new(&node.group.secret, node.id(), &members, node.guard.clone(), crate::auth::nonce());
-    let hello = match next_frame(&mut ws).await {
+    let hello = match next_frame(ws).await {
         Ok(f) => f,
-        Err(why) => return refuse(&node, &mut ws, "a connection", why).await,
+        Err(why) => {
+            refuse(node, ws, "a connection", why).await;
+            return None;
+        }
     };
     let challenge = match a.on_hello(hello) {
         Ok(c) => c,
-        Err(e) => return refuse(&node, &mut ws, "a connection", e.reason()).await,
+        Err(e) => {
+            refuse(node, ws, "a connection", e.reason()).await;
+            return None;
+        }
     };
-    if send(&mut ws, &challenge).await.is_err() {
-        return;
+    send(ws, &challenge).await.ok()?;
+    match next_frame(ws).await.and_then(|f| a.on_auth(f).map_err(|e| e.reason())) {
+        Ok(p) => Some(p),
+        Err(why) => {
+            refuse(node, ws, "a connection", why).await;
+            None
+        }
     }
-    let peer = match next_frame(&mut ws).await.and_then(|f| a.on_auth(f).map_err(|e| e.reason())) {
-        Ok(p) => p,
-        Err(why) => return refuse(&node, &mut ws, "a connection", why).await,
-    };
+}
+
+/// The `Welcome` this node answers an authenticated peer with.
+pub(crate) fn welcome(node: &Node) -> Frame {
     let members = node.membership();
-    let welcome =
-        Frame::Welcome { id: node.id().to_string(), index: members.table.index_of(node.me), ranking_version: members.table.version };
+    Frame::Welcome { id: node.id().to_string(), index: members.table.index_of(node.me), ranking_version: members.table.version }
+}
+
+/// The acceptor's side of `/ws`: handshake, then a member session or an
+/// observer stream.
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(node: Arc<Node>, mut ws: WebSocketStream<S>) {
+    let Some(peer) = accept_handshake(&node, &mut ws).await else { return };
+    let members = node.membership();
+    let welcome = welcome(&node);
     match peer.role {
         PeerKind::Observer => {
             if send(&mut ws, &welcome).await.is_ok() {

@@ -15,10 +15,12 @@
 //! - `links.rs`: the emulated delay of each of the node's own sends,
 //!   changeable at run time (`POST /api/admin/link`).
 //! - `api.rs`: `/api/status`, `/api/trace`, `/api/flight`, `/api/group`, `/api/delays`,
-//!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts.
+//!   `/api/admin/…` and `/ws`, as axum routes the HTTP server mounts, with
+//!   the replicated service's `/api/kv`, `/api/service` and `/ws/replica`
+//!   (`crate::service`).
 //!
 //! One port serves everything: the playground, the API and the WebSocket
-//! endpoint that peers, browser members and observers dial.
+//! endpoints that peers, replicas, browser members and observers dial.
 
 mod api;
 mod config;
@@ -38,6 +40,7 @@ pub use api::{AdminReport, FlightQuery, FlightReport, GroupReport, MemberReport,
 pub use config::ConfigReport;
 pub use links::{check_ms, LinkDelay, LinkError, LinkReport, LinkRequest, MAX_LINK_MS};
 pub use mesh::ws_config;
+pub(crate) use mesh::{accept_handshake, dial_handshake, emulated_delay, refuse, send as send_frame, welcome};
 pub use registrar::RegistrationReport;
 
 /// The state of the connection to one member.
@@ -86,6 +89,8 @@ pub struct Node {
     sessions: Mutex<tokio::task::JoinSet<()>>,
     /// The measured round trips to the other members (`delays.rs`).
     delays: delays::Delays,
+    /// The replicated key-value service (`crate::service`).
+    pub(crate) service: crate::service::Service,
 }
 
 impl Node {
@@ -93,7 +98,7 @@ impl Node {
         &self.group.members[self.me as usize].id
     }
 
-    fn log(&self, what: String) {
+    pub(crate) fn log(&self, what: String) {
         eprintln!("[{}] {what}", self.id());
         self.engine.log.push(stagger_core::Time(self.started.elapsed().as_micros() as u64), what);
     }
@@ -143,18 +148,21 @@ impl Node {
 }
 
 /// Runs the member `id` of `group` until `shutdown` resolves. `listener`
-/// must be bound to the member's address (tests bind their own).
+/// must be bound to the member's address (tests bind their own); the
+/// replicated service keeps its state in the folder `data`.
 pub async fn run(
     group: Group,
     id: &str,
     admin_token: Option<String>,
     listener: tokio::net::TcpListener,
+    data: &std::path::Path,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let me = group.row_of(id).ok_or_else(|| std::io::Error::other(format!("'{id}' is not a member of the group")))?;
     if group.members[me as usize].kind != MemberKind::Native {
         return Err(std::io::Error::other(format!("'{id}' is a browser member; it joins from the playground's Live view")));
     }
+    let (service, replica) = crate::service::Service::open(&group, me, data).map_err(std::io::Error::other)?;
     let group = Arc::new(group);
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Outgoing>();
     let (engine, engine_task) = runtime::spawn(&group, me, group.scenario.seed ^ me as u64, out_tx);
@@ -176,6 +184,7 @@ pub async fn run(
         registration: Mutex::new(None),
         membership: watch::Sender::new(Arc::new(config::Membership::initial(&group))),
         delays: delays::Delays::new(n, group.scenario.periods[me as usize]),
+        service,
     });
     let announce = match group.scenario.params.announce_every {
         0 => "never re-announces as master".to_string(),
@@ -198,12 +207,23 @@ pub async fn run(
             tasks.spawn(mesh::dial_forever(node.clone(), peer));
         }
     }
+    tasks.spawn(crate::service::run(node.clone(), replica));
+    for peer in 0..n as u32 {
+        if group.dials(me, peer) {
+            tasks.spawn(crate::service::dial_forever(node.clone(), peer));
+        }
+    }
     if let Some(url) = group.nameserver.clone() {
         node.set_registration(|_| {});
         tasks.spawn(registrar::run(node.clone(), url.clone()));
         tasks.spawn(config::follow(node.clone(), url));
     }
-    let config = crate::serve::Config { app: Some(api::router(node.clone())), ..crate::serve::Config::default() };
+    let config = crate::serve::Config {
+        app: Some(api::router(node.clone())),
+        // Room for `/api/kv`'s own, lower limit to answer in its words.
+        max_body_bytes: 2 * crate::service::MAX_KV_BODY,
+        ..crate::serve::Config::default()
+    };
     let served = crate::serve::run_with(listener, config, shutdown).await;
     // Stop dialers and sessions, then the engine (its command senders are
     // dropped with the node), and wait for every task.
@@ -229,9 +249,34 @@ impl Node {
         !isolated(self) && m.is_member(self.me) && 2 * (connected + 1) > m.count()
     }
 
-    /// Updates what `/api/status` shows of the registration.
+    /// Updates what `/api/status` shows of the registration, and tells the
+    /// replicated service the lease it may lead under (`crate::service`).
     fn set_registration(&self, f: impl FnOnce(&mut RegistrationReport)) {
-        f(self.registration.lock().expect("registration lock").get_or_insert_with(RegistrationReport::default));
+        let mut registration = self.registration.lock().expect("registration lock");
+        let r = registration.get_or_insert_with(RegistrationReport::default);
+        f(r);
+        self.service.lease(r.epoch.zip(r.until));
+    }
+
+    /// The master the election names now, if any.
+    pub(crate) fn election_master(&self) -> Option<String> {
+        self.engine.status.borrow().master.clone()
+    }
+
+    /// Whether an admin has cut this node off (`/api/admin/isolate`).
+    pub(crate) fn is_isolated(&self) -> bool {
+        isolated(self)
+    }
+
+    /// Turns `true` when the node shuts down.
+    pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+
+    /// The configuration this node runs: its version and members.
+    pub(crate) fn membership_now(&self) -> (u64, Vec<String>) {
+        let m = self.membership();
+        (m.version, m.members.clone())
     }
 }
 

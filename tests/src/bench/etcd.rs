@@ -55,7 +55,7 @@ const FORM: Duration = Duration::from_secs(30);
 
 /// The stagger side: `failover`'s five members (2 ms emulated delays,
 /// integral T1 = 30 ms, guard 50 ms) with P, τ and misses matched to etcd.
-fn stagger_setup() -> GroupSetup {
+pub(super) fn stagger_setup() -> GroupSetup {
     GroupSetup {
         n: MEMBERS,
         delay_ms: 2.0,
@@ -68,9 +68,9 @@ fn stagger_setup() -> GroupSetup {
     }
 }
 
-const TIMING: EtcdTiming = EtcdTiming { heartbeat_ms: PERIOD_MS, election_timeout_ms: ELECTION_TIMEOUT_MS };
+pub(super) const TIMING: EtcdTiming = EtcdTiming { heartbeat_ms: PERIOD_MS, election_timeout_ms: ELECTION_TIMEOUT_MS };
 
-const PLAN: fn(u32) -> KillPlan =
+pub(super) const PLAN: fn(u32) -> KillPlan =
     |kills| KillPlan { kills, period: Duration::from_millis(PERIOD_MS), healthy_within: FORM, agree_within: LIMIT };
 
 /// What the comparison keeps of one kill on either side.

@@ -18,6 +18,8 @@ mod names_failover;
 mod plot;
 mod predict;
 mod progress;
+mod service;
+mod service_load;
 mod speed;
 
 use crate::harness::HarnessError;
@@ -110,6 +112,15 @@ pub enum BenchCommand {
     /// failover time) beside the real one; and what measuring the delays
     /// costs (probes and CPU per member per period).
     Predict(predict::PredictArgs),
+    /// The replicated store's writes per second and latency through the
+    /// master with 2, 4 and 8 backups, beside etcd's puts with as many
+    /// members, side by side: the same writers, keys and load code.
+    Service(service::ServiceArgs),
+    /// The window in which no write completes when the master (etcd: the
+    /// leader) is killed with SIGKILL under a steady write load; kill,
+    /// restart, repeat, on both sides with the same timeout budget.
+    #[command(name = "service-failover")]
+    ServiceFailover(service::ServiceFailoverArgs),
 }
 
 /// Why a benchmark failed, and whose fault it is.
@@ -172,6 +183,14 @@ pub fn run(what: BenchCommand, stagger: Option<&Path>) -> Result<(), BenchError>
         BenchCommand::Predict(args) => {
             args.check()?;
             predict::run(&binary()?, args)
+        }
+        BenchCommand::Service(args) => {
+            args.check()?;
+            service::run(&binary()?, args)
+        }
+        BenchCommand::ServiceFailover(args) => {
+            args.check()?;
+            service::failover(&binary()?, args)
         }
     }
 }

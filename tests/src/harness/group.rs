@@ -174,7 +174,11 @@ impl Cluster for StaggerGroup {
     }
 
     fn start(&mut self, i: usize) -> Result<(), HarnessError> {
-        let child = super::node_command(&self.exe, &self.file, &self.ids[i], &[], Stdio::null())
+        // Each member keeps its replica's state in its own folder beside the
+        // group file, the same on every restart.
+        let data = self.dir.path().join("data").join(&self.ids[i]);
+        let data = data.display().to_string();
+        let child = super::node_command(&self.exe, &self.file, &self.ids[i], &["--data", &data], Stdio::null())
             .env_remove("STAGGER_ADMIN_TOKEN")
             .spawn()
             .map_err(|e| fail(format!("cannot start {} node: {e}", self.exe.display())))?;

@@ -1,0 +1,234 @@
+//! The replicated key-value service with real processes on 127.0.0.1: a
+//! name server and three nodes. Writes go through the master and every
+//! member applies them; bad requests are refused with a clear error and
+//! change nothing; a killed backup is removed from the configuration
+//! through the name server, the master keeps committing, and the backup,
+//! restarted on its own data folder, catches up by state transfer and is
+//! added back.
+
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+use stagger_tests::harness::{self, Reaped};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const STAGGER: &str = env!("CARGO_BIN_EXE_stagger");
+const GROUP: &str = "kv-live";
+const IDS: [&str; 3] = ["s0", "s1", "s2"];
+
+/// Polls `f` every 50 ms until it gives a value, for at most `limit`.
+fn wait<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+struct Live {
+    dir: tempfile::TempDir,
+    _ns: Reaped,
+    ns_url: String,
+    addrs: Vec<SocketAddr>,
+    nodes: Vec<Option<Reaped>>,
+    client: Client,
+}
+
+impl Live {
+    fn start() -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        let ports = harness::free_ports(IDS.len() + 1).unwrap();
+        let (ns_addr, addrs) = (ports[0], ports[1..].to_vec());
+        let ns_url = format!("http://{ns_addr}");
+        let ns = Command::new(STAGGER)
+            .args(["nameserver", "--listen", &ns_addr.to_string(), "--data"])
+            .arg(dir.path().join("ns"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let n = IDS.len();
+        let servers = IDS.iter().zip(&addrs).map(|(id, a)| json!({"id": id, "addr": a.to_string()})).collect::<Vec<_>>();
+        let file = json!({
+            "name": GROUP,
+            "nameserver": ns_url,
+            "servers": servers,
+            "ranking": IDS,
+            "delays_ms": (0..n).map(|j| (0..n).map(|k| u64::from(j != k)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "detection": {"period_ms": 300, "timeout_ms": 150},
+            "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 300},
+            "secret": "kv-live-secret",
+        });
+        std::fs::write(dir.path().join("group.json"), file.to_string()).unwrap();
+        let mut live = Live {
+            dir,
+            _ns: Reaped(ns),
+            ns_url,
+            addrs,
+            nodes: (0..n).map(|_| None).collect(),
+            client: harness::poll_client(Duration::from_secs(10)),
+        };
+        (0..n).for_each(|row| live.start_node(row));
+        live
+    }
+
+    /// Starts (or restarts) `row` with the default data folder beside the
+    /// group file, which a restart finds again.
+    fn start_node(&mut self, row: usize) {
+        let group = self.dir.path().join("group.json");
+        self.nodes[row] = Some(harness::spawn_node(STAGGER, &group, IDS[row], &[], Stdio::inherit()));
+    }
+
+    fn service(&self, row: usize) -> Option<Value> {
+        self.client.get(format!("http://{}/api/service", self.addrs[row])).send().ok()?.json().ok()
+    }
+
+    /// `POST /api/kv` to `row` with `body` (a JSON value, or raw text):
+    /// the status and the answer.
+    fn kv(&self, row: usize, query: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, Value) {
+        let res = (self.client.post(format!("http://{}/api/kv{query}", self.addrs[row])))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}")))
+    }
+
+    fn request(&self, row: usize, req: Value) -> (u16, Value) {
+        self.kv(row, "", req.to_string())
+    }
+
+    /// The row whose replica is master and serving.
+    fn master(&self) -> usize {
+        wait(Duration::from_secs(20), "a serving master", || {
+            (0..IDS.len()).find(|&r| self.nodes[r].is_some() && self.service(r).is_some_and(|s| s["role"] == "master"))
+        })
+    }
+
+    /// A put through the master that is acknowledged, retried with the
+    /// same sequence number while the outcome is unknown or the master
+    /// moves (the client table answers a retry once).
+    fn put(&self, client: &str, seq: u64, key: &str, value: &str) -> Value {
+        let req = json!({"client": client, "seq": seq, "op": "put", "key": key, "value": value});
+        wait(Duration::from_secs(20), &format!("put {key}={value} acknowledged"), || {
+            let (status, reply) = self.request(self.master(), req.clone());
+            (status == 200).then_some(reply)
+        })
+    }
+
+    fn get(&self, client: &str, seq: u64, key: &str) -> Value {
+        let req = json!({"client": client, "seq": seq, "op": "get", "key": key});
+        let (status, reply) = self.request(self.master(), req);
+        assert_eq!(status, 200, "get {key}: {reply}");
+        reply["value"].clone()
+    }
+
+    /// The members of the configuration at the name server.
+    fn members(&self) -> Vec<String> {
+        let view: Value = self.client.get(format!("{}/v1/groups/{GROUP}", self.ns_url)).send().unwrap().json().unwrap();
+        serde_json::from_value(view["config"]["members"].clone()).unwrap()
+    }
+}
+
+#[test]
+fn writes_through_the_master_reach_every_member_and_bad_requests_change_nothing() {
+    let live = Live::start();
+    let m = live.master();
+    let reply = live.put("c1", 1, "k", "v");
+    assert_eq!(reply["result"], "written", "{reply}");
+    assert_eq!(reply["previous"], Value::Null);
+    let index = reply["index"].as_u64().unwrap();
+    assert!(reply["epoch"].as_u64().unwrap() > 0, "{reply}");
+    // Every member has applied it.
+    wait(Duration::from_secs(10), "every member to apply the write", || {
+        (0..IDS.len()).all(|r| live.service(r).is_some_and(|s| s["applied"].as_u64() >= Some(index))).then_some(())
+    });
+    assert_eq!(live.get("c1", 2, "k"), "v");
+
+    // A backup redirects to the master, with its address.
+    let backup = (m + 1) % IDS.len();
+    let (status, err) = live.request(backup, json!({"client": "c2", "seq": 1, "op": "put", "key": "b", "value": "x"}));
+    assert_eq!((status, &err["error"]), (421, &json!("not_master")), "{err}");
+    assert_eq!(err["addr"], live.addrs[m].to_string(), "{err}");
+
+    // Over the documented limits: a key of 257 bytes, a value of 64 KiB + 1.
+    let long_key = "k".repeat(257);
+    let (status, err) = live.request(m, json!({"client": "c2", "seq": 2, "op": "put", "key": long_key, "value": "x"}));
+    assert_eq!((status, &err["error"], &err["field"]), (400, &json!("bad_request"), &json!("key")), "{err}");
+    let big = "v".repeat(64 * 1024 + 1);
+    let (status, err) = live.request(m, json!({"client": "c2", "seq": 3, "op": "put", "key": "big", "value": big}));
+    assert_eq!((status, &err["error"], &err["field"]), (400, &json!("bad_request"), &json!("value")), "{err}");
+    // A body over the HTTP limit.
+    let huge = json!({"client": "c2", "seq": 4, "op": "put", "key": "huge", "value": "h".repeat(600 * 1024)});
+    let (status, err) = live.request(m, huge);
+    assert_eq!((status, &err["error"], &err["field"]), (413, &json!("bad_request"), &json!("body")), "{err}");
+
+    // Malformed JSON, and JSON that is not a request.
+    let (status, err) = live.kv(m, "", "{\"client\": \"c2\", \"seq\": ");
+    assert_eq!((status, &err["error"], &err["field"]), (400, &json!("bad_request"), &json!("body")), "{err}");
+    assert!(err["reason"].as_str().unwrap().contains("EOF"), "{err}");
+    let (status, err) = live.request(m, json!({"client": "c2", "seq": 5, "op": "put", "key": "nv"}));
+    assert_eq!((status, &err["field"]), (400, &json!("body")), "{err}");
+    assert!(err["reason"].as_str().unwrap().contains("value"), "names the missing field: {err}");
+
+    // Another group.
+    let (status, err) = live.kv(m, "?group=elsewhere", json!({"client": "c2", "seq": 6, "op": "get", "key": "k"}).to_string());
+    assert_eq!((status, err), (404, json!({"error": "unknown_group", "group": "elsewhere"})));
+
+    // A sequence number that went backwards.
+    live.put("c3", 10, "s", "ten");
+    let (status, err) = live.request(m, json!({"client": "c3", "seq": 9, "op": "put", "key": "s", "value": "nine"}));
+    assert_eq!((status, &err["error"], &err["last"]), (409, &json!("sequence_went_back"), &json!(10)), "{err}");
+
+    // Nothing refused was applied, and the node keeps serving.
+    for key in ["b", "big", "huge", "nv"] {
+        assert_eq!(live.get("c4", 1, key), Value::Null, "{key} was applied");
+    }
+    assert_eq!(live.get("c4", 2, "s"), "ten");
+    assert_eq!(live.put("c1", 3, "k", "w")["previous"], "v");
+    assert_eq!(live.get("c1", 4, "k"), "w");
+    // `/api/status` carries the replica's status too.
+    let status: Value = live.client.get(format!("http://{}/api/status", live.addrs[m])).send().unwrap().json().unwrap();
+    assert_eq!(status["service"]["role"], "master", "{status}");
+}
+
+#[test]
+fn a_killed_backup_is_removed_then_caught_up_by_state_transfer_and_added_back() {
+    let mut live = Live::start();
+    let m = live.master();
+    for i in 1..=20 {
+        live.put("c1", i, &format!("k{i}"), &i.to_string());
+    }
+    let backup = (m + 1) % IDS.len();
+    live.nodes[backup] = None; // kill -9
+                               // The master removes it through the name server and keeps committing.
+    wait(Duration::from_secs(15), "the master to remove the killed backup", || {
+        (!live.members().contains(&IDS[backup].to_string())).then_some(())
+    });
+    for i in 21..=40 {
+        live.put("c1", i, &format!("k{i}"), &i.to_string());
+    }
+    let last = live.put("c1", 41, "last", "x")["index"].as_u64().unwrap();
+    // Restarted on its own folder, it catches up and is added back.
+    live.start_node(backup);
+    wait(Duration::from_secs(30), "the backup to be added back", || live.members().contains(&IDS[backup].to_string()).then_some(()));
+    wait(Duration::from_secs(10), "the backup to catch up", || {
+        live.service(backup).is_some_and(|s| s["applied"].as_u64() >= Some(last)).then_some(())
+    });
+    // Every member holds every write: a new write commits on all three.
+    let reply = live.put("c1", 42, "after", "y");
+    let index = reply["index"].as_u64().unwrap();
+    wait(Duration::from_secs(10), "every member to apply the write after the return", || {
+        (0..IDS.len()).all(|r| live.service(r).is_some_and(|s| s["applied"].as_u64() >= Some(index))).then_some(())
+    });
+    for i in [1, 20, 21, 40] {
+        assert_eq!(live.get("c2", i, &format!("k{i}")), i.to_string());
+    }
+}
