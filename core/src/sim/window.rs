@@ -87,9 +87,9 @@ impl ServiceMetrics {
     pub fn window_text(&self) -> Option<String> {
         let w = self.window?;
         Some(match (w.last_before_ms, w.first_after_ms, w.length_ms) {
-            (Some(a), Some(b), Some(len)) => format!("no write completed for {len} ms (from {a} ms to {b} ms)"),
-            (None, Some(b), _) => format!("the first write after the crash completed at {b} ms"),
-            (Some(a), None, _) => format!("no write completed after {a} ms"),
+            (Some(a), Some(b), Some(len)) => format!("no write completed for {len:.3} ms (from {a:.3} ms to {b:.3} ms)"),
+            (None, Some(b), _) => format!("the first write after the crash completed at {b:.3} ms"),
+            (Some(a), None, _) => format!("no write completed after {a:.3} ms"),
             _ => "no write completed".into(),
         })
     }
