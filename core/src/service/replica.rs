@@ -304,7 +304,7 @@ impl Replica {
             // Appended but never persisted nor sent: a backup keeps its log
             // as it is, so they simply never happened.
             let first = l.fresh[0].stamp.index;
-            let lost = self.log.iter().position(|e| e.stamp.index == first).unwrap_or(self.log.len());
+            let lost = self.log.partition_point(|e| e.stamp.index < first);
             self.log.truncate(lost);
             self.last = self.log.last().map_or(self.base, |e| e.stamp);
         }
@@ -374,7 +374,8 @@ impl Replica {
             let master = self.master().map(str::to_owned);
             return self.reply(conn, Err(Refusal::NotMaster { master }));
         };
-        let waiting = l.held.len() + l.reads.len() + l.waiting.values().map(Vec::len).sum::<usize>();
+        // Writes count once per index (retries join their entry).
+        let waiting = l.held.len() + l.reads.len() + l.waiting.len();
         if waiting >= self.cfg.limits.max_waiting {
             return self.reply(conn, Err(Refusal::Busy { waiting }));
         }
@@ -578,7 +579,7 @@ impl Replica {
         let mut stale = Vec::new();
         for (id, s) in answers {
             let Some(p) = l.peers.get_mut(&id) else { continue };
-            let held = self.log.iter().find(|e| e.stamp.index == s.last.index).map(|e| e.stamp);
+            let held = entry_at(&self.log, s.last.index).map(|e| e.stamp);
             let matches = s.last.index == 0 || s.last == self.base || held == Some(s.last);
             if matches {
                 p.acked = s.last;
@@ -720,7 +721,7 @@ impl Replica {
             let prev = if sent == self.base.index {
                 self.base
             } else {
-                self.log.iter().find(|e| e.stamp.index == sent).map_or(self.base, |e| e.stamp)
+                entry_at(&self.log, sent).map_or(self.base, |e| e.stamp)
             };
             p.sent = Some(entries.last().map_or(sent, |e| e.stamp.index));
             p.sent_round = l.round;
@@ -744,7 +745,7 @@ impl Replica {
         self.commit = self.commit.max(commit);
         while self.store.last().index < self.commit {
             let next = self.store.last().index + 1;
-            let Some(entry) = self.log.iter().find(|e| e.stamp.index == next) else { break };
+            let Some(entry) = entry_at(&self.log, next) else { break };
             let reply = self.store.apply(entry);
             if l.pending.get(&entry.client).is_some_and(|&(_, i)| i == next) {
                 l.pending.remove(&entry.client);
@@ -833,11 +834,17 @@ impl Replica {
         if index < self.base.index || index > self.last.index {
             return None;
         }
-        let i = self.log.partition_point(|e| e.stamp.index < index);
-        self.log.get(i).filter(|e| e.stamp.index == index).map(|e| e.stamp)
+        entry_at(&self.log, index).map(|e| e.stamp)
     }
 
     fn log_after(&self, index: Index, max: usize) -> Vec<Entry> {
         kv::after(&self.log, index, max)
     }
+}
+
+/// The entry at `index` in a log sorted by index (binary search: the log
+/// holds up to `snapshot_every` entries and is searched on every commit).
+fn entry_at(log: &[Entry], index: Index) -> Option<&Entry> {
+    let i = log.partition_point(|e| e.stamp.index < index);
+    log.get(i).filter(|e| e.stamp.index == index)
 }
