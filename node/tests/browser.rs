@@ -696,6 +696,44 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
     drop(group);
 }
 
+/// The Live tab's small load: "Start a small load" writes through the
+/// registered master from the tab; a kill -9 of the master pauses the
+/// writes, which resume under the new master with the same client.
+#[test]
+fn the_live_tabs_small_load_pauses_at_a_kill_and_resumes() {
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::with_nameserver(3)));
+    let g = group.clone();
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (addr, ids) = {
+            let g = g.lock().unwrap();
+            (g.addrs[2], g.ids.clone())
+        };
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        let master = p
+            .until("one master the group follows", || async {
+                let t = p.text("[data-testid=live-masters]").await?;
+                ids.iter().find(|id| t.contains(&format!("One master: {id}."))).cloned()
+            })
+            .await;
+        let answered = || async {
+            let t = p.text("[data-testid=live-load]").await?;
+            t.split(" writes answered").next()?.rsplit(|c: char| !c.is_ascii_digit()).next()?.parse::<u32>().ok()
+        };
+        p.c.find(fantoccini::Locator::Css("[data-testid=live-load-toggle]")).await.unwrap().click().await.unwrap();
+        let before = p.until("writes answered through the master", || async { answered().await.filter(|n| *n >= 4) }).await;
+        let row = ids.iter().position(|i| *i == master).unwrap();
+        g.lock().unwrap().kill9(row);
+        let after = p.until("the writes to resume under a new master", || async { answered().await.filter(|n| *n >= before + 4) }).await;
+        let text = p.text("[data-testid=live-load]").await.unwrap();
+        let pause: f64 = text.split("longest pause ").nth(1).and_then(|t| t.split(' ').next()).and_then(|v| v.parse().ok()).unwrap();
+        assert!(pause >= 0.5, "the kill shows as a pause longer than the load's own rhythm: {text}");
+        p.c.find(fantoccini::Locator::Css("[data-testid=live-load-toggle]")).await.unwrap().click().await.unwrap();
+        p.until_text("[data-testid=live-load-toggle]", "Start a small load").await;
+        eprintln!("live load: {before} writes before the kill of {master}, {after} after; {text}");
+    });
+    drop(group);
+}
+
 /// The Network panel: the members' measured delays beside the configured
 /// ones, "What if the master fails now?" answered by the twin run in the
 /// tab (the lowest live index after the master, on the measured matrix),
