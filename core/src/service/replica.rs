@@ -718,11 +718,7 @@ impl Replica {
             if entries.is_empty() && !round_due {
                 continue;
             }
-            let prev = if sent == self.base.index {
-                self.base
-            } else {
-                entry_at(&self.log, sent).map_or(self.base, |e| e.stamp)
-            };
+            let prev = if sent == self.base.index { self.base } else { entry_at(&self.log, sent).map_or(self.base, |e| e.stamp) };
             p.sent = Some(entries.last().map_or(sent, |e| e.stamp.index));
             p.sent_round = l.round;
             p.owed_since.get_or_insert(self.now);

@@ -34,7 +34,7 @@ pub use service::{Applied, Hop, ServiceCopy};
 
 use crate::scenario::{AlgorithmName, FaultAction, Scenario};
 use crate::server::{Note, Role};
-use crate::sim::{Flow, TraceEvent, What};
+use crate::sim::{TraceEvent, What};
 use crate::time::Time;
 use std::collections::HashMap;
 
@@ -180,8 +180,8 @@ impl Replay {
         let mut master_changes = Vec::new();
         let mut copies: Vec<MessageCopy> = Vec::new();
         let mut copy_of_id: HashMap<u64, usize> = HashMap::new();
-        let mut service = Vec::new();
-        let mut applied = Vec::new();
+        #[cfg_attr(not(feature = "service"), allow(unused_mut))]
+        let (mut service, mut applied) = (Vec::new(), Vec::new());
 
         fn close(open: &mut Option<(Time, Time)>, row: usize, t: Time, out: &mut Vec<Countdown>) {
             if let Some((start, due)) = open.take() {
@@ -246,8 +246,9 @@ impl Replay {
                         copies[i].drop = Some((t, *reason));
                     }
                 }
+                #[cfg(feature = "service")]
                 What::Service(flow) if flow.within(n as u32) => match *flow {
-                    Flow::Applied { server, index } => applied.push(Applied { t, row: server, index }),
+                    crate::sim::Flow::Applied { server, index } => applied.push(Applied { t, row: server, index }),
                     _ => service.extend(ServiceCopy::of(t, flow)),
                 },
                 _ => {}

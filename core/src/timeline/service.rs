@@ -2,6 +2,9 @@
 //! between the clients and the servers, the replication messages, and each
 //! member's applied index over time (docs/protocol.md KS9).
 
+// Built without the service, no trace has its entries to read.
+#![cfg_attr(not(feature = "service"), allow(dead_code))]
+
 use crate::sim::{Answered, Flow, FlowKind};
 use crate::time::Time;
 

@@ -88,6 +88,7 @@ impl Doc<'_> {
         if let Some(c) = m.crash_at_ms.and_then(ms_to_us) {
             parts.push(("crash at".into(), Time(c).to_string()));
         }
+        #[cfg(feature = "service")]
         if let Some(svc) = &m.service {
             let mut writes = format!("{} ok", thousands(svc.writes_ok as usize));
             for (n, what) in [(svc.writes_failed, "failed"), (svc.writes_unknown, "unknown")] {

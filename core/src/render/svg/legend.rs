@@ -3,11 +3,14 @@
 
 use super::glyphs::{bracket, cross};
 use super::palette::{fill, ink, is_claim, kind_color, kind_label, CRASH, INK, MUTED, RECOVER};
+#[cfg(feature = "service")]
 use super::service::{hop_label, hop_style};
 use super::text::{esc, num, text_w};
 use super::Doc;
 use crate::message::MessageKind;
-use crate::timeline::{Hop, LaneState};
+#[cfg(feature = "service")]
+use crate::timeline::Hop;
+use crate::timeline::LaneState;
 use crate::Algorithm;
 use std::fmt::Write;
 
@@ -23,7 +26,9 @@ pub(super) enum LegendGlyph {
     Timer,
     Crash,
     Recover,
+    #[cfg(feature = "service")]
     Hop(Hop),
+    #[cfg(feature = "service")]
     Applied,
 }
 
@@ -32,7 +37,10 @@ impl LegendGlyph {
         match self {
             LegendGlyph::Arrow(_) | LegendGlyph::Dropped | LegendGlyph::Timer => 26.0,
             LegendGlyph::Band(_) => 18.0,
-            LegendGlyph::Crash | LegendGlyph::Recover | LegendGlyph::Applied => 10.0,
+            LegendGlyph::Crash | LegendGlyph::Recover => 10.0,
+            #[cfg(feature = "service")]
+            LegendGlyph::Applied => 10.0,
+            #[cfg(feature = "service")]
             LegendGlyph::Hop(_) => 26.0,
         }
     }
@@ -54,8 +62,11 @@ impl Doc<'_> {
         }
         lanes.push((LegendGlyph::Crash, "crash"));
         lanes.push((LegendGlyph::Recover, "recover"));
+        #[cfg_attr(not(feature = "service"), allow(unused_mut))]
         let mut groups = vec![("Messages", msgs), ("Lanes", lanes)];
+        #[cfg(feature = "service")]
         let hops = self.hops();
+        #[cfg(feature = "service")]
         if !hops.is_empty() {
             let mut service: Vec<(LegendGlyph, &'static str)> = hops.into_iter().map(|h| (LegendGlyph::Hop(h), hop_label(h))).collect();
             service.push((LegendGlyph::Applied, "applied index"));
@@ -142,6 +153,7 @@ impl Doc<'_> {
                     LegendGlyph::Crash => {
                         w!(self.s, "{}", cross(x + gw / 2.0, cy, 4.5, CRASH, 2.2));
                     }
+                    #[cfg(feature = "service")]
                     LegendGlyph::Hop(h) => {
                         let (color, dash) = hop_style(*h);
                         w!(
@@ -156,6 +168,7 @@ impl Doc<'_> {
                             h.name()
                         );
                     }
+                    #[cfg(feature = "service")]
                     LegendGlyph::Applied => {
                         w!(
                             self.s,

@@ -38,9 +38,13 @@ mod layout;
 mod legend;
 mod model;
 mod palette;
+// The service's flow: only where the simulator runs it (core's `service`
+// feature), so the playground's first page does not download it.
+#[cfg(feature = "service")]
 mod service;
 mod text;
 
+#[cfg(feature = "service")]
 pub use service::MAX_SERVICE_ARROWS;
 pub(crate) use text::msg_text;
 
@@ -244,9 +248,11 @@ impl<'a> Doc<'a> {
         let caption_widths: Vec<f64> = caption.iter().map(|(k, v)| text_w(k, 12.0) + 4.0 + text_w(v, 12.0) * 1.1).collect();
         let caption_lines = flow(&caption_widths, max_w, text_w(SEP, 12.0));
         let (arrows, note) = self.pick_arrows();
+        #[cfg(feature = "service")]
         let (service_arrows, service_note) = self.pick_service();
         let mut notes = Vec::new();
         notes.extend(note);
+        #[cfg(feature = "service")]
         notes.extend(service_note);
         if !self.has_trace {
             notes.push("This run was simulated without a trace: only the initial roles are drawn.".to_string());
@@ -368,8 +374,11 @@ impl<'a> Doc<'a> {
         }
 
         self.arrows(&arrows, plot_y0);
-        self.service_arrows(&service_arrows, plot_y0);
-        self.applied_marks(plot_y0);
+        #[cfg(feature = "service")]
+        {
+            self.service_arrows(&service_arrows, plot_y0);
+            self.applied_marks(plot_y0);
+        }
         self.marks(plot_y0);
         self.lane_labels(plot_y0);
 
@@ -437,6 +446,7 @@ impl<'a> Doc<'a> {
                 kind_color(k)
             );
         }
+        #[cfg(feature = "service")]
         self.service_defs();
         self.s.push_str("</defs>\n");
     }
