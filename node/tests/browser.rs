@@ -196,12 +196,13 @@ impl Page {
 
     /// Waits until the page's URL carries a scenario with `field` equal to
     /// `want`, and returns that scenario.
-    async fn until_url_scenario(&self, field: &str, want: &str) -> ScenarioFile {
+    async fn until_url_scenario(&self, field: &str, want: impl Into<Value>) -> ScenarioFile {
+        let want: Value = want.into();
         self.until(&format!("the page's URL to carry {field} {want}"), || async {
             let url = self.c.current_url().await.ok()?;
             let frag = url.fragment()?.split('&').find_map(|p| p.strip_prefix("scenario="))?.to_string();
             let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
-            (serde_json::to_value(&f).ok()?.pointer(field)? == want).then_some(f)
+            (serde_json::to_value(&f).ok()?.pointer(field)? == &want).then_some(f)
         })
         .await
     }
@@ -353,6 +354,46 @@ fn editing_a_matrix_cell_reruns_the_election() {
             p.js(r#"const e = document.querySelector('input[data-field="delays_ms[2][1]"]'); return e ? e.value : null;"#, vec![]).await;
         assert_eq!(mirror.as_str().map(|v| v.parse::<f64>().unwrap()), Some(400.0), "symmetric editing updates the mirror cell");
         eprintln!("delays_ms[1][2] = 400: converged at {} -> {} ms, as `stagger sim --json` says", before.converged_at, after.converged_at);
+    });
+}
+
+/// The Edit tab's Replicated service card switches a write load on; a bad
+/// value is refused at its field with the CLI's words; the Watch tab then
+/// draws the writes' requests, forwards, acks and answers and the caption
+/// the failover's window, as `stagger render` does.
+#[test]
+fn the_service_card_adds_a_load_that_the_watch_tab_draws() {
+    browser_test(Duration::from_secs(120), |p| async move {
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        p.c.find(Locator::Css("[data-testid=tab-edit]")).await.unwrap().click().await.unwrap();
+        let on = p.until("the service card's switch", || async { p.c.find(Locator::Css("[data-testid=service-on]")).await.ok() }).await;
+        on.click().await.unwrap();
+        p.until_url_scenario("/service", json!({})).await;
+        let field = r#"input[data-field="service.clients"]"#;
+        let el = p.until("the clients field", || async { p.c.find(Locator::Css(field)).await.ok() }).await;
+        el.click().await.unwrap();
+        el.send_keys("0").await.unwrap();
+        el.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
+        p.until_text(r#".field-error[data-for="service.clients"]"#, "0 is outside [1, 64]").await;
+        el.click().await.unwrap();
+        el.send_keys(&(fantoccini::key::Key::Control + "a")).await.unwrap();
+        el.send_keys("3").await.unwrap();
+        el.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
+        let file = p.until_url_scenario("/service/clients", 3).await;
+        p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
+        let arrows = p
+            .until("the service's arrows on the Watch tab's diagram", || async {
+                let n = p.count("#views [data-testid=space-time] svg path.svc").await;
+                (n > 0).then_some(n)
+            })
+            .await;
+        let svg = p.text("#views [data-testid=space-time] svg").await.unwrap();
+        let want = stagger_core::Sim::new(&file.validate().unwrap(), false).run().metrics.service.unwrap();
+        let len = want.window.unwrap().length_ms.unwrap();
+        assert!(svg.contains(&format!("no write completed for {len:.3} ms")), "the caption gives the window of `stagger sim`: {len}");
+        assert!(svg.contains("client request") && svg.contains("applied index"), "the legend's Service group");
+        eprintln!("service card: 3 clients, {arrows} service arrows on the Watch tab, no write completed for {len} ms");
     });
 }
 
