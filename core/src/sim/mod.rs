@@ -17,7 +17,11 @@
 //! ```
 
 mod budget;
+#[cfg(feature = "service")]
+mod clients;
 mod describe;
+#[cfg(feature = "service")]
+mod disk;
 mod engine;
 mod flow;
 mod metrics;

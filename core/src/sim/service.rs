@@ -16,7 +16,9 @@
 //! election: the election's entries in the trace are those of the same
 //! scenario without `service`.
 
-use super::flow::{Answered, Flow};
+use super::clients::{answered, event, Client};
+use super::disk::Disk;
+use super::flow::Flow;
 use super::queue::{Class, EventKind};
 use super::window::ServiceMetrics;
 use super::{Sim, What};
@@ -25,8 +27,7 @@ use crate::rng::Rng;
 use crate::scenario::{Scenario, Service as Load};
 use crate::server::Role;
 use crate::service::{
-    Config, Conn, Durable, Entry, HistoryEvent, Input, Membership, Msg, Note, Op, Outcome, Output, Recovered, Refusal, Replica, Reply,
-    Request, Snapshot,
+    Config, Conn, HistoryEvent, Input, Membership, Msg, Note, Outcome, Output, Recovered, Refusal, Replica, Reply, Request,
 };
 use crate::time::{Span, Time};
 use std::borrow::Borrow;
@@ -41,23 +42,23 @@ const FOREVER: Span = Span(u64::MAX / 4);
 
 /// The service's state beside the election's.
 pub(super) struct Group {
-    load: Load,
-    rng: Rng,
+    pub(super) load: Load,
+    pub(super) rng: Rng,
     names: Registry,
-    rows: BTreeMap<String, u32>,
+    pub(super) rows: BTreeMap<String, u32>,
     members: Vec<Member>,
-    clients: Vec<Client>,
+    pub(super) clients: Vec<Client>,
     /// Client connections waiting at a server: conn → (client, attempt,
     /// sequence number, row).
     conns: BTreeMap<Conn, (u32, u32, u64, u32)>,
     next_conn: Conn,
     msg_id: u64,
     /// Finished operations, in completion order.
-    done: Vec<HistoryEvent>,
+    pub(super) done: Vec<HistoryEvent>,
     /// Service events processed: counted against the run's budget apart
     /// from the election's, so the election's metrics read the same with
     /// or without a load.
-    events: u64,
+    pub(super) events: u64,
 }
 
 struct Member {
@@ -78,57 +79,6 @@ struct Member {
     /// Bumped by every crash, so answers to a server's earlier life are
     /// dropped.
     life: u32,
-}
-
-/// What a member has on disk: what a restart recovers.
-#[derive(Default)]
-struct Disk {
-    epoch: u64,
-    snapshot: Snapshot,
-    entries: Vec<Entry>,
-    /// Writes under way, with when each is durable.
-    pending: VecDeque<(Time, Durable)>,
-}
-
-impl Disk {
-    /// Makes durable every write done by `now`.
-    fn settle(&mut self, now: Time) {
-        while self.pending.front().is_some_and(|(t, _)| *t <= now) {
-            let (_, d) = self.pending.pop_front().expect("checked");
-            match d {
-                Durable::Epoch(e) => self.epoch = e,
-                Durable::Append(es) => self.entries.extend(es),
-                Durable::Snapshot(s) => {
-                    self.entries.retain(|e| e.stamp.index > s.last.index);
-                    self.snapshot = s;
-                }
-                Durable::Install(s) => {
-                    self.entries.clear();
-                    self.snapshot = s;
-                }
-            }
-        }
-    }
-
-    fn recovered(&self) -> Recovered {
-        Recovered { epoch: self.epoch, snapshot: self.snapshot.clone(), entries: self.entries.clone() }
-    }
-}
-
-struct Client {
-    seq: u64,
-    /// Bumped on every try, so a late answer to an earlier one is ignored.
-    attempt: u32,
-    /// The master as last learned: from the name server or a redirect.
-    master: Option<u32>,
-    op: Option<Pending>,
-}
-
-struct Pending {
-    seq: u64,
-    op: Op,
-    invoke: Time,
-    tries: u32,
 }
 
 /// The service's events in the simulator's queue.
@@ -246,32 +196,6 @@ fn replica_config(id: &str, load: &Load) -> Config {
     cfg
 }
 
-fn event(client: u32, p: Pending, at: Time, outcome: Outcome, reply: Option<Reply>, error: Option<String>) -> HistoryEvent {
-    HistoryEvent {
-        client: format!("c{}", client + 1),
-        seq: p.seq,
-        op: p.op,
-        invoke_ms: p.invoke.as_ms(),
-        complete_ms: at.as_ms(),
-        outcome,
-        epoch: reply.as_ref().map(|r| r.epoch),
-        index: reply.as_ref().map(|r| r.index),
-        answer: reply.map(|r| r.answer),
-        error,
-        attempts: p.tries,
-    }
-}
-
-fn answered(result: &Result<Reply, Refusal>) -> Answered {
-    match result {
-        Ok(_) => Answered::Ok,
-        Err(Refusal::NotMaster { .. }) => Answered::NotMaster,
-        Err(Refusal::Unknown) => Answered::Unknown,
-        Err(Refusal::Busy { .. }) => Answered::Busy,
-        Err(_) => Answered::Refused,
-    }
-}
-
 impl<S: Borrow<Scenario>> Sim<S> {
     /// Runs `f` on the service, if the scenario has one.
     fn with_service(&mut self, f: impl FnOnce(&mut Self, &mut Group)) {
@@ -281,7 +205,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
         }
     }
 
-    fn svc_push(&mut self, at: Time, class: Class, ev: Event) {
+    pub(super) fn svc_push(&mut self, at: Time, class: Class, ev: Event) {
         self.seq += 1;
         self.queue.push(at, class, self.seq, EventKind::Service(Box::new(ev)));
     }
@@ -410,33 +334,8 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 g.conns.insert(conn, (client, attempt, request.seq, row));
                 self.svc_feed(g, row, Input::Request { conn, request });
             }
-            Event::Answer { client, attempt, row, result } => {
-                g.events += 1;
-                self.svc_answer(g, client, attempt, row, result);
-            }
-            Event::Refused { client, attempt } => {
-                if g.clients[client as usize].attempt == attempt {
-                    g.clients[client as usize].master = None;
-                    self.svc_retry_later(g, client);
-                }
-            }
-            Event::Issue { client } => {
-                g.events += 1;
-                let c = &mut g.clients[client as usize];
-                if c.op.is_none() {
-                    c.seq += 1;
-                    let key = format!("k{}", g.rng.below(g.load.keys as u64));
-                    let value = format!("c{}-{}", client + 1, c.seq);
-                    c.op = Some(Pending { seq: c.seq, op: Op::Put { key, value }, invoke: now, tries: 0 });
-                }
-                self.svc_try(g, client);
-            }
-            Event::Expire { client, attempt } => {
-                let c = &mut g.clients[client as usize];
-                if c.attempt == attempt && c.op.is_some() {
-                    c.master = None;
-                    self.svc_try(g, client);
-                }
+            Event::Answer { .. } | Event::Refused { .. } | Event::Issue { .. } | Event::Expire { .. } | Event::Found { .. } => {
+                self.svc_client(g, ev)
             }
             Event::Names(call) => {
                 g.events += 1;
@@ -459,17 +358,6 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 if g.members[row as usize].life == life {
                     let input = config.map_or(Input::ReconfigureFailed, Input::Configured);
                     self.svc_feed(g, row, input);
-                }
-            }
-            Event::Found { client, attempt, master } => {
-                let c = &mut g.clients[client as usize];
-                if c.attempt != attempt || c.op.is_none() {
-                    return;
-                }
-                c.master = master;
-                match master {
-                    Some(row) => self.svc_send(g, client, row),
-                    None => self.svc_retry_later(g, client),
                 }
             }
         }
@@ -512,73 +400,6 @@ impl<S: Borrow<Scenario>> Sim<S> {
                 self.svc_push(back, Class::Delivery, Event::Found { client, attempt, master });
             }
         }
-    }
-
-    /// A client tries its current operation: at the master it knows, or
-    /// after asking the name server.
-    fn svc_try(&mut self, g: &mut Group, client: u32) {
-        let c = &mut g.clients[client as usize];
-        c.attempt += 1;
-        let attempt = c.attempt;
-        match c.master {
-            Some(row) => self.svc_send(g, client, row),
-            None => {
-                let at = self.now + g.load.client_delay;
-                self.svc_push(at, Class::Delivery, Event::Names(Call::Lookup { client, attempt }));
-            }
-        }
-    }
-
-    fn svc_send(&mut self, g: &mut Group, client: u32, row: u32) {
-        let now = self.now;
-        let c = &mut g.clients[client as usize];
-        let Some(p) = c.op.as_mut() else { return };
-        p.tries += 1;
-        let attempt = c.attempt;
-        let request = Request { client: format!("c{}", client + 1), seq: p.seq, op: p.op.clone() };
-        let arrive = now + g.load.client_delay;
-        self.record(What::Service(Flow::Request { client, server: row, seq: p.seq, arrive }));
-        self.svc_push(arrive, Class::Delivery, Event::Arrive { client, attempt, row, request });
-        self.svc_push(now + g.load.client_timeout, Class::Timer, Event::Expire { client, attempt });
-    }
-
-    /// Tries again after a pause of `write_every_ms`, asking the name
-    /// server first.
-    fn svc_retry_later(&mut self, g: &mut Group, client: u32) {
-        // A newer attempt number makes answers to the old one stale.
-        g.clients[client as usize].attempt += 1;
-        let at = self.now + g.load.write_every;
-        self.svc_push(at, Class::Timer, Event::Issue { client });
-    }
-
-    fn svc_answer(&mut self, g: &mut Group, client: u32, attempt: u32, row: u32, result: Result<Reply, Refusal>) {
-        let now = self.now;
-        let c = &mut g.clients[client as usize];
-        if c.attempt != attempt || c.op.is_none() {
-            return;
-        }
-        let (outcome, reply, error) = match result {
-            Ok(reply) => (Outcome::Ok, Some(reply), None),
-            Err(Refusal::NotMaster { master }) => {
-                let hint = master.and_then(|m| g.rows.get(&m).copied()).filter(|h| *h != row);
-                c.master = hint;
-                match hint {
-                    Some(_) => self.svc_try(g, client),
-                    None => self.svc_retry_later(g, client),
-                }
-                return;
-            }
-            Err(r) if r.retry() => {
-                c.master = None;
-                self.svc_retry_later(g, client);
-                return;
-            }
-            Err(r) => (Outcome::Fail, None, Some(r.to_string())),
-        };
-        let p = c.op.take().expect("checked");
-        g.done.push(event(client, p, now, outcome, reply, error));
-        let at = now + g.load.write_every;
-        self.svc_push(at, Class::Timer, Event::Issue { client });
     }
 
     /// Feeds one input to row `row`'s replica, if it is up, and carries
