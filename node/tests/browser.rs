@@ -380,8 +380,7 @@ fn the_service_card_adds_a_load_that_the_watch_tab_draws() {
         el.send_keys(&(fantoccini::key::Key::Control + "a")).await.unwrap();
         el.send_keys("3").await.unwrap();
         el.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
-        // Counts are written as JSON numbers like `attrs`: 3.0.
-        let file = p.until_url_scenario("/service/clients", 3.0).await;
+        let file = p.until_url_scenario("/service/clients", 3).await;
         p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
         let arrows = p
             .until("the service's arrows on the Watch tab's diagram", || async {

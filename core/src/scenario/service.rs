@@ -12,107 +12,36 @@
 use super::error::{Problem, ScenarioError};
 use crate::time::{ms_to_us, Span};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The `service` object exactly as it appears in JSON.
-///
-/// It is read and written as a map of numbers (`try_from`/`into`), which
-/// the scenario's `attrs` already need: a derived reader of its own cost
-/// the playground's first page and the embed about 2 KB of wasm, for a
-/// field they do not run. Unknown keys are refused in serde's words, so
-/// the error names `service.KEY` like any other unknown field.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "BTreeMap<String, f64>", into = "BTreeMap<String, f64>")]
+#[serde(deny_unknown_fields)]
 pub struct ServiceEntry {
     /// Simulated clients, each with one write outstanding at a time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clients: Option<u32>,
     /// The time a client waits after one write completes before it sends
     /// the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_every_ms: Option<f64>,
     /// The keys the writes spread over (`k0` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<u32>,
     /// How long a write to a member's disk takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync_ms: Option<f64>,
     /// How long the master waits for a backup's answer before it removes
     /// the backup from the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_timeout_ms: Option<f64>,
     /// The one-way delay between any server and the clients or the name
     /// server, which sit together outside the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_delay_ms: Option<f64>,
     /// How long a client waits for an answer before it looks the master up
     /// again and retries with the same sequence number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_timeout_ms: Option<f64>,
-    /// A count written as a fraction or a negative number (`clients`,
-    /// `keys`), kept as written so that validation names it at its field.
-    pub not_whole: Option<(String, f64)>,
-}
-
-/// The keys of `service`, in the order they are written.
-const KEYS: [&str; 7] = ["clients", "write_every_ms", "keys", "fsync_ms", "ack_timeout_ms", "client_delay_ms", "client_timeout_ms"];
-
-impl ServiceEntry {
-    /// Where each key's value lives; the counts go through [`whole`].
-    fn ms_slot(&mut self, key: &str) -> Option<&mut Option<f64>> {
-        Some(match key {
-            "write_every_ms" => &mut self.write_every_ms,
-            "fsync_ms" => &mut self.fsync_ms,
-            "ack_timeout_ms" => &mut self.ack_timeout_ms,
-            "client_delay_ms" => &mut self.client_delay_ms,
-            "client_timeout_ms" => &mut self.client_timeout_ms,
-            _ => return None,
-        })
-    }
-
-    /// The value of one of [`KEYS`], for the editor and the writer.
-    pub fn get(&self, key: &str) -> Option<f64> {
-        match key {
-            "clients" => self.clients.map(f64::from),
-            "keys" => self.keys.map(f64::from),
-            _ => *self.clone().ms_slot(key)?,
-        }
-    }
-
-    /// Sets one of the millisecond fields by its key; `false` for any
-    /// other key.
-    pub fn set_ms(&mut self, key: &str, v: Option<f64>) -> bool {
-        self.ms_slot(key).map(|slot| *slot = v).is_some()
-    }
-}
-
-/// A count as written, if it is a whole, non-negative number.
-fn whole(v: f64) -> Option<u32> {
-    (v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v)).then_some(v as u32)
-}
-
-impl TryFrom<BTreeMap<String, f64>> for ServiceEntry {
-    type Error = String;
-
-    fn try_from(map: BTreeMap<String, f64>) -> Result<ServiceEntry, String> {
-        let mut e = ServiceEntry::default();
-        for (k, v) in map {
-            match k.as_str() {
-                "clients" | "keys" => match whole(v) {
-                    Some(n) if k == "clients" => e.clients = Some(n),
-                    Some(n) => e.keys = Some(n),
-                    None => e.not_whole = Some((k, v)),
-                },
-                other => match e.ms_slot(other) {
-                    Some(slot) => *slot = Some(v),
-                    // Named in full: serde reports it after the object ends.
-                    None => return Err(format!("unknown field `service.{other}`, expected one of `{}`", KEYS.join("`, `"))),
-                },
-            }
-        }
-        Ok(e)
-    }
-}
-
-impl From<ServiceEntry> for BTreeMap<String, f64> {
-    fn from(e: ServiceEntry) -> BTreeMap<String, f64> {
-        let mut map: BTreeMap<String, f64> = KEYS.iter().filter_map(|k| Some((k.to_string(), e.get(k)?))).collect();
-        map.extend(e.not_whole);
-        map
-    }
 }
 
 /// A validated `service`.
@@ -136,9 +65,6 @@ impl ServiceEntry {
     /// network: a healthy backup must be able to answer within
     /// `ack_timeout_ms`.
     pub(super) fn validate(&self, longest: Span) -> Result<Service, ScenarioError> {
-        if let Some((key, v)) = &self.not_whole {
-            return Err(ScenarioError::new(format!("service.{key}"), Problem::BadNumber(format!("{v} must be a whole number"))));
-        }
         let count = |field: &str, v: Option<u32>, default: u32, max: u32, range: &'static str| -> Result<u32, ScenarioError> {
             let v = v.unwrap_or(default);
             if v == 0 || v > max {

@@ -34,6 +34,16 @@ const MS_FIELDS: [Row; 5] = [
     ("client_timeout_ms", "client timeout (ms)", "How long a client waits for an answer before it looks the master up again", "auto", 50.0),
 ];
 
+fn ms_slot<'a>(s: &'a mut ServiceEntry, name: &str) -> &'a mut Option<f64> {
+    match name {
+        "write_every_ms" => &mut s.write_every_ms,
+        "fsync_ms" => &mut s.fsync_ms,
+        "ack_timeout_ms" => &mut s.ack_timeout_ms,
+        "client_delay_ms" => &mut s.client_delay_ms,
+        _ => &mut s.client_timeout_ms,
+    }
+}
+
 #[function_component(Service)]
 pub fn service_card() -> Html {
     let store = use_store();
@@ -50,10 +60,8 @@ pub fn service_card() -> Html {
     let on_keys = update(&store, |f, v: Option<u32>| service(f).keys = v);
     let ms_fields = MS_FIELDS.iter().map(|&(name, label, hint, placeholder, step)| {
         let path = format!("service.{name}");
-        let value = s.get(name);
-        let on_commit = update(&store, move |f, v: Option<f64>| {
-            service(f).set_ms(name, v);
-        });
+        let value = *ms_slot(&mut s.clone(), name);
+        let on_commit = update(&store, move |f, v: Option<f64>| *ms_slot(service(f), name) = v);
         html! {
             <label class="ed-field" key={name}>
                 <span class="ed-label" title={hint}>{label}</span>
