@@ -70,7 +70,8 @@ struct Member {
     disk_free: Time,
     /// Outputs waiting for the disk, in order, with when they may leave.
     held: VecDeque<(Time, Output)>,
-    /// The replica's deadline as last scheduled.
+    /// The replica's deadline as last scheduled (never before the instant
+    /// it was scheduled at).
     timer: Option<Time>,
     /// Whether the election has made it Master.
     master: bool,
@@ -433,11 +434,12 @@ impl<S: Borrow<Scenario>> Sim<S> {
             }
         }
         let m = &mut g.members[row as usize];
-        let due = m.replica.as_ref().and_then(Replica::poll_timeout);
+        // A deadline already past is due now.
+        let due = m.replica.as_ref().and_then(Replica::poll_timeout).map(|t| t.max(now));
         if due != m.timer {
             m.timer = due;
             if let Some(at) = due {
-                self.svc_push(at.max(now), Class::Timer, Event::Timer { row });
+                self.svc_push(at, Class::Timer, Event::Timer { row });
             }
         }
     }

@@ -5,7 +5,9 @@
 // Built without the service, only the types are used (the metrics' field).
 #![cfg_attr(not(feature = "service"), allow(dead_code))]
 
+#[cfg(feature = "service")]
 use crate::service::{History, HistoryEvent, Outcome};
+#[cfg(feature = "service")]
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +34,10 @@ pub struct ServiceMetrics {
     /// Present when the run has a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
-    /// Every operation, for `stagger sim --history` and the checker.
+    /// Every operation, for the checker. Only where the simulator runs the
+    /// service: the metrics are compared and cloned on every frame of the
+    /// playground's first page, which should not carry its code.
+    #[cfg(feature = "service")]
     #[serde(skip)]
     pub history: History,
 }
@@ -54,6 +59,7 @@ pub struct Window {
 
 impl ServiceMetrics {
     /// The metrics of a history whose events are in completion order.
+    #[cfg(feature = "service")]
     pub(super) fn of(clients: u32, processed: u64, mut events: Vec<HistoryEvent>, crash: Option<Time>) -> ServiceMetrics {
         let ok: Vec<&HistoryEvent> = events.iter().filter(|e| e.outcome == Outcome::Ok).collect();
         let mut latencies: Vec<f64> = ok.iter().map(|e| e.complete_ms - e.invoke_ms).collect();
