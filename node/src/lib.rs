@@ -22,12 +22,14 @@
 //!   replicas and `/api/kv`.
 //! - `names/`: the name server: the backends behind `NameStore` (the
 //!   embedded one: core's registry and an fsynced log), its HTTP routes.
+//! - `kv/`: the replicated service's client library and load generator.
 //! - `group.rs`: the group file; `auth.rs`: the `/ws` handshake with OS
 //!   nonces; `wire.rs`: the frames, re-exported from `stagger_core::wire`.
 
 pub mod auth;
 pub mod cli;
 pub mod group;
+pub mod kv;
 pub mod live;
 pub mod names;
 pub mod runtime;

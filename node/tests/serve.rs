@@ -414,6 +414,14 @@ async fn requests_beyond_the_limit_wait_for_a_place() {
     futures_util::future::join_all((0..4).map(|_| get(server.addr, "/api/busy"))).await;
     assert!(most.load(Ordering::SeqCst) > 1, "with the default limit, requests overlap");
     server.stop().await;
+
+    // A path that needs no place (the store's writes, which wait for their
+    // commit) overlaps even under a limit of one.
+    let (app, most) = busy_app(200);
+    let server = Server::start(Config { max_requests: 1, unlimited: &["/api/busy"], ..app_config(app) }).await;
+    futures_util::future::join_all((0..4).map(|_| get(server.addr, "/api/busy"))).await;
+    assert!(most.load(Ordering::SeqCst) > 1, "an unlimited path takes no place");
+    server.stop().await;
 }
 
 #[tokio::test]

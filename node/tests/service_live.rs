@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 const STAGGER: &str = env!("CARGO_BIN_EXE_stagger");
 const GROUP: &str = "kv-live";
 const IDS: [&str; 3] = ["s0", "s1", "s2"];
+const TOKEN: &str = "kv-live-token";
 
 /// Polls `f` every 50 ms until it gives a value, for at most `limit`.
 fn wait<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -40,6 +41,12 @@ struct Live {
 
 impl Live {
     fn start() -> Live {
+        Live::start_with(1, false)
+    }
+
+    /// Links of `delay_ms` between every two servers, emulated on loopback
+    /// when `emulate` is on.
+    fn start_with(delay_ms: u64, emulate: bool) -> Live {
         let dir = tempfile::tempdir().unwrap();
         let ports = harness::free_ports(IDS.len() + 1).unwrap();
         let (ns_addr, addrs) = (ports[0], ports[1..].to_vec());
@@ -59,7 +66,8 @@ impl Live {
             "nameserver": ns_url,
             "servers": servers,
             "ranking": IDS,
-            "delays_ms": (0..n).map(|j| (0..n).map(|k| u64::from(j != k)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "delays_ms": (0..n).map(|j| (0..n).map(|k| if j == k { 0 } else { delay_ms }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "emulate_delays": emulate,
             "detection": {"period_ms": 300, "timeout_ms": 150},
             "timer": {"scheme": "integral", "base_ms": 30, "guard_ms": 300},
             "secret": "kv-live-secret",
@@ -81,7 +89,7 @@ impl Live {
     /// group file, which a restart finds again.
     fn start_node(&mut self, row: usize) {
         let group = self.dir.path().join("group.json");
-        self.nodes[row] = Some(harness::spawn_node(STAGGER, &group, IDS[row], &[], Stdio::inherit()));
+        self.nodes[row] = Some(harness::spawn_node(STAGGER, &group, IDS[row], &["--admin-token", TOKEN], Stdio::inherit()));
     }
 
     fn service(&self, row: usize) -> Option<Value> {
@@ -130,6 +138,18 @@ impl Live {
         reply["value"].clone()
     }
 
+    fn admin(&self, row: usize, action: &str) {
+        let res = self.client.post(format!("http://{}/api/admin/{action}", self.addrs[row])).bearer_auth(TOKEN).send().unwrap();
+        assert!(res.status().is_success(), "{action}: {}", res.status());
+    }
+
+    /// Waits until every member has applied `index`.
+    fn all_applied(&self, index: u64, what: &str) {
+        wait(Duration::from_secs(20), what, || {
+            (0..IDS.len()).all(|r| self.service(r).is_some_and(|s| s["applied"].as_u64() >= Some(index))).then_some(())
+        });
+    }
+
     /// The members of the configuration at the name server.
     fn members(&self) -> Vec<String> {
         let view: Value = self.client.get(format!("{}/v1/groups/{GROUP}", self.ns_url)).send().unwrap().json().unwrap();
@@ -143,6 +163,12 @@ fn writes_through_the_master_reach_every_member_and_bad_requests_change_nothing(
     let m = live.master();
     let reply = live.put("c1", 1, "k", "v");
     assert_eq!(reply["result"], "written", "{reply}");
+    // The store's answers keep the connection open (KN12); the node's
+    // other routes close it (L13).
+    let res = live.client.post(format!("http://{}/api/kv", live.addrs[m])).body("{}").send().unwrap();
+    assert_eq!(res.headers().get("connection").map(|v| v.to_str().unwrap()), Some("keep-alive"));
+    let res = live.client.get(format!("http://{}/api/service", live.addrs[m])).send().unwrap();
+    assert_eq!(res.headers().get("connection").map(|v| v.to_str().unwrap()), Some("close"));
     assert_eq!(reply["previous"], Value::Null);
     let index = reply["index"].as_u64().unwrap();
     assert!(reply["epoch"].as_u64().unwrap() > 0, "{reply}");
@@ -231,4 +257,114 @@ fn a_killed_backup_is_removed_then_caught_up_by_state_transfer_and_added_back() 
     for i in [1, 20, 21, 40] {
         assert_eq!(live.get("c2", i, &format!("k{i}")), i.to_string());
     }
+}
+
+#[test]
+fn an_isolated_master_gets_no_write_acknowledged_and_catches_up_after_the_heal() {
+    let live = Live::start();
+    let first = live.master();
+    live.put("c1", 1, "k", "before");
+    live.admin(first, "isolate");
+    // The others elect and register a new master, which serves.
+    let second = wait(Duration::from_secs(20), "a new serving master", || {
+        (0..IDS.len()).find(|&r| r != first && live.service(r).is_some_and(|s| s["role"] == "master"))
+    });
+    let reply = live.put("c1", 2, "k", "during");
+    assert_eq!(reply["previous"], "before");
+    // The isolated node hears no replica: a write sent to it is not
+    // acknowledged (its backups are out of reach, or it learnt it is stale).
+    let (status, answer) = live.request(first, json!({"client": "c9", "seq": 1, "op": "put", "key": "cut", "value": "off"}));
+    assert_ne!(status, 200, "the isolated master acknowledged a write: {answer}");
+    live.admin(first, "heal");
+    // After the heal it follows the new master again, with every write.
+    let index = live.put("c1", 3, "k", "after")["index"].as_u64().unwrap();
+    live.all_applied(index, "every member, the healed one too, to apply the write after the heal");
+    assert_eq!(live.service(first).unwrap()["role"], "backup");
+    assert!(live.service(second).unwrap()["role"] == "master" || live.master() != first);
+    assert_eq!(live.get("c2", 1, "k"), "after");
+}
+
+#[test]
+fn every_member_killed_and_restarted_keeps_every_acknowledged_write() {
+    let mut live = Live::start();
+    live.master();
+    let mut last = 0;
+    for i in 1..=10 {
+        last = live.put("c1", i, &format!("k{i}"), &format!("v{i}"))["index"].as_u64().unwrap();
+    }
+    live.all_applied(last, "every member to apply the ten writes");
+    // kill -9 of all three, then a restart on the same folders.
+    (0..IDS.len()).for_each(|r| live.nodes[r] = None);
+    (0..IDS.len()).for_each(|r| live.start_node(r));
+    live.master();
+    for i in 1..=10 {
+        assert_eq!(live.get("c2", i, &format!("k{i}")), format!("v{i}"), "k{i} was lost");
+    }
+    // The client table survived too: a retry of the last write is answered
+    // from it, not applied again.
+    let retry = live.put("c1", 10, "k10", "v10");
+    assert_eq!(retry["index"].as_u64(), Some(last), "{retry}");
+}
+
+#[test]
+fn replication_takes_the_emulated_link_delays() {
+    let live = Live::start_with(60, true);
+    let m = live.master();
+    live.put("c1", 1, "warm", "up");
+    // A write is answered once a backup has it: a forward and an ack, each
+    // held 60 ms by its sender's emulated link.
+    for seq in 2..=4 {
+        let started = Instant::now();
+        let (status, reply) = live.request(m, json!({"client": "c1", "seq": seq, "op": "put", "key": "k", "value": seq.to_string()}));
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{reply}");
+        assert!(took >= Duration::from_millis(120), "a write took {took:?}: the replication messages skipped the link delays");
+    }
+}
+
+#[test]
+fn a_paused_backup_is_removed_and_comes_back_after_it_wakes() {
+    let mut live = Live::start();
+    let m = live.master();
+    live.put("c1", 1, "k", "1");
+    let backup = (m + 1) % IDS.len();
+    let pid = live.nodes[backup].as_ref().unwrap().0.id().to_string();
+    let signal = |sig: &str| assert!(Command::new("kill").args([sig, &pid]).status().unwrap().success());
+    signal("-STOP");
+    // Paused past the ack timeout: the master removes it and goes on.
+    wait(Duration::from_secs(15), "the master to remove the paused backup", || {
+        (!live.members().contains(&IDS[backup].to_string())).then_some(())
+    });
+    live.put("c1", 2, "k", "2");
+    signal("-CONT");
+    // Awake, it is brought back and follows every write.
+    wait(Duration::from_secs(20), "the woken backup to be added back", || live.members().contains(&IDS[backup].to_string()).then_some(()));
+    let index = live.put("c1", 3, "k", "3")["index"].as_u64().unwrap();
+    live.all_applied(index, "every member, the woken one too, to apply the write");
+    live.nodes[backup].take(); // killed; the others go on.
+}
+
+#[test]
+fn a_group_without_a_name_server_says_it_has_no_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let addrs = harness::free_ports(2).unwrap();
+    let file = json!({
+        "name": "no-ns",
+        "servers": [{"id": "a", "addr": addrs[0].to_string()}, {"id": "b", "addr": addrs[1].to_string()}],
+        "ranking": ["a", "b"],
+        "delays_ms": [[0, 1], [1, 0]],
+        "detection": {"period_ms": 300, "timeout_ms": 150},
+        "secret": "no-ns-secret",
+    });
+    let group = dir.path().join("group.json");
+    std::fs::write(&group, file.to_string()).unwrap();
+    let _node = harness::spawn_node(STAGGER, &group, "a", &[], Stdio::inherit());
+    let client = harness::poll_client(Duration::from_secs(5));
+    let body = json!({"client": "c", "seq": 1, "op": "get", "key": "k"}).to_string();
+    let (status, answer): (u16, Value) = wait(Duration::from_secs(10), "the node to answer", || {
+        let res = client.post(format!("http://{}/api/kv", addrs[0])).body(body.clone()).send().ok()?;
+        Some((res.status().as_u16(), res.json().ok()?))
+    });
+    assert_eq!((status, &answer["error"]), (503, &json!("no_name_server")), "{answer}");
+    assert!(answer["reason"].as_str().unwrap().contains("name server"), "{answer}");
 }

@@ -1,9 +1,11 @@
 //! The tests' and the benchmarks' library: the example scenarios as the
 //! playground and the CLI ship them ([`presets`]), the harness that starts,
-//! watches and kills real processes ([`harness`]), and the commands of the
+//! watches and kills real processes ([`harness`]), the checker of the
+//! replicated service's histories ([`check`]), and the commands of the
 //! `stagger-bench` binary ([`bench`]).
 
 pub mod bench;
+pub mod check;
 pub mod harness;
 
 use stagger_core::{Scenario, ScenarioFile};

@@ -249,6 +249,14 @@ pub enum Input {
         from: String,
         msg: Msg,
     },
+    /// The election judged `peer` failed (it was the master this member
+    /// followed before it took over): a master waiting for its answer to
+    /// `Sync` removes it at once instead of after `sync_timeout` (K10).
+    /// Only a hint: removal is safe whatever it says, and the majority
+    /// rule still holds.
+    Failed {
+        peer: String,
+    },
     /// The connection to `peer` is up (the driver dials every server it may
     /// have to forward to) or down.
     Connected {
@@ -263,7 +271,9 @@ pub enum Input {
 
 /// Something to keep on disk before any output that follows it is carried
 /// out (K6): a backup acknowledges only what it has persisted, and a
-/// master answers only what it has.
+/// master answers only what it has. A master's `Sync`, `Forward` and
+/// `Install` are the exception: they may leave before its own copy is
+/// durable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Durable {
     /// The highest epoch seen.

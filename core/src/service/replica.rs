@@ -102,11 +102,13 @@ struct Peer {
     /// A member of the configuration, or a returning backup catching up.
     member: bool,
     joining: bool,
+    /// The election judged it failed and it has not answered since.
+    failed: bool,
 }
 
 impl Peer {
     fn new(member: bool, now: Time) -> Peer {
-        Peer { acked: Stamp::default(), sent: None, round: 0, sent_round: 0, owed_since: Some(now), member, joining: false }
+        Peer { acked: Stamp::default(), sent: None, round: 0, sent_round: 0, owed_since: Some(now), member, joining: false, failed: false }
     }
 }
 
@@ -173,6 +175,15 @@ impl Replica {
                     if let Some(p) = l.peers.get_mut(&peer) {
                         p.sent = None;
                         p.owed_since.get_or_insert(now);
+                    }
+                }
+            }
+            Input::Failed { peer } => {
+                if let Role::Master(l) = &mut self.role {
+                    let waiting = l.syncing.as_ref().is_some_and(|s| !s.contains_key(&peer));
+                    if let Some(p) = l.peers.get_mut(&peer).filter(|p| p.member && waiting) {
+                        p.failed = true;
+                        self.timer();
                     }
                 }
             }
@@ -353,6 +364,12 @@ impl Replica {
                     self.out.push_back(Output::Send { to: id.clone(), msg: Msg::Sync { epoch: l.epoch, last: self.last } });
                 }
             }
+        }
+        // A removed member still connected (a paused process) is asked
+        // again: once it answers it is brought back like any returning
+        // backup (K11).
+        for id in l.peers.iter().filter(|(id, p)| !p.member && !p.joining && self.connected.contains(*id)).map(|(id, _)| id) {
+            self.out.push_back(Output::Send { to: id.clone(), msg: Msg::Sync { epoch: l.epoch, last: self.last } });
         }
         l.peers.retain(|_, p| p.member || p.joining);
         if let Some(s) = &mut l.syncing {
@@ -543,6 +560,7 @@ impl Replica {
             return;
         };
         p.owed_since = None;
+        p.failed = false;
         if let Some(s) = &mut l.syncing {
             s.insert(from, Synced { last, tail });
             return;
@@ -636,7 +654,7 @@ impl Replica {
         let silent: Vec<String> = l
             .peers
             .iter()
-            .filter(|(id, p)| p.member && p.owed_since.is_some_and(|since| now >= since + Self::timeout_of(&self.cfg, l, id)))
+            .filter(|(id, p)| p.member && (p.failed || p.owed_since.is_some_and(|since| now >= since + Self::timeout_of(&self.cfg, l, id))))
             .map(|(id, _)| id.clone())
             .collect();
         let members = self.config.members.len();

@@ -19,6 +19,8 @@ struct Net {
     notes: Vec<(String, Note)>,
     /// Links that lose everything, (from, to).
     cut: BTreeSet<(String, String)>,
+    /// Members whose process is paused: what is sent to them waits.
+    paused: BTreeSet<String>,
     now: Time,
     next_conn: Conn,
     config: Membership,
@@ -77,12 +79,18 @@ impl Net {
 
     /// Delivers every queued message (and what they cause) in order.
     fn run(&mut self) {
+        let mut held = VecDeque::new();
         while let Some((from, to, msg)) = self.queue.pop_front() {
+            if self.paused.contains(&to) || self.paused.contains(&from) {
+                held.push_back((from, to, msg));
+                continue;
+            }
             if self.cut.contains(&(from.clone(), to.clone())) || !self.members.get(&to).is_some_and(|m| m.up) {
                 continue;
             }
             self.feed(&to, Input::Receive { from, msg });
         }
+        self.queue = held;
     }
 
     fn request(&mut self, id: &str, request: Request) -> Conn {
@@ -244,6 +252,23 @@ fn a_new_master_adopts_the_longest_tail_and_a_retry_applies_once() {
 }
 
 #[test]
+fn a_new_master_removes_the_master_the_election_judged_failed_at_once() {
+    let mut net = Net::new(&["a", "b", "c"]);
+    net.lead("a", 1);
+    net.members.get_mut("a").unwrap().up = false;
+    net.lead("b", 2);
+    assert!(net.reconfigures.is_empty());
+    net.feed("b", Input::Failed { peer: "a".into() });
+    let (_, epoch, _, members) = net.reconfigures.last().cloned().expect("b removes a without waiting for the sync timeout");
+    assert_eq!((epoch, members), (2, vec!["b".to_string(), "c".to_string()]));
+    net.reconfigure();
+    assert!(net.replica("b").serving());
+    // A hint about a member that answered, or when not syncing, changes nothing.
+    net.feed("b", Input::Failed { peer: "c".into() });
+    assert!(net.reconfigures.is_empty());
+}
+
+#[test]
 fn requests_wait_while_a_new_master_syncs() {
     let mut net = Net::new(&["a", "b", "c"]);
     net.cut.insert(("c".into(), "a".into())); // c's answer to Sync is lost
@@ -298,6 +323,24 @@ fn a_silent_backup_is_removed_by_compare_and_swap_then_returns_by_state_transfer
     assert_eq!(net.ok(conn).index, 10);
     assert_eq!(net.value("c", "k").as_deref(), Some("v10"));
     assert_eq!(net.replica("a").status().backups.get("c"), Some(&10));
+}
+
+#[test]
+fn a_backup_paused_past_the_ack_timeout_is_removed_and_comes_back_when_it_wakes() {
+    let mut net = Net::new(&["a", "b", "c"]);
+    net.lead("a", 1);
+    net.paused.insert("c".into()); // SIGSTOP: its connection stays up
+    let conn = net.request("a", put("x", 1, "k", "v"));
+    net.run();
+    net.tick(1_100);
+    net.reconfigure();
+    assert_eq!(net.ok(conn).index, 1);
+    net.paused.clear(); // SIGCONT: it reads everything queued, the Sync after its removal included
+    net.run();
+    let (_, _, _, members) = net.reconfigures.last().cloned().expect("c is brought back");
+    assert_eq!(members, vec!["a", "b", "c"]);
+    net.reconfigure();
+    assert_eq!(net.value("c", "k").as_deref(), Some("v"));
 }
 
 #[test]

@@ -1,13 +1,20 @@
 //! `stagger client --nameserver URL --group G QUERY`: asks a name server
-//! about a group, or changes its configuration, through [`Remote`]. The
+//! about a group, or changes its configuration, through [`Remote`]; or
+//! uses the group's replicated store through [`crate::kv`] (`get`, `put`,
+//! `del`, `cas`, `load`). The
 //! membership change by compare-and-swap ([`change_members`]) is also what
 //! `stagger ctl add` and `remove` run.
 
 use super::ctl::base_url;
 use super::{CliError, ClientQuery};
+use crate::kv::{self, Client, KvError, Settings, Spec, Tally};
 use crate::names::{NameStore, Remote, StoreError};
 use serde_json::json;
 use stagger_core::names::{Configuration, NameError, View};
+use stagger_core::service::{Answer, Op, Reply};
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// How many times a membership change reads the configuration and tries
 /// its compare-and-swap when someone else changes it in between.
@@ -23,10 +30,99 @@ pub(super) enum MemberChange {
 
 pub fn run(nameserver: &str, group: &str, query: ClientQuery) -> Result<(), CliError> {
     stagger_core::names::check_group(group).map_err(|e| CliError::Usage(format!("--group: {e}")))?;
-    let remote = Remote::new(&base_url(nameserver, "--nameserver")?);
+    let base = base_url(nameserver, "--nameserver")?;
+    let remote = Remote::new(&base);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| io(nameserver, e))?;
+    let (op, json) = match query {
+        ClientQuery::Get { key, json } => (Op::Get { key }, json),
+        ClientQuery::Put { key, value, json } => (Op::Put { key, value }, json),
+        ClientQuery::Del { key, json } => (Op::Delete { key }, json),
+        ClientQuery::Cas { key, expected, new, json } => (Op::Cas { key, expected, new }, json),
+        ClientQuery::Load { keys, clients, seconds, json, seed, read_ratio } => {
+            if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
+                return Err(CliError::Usage(format!("--seconds: more than 0 and at most a day (got {seconds})")));
+            }
+            let spec = Spec { keys, clients, duration: Duration::from_secs_f64(seconds), seed, read_ratio };
+            spec.check().map_err(CliError::Usage)?;
+            return runtime.block_on(load(&base, group, &spec, json));
+        }
+        query => return runtime.block_on(names_query(&remote, nameserver, group, query)),
+    };
+    runtime.block_on(one(&base, group, op, json))
+}
+
+/// One operation on the store through a new client (a fresh id, sequence
+/// number 1): its answer, or why there is none (KC5).
+async fn one(nameserver: &str, group: &str, op: Op, as_json: bool) -> Result<(), CliError> {
+    let tag = kv::load::run_tag();
+    let seed = u64::from_str_radix(&tag, 16).unwrap_or(1);
+    let mut client = Client::new(&format!("cli-{tag}"), nameserver, group, Instant::now(), seed, Settings::default());
+    let key = op.key().to_owned();
+    match client.call(op).await.1 {
+        Ok(reply) if as_json => println!("{}", json!(reply)),
+        Ok(reply) => println!("{}", show(&key, &reply)),
+        Err(e @ KvError::Refused(_)) => return Err(CliError::Usage(format!("group {group}: {e}"))),
+        Err(e) => return Err(io(&format!("group {group} at {nameserver}"), std::io::Error::other(e.to_string()))),
+    }
+    Ok(())
+}
+
+/// A reply as a person reads it.
+fn show(key: &str, reply: &Reply) -> String {
+    let v = |v: &Option<String>| v.as_ref().map_or("absent".to_string(), |v| format!("{v:?}"));
+    let what = match &reply.answer {
+        Answer::Value { value: Some(value) } => value.clone(),
+        Answer::Value { value: None } => format!("{key} is absent"),
+        Answer::Written { previous } => format!("written; {key} was {}", v(previous)),
+        Answer::Swapped { ok: true, current } => format!("swapped; {key} is now {}", v(current)),
+        Answer::Swapped { ok: false, current } => format!("not swapped; {key} is {}", v(current)),
+    };
+    format!("{what}  (epoch {}, index {})", reply.epoch, reply.index)
+}
+
+/// `load`: the clients, a progress line on stderr (redrawn in place on a
+/// terminal, one a second otherwise), then the summary, and with `--json`
+/// the history on stdout.
+async fn load(nameserver: &str, group: &str, spec: &Spec, as_json: bool) -> Result<(), CliError> {
+    let tally = Arc::new(Tally::default());
+    let started = Instant::now();
+    let shown = tally.clone();
+    let progress = tokio::spawn(async move {
+        let tty = std::io::stderr().is_terminal();
+        let mut tick = tokio::time::interval(Duration::from_millis(if tty { 200 } else { 1_000 }));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if tty {
+                eprint!("\r\x1b[2K{}", shown.line(started.elapsed()));
+            } else {
+                eprintln!("{}", shown.line(started.elapsed()));
+            }
+        }
+    });
+    let history = kv::load::run(nameserver, group, spec, Settings::default(), tally.clone()).await;
+    progress.abort();
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    let summary = kv::load::summary(&history, started.elapsed());
+    if as_json {
+        println!("{}", json!(history));
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
+    if !history.events.is_empty() && tally.ok.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        let why = history.events[0].error.clone().unwrap_or_default();
+        return Err(io(&format!("group {group} at {nameserver}"), std::io::Error::other(format!("no operation succeeded: {why}"))));
+    }
+    Ok(())
+}
+
+/// The name server queries: the master, or a change of the configuration.
+async fn names_query(remote: &Remote, nameserver: &str, group: &str, query: ClientQuery) -> Result<(), CliError> {
     let failed = |e| store_error(nameserver, e);
-    runtime.block_on(async {
+    {
         let (change, expected) = match query {
             ClientQuery::Master { json } => {
                 print_master(group, &remote.lookup(group).await.map_err(failed)?, json);
@@ -39,11 +135,12 @@ pub fn run(nameserver: &str, group: &str, query: ClientQuery) -> Result<(), CliE
             }
             ClientQuery::AddMember { id, expect_version } => (MemberChange::Add(id), expect_version),
             ClientQuery::RemoveMember { id, expect_version } => (MemberChange::Remove(id), expect_version),
+            _ => unreachable!("the store's commands are run above"),
         };
-        let config = change_members(&remote, nameserver, group, &change, expected, None).await?;
+        let config = change_members(remote, nameserver, group, &change, expected, None).await?;
         println!("{}", json!(config));
         Ok(())
-    })
+    }
 }
 
 /// Adds or removes a member of `group` at the name server `nameserver`

@@ -176,7 +176,8 @@ pub enum Command {
         #[arg(long, default_value_t = 60_000)]
         max_ttl_ms: u64,
     },
-    /// Ask a name server about a group.
+    /// Ask a name server about a group, or use the group's replicated
+    /// key-value store (get, put, del, cas, or a load that records a history).
     Client {
         /// The name server's base URL, e.g. http://127.0.0.1:7000
         #[arg(long, value_name = "URL")]
@@ -201,6 +202,62 @@ pub enum Command {
 /// What `stagger client` asks.
 #[derive(Subcommand, Debug)]
 pub enum ClientQuery {
+    /// Read a key from the group's replicated store (through its master).
+    Get {
+        key: String,
+        /// Print the reply as JSON: `{"epoch", "index", "result": "value", "value"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a key; prints the value it replaced.
+    Put {
+        key: String,
+        value: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a key; prints the value it had.
+    Del {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare-and-swap: set the key to --new (absent: delete it) if it
+    /// holds --expected (absent: if it does not exist); prints whether it
+    /// swapped and the value now.
+    Cas {
+        key: String,
+        #[arg(long)]
+        expected: Option<String>,
+        #[arg(long)]
+        new: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run concurrent clients over keys k0…k{N-1} for a while, show
+    /// progress on stderr, and print a summary (with --json: the history of
+    /// every operation, for the linearizability checker).
+    Load {
+        /// How many keys.
+        #[arg(long, default_value_t = 10)]
+        keys: usize,
+        /// How many clients at once.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// How long, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Print the history as JSON on stdout (`{"events": [...]}`); the
+        /// summary goes to stderr.
+        #[arg(long)]
+        json: bool,
+        /// Draws the operations and the retries' jitter.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The share of reads, 0 to 1.
+        #[arg(long, default_value_t = 0.5)]
+        read_ratio: f64,
+    },
     /// The group's master, its address and epoch, or that there is none.
     Master {
         /// Print `{"master": ID, "addr": ADDR, "epoch": N}` (`null`s when

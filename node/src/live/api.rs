@@ -270,6 +270,8 @@ async fn admin(State(node): State<Arc<Node>>, Path(action): Path<String>, header
             // that comes back tells everyone at once (docs/protocol.md L11).
             if node.isolated.swap(false, Ordering::SeqCst) {
                 node.announce(None);
+                // The replicas start over on new connections (KN11).
+                crate::service::reconnect(&node, |_| true);
             }
             Ok("healed")
         }

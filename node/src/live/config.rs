@@ -95,6 +95,7 @@ impl Node {
             self.log(format!("warning: the group file has no address for {unknown:?}; they are left out of the ranking"));
         }
         let me = member[self.me as usize];
+        let left: Vec<bool> = (0..member.len()).map(|r| current.is_member(r as u32) && !member[r]).collect();
         let _ = self.engine.commands.send(EngineCommand::Reconfigure { table: table.clone(), member: me });
         self.log(format!(
             "configuration version {} (ranking version {ranking_version}): members {}{}",
@@ -105,8 +106,11 @@ impl Node {
         self.membership.send_replace(Arc::new(Membership { version: config.version, members: config.members.clone(), table, member }));
         self.notify_engine();
         // The replica keeps running outside the configuration: the master
-        // brings it back by state transfer.
+        // brings it back by state transfer, over a new connection to every
+        // server that just left it (all of them if this one did; KN11).
         self.service.configured(config.version, config.members.clone());
+        let me_left = left[self.me as usize];
+        crate::service::reconnect(self, |row| me_left || left[row as usize]);
     }
 }
 

@@ -222,6 +222,8 @@ pub async fn run(
         app: Some(api::router(node.clone())),
         // Room for `/api/kv`'s own, lower limit to answer in its words.
         max_body_bytes: 2 * crate::service::MAX_KV_BODY,
+        // A write waits for its commit, not for this machine (KN14).
+        unlimited: &["/api/kv"],
         ..crate::serve::Config::default()
     };
     let served = crate::serve::run_with(listener, config, shutdown).await;
@@ -261,6 +263,13 @@ impl Node {
     /// The master the election names now, if any.
     pub(crate) fn election_master(&self) -> Option<String> {
         self.engine.status.borrow().master.clone()
+    }
+
+    /// Whether this node's mesh holds a connection to member `id` now.
+    pub(crate) fn mesh_connected(&self, id: &str) -> bool {
+        let Some(row) = self.group.members.iter().position(|m| m.id == id) else { return false };
+        let slots = self.slots.lock().expect("slots lock");
+        slots.get(row).is_some_and(|s| s.state == PeerState::Connected)
     }
 
     /// Whether an admin has cut this node off (`/api/admin/isolate`).

@@ -27,8 +27,10 @@ mod upgrade;
 pub use files::{assets, built_from, playground_embedded, resolve, text, Assets, NOT_BUILT};
 pub use upgrade::{Socket, Upgrade};
 
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONNECTION, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, Method, Request, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -42,7 +44,6 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -67,6 +68,11 @@ pub struct Config {
     /// and a burst of requests from many members' Live tabs queues instead
     /// of all building flight recordings at once.
     pub max_requests: usize,
+    /// Paths whose requests take no place among [`Config::max_requests`]:
+    /// ones that mostly wait for something else than this machine's CPU,
+    /// with a bound of their own (the replicated store's `/api/kv` waits for
+    /// its commit, and its replica answers `busy` past 10,000 waiting).
+    pub unlimited: &'static [&'static str],
     /// The largest request head (request line and headers) accepted.
     pub max_head_bytes: usize,
     /// The largest request body accepted (413 above). Nothing here reads
@@ -89,6 +95,7 @@ impl Default for Config {
             assets: assets(),
             max_connections: 256,
             max_requests: 64,
+            unlimited: &[],
             max_head_bytes: 16 * 1024,
             max_body_bytes: 64 * 1024,
             read_timeout: Duration::from_secs(10),
@@ -140,6 +147,29 @@ pub async fn run_with(listener: TcpListener, config: Config, shutdown: impl Futu
 }
 
 /// The routes and the layers around them.
+/// The places of [`Config::max_requests`], and the paths that need none.
+#[derive(Clone)]
+struct Places {
+    free: Arc<Semaphore>,
+    unlimited: &'static [&'static str],
+}
+
+impl Places {
+    fn new(config: &Config) -> Places {
+        Places { free: Arc::new(Semaphore::new(config.max_requests.max(1))), unlimited: config.unlimited }
+    }
+}
+
+/// Holds a place for the whole request, waiting for one when all are
+/// taken (tower's global concurrency limit, with exceptions by path).
+async fn take_a_place(State(places): State<Places>, req: Request<axum::body::Body>, next: Next) -> axum::response::Response {
+    if places.unlimited.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    let _place = places.free.acquire().await.expect("the semaphore is never closed");
+    next.run(req).await
+}
+
 fn router(config: &Config) -> Router {
     let assets = config.assets;
     let header = |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
@@ -152,7 +182,7 @@ fn router(config: &Config) -> Router {
         .unwrap_or_default()
         .fallback(move |method: Method, uri: Uri| files::serve(assets, method, uri))
         // Inside the timeout, so that waiting for a place counts toward it.
-        .layer(GlobalConcurrencyLimitLayer::new(config.max_requests.max(1)))
+        .layer(middleware::from_fn_with_state(Places::new(config), take_a_place))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.read_timeout))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Outermost, so that the answers of the layers above have them too.

@@ -14,6 +14,7 @@
 //!   | `bad_request`        | 400    | `field` and `reason`; nothing applied       |
 //!   | `bad_request`        | 413    | `field: body`: over [`MAX_KV_BODY`]          |
 //!   | `unknown_group`      | 404    | `?group=` names another group               |
+//!   | `no_name_server`     | 503    | the group file names none: no service       |
 //!
 //!   A request the replica has not answered within [`REPLY_WITHIN`] gets
 //!   503 `{"error":"unknown"}`: it may still be applied.
@@ -22,7 +23,8 @@
 use crate::live::Node;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -38,12 +40,27 @@ pub const MAX_KV_BODY: usize = 512 * 1024;
 /// How long a request may wait for the replica's answer.
 pub const REPLY_WITHIN: Duration = Duration::from_secs(5);
 
-/// `POST /api/kv`.
-pub async fn kv(State(node): State<Arc<Node>>, Query(query): Query<HashMap<String, String>>, body: Body) -> Response {
+/// `POST /api/kv`. Unlike the node's other routes (one request per
+/// connection, L13), its answers keep the connection open: a client of the
+/// store sends request after request, and a TCP handshake per write would
+/// cost more than the write (KN12).
+pub async fn kv(state: State<Arc<Node>>, query: Query<HashMap<String, String>>, body: Body) -> Response {
+    let mut response = answer(state, query, body).await;
+    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+    response
+}
+
+async fn answer(State(node): State<Arc<Node>>, Query(query): Query<HashMap<String, String>>, body: Body) -> Response {
     if let Some(group) = query.get("group") {
         if *group != node.group.scenario.name {
             return (StatusCode::NOT_FOUND, Json(json!({"error": "unknown_group", "group": group}))).into_response();
         }
+    }
+    if node.group.nameserver.is_none() {
+        // No epochs without a name server, so no master for clients (KN5):
+        // say so rather than redirect from node to node.
+        let reason = "this group's file names no name server: the key-value service needs one for its epochs";
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "no_name_server", "reason": reason}))).into_response();
     }
     let bytes = match axum::body::to_bytes(body, MAX_KV_BODY).await {
         Ok(b) => b,

@@ -42,13 +42,13 @@ mod transport;
 
 pub use http::{kv, service_status, MAX_KV_BODY, REPLY_WITHIN};
 pub use store::{DiskError, DiskStore};
-pub use transport::{accept, dial_forever, ws_config, MAX_MESSAGE};
+pub use transport::{accept, dial_forever, reconnect, ws_config, MAX_MESSAGE};
 
 use crate::live::Node;
 use crate::names::{NameStore, Remote};
-use stagger_core::service::{Config, Conn, Durable, Input, Membership, Note, Output, Refusal, Replica, Reply, Request, Status};
+use stagger_core::service::{Config, Conn, Durable, Input, Membership, Msg, Note, Output, Refusal, Replica, Reply, Request, Status};
 use stagger_core::Time;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -152,30 +152,65 @@ pub async fn run(node: Arc<Node>, parts: Parts) {
     let me = node.id().to_string();
     node.log(format!("replica: state in {}", disk.path().display()));
     let config = node.membership_now();
+    let (disk, durable) = writer(disk);
     let mut driver = Driver {
         node: node.clone(),
         replica,
-        disk: Arc::new(disk),
+        disk,
+        submitted: 0,
+        durable: 0,
+        held: VecDeque::new(),
         start: Instant::now(),
         waiting: HashMap::new(),
         next_conn: 1,
         lease: None,
         leading: None,
+        followed: None,
         config: Membership { version: config.0, members: config.1 },
         status,
         me,
     };
     let mut stop = node.stopping();
     tokio::select! {
-        _ = driver.run(rx) => {}
+        _ = driver.run(rx, durable) => {}
         _ = stop.wait_for(|s| *s) => {}
     }
+}
+
+/// The disk's own thread: writes the batches it is given in order, each
+/// run of queued batches in one transaction (group commit), and sends back
+/// the number of the last batch that is durable, or why the disk failed.
+fn writer(disk: DiskStore) -> (std::sync::mpsc::Sender<(u64, Vec<Durable>)>, mpsc::UnboundedReceiver<Result<u64, String>>) {
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<Durable>)>();
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while let Ok((mut seq, mut batch)) = rx.recv() {
+            while let Ok((s, more)) = rx.try_recv() {
+                seq = s;
+                batch.extend(more);
+            }
+            let written = disk.apply(&batch).map(|()| seq).map_err(|e| e.to_string());
+            let failed = written.is_err();
+            if done_tx.send(written).is_err() || failed {
+                return;
+            }
+        }
+    });
+    (tx, done_rx)
 }
 
 struct Driver {
     node: Arc<Node>,
     replica: Replica,
-    disk: Arc<DiskStore>,
+    /// Batches of `Persist`s to the disk's thread, numbered from 1.
+    disk: std::sync::mpsc::Sender<(u64, Vec<Durable>)>,
+    /// The number of the last batch given to the disk, and of the last one
+    /// durable.
+    submitted: u64,
+    durable: u64,
+    /// Outputs waiting for the disk: each may be carried out once batch
+    /// `.0` is durable (KN13).
+    held: VecDeque<(u64, Output)>,
     start: Instant,
     /// Client requests waiting for their answer.
     waiting: HashMap<Conn, oneshot::Sender<Result<Reply, Refusal>>>,
@@ -183,6 +218,9 @@ struct Driver {
     lease: Option<(u64, Instant)>,
     /// The epoch the replica was told it leads under, until `StepDown`.
     leading: Option<u64>,
+    /// The last master the election named other than this node: when this
+    /// node leads, the one the election judged failed (`Input::Failed`).
+    followed: Option<String>,
     /// The last configuration seen, for `Lead`.
     config: Membership,
     status: watch::Sender<Option<Status>>,
@@ -198,7 +236,7 @@ impl Driver {
         self.start + std::time::Duration::from_micros(t.0)
     }
 
-    async fn run(&mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+    async fn run(&mut self, mut rx: mpsc::UnboundedReceiver<Cmd>, mut durable: mpsc::UnboundedReceiver<Result<u64, String>>) {
         let mut batch = Vec::new();
         loop {
             let timer = self.replica.poll_timeout().map(|t| self.instant(t));
@@ -214,18 +252,27 @@ impl Driver {
                     }
                     None => return,
                 },
+                done = durable.recv() => match done {
+                    Some(Ok(seq)) => {
+                        self.durable = seq;
+                        self.release();
+                    }
+                    Some(Err(why)) => return self.disk_failed(&why),
+                    None => return self.disk_failed("its thread stopped"),
+                },
                 _ = sleep_until(wake) => {}
             }
             for cmd in batch.drain(..) {
                 self.command(cmd);
             }
+            if let Some(m) = self.node.election_master().filter(|m| *m != self.me) {
+                self.followed = Some(m);
+            }
             self.follow_lease();
             if self.replica.poll_timeout().is_some_and(|t| t <= self.now()) {
                 self.feed(Input::Timer);
             }
-            if !self.carry_out().await {
-                return;
-            }
+            self.carry_out();
         }
     }
 
@@ -274,38 +321,62 @@ impl Driver {
             self.node.log(format!("replica: leads under epoch {epoch}, configuration version {}", self.config.version));
             self.leading = Some(epoch);
             self.feed(Input::Lead { epoch, config: self.config.clone() });
+            // The master this node followed before it took over is the one
+            // the election judged failed: when the mesh has lost it too (a
+            // killed process), no need to wait for its answer to Sync. A
+            // paused one keeps its connection and gets `sync_timeout`.
+            if let Some(peer) = self.followed.take().filter(|p| !self.node.mesh_connected(p)) {
+                self.feed(Input::Failed { peer });
+            }
         }
     }
 
-    /// Drains the replica: its `Persist`s to disk in one transaction, then
-    /// the rest in order. `false` when the disk failed: the replica stops,
-    /// since it can no longer keep what it would acknowledge.
-    async fn carry_out(&mut self) -> bool {
+    /// Drains the replica (KN13). Its `Persist`s go to the disk's thread as
+    /// one batch. A master's `Sync`, `Forward` and `Install` go out at once,
+    /// before its own copy is durable: a backup may then hold an entry the
+    /// master lost in a crash, which is an uncommitted tail like any other
+    /// (K9), and the master answers nothing before its copy is on disk.
+    /// Everything else (answers to clients, a backup's acknowledgements,
+    /// reconfigurations) waits until every batch given so far is durable.
+    fn carry_out(&mut self) {
         let mut durable: Vec<Durable> = Vec::new();
-        let mut rest = Vec::new();
+        // The same forward to every backup is encoded once.
+        let mut encoded: Option<(Msg, String)> = None;
         while let Some(out) = self.replica.poll_output() {
             match out {
                 Output::Persist(d) => durable.push(d),
-                other => rest.push(other),
+                Output::Send { to, msg } if matches!(msg, Msg::Sync { .. } | Msg::Forward { .. } | Msg::Install { .. }) => {
+                    if encoded.as_ref().is_none_or(|(m, _)| *m != msg) {
+                        let text = serde_json::to_string(&msg).expect("messages serialize");
+                        encoded = Some((msg, text));
+                    }
+                    let (msg, text) = encoded.as_ref().expect("just set");
+                    transport::send_text(&self.node, &to, msg.kind(), || text.clone());
+                }
+                other => self.held.push_back((0, other)),
             }
         }
         if !durable.is_empty() {
-            let disk = self.disk.clone();
-            let written = tokio::task::spawn_blocking(move || disk.apply(&durable)).await;
-            let failed = match written {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(e) => Some(e.to_string()),
-            };
-            if let Some(why) = failed {
-                self.node.log(format!("replica: stopped: the disk failed: {why}"));
-                for (_, reply) in self.waiting.drain() {
-                    let _ = reply.send(Err(Refusal::Unknown));
-                }
-                return false;
+            self.submitted += 1;
+            if self.disk.send((self.submitted, durable)).is_err() {
+                return; // The disk's thread stopped; `run` hears why.
             }
         }
-        for out in rest {
+        // What was held in this drain waits for everything given so far.
+        for h in self.held.iter_mut().rev() {
+            if h.0 != 0 {
+                break;
+            }
+            h.0 = self.submitted;
+        }
+        self.release();
+        let _ = self.status.send(Some(self.replica.status()));
+    }
+
+    /// Carries out the held outputs whose batch is durable, in order.
+    fn release(&mut self) {
+        while self.held.front().is_some_and(|(seq, _)| *seq <= self.durable) {
+            let (_, out) = self.held.pop_front().expect("checked");
             match out {
                 Output::Send { to, msg } => transport::send(&self.node, &to, &msg),
                 Output::Reply { conn, result } => {
@@ -319,11 +390,17 @@ impl Driver {
                 // Every commit is one: the status shows them, the log would drown.
                 Output::Note(Note::Applied { .. }) => {}
                 Output::Note(note) => self.node.log(format!("replica: {}", serde_json::to_string(&note).unwrap_or_default())),
-                Output::Persist(_) => unreachable!("persisted above"),
+                Output::Persist(_) => unreachable!("persists go to the disk's thread"),
             }
         }
-        let _ = self.status.send(Some(self.replica.status()));
-        true
+    }
+
+    /// The replica stops: it can no longer keep what it would acknowledge.
+    fn disk_failed(&mut self, why: &str) {
+        self.node.log(format!("replica: stopped: the disk failed: {why}"));
+        for (_, reply) in self.waiting.drain() {
+            let _ = reply.send(Err(Refusal::Unknown));
+        }
     }
 }
 

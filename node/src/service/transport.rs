@@ -71,18 +71,45 @@ impl Links {
 /// the link; nothing when this node is isolated (lost, as over a broken
 /// link: the replica's timeouts deal with it).
 pub(super) fn send(node: &Node, to: &str, msg: &Msg) {
+    send_text(node, to, msg.kind(), || serde_json::to_string(msg).expect("messages serialize"));
+}
+
+/// [`send`] with the message already encoded (or encoded only if there is
+/// a connection to send it on): a master's forward of one batch to every
+/// backup is encoded once.
+pub(super) fn send_text(node: &Node, to: &str, kind: &str, text: impl FnOnce() -> String) {
     if node.is_isolated() {
         return;
     }
     let Some(row) = node.group.row_of(to) else { return };
     let slots = node.service.links.slots.lock().expect("links lock");
     if let Some(tx) = &slots[row as usize].tx {
-        let text = serde_json::to_string(msg).expect("messages serialize");
+        let text = text();
         if text.len() > MAX_MESSAGE {
-            node.log(format!("replica: a {} to {to} is {} bytes, over the {MAX_MESSAGE}-byte limit: not sent", msg.kind(), text.len()));
+            node.log(format!("replica: a {kind} to {to} is {} bytes, over the {MAX_MESSAGE}-byte limit: not sent", text.len()));
             return;
         }
         let _ = tx.send((Instant::now() + live::emulated_delay(node, row as usize), text));
+    }
+}
+
+/// Closes the replication connections to the servers `to` picks (by row),
+/// which the dialers then make again: a new connection makes both replicas
+/// start over (`Connected`: the master's `Sync`, a returning backup's
+/// `Synced` asking to join). The node does it when the master is told of
+/// nothing else that changed (KN11): on a heal, since while it was isolated
+/// its connections stayed up with every message dropped (a master elected
+/// meanwhile sent its `Sync` into the void); and when a server leaves the
+/// configuration, since one removed while its connection stayed up (a
+/// paused process) would otherwise never be synced again.
+pub fn reconnect(node: &Node, to: impl Fn(u32) -> bool) {
+    for (row, slot) in node.service.links.slots.lock().expect("links lock").iter_mut().enumerate() {
+        if to(row as u32) {
+            // The writer ends when its sender goes, and with it the
+            // session, which still owns the slot and so reports the
+            // disconnection.
+            slot.tx = None;
+        }
     }
 }
 

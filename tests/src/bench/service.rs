@@ -15,7 +15,7 @@
 //! 500 ms timeout budget of `stagger-bench etcd`.
 
 use super::docs::publish;
-use super::etcd::{stagger_setup, PLAN, TIMING};
+use super::etcd::{form, stagger_setup, PLAN, TIMING};
 use super::machine::{loadavg, machine, machine_line};
 use super::names_backend::{Backend, Backing};
 use super::service_load::{self as load, Target};
@@ -23,7 +23,7 @@ use super::{fail, judged, r3, seed, summary, BenchError};
 use crate::harness::cluster::{healthy, Cluster, Poller};
 use crate::harness::etcd::{find_etcd, EtcdCluster};
 use crate::harness::group::{describe, GroupSetup, StaggerGroup};
-use crate::harness::kills::{kill_loop, SLOW};
+use crate::harness::kills::{kill_loop_with, SLOW};
 use crate::harness::nameserver::NameServer;
 use crate::harness::poll_client;
 use clap::Args;
@@ -188,7 +188,7 @@ fn measure(target: &dyn Target, clients: usize, keys: usize, seconds: f64) -> Va
     let from = t0 + Duration::from_secs(1);
     let until = from + Duration::from_secs_f64(seconds);
     let writes = std::thread::scope(|s| {
-        let h = s.spawn(|| load::run(target, clients, keys, &stop));
+        let h = s.spawn(|| load::run(target, clients, keys, &stop, &load::Flow::default()));
         std::thread::sleep(until.saturating_duration_since(Instant::now()));
         stop.store(true, Ordering::SeqCst);
         h.join().unwrap_or_default()
@@ -289,16 +289,24 @@ pub(super) fn failover(stagger: &Path, args: ServiceFailoverArgs) -> Result<(), 
     let target = load::Stagger::new(&served.ns.url(), &served.name);
     target.failed(&load::http());
     let ids = served.group.ids().to_vec();
-    let (s_log, s_writes) = under_load(&target, &args, |kills| {
-        kill_loop(&mut served.group, &served.poller, &PLAN(kills), &mut rng, |k, r| {
-            say(format!(
-                "stagger kill {:>3}/{}: {} -> {}",
-                k + 1,
-                args.kills,
-                ids[r.killed],
-                r.winner.map_or("nobody".into(), |w| ids[w].clone())
-            ))
-        })
+    let (s_log, s_writes) = under_load(&target, &args, |kills, flow| {
+        let mut last = None;
+        kill_loop_with(
+            &mut served.group,
+            &served.poller,
+            &PLAN(kills),
+            &mut rng,
+            |_, _, _| flowing(flow, &mut last),
+            |k, r| {
+                say(format!(
+                    "stagger kill {:>3}/{}: {} -> {}",
+                    k + 1,
+                    args.kills,
+                    ids[r.killed],
+                    r.winner.map_or("nobody".into(), |w| ids[w].clone())
+                ))
+            },
+        )
     })?;
     drop(served);
     let stagger_side = side(&s_log.kills.iter().map(|k| k.at).collect::<Vec<_>>(), &s_writes, s_log.aborted.clone());
@@ -309,12 +317,24 @@ pub(super) fn failover(stagger: &Path, args: ServiceFailoverArgs) -> Result<(), 
         let exe = find_etcd()?;
         let mut c = EtcdCluster::new(&exe, setup.n, TIMING)?;
         c.start_all()?;
-        c.wait_for_leader(Duration::from_secs(30))?;
         let p = Poller::each(&c, SLOW, Duration::from_millis(500));
+        form(&mut c, &p)?;
         let names = c.names().to_vec();
         let target = load::Etcd::new(c.client_urls());
-        let (e_log, e_writes) = under_load(&target, &args, |kills| {
-            kill_loop(&mut c, &p, &PLAN(kills), &mut rng, |k, r| say(format!("etcd kill {:>3}/{}: {}", k + 1, args.kills, names[r.killed])))
+        let run = under_load(&target, &args, |kills, flow| {
+            let mut last = None;
+            kill_loop_with(
+                &mut c,
+                &p,
+                &PLAN(kills),
+                &mut rng,
+                |_, _, _| flowing(flow, &mut last),
+                |k, r| say(format!("etcd kill {:>3}/{}: {}", k + 1, args.kills, names[r.killed])),
+            )
+        });
+        let (e_log, e_writes) = run.map_err(|e| {
+            let logs = c.evidence("service-failover").map_or(String::new(), |d| format!("; logs in {}", d.display()));
+            fail(format!("{e}{logs}"))
         })?;
         side(&e_log.kills.iter().map(|k| k.at).collect::<Vec<_>>(), &e_writes, e_log.aborted.clone())
     };
@@ -342,13 +362,14 @@ pub(super) fn failover(stagger: &Path, args: ServiceFailoverArgs) -> Result<(), 
 fn under_load<T, E: Into<BenchError>>(
     target: &dyn Target,
     args: &ServiceFailoverArgs,
-    kills: impl FnOnce(u32) -> Result<T, E>,
+    kills: impl FnOnce(u32, &load::Flow) -> Result<T, E>,
 ) -> Result<(T, Vec<load::Write>), BenchError> {
     let stop = AtomicBool::new(false);
+    let flow = load::Flow::default();
     std::thread::scope(|s| {
-        let h = s.spawn(|| load::run(target, args.clients, args.keys, &stop));
+        let h = s.spawn(|| load::run(target, args.clients, args.keys, &stop, &flow));
         std::thread::sleep(Duration::from_secs(1));
-        let log = kills(args.kills).map_err(Into::into);
+        let log = kills(args.kills, &flow).map_err(Into::into);
         // Writes after the last kill show that they resumed.
         std::thread::sleep(Duration::from_secs(2));
         stop.store(true, Ordering::SeqCst);
@@ -357,8 +378,28 @@ fn under_load<T, E: Into<BenchError>>(
     })
 }
 
+/// Before each kill: writes flow again, one having succeeded in the last
+/// 50 ms and more than 500 ms after the previous kill (not one answered
+/// before it and read after). `false` (no more kills) after 30 s without.
+fn flowing(flow: &load::Flow, last_kill: &mut Option<Instant>) -> bool {
+    let start = Instant::now();
+    loop {
+        let fresh = flow
+            .last_ok()
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(50) && last_kill.is_none_or(|k| t > k + Duration::from_millis(500)));
+        if fresh {
+            *last_kill = Some(Instant::now());
+            return true;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn side(kills: &[Instant], writes: &[load::Write], aborted: Option<String>) -> Value {
-    let windows: Vec<f64> = kills.iter().filter_map(|k| load::window(writes, *k)).collect();
+    let windows: Vec<f64> = kills.iter().enumerate().filter_map(|(i, k)| load::window(writes, *k, kills.get(i + 1).copied())).collect();
     json!({
         "kills": kills.len(), "resumed": windows.len(), "window_ms": summary(&windows),
         "windows_ms": windows.iter().map(|w| r3(*w)).collect::<Vec<_>>(),
@@ -407,4 +448,43 @@ fn failover_table(out: &Value) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throughput() -> ServiceArgs {
+        ServiceArgs { backups: vec![2, 4, 8], clients: 64, keys: 1000, seconds: 10.0, no_etcd: false, json: false, docs: None }
+    }
+
+    #[test]
+    fn arguments_that_make_no_sense_are_the_users_error() {
+        assert!(throughput().check().is_ok());
+        assert_eq!(throughput().command(), "stagger-bench service --backups 2,4,8 --clients 64 --keys 1000 --seconds 10");
+        for (args, want) in [
+            (ServiceArgs { backups: vec![], ..throughput() }, "--backups"),
+            (ServiceArgs { backups: vec![0], ..throughput() }, "--backups"),
+            (ServiceArgs { clients: 0, ..throughput() }, "--clients"),
+            (ServiceArgs { keys: 0, ..throughput() }, "--keys"),
+            (ServiceArgs { seconds: f64::NAN, ..throughput() }, "--seconds"),
+        ] {
+            let e = args.check().unwrap_err();
+            assert!(matches!(e, BenchError::Usage(_)) && e.to_string().contains(want), "{e}");
+        }
+        let f = ServiceFailoverArgs { kills: 30, clients: 16, keys: 100, no_etcd: true, json: false, docs: None };
+        assert_eq!(f.command(), "stagger-bench service-failover --kills 30 --clients 16 --keys 100 --no-etcd");
+        let e = ServiceFailoverArgs { kills: 0, ..f }.check().unwrap_err();
+        assert!(e.to_string().contains("--kills"), "{e}");
+    }
+
+    #[test]
+    fn the_tables_show_both_sides_and_a_missing_one_as_dashes() {
+        let side = |r: f64| json!({"writes_per_s": r, "latency_ms": {"median": 8.5, "p99": 13.0}});
+        let out = json!({"command": "stagger-bench service", "clients": 64, "keys": 1000, "seconds": 10.0, "machine_line": "machine: test",
+            "rows": [{"backups": 2, "members": 3, "stagger": side(7483.0), "etcd": side(4834.0)}, {"backups": 4, "members": 5, "stagger": side(5056.0), "etcd": null}]});
+        let md = throughput_table(&out);
+        assert!(md.contains("| 2 (3) | **7483** | 8.5 ms | 13.0 ms | **4834** | 8.5 ms | 13.0 ms |"), "{md}");
+        assert!(md.contains("| 4 (5) | **5056** | 8.5 ms | 13.0 ms | - | - | - |"), "{md}");
+    }
 }

@@ -11,12 +11,12 @@
 
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// One request's limit.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 /// A write not done after this long counts as failed (its outcome unknown).
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(15);
 
@@ -54,15 +54,42 @@ pub fn http() -> Client {
         .expect("an HTTP client without TLS builds")
 }
 
+/// What the writers report as they go: when a write last succeeded.
+pub struct Flow {
+    t0: Instant,
+    /// Microseconds after `t0` of the last success, plus one (0: none yet).
+    last_ok: AtomicU64,
+}
+
+impl Default for Flow {
+    fn default() -> Flow {
+        Flow { t0: Instant::now(), last_ok: AtomicU64::new(0) }
+    }
+}
+
+impl Flow {
+    fn ok(&self) {
+        self.last_ok.fetch_max(self.t0.elapsed().as_micros() as u64 + 1, Ordering::Relaxed);
+    }
+
+    /// When a write last succeeded.
+    pub fn last_ok(&self) -> Option<Instant> {
+        match self.last_ok.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(self.t0 + Duration::from_micros(us - 1)),
+        }
+    }
+}
+
 /// Runs `clients` writers against `target` until `stop`, over `keys` keys,
 /// and returns every write each did.
-pub fn run(target: &dyn Target, clients: usize, keys: usize, stop: &AtomicBool) -> Vec<Write> {
+pub fn run(target: &dyn Target, clients: usize, keys: usize, stop: &AtomicBool, flow: &Flow) -> Vec<Write> {
     let all = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for who in 0..clients {
             let all = &all;
             s.spawn(move || {
-                let mine = writer(target, who, keys, stop);
+                let mine = writer(target, who, keys, stop, flow);
                 all.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
             });
         }
@@ -72,7 +99,7 @@ pub fn run(target: &dyn Target, clients: usize, keys: usize, stop: &AtomicBool) 
     all
 }
 
-fn writer(target: &dyn Target, who: usize, keys: usize, stop: &AtomicBool) -> Vec<Write> {
+fn writer(target: &dyn Target, who: usize, keys: usize, stop: &AtomicBool, flow: &Flow) -> Vec<Write> {
     let http = http();
     let mut writes = Vec::new();
     let mut seq = 0u64;
@@ -86,7 +113,10 @@ fn writer(target: &dyn Target, who: usize, keys: usize, stop: &AtomicBool) -> Ve
         let ok = loop {
             attempts += 1;
             match target.put(&http, who, seq, &key, &value) {
-                Ok(()) => break true,
+                Ok(()) => {
+                    flow.ok();
+                    break true;
+                }
                 Err(_) if invoked.elapsed() < WRITE_DEADLINE && !stop.load(Ordering::Relaxed) => {
                     target.failed(&http);
                     std::thread::sleep(backoff);
@@ -189,14 +219,21 @@ pub fn rate(writes: &[Write], from: Instant, until: Instant) -> (f64, Vec<f64>, 
     (ok.len() as f64 / secs, ok, failed)
 }
 
-/// The window in which no write completed around `kill`: from the last
-/// successful completion at or before it to the first after it, in ms.
-/// `None` when no write completed after it.
-pub fn window(writes: &[Write], kill: Instant) -> Option<f64> {
-    let before = writes.iter().filter(|w| w.ok && w.done <= kill).map(|w| w.done).max();
-    let after = writes.iter().filter(|w| w.ok && w.done > kill).map(|w| w.done).min()?;
-    let from = before.unwrap_or(kill);
-    Some(after.saturating_duration_since(from).as_secs_f64() * 1000.0)
+/// The window in which no write completed after `kill`: the longest gap
+/// between two successful completions from the last one before the kill
+/// until `until` (the next kill, or the end), in ms. Writes answered just
+/// before the kill may be read just after it, so the gap that matters is
+/// the longest, not the first. `None` when no write completed after it.
+pub fn window(writes: &[Write], kill: Instant, until: Option<Instant>) -> Option<f64> {
+    let mut done: Vec<Instant> = writes.iter().filter(|w| w.ok && until.is_none_or(|u| w.done < u)).map(|w| w.done).collect();
+    done.sort();
+    let first = done.partition_point(|d| *d <= kill).checked_sub(1);
+    let from = first.map_or(kill, |i| done[i]);
+    let after = &done[first.map_or(0, |i| i + 1)..];
+    after.first()?;
+    let gaps = std::iter::once(from).chain(after.iter().copied()).collect::<Vec<_>>();
+    let widest = gaps.windows(2).map(|p| p[1].saturating_duration_since(p[0])).max().unwrap_or_default();
+    Some(widest.as_secs_f64() * 1000.0)
 }
 
 #[cfg(test)]
@@ -210,11 +247,21 @@ mod tests {
     #[test]
     fn the_window_runs_from_the_last_completion_before_the_kill_to_the_first_after() {
         let t0 = Instant::now();
-        let writes = [w(t0, 0, 10, true), w(t0, 5, 40, true), w(t0, 41, 900, true), w(t0, 42, 1200, false), w(t0, 50, 700, true)];
+        let writes = [
+            w(t0, 0, 10, true),
+            w(t0, 5, 40, true),
+            w(t0, 30, 46, true), // answered before the kill, read just after it
+            w(t0, 41, 900, true),
+            w(t0, 42, 1200, false),
+            w(t0, 50, 700, true),
+            w(t0, 900, 905, true),
+        ];
         let kill = t0 + Duration::from_millis(45);
-        let got = window(&writes, kill).unwrap();
-        assert!((got - 660.0).abs() < 1e-6, "{got}");
-        assert_eq!(window(&writes[..2], kill), None, "nothing completed after the kill");
+        let got = window(&writes, kill, None).unwrap();
+        assert!((got - 654.0).abs() < 1e-6, "the widest gap, 46 -> 700 ms: {got}");
+        let got = window(&writes, kill, Some(t0 + Duration::from_millis(600))).unwrap();
+        assert!((got - 6.0).abs() < 1e-6, "only completions before the next kill count: {got}");
+        assert_eq!(window(&writes[..2], kill, None), None, "nothing completed after the kill");
     }
 
     #[test]
