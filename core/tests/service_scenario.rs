@@ -53,7 +53,7 @@ fn every_bad_field_is_named() {
         (r#"{"fsync_ms": -1}"#, "service.fsync_ms", "must be a non-negative number"),
         (r#"{"client_delay_ms": -0.5}"#, "service.client_delay_ms", "non-negative"),
         (r#"{"client_timeout_ms": 0}"#, "service.client_timeout_ms", "positive"),
-        (r#"{"ack_timeout_ms": 20}"#, "service.ack_timeout_ms", "longer than a round to the farthest backup (21 ms"),
+        (r#"{"ack_timeout_ms": 20}"#, "service.ack_timeout_ms", "20 ms must exceed a round to the farthest backup (21 ms"),
     ];
     for (service, field, words) in cases {
         let (f, msg) = error(service);

@@ -91,7 +91,7 @@ impl ServiceEntry {
             return Err(ScenarioError::new(
                 "service.ack_timeout_ms",
                 Problem::BadNumber(format!(
-                    "the ack timeout ({} ms) must be longer than a round to the farthest backup ({} ms: twice the longest delay plus fsync_ms), or the master removes healthy backups",
+                    "{} ms must exceed a round to the farthest backup ({} ms: twice the longest delay plus fsync_ms), or healthy backups are removed",
                     ack_timeout.as_ms(),
                     round.as_ms()
                 )),

@@ -179,17 +179,12 @@ impl<S: Borrow<Scenario>> Sim<S> {
         // Initial timers are armed in index order.
         for i in 0..n as Index {
             let row = table.row(i);
-            let role = match &sim.engines[row as usize] {
-                Engine::Stagger(s) => {
-                    sim.tally.set(row, true, s.role(), s.master().map(|m| table.row(m)));
-                    s.role()
-                }
-                Engine::Other(_) => {
-                    sim.tally.set(row, true, Role::Backup, None);
-                    Role::Backup
-                }
+            let (role, master) = match &sim.engines[row as usize] {
+                Engine::Stagger(s) => (s.role(), s.master().map(|m| table.row(m))),
+                Engine::Other(_) => (Role::Backup, None),
             };
-            sim.svc_role(row, role);
+            sim.tally.set(row, true, role, master);
+            sim.svc_role(row, role, master);
             sim.drain(row);
         }
         sim
@@ -352,7 +347,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                     self.elected(role);
                     self.tally.set(row, true, role, master);
                     self.record(What::Role { server: row, role, master });
-                    self.svc_role(row, role);
+                    self.svc_role(row, role, master);
                 }
                 Output::Armed { timer, at } => {
                     self.seq += 1;
@@ -396,7 +391,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                     self.elected(role);
                     self.tally.set(row, true, role, master);
                     self.record(What::Role { server: row, role, master });
-                    self.svc_role(row, role);
+                    self.svc_role(row, role, master);
                 }
                 Out::Armed { timer, at } => {
                     self.seq += 1;

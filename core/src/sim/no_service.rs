@@ -33,7 +33,7 @@ impl Group {
 
 impl<S> Sim<S> {
     pub(super) fn svc_start(&mut self) {}
-    pub(super) fn svc_role(&mut self, _: u32, _: Role) {}
+    pub(super) fn svc_role(&mut self, _: u32, _: Role, _: Option<u32>) {}
     pub(super) fn svc_crash(&mut self, _: u32) {}
     pub(super) fn svc_recover(&mut self, _: u32) {}
     pub(super) fn svc_event(&mut self, ev: Event) {

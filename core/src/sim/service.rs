@@ -75,6 +75,9 @@ struct Member {
     timer: Option<Time>,
     /// Whether the election has made it Master.
     master: bool,
+    /// The last master the election named other than this server: once it
+    /// leads, the one the election judged failed.
+    followed: Option<u32>,
     /// The epoch the name server granted it, while it leads.
     epoch: Option<u64>,
     /// Bumped by every crash, so answers to a server's earlier life are
@@ -151,6 +154,7 @@ impl Group {
                 held: VecDeque::new(),
                 timer: None,
                 master: false,
+                followed: None,
                 epoch: None,
                 life: 0,
             })
@@ -230,10 +234,13 @@ impl<S: Borrow<Scenario>> Sim<S> {
         });
     }
 
-    /// The election made row `row` `role`.
-    pub(super) fn svc_role(&mut self, row: u32, role: Role) {
+    /// The election made row `row` `role`, following `master`.
+    pub(super) fn svc_role(&mut self, row: u32, role: Role, master: Option<u32>) {
         self.with_service(|sim, g| {
             let m = &mut g.members[row as usize];
+            if let Some(other) = master.filter(|m| *m != row) {
+                m.followed = Some(other);
+            }
             let was = std::mem::replace(&mut m.master, role == Role::Master);
             if m.replica.is_none() || was == m.master {
                 return;
@@ -353,7 +360,15 @@ impl<S: Borrow<Scenario>> Sim<S> {
                     return;
                 }
                 m.epoch = Some(epoch);
+                let failed = m.followed.take().filter(|f| g.members[*f as usize].replica.is_none());
                 self.svc_feed(g, row, Input::Lead { epoch, config });
+                // As a node does: the master it followed, judged failed by
+                // the election, is down (its connection gone), so the new
+                // master need not wait for its answer to Sync.
+                if let Some(f) = failed {
+                    let peer = g.members[f as usize].id.clone();
+                    self.svc_feed(g, row, Input::Failed { peer });
+                }
             }
             Event::Configured { row, life, config } => {
                 if g.members[row as usize].life == life {
