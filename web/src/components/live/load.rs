@@ -130,25 +130,30 @@ async fn write_loop(flag: Rc<Cell<bool>>, seen: Rc<RefCell<Seen>>, addrs: Rc<Ref
         };
         let body = json!({"client": client, "seq": seq, "op": "put", "key": format!("k{}", seq % 4), "value": format!("{client}-{seq}")});
         let sent = Request::post(&format!("http://{addr}/api/kv")).body(body.to_string());
+        // The answer is read whole before `seen` is borrowed: the page may
+        // draw while a read waits.
         let answer = match sent {
-            Ok(r) => r.send().await.map_err(|e| e.to_string()),
+            Ok(r) => match r.send().await {
+                Ok(r) if r.ok() => Ok((200, Value::Null)),
+                Ok(r) => Ok((r.status(), r.json::<Value>().await.unwrap_or_default())),
+                Err(e) => Err(e.to_string()),
+            },
             Err(e) => Err(e.to_string()),
         };
         done = false;
         {
             let mut s = seen.borrow_mut();
             match answer {
-                Ok(r) if r.ok() => {
+                Ok((200, _)) => {
                     let now = now_ms();
                     let gap = s.last_ok_ms.map_or(0.0, |t| now - t);
                     s.longest_gap_ms = s.longest_gap_ms.max(gap);
                     (s.ok, s.last_ok_ms, done) = (s.ok + 1, Some(now), true);
                 }
-                Ok(r) => {
-                    let v: Value = r.json().await.unwrap_or_default();
+                Ok((status, v)) => {
                     s.retries += 1;
                     s.last_error = v["error"].as_str().map(str::to_string);
-                    match (r.status(), v["addr"].as_str()) {
+                    match (status, v["addr"].as_str()) {
                         (421, Some(next)) => hint = Some(next.to_string()),
                         // Refused for good (a bad request): the next write.
                         (400 | 409 | 413, _) => done = true,
