@@ -157,6 +157,7 @@ fn touches_only(what: &What, rows: u32) -> bool {
         What::Send { from, to, .. } | What::Deliver { from, to, .. } | What::Drop { from, to, .. } => *from < rows && *to < rows,
         What::Role { server, .. } | What::Timer { server, .. } | What::Refused { server, .. } | What::Note { server, .. } => *server < rows,
         What::Fault { .. } => true,
+        What::Service(flow) => flow.within(rows),
     }
 }
 

@@ -59,6 +59,7 @@ pub fn scenario(name: &str, matrix: Vec<Vec<f64>>, crash_ms: f64, until_ms: f64)
         raft: None,
         bully: None,
         faults: vec![FaultEntry { at_ms: crash_ms, action: FaultActionEntry::Crash(ids[0].clone()) }],
+        service: None,
         seed: Some(42),
         until_ms: Some(until_ms),
         max_events: None,

@@ -196,12 +196,13 @@ impl Page {
 
     /// Waits until the page's URL carries a scenario with `field` equal to
     /// `want`, and returns that scenario.
-    async fn until_url_scenario(&self, field: &str, want: &str) -> ScenarioFile {
+    async fn until_url_scenario(&self, field: &str, want: impl Into<Value>) -> ScenarioFile {
+        let want: Value = want.into();
         self.until(&format!("the page's URL to carry {field} {want}"), || async {
             let url = self.c.current_url().await.ok()?;
             let frag = url.fragment()?.split('&').find_map(|p| p.strip_prefix("scenario="))?.to_string();
             let f = ScenarioFile::from_json(&String::from_utf8(URL_SAFE_NO_PAD.decode(frag).ok()?).ok()?).ok()?;
-            (serde_json::to_value(&f).ok()?.pointer(field)? == want).then_some(f)
+            (serde_json::to_value(&f).ok()?.pointer(field)? == &want).then_some(f)
         })
         .await
     }
@@ -353,6 +354,46 @@ fn editing_a_matrix_cell_reruns_the_election() {
             p.js(r#"const e = document.querySelector('input[data-field="delays_ms[2][1]"]'); return e ? e.value : null;"#, vec![]).await;
         assert_eq!(mirror.as_str().map(|v| v.parse::<f64>().unwrap()), Some(400.0), "symmetric editing updates the mirror cell");
         eprintln!("delays_ms[1][2] = 400: converged at {} -> {} ms, as `stagger sim --json` says", before.converged_at, after.converged_at);
+    });
+}
+
+/// The Edit tab's Replicated service card switches a write load on; a bad
+/// value is refused at its field with the CLI's words; the Watch tab then
+/// draws the writes' requests, forwards, acks and answers and the caption
+/// the failover's window, as `stagger render` does.
+#[test]
+fn the_service_card_adds_a_load_that_the_watch_tab_draws() {
+    browser_test(Duration::from_secs(120), |p| async move {
+        let json = scenario_text("patent-5");
+        p.goto(&format!("index.html{}", fragment(&json))).await;
+        p.c.find(Locator::Css("[data-testid=tab-edit]")).await.unwrap().click().await.unwrap();
+        let on = p.until("the service card's switch", || async { p.c.find(Locator::Css("[data-testid=service-on]")).await.ok() }).await;
+        on.click().await.unwrap();
+        p.until_url_scenario("/service", json!({})).await;
+        let field = r#"input[data-field="service.clients"]"#;
+        let el = p.until("the clients field", || async { p.c.find(Locator::Css(field)).await.ok() }).await;
+        el.click().await.unwrap();
+        el.send_keys("0").await.unwrap();
+        el.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
+        p.until_text(r#".field-error[data-for="service.clients"]"#, "0 is outside [1, 64]").await;
+        el.click().await.unwrap();
+        el.send_keys(&(fantoccini::key::Key::Control + "a")).await.unwrap();
+        el.send_keys("3").await.unwrap();
+        el.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
+        let file = p.until_url_scenario("/service/clients", 3).await;
+        p.c.find(Locator::Css("[data-testid=tab-watch]")).await.unwrap().click().await.unwrap();
+        let arrows = p
+            .until("the service's arrows on the Watch tab's diagram", || async {
+                let n = p.count("#views [data-testid=space-time] svg path.svc").await;
+                (n > 0).then_some(n)
+            })
+            .await;
+        let svg = p.text("#views [data-testid=space-time] svg").await.unwrap();
+        let want = stagger_core::Sim::new(&file.validate().unwrap(), false).run().metrics.service.unwrap();
+        let len = want.window.unwrap().length_ms.unwrap();
+        assert!(svg.contains(&format!("no write completed for {len:.3} ms")), "the caption gives the window of `stagger sim`: {len}");
+        assert!(svg.contains("client request") && svg.contains("applied index"), "the legend's Service group");
+        eprintln!("service card: 3 clients, {arrows} service arrows on the Watch tab, no write completed for {len} ms");
     });
 }
 
@@ -692,6 +733,44 @@ fn the_live_tab_draws_the_running_group_and_its_failover() {
         })
         .await;
         eprintln!("live diagram: {arrows} arrows at first; the kill of {} and {}'s election drawn", ids[0], ids[1]);
+    });
+    drop(group);
+}
+
+/// The Live tab's small load: "Start a small load" writes through the
+/// registered master from the tab; a kill -9 of the master pauses the
+/// writes, which resume under the new master with the same client.
+#[test]
+fn the_live_tabs_small_load_pauses_at_a_kill_and_resumes() {
+    let group = std::sync::Arc::new(Mutex::new(LiveGroup::with_nameserver(3)));
+    let g = group.clone();
+    browser_test(Duration::from_secs(150), |p| async move {
+        let (addr, ids) = {
+            let g = g.lock().unwrap();
+            (g.addrs[2], g.ids.clone())
+        };
+        p.c.goto(&format!("http://{addr}/index.html#tab=live")).await.unwrap();
+        let master = p
+            .until("one master the group follows", || async {
+                let t = p.text("[data-testid=live-masters]").await?;
+                ids.iter().find(|id| t.contains(&format!("One master: {id}."))).cloned()
+            })
+            .await;
+        let answered = || async {
+            let t = p.text("[data-testid=live-load]").await?;
+            t.split(" writes answered").next()?.rsplit(|c: char| !c.is_ascii_digit()).next()?.parse::<u32>().ok()
+        };
+        p.c.find(fantoccini::Locator::Css("[data-testid=live-load-toggle]")).await.unwrap().click().await.unwrap();
+        let before = p.until("writes answered through the master", || async { answered().await.filter(|n| *n >= 4) }).await;
+        let row = ids.iter().position(|i| *i == master).unwrap();
+        g.lock().unwrap().kill9(row);
+        let after = p.until("the writes to resume under a new master", || async { answered().await.filter(|n| *n >= before + 4) }).await;
+        let text = p.text("[data-testid=live-load]").await.unwrap();
+        let pause: f64 = text.split("longest pause ").nth(1).and_then(|t| t.split(' ').next()).and_then(|v| v.parse().ok()).unwrap();
+        assert!(pause >= 0.5, "the kill shows as a pause longer than the load's own rhythm: {text}");
+        p.c.find(fantoccini::Locator::Css("[data-testid=live-load-toggle]")).await.unwrap().click().await.unwrap();
+        p.until_text("[data-testid=live-load-toggle]", "Start a small load").await;
+        eprintln!("live load: {before} writes before the kill of {master}, {after} after; {text}");
     });
     drop(group);
 }

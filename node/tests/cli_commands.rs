@@ -215,3 +215,28 @@ fn delays_refuses_a_bad_measured_matrix_with_a_reason() {
     refused("[[0, 1], [1, 0]]", "must be 5 × 5");
     refused("not json", "not JSON");
 }
+
+#[test]
+fn sim_reports_what_the_service_clients_saw_and_the_failover_window() {
+    let service = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/scenarios/service-5.json");
+    let v: Value = serde_json::from_slice(&stagger(&["sim", service, "--json"]).stdout).unwrap();
+    let s = &v["service"];
+    assert_eq!(s["clients"], 2);
+    assert!(s["writes_ok"].as_u64().unwrap() > 0);
+    assert_eq!(s["writes_failed"], 0);
+    let w = &s["window"];
+    assert_eq!(w["crash_at_ms"], 1900.0);
+    let (before, after) = (w["last_before_ms"].as_f64().unwrap(), w["first_after_ms"].as_f64().unwrap());
+    assert_eq!(w["length_ms"].as_f64().unwrap(), after - before);
+    let text = String::from_utf8(stagger(&["sim", service]).stdout).unwrap();
+    assert!(text.contains(&format!("writes {} ok, 0 failed", s["writes_ok"])), "{text}");
+    let len = w["length_ms"].as_f64().unwrap();
+    let window = format!("failover window: no write completed for {len:.3} ms (from {before:.3} ms to {after:.3} ms)");
+    assert!(text.contains(&window), "{text}");
+    // The same run again: the same numbers.
+    let again: Value = serde_json::from_slice(&stagger(&["sim", service, "--json"]).stdout).unwrap();
+    assert_eq!(again, v);
+    // Without a service, the report has none of it.
+    let plain: Value = serde_json::from_slice(&stagger(&["sim", PATENT, "--json"]).stdout).unwrap();
+    assert!(plain.get("service").is_none());
+}

@@ -6,6 +6,7 @@
 //! simulator runs lives in `validate.rs`.
 
 use super::fault::FaultEntry;
+use super::service::ServiceEntry;
 use crate::params::ClaimPolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,6 +54,9 @@ pub struct ScenarioFile {
     pub bully: Option<BullyEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultEntry>,
+    /// Clients writing to the replicated store during the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,6 +4,7 @@
 mod error;
 mod fault;
 mod file;
+mod service;
 mod stability;
 mod validate;
 mod warnings;
@@ -11,5 +12,6 @@ mod warnings;
 pub use error::{Problem, ScenarioError};
 pub use fault::{FaultActionEntry, FaultEntry, FaultKind, RerankBy, RerankEntry};
 pub use file::*;
+pub use service::{Service, ServiceEntry, MAX_CLIENTS, MAX_KEYS};
 pub use validate::{Fault, FaultAction, Scenario};
 pub use warnings::{Concern, ScenarioWarning};

@@ -7,6 +7,7 @@
 use super::error::{Problem, ScenarioError};
 use super::fault::{FaultActionEntry, FaultKind, RerankEntry};
 use super::file::*;
+use super::service::Service;
 use crate::params::{Algorithm, BullyParams, Params, RaftParams, Scheme};
 use crate::ranking::RankTable;
 use crate::sim::{detection_ticks, Budget};
@@ -46,6 +47,8 @@ pub struct Scenario {
     pub until: Time,
     /// How much the run may do: `max_events` and the memory limit.
     pub budget: Budget,
+    /// Clients writing to the replicated store, when the file asks for them.
+    pub service: Option<Service>,
 }
 
 /// A validated fault.
@@ -171,6 +174,8 @@ impl ScenarioFile {
         let faults = self.faults(&row_of, &resolve, &ids, &attrs, n)?;
         let algorithm = self.algorithm(&params, &periods, &faults)?;
         let budget = self.budget(&algorithm, &periods, &faults, until)?;
+        let longest = actual_us.as_ref().unwrap_or(&delays_us).iter().flatten().copied().max().unwrap_or(0);
+        let service = self.service.as_ref().map(|s| s.validate(Span(longest))).transpose()?;
 
         Ok(Scenario {
             name: self.name.clone().unwrap_or_else(|| "untitled".into()),
@@ -190,6 +195,7 @@ impl ScenarioFile {
             seed: self.seed.unwrap_or(42),
             until,
             budget,
+            service,
         })
     }
 

@@ -8,6 +8,7 @@
 //! engine's indices inside notes and messages, so the rank table says whom
 //! an index names.
 
+use super::flow::{Answered, Flow};
 use super::{DropReason, What};
 use crate::bully::BullyState;
 use crate::message::Index;
@@ -59,7 +60,34 @@ impl What {
                     Note::Bully { state } => format!("{s}: Bully {}", bully_state(*state)),
                 }
             }
+            What::Service(flow) => flow_text(flow, &row),
         }
+    }
+}
+
+/// A service entry in words.
+fn flow_text(flow: &Flow, row: &dyn Fn(u32) -> String) -> String {
+    match *flow {
+        Flow::Request { client, server, seq, .. } => format!("client c{} sends request {seq} to {}", client + 1, row(server)),
+        Flow::Reply { client, server, seq, answered, .. } => {
+            format!("{} answers request {seq} of client c{}: {}", row(server), client + 1, answered_words(answered))
+        }
+        Flow::Message { from, to, kind, epoch, index, entries, arrive, .. } => {
+            let lost = if arrive.is_none() { " (it never arrived)" } else { "" };
+            let carried = if entries > 0 { format!(", {entries} entries") } else { String::new() };
+            format!("{} sends {} (epoch {epoch}, index {index}{carried}) to {}{lost}", row(from), kind.name(), row(to))
+        }
+        Flow::Applied { server, index } => format!("{} has applied up to index {index}", row(server)),
+    }
+}
+
+fn answered_words(a: Answered) -> &'static str {
+    match a {
+        Answered::Ok => "done",
+        Answered::NotMaster => "not the master",
+        Answered::Unknown => "outcome unknown (the master stepped down)",
+        Answered::Busy => "busy",
+        Answered::Refused => "refused",
     }
 }
 

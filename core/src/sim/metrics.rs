@@ -131,6 +131,9 @@ pub struct Metrics {
     /// cancel): every number above then covers only the time up to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated: Option<super::Truncated>,
+    /// What the clients saw, in a run with a `service`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<super::ServiceMetrics>,
 }
 
 /// Where a run left the group.
@@ -347,6 +350,7 @@ impl Tally {
             max_masters: self.max_masters,
             events: self.events,
             truncated: None,
+            service: None,
         }
     }
 }

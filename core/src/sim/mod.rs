@@ -17,17 +17,32 @@
 //! ```
 
 mod budget;
+#[cfg(feature = "service")]
+mod clients;
 mod describe;
+#[cfg(feature = "service")]
+mod disk;
 mod engine;
+mod flow;
 mod metrics;
 mod network;
 mod queue;
+#[cfg(feature = "service")]
+mod service;
+// Without the feature (the playground's first page), a scenario's service
+// is not run: the election runs exactly as it does with it.
+#[cfg(not(feature = "service"))]
+#[path = "no_service.rs"]
+mod service;
 mod trace;
+mod window;
 
 pub use budget::{detection_ticks, Budget, Limit, Truncated, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_EVENTS};
+pub use flow::{Answered, Flow, FlowKind};
 pub use metrics::{MessageCounts, Metrics, Settled};
 pub use network::Reach;
 pub use trace::{DropReason, Trace, TraceEvent, What};
+pub use window::{ServiceMetrics, Window};
 
 use crate::message::{Envelope, Index, Target};
 use crate::params::Algorithm;
@@ -87,6 +102,9 @@ pub struct Sim<S> {
     phases: Vec<Span>,
     /// Whether anything happened at `now` that has not been sampled yet.
     dirty: bool,
+    /// The replicated service and its clients, when the scenario has a
+    /// `service` (`service.rs`).
+    svc: Option<Box<service::Group>>,
 }
 
 impl<S: Borrow<Scenario>> Sim<S> {
@@ -132,6 +150,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
             .collect();
         let tally = Tally::new(n, scenario.reference(), scenario.crash_at());
         let budget = scenario.budget;
+        let svc = service::Group::start(scenario);
         let mut sim = Sim {
             scenario: holder,
             budget,
@@ -149,7 +168,9 @@ impl<S: Borrow<Scenario>> Sim<S> {
             tally,
             phases,
             dirty: true,
+            svc,
         };
+        sim.svc_start();
         for i in 0..sim.sc().faults.len() {
             sim.seq += 1;
             let at = sim.sc().faults[i].at;
@@ -158,10 +179,12 @@ impl<S: Borrow<Scenario>> Sim<S> {
         // Initial timers are armed in index order.
         for i in 0..n as Index {
             let row = table.row(i);
-            match &sim.engines[row as usize] {
-                Engine::Stagger(s) => sim.tally.set(row, true, s.role(), s.master().map(|m| table.row(m))),
-                Engine::Other(_) => sim.tally.set(row, true, Role::Backup, None),
-            }
+            let (role, master) = match &sim.engines[row as usize] {
+                Engine::Stagger(s) => (s.role(), s.master().map(|m| table.row(m))),
+                Engine::Other(_) => (Role::Backup, None),
+            };
+            sim.tally.set(row, true, role, master);
+            sim.svc_role(row, role, master);
             sim.drain(row);
         }
         sim
@@ -213,13 +236,14 @@ impl<S: Borrow<Scenario>> Sim<S> {
             EventKind::Fault(i) => self.apply_fault(i),
             EventKind::Deliver { id, from, to, packet } => self.deliver(id, from, to, packet),
             EventKind::Timer { row, timer } => self.fire(ev.seq, row, timer),
+            EventKind::Service(ev) => self.svc_event(*ev),
         }
         true
     }
 
     /// The limit the run has reached, if any.
     fn over_budget(&self) -> Option<Limit> {
-        if self.tally.events >= self.budget.max_events {
+        if self.events() >= self.budget.max_events {
             Some(Limit::MaxEvents)
         } else if self.entries() > self.budget.max_entries {
             Some(Limit::MaxEntries)
@@ -248,6 +272,8 @@ impl<S: Borrow<Scenario>> Sim<S> {
         let end = if self.truncated.is_some() { self.now } else { self.sc().until };
         let mut metrics = self.tally.finish(self.scenario.borrow(), end);
         metrics.truncated = self.truncated;
+        let crash = self.sc().crash_at().filter(|t| *t <= end);
+        metrics.service = self.svc.take().map(|g| g.finish(end, crash));
         Run { metrics, trace: self.trace.map(|events| Trace { events }), phases: self.phases }
     }
 
@@ -256,7 +282,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
     /// budget.
     pub fn cancel(mut self) -> Run {
         if self.truncated.is_none() {
-            self.truncated = Some(Truncated { limit: Limit::Cancelled, value: self.tally.events, at_ms: self.now.as_ms() });
+            self.truncated = Some(Truncated { limit: Limit::Cancelled, value: self.events(), at_ms: self.now.as_ms() });
         }
         self.finish()
     }
@@ -275,9 +301,10 @@ impl<S: Borrow<Scenario>> Sim<S> {
         self.now
     }
 
-    /// Events processed so far: the metrics' `events`.
+    /// Events processed so far: the metrics' `events`, plus the service's
+    /// when the scenario has one.
     pub fn events(&self) -> u64 {
-        self.tally.events
+        self.tally.events + self.svc.as_ref().map_or(0, |g| g.events())
     }
 
     /// Election messages sent so far, for callers that stop a storm.
@@ -320,6 +347,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                     self.elected(role);
                     self.tally.set(row, true, role, master);
                     self.record(What::Role { server: row, role, master });
+                    self.svc_role(row, role, master);
                 }
                 Output::Armed { timer, at } => {
                     self.seq += 1;
@@ -363,6 +391,7 @@ impl<S: Borrow<Scenario>> Sim<S> {
                     self.elected(role);
                     self.tally.set(row, true, role, master);
                     self.record(What::Role { server: row, role, master });
+                    self.svc_role(row, role, master);
                 }
                 Out::Armed { timer, at } => {
                     self.seq += 1;
@@ -394,20 +423,8 @@ impl<S: Borrow<Scenario>> Sim<S> {
         self.msg_id += 1;
         self.seq += 1;
         let id = self.msg_id;
-        let (loss, jitter) = (self.sc().loss, self.sc().jitter);
-        let lost = self.rng.unit() < loss;
-        let f = 1.0 - jitter + 2.0 * jitter * self.rng.unit();
-        let sc = self.sc();
-        let base = sc.actual_us.as_ref().unwrap_or(&sc.delays_us)[from as usize][to as usize];
-        let delay = if jitter == 0.0 { base } else { (base as f64 * f).round() as u64 };
-        let reason = if !self.reach.can_send(from, to) {
-            Some(DropReason::Partition)
-        } else if lost {
-            Some(DropReason::Loss)
-        } else {
-            None
-        };
-        let arrive = self.now + hold + Span(delay);
+        let (delay, reason) = flight(self.scenario.borrow(), &self.reach, &mut self.rng, from, to);
+        let arrive = self.now + hold + delay;
         self.record(What::Send { id, from, to, msg, arrive: reason.is_none().then_some(arrive) });
         match reason {
             Some(reason) => self.record(What::Drop { id, from, to, msg, reason }),
@@ -457,9 +474,11 @@ impl<S: Borrow<Scenario>> Sim<S> {
             FaultAction::Crash(r) => {
                 self.feed(*r, Input::Crash);
                 self.tally.set_up(*r, false);
+                self.svc_crash(*r);
             }
             FaultAction::Recover(r) => {
                 self.tally.set(*r, true, crate::server::Role::Backup, None);
+                self.svc_recover(*r);
                 self.feed(*r, Input::Recover);
             }
             FaultAction::Partition(groups) => self.reach.partition(groups),
@@ -496,4 +515,22 @@ impl<S: Borrow<Scenario>> Sim<S> {
             self.feed(me, Input::Functional(table));
         }
     }
+}
+
+/// One copy's flight from `from` to `to`, drawn from `rng` (loss, then
+/// jitter, both always drawn), and why it is dropped at once, if it is.
+fn flight(sc: &Scenario, reach: &Reach, rng: &mut Rng, from: u32, to: u32) -> (Span, Option<DropReason>) {
+    let (loss, jitter) = (sc.loss, sc.jitter);
+    let lost = rng.unit() < loss;
+    let f = 1.0 - jitter + 2.0 * jitter * rng.unit();
+    let base = sc.actual_us.as_ref().unwrap_or(&sc.delays_us)[from as usize][to as usize];
+    let delay = if jitter == 0.0 { base } else { (base as f64 * f).round() as u64 };
+    let reason = if !reach.can_send(from, to) {
+        Some(DropReason::Partition)
+    } else if lost {
+        Some(DropReason::Loss)
+    } else {
+        None
+    };
+    (Span(delay), reason)
 }

@@ -29,6 +29,9 @@ pub enum EventKind {
     Deliver { id: u64, from: u32, to: u32, packet: Packet },
     /// A timer of row `row` comes due; stale if re-armed or cancelled since.
     Timer { row: u32, timer: TimerKind },
+    /// Something of the replicated service (`service.rs`).
+    #[cfg_attr(not(feature = "service"), allow(dead_code))]
+    Service(Box<super::service::Event>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

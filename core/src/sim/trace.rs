@@ -5,6 +5,7 @@
 //! animates it. Its hash is how we prove that a seed replays bit for bit on
 //! every target.
 
+use super::flow::Flow;
 use crate::bully::BullyMsg;
 use crate::message::{Message, MessageKind, Msg};
 use crate::raft::RaftMsg;
@@ -85,6 +86,9 @@ pub enum What {
         server: u32,
         note: Note,
     },
+    /// The replicated service's traffic and progress, in a run with a
+    /// `service` (`flow.rs`).
+    Service(Flow),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -202,6 +206,10 @@ impl Trace {
                         }
                     }
                 }
+                What::Service(flow) => {
+                    h.u8(8);
+                    h.flow(flow);
+                }
             }
         }
         h.finish()
@@ -245,6 +253,7 @@ impl Trace {
                     What::Note { server, note } => json!({
                         "t_ms": t, "type": "note", "server": id(server), "note": note,
                     }),
+                    What::Service(flow) => flow_json(t, flow, &id),
                 }
             })
             .collect();
@@ -254,6 +263,25 @@ impl Trace {
     /// Counts sends by kind, for checks against the metrics.
     pub fn sends_of(&self, kind: MessageKind) -> usize {
         self.events.iter().filter(|e| matches!(&e.what, What::Send { msg, .. } if msg.kind() == kind)).count()
+    }
+}
+
+/// A service entry as `stagger sim --trace` writes it: clients as `c1` …
+fn flow_json(t: f64, flow: &Flow, id: &dyn Fn(&u32) -> String) -> Value {
+    let client = |c: &u32| format!("c{}", c + 1);
+    match flow {
+        Flow::Request { client: c, server, seq, arrive } => json!({
+            "t_ms": t, "type": "request", "client": client(c), "server": id(server), "seq": seq, "arrive_ms": arrive.as_ms(),
+        }),
+        Flow::Reply { client: c, server, seq, answered, arrive } => json!({
+            "t_ms": t, "type": "answer", "client": client(c), "server": id(server), "seq": seq, "answered": answered,
+            "arrive_ms": arrive.as_ms(),
+        }),
+        Flow::Message { id: mid, from, to, kind, epoch, index, entries, arrive } => json!({
+            "t_ms": t, "type": "replicate", "id": mid, "from": id(from), "to": id(to), "kind": kind, "epoch": epoch,
+            "index": index, "entries": entries, "arrive_ms": arrive.map(Time::as_ms),
+        }),
+        Flow::Applied { server, index } => json!({"t_ms": t, "type": "applied", "server": id(server), "index": index}),
     }
 }
 
@@ -302,6 +330,41 @@ impl Fnv {
                 BullyMsg::Coordinator => 22,
                 BullyMsg::Alive => 23,
             }),
+        }
+    }
+    fn flow(&mut self, f: &Flow) {
+        match *f {
+            Flow::Request { client, server, seq, arrive } => {
+                self.u8(0);
+                self.u32(client);
+                self.u32(server);
+                self.u64(seq);
+                self.u64(arrive.0);
+            }
+            Flow::Reply { client, server, seq, answered, arrive } => {
+                self.u8(1);
+                self.u32(client);
+                self.u32(server);
+                self.u64(seq);
+                self.u8(answered as u8);
+                self.u64(arrive.0);
+            }
+            Flow::Message { id, from, to, kind, epoch, index, entries, arrive } => {
+                self.u8(2);
+                self.u64(id);
+                self.u32(from);
+                self.u32(to);
+                self.u8(kind as u8);
+                self.u64(epoch);
+                self.u64(index);
+                self.u32(entries);
+                self.u64(arrive.map_or(u64::MAX, |t| t.0));
+            }
+            Flow::Applied { server, index } => {
+                self.u8(3);
+                self.u32(server);
+                self.u64(index);
+            }
         }
     }
     fn stagger(&mut self, m: &Message) {

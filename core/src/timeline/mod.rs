@@ -26,9 +26,11 @@
 
 mod copies;
 mod playback;
+mod service;
 
 pub use copies::MessageCopy;
 pub use playback::Playback;
+pub use service::{Applied, Hop, ServiceCopy};
 
 use crate::scenario::{AlgorithmName, FaultAction, Scenario};
 use crate::server::{Note, Role};
@@ -122,6 +124,10 @@ pub struct Replay {
     countdowns: Vec<Countdown>,
     /// The message copies, in send order.
     copies: Vec<MessageCopy>,
+    /// The replicated service's messages, in send order, and each
+    /// member's applied index as it rose (in a run with a `service`).
+    service: Vec<ServiceCopy>,
+    applied: Vec<Applied>,
     /// The faults applied, in trace order: when, and their place in the
     /// scenario's `faults`.
     faults: Vec<(Time, usize)>,
@@ -174,6 +180,8 @@ impl Replay {
         let mut master_changes = Vec::new();
         let mut copies: Vec<MessageCopy> = Vec::new();
         let mut copy_of_id: HashMap<u64, usize> = HashMap::new();
+        #[cfg_attr(not(feature = "service"), allow(unused_mut))]
+        let (mut service, mut applied) = (Vec::new(), Vec::new());
 
         fn close(open: &mut Option<(Time, Time)>, row: usize, t: Time, out: &mut Vec<Countdown>) {
             if let Some((start, due)) = open.take() {
@@ -238,6 +246,11 @@ impl Replay {
                         copies[i].drop = Some((t, *reason));
                     }
                 }
+                #[cfg(feature = "service")]
+                What::Service(flow) if flow.within(n as u32) => match *flow {
+                    crate::sim::Flow::Applied { server, index } => applied.push(Applied { t, row: server, index }),
+                    _ => service.extend(ServiceCopy::of(t, flow)),
+                },
                 _ => {}
             }
         }
@@ -245,7 +258,7 @@ impl Replay {
         for (r, o) in open.iter_mut().enumerate() {
             close(o, r, end, &mut countdowns);
         }
-        Replay { states, countdowns, copies, faults, master_changes, end }
+        Replay { states, countdowns, copies, service, applied, faults, master_changes, end }
     }
 
     /// The number of servers.
@@ -285,6 +298,16 @@ impl Replay {
     /// order, dropped ones included.
     pub fn copies(&self) -> &[MessageCopy] {
         &self.copies
+    }
+
+    /// The replicated service's messages, in send order.
+    pub fn service(&self) -> &[ServiceCopy] {
+        &self.service
+    }
+
+    /// Each member's applied index as it rose, in trace order.
+    pub fn applied(&self) -> &[Applied] {
+        &self.applied
     }
 
     /// The faults applied, in trace order, as `scenario` (the one the

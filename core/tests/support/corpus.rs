@@ -7,11 +7,12 @@
 use stagger_core::scenario::{DetectionEntry, FaultActionEntry, FaultEntry, NetworkEntry, PhaseMode, SchemeName, TimerEntry};
 use stagger_core::{gen, ClaimPolicy, Rng, Scenario, ScenarioFile, Sim};
 
-const FILES: [(&str, &str); 4] = [
+const FILES: [(&str, &str); 5] = [
     ("patent-5", include_str!("../../../static/scenarios/patent-5.json")),
     ("lan-5", include_str!("../../../static/scenarios/lan-5.json")),
     ("storm", include_str!("../../../static/scenarios/storm.json")),
     ("partition", include_str!("../../../static/scenarios/partition.json")),
+    ("service-5", include_str!("../../../static/scenarios/service-5.json")),
 ];
 
 /// Scenarios that exercise every random draw: asynchronous phases, jitter,

@@ -1,7 +1,7 @@
 //! `stagger sim FILE [--json] [--trace OUT.json]`.
 
 use super::{load, ms, write, CliError};
-use stagger_core::sim::Settled;
+use stagger_core::sim::{ServiceMetrics, Settled};
 use stagger_core::{Algorithm, MessageKind, Metrics, Scenario, Scheme, Sim};
 use std::path::Path;
 
@@ -108,6 +108,28 @@ pub fn summary(scenario: &Scenario, m: &Metrics) -> String {
         "  split brain {:.3} ms, at most {} master(s) at once; {} events until {}\n",
         m.split_brain_ms, m.max_masters, m.events, scenario.until
     );
+    if let Some(s) = &m.service {
+        out += &service(s);
+    }
+    out
+}
+
+/// What the clients of the replicated service saw, and the failover's
+/// window.
+fn service(s: &ServiceMetrics) -> String {
+    let mut out = format!(
+        "  service: {} client(s); writes {} ok, {} failed, {} unknown; {} retries; latency median {}, slowest {}\n",
+        s.clients,
+        s.writes_ok,
+        s.writes_failed,
+        s.writes_unknown,
+        s.retries,
+        ms(s.latency_median_ms),
+        ms(s.latency_max_ms)
+    );
+    if let Some(text) = s.window_text() {
+        out += &format!("  failover window: {text}\n");
+    }
     out
 }
 

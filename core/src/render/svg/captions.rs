@@ -88,6 +88,20 @@ impl Doc<'_> {
         if let Some(c) = m.crash_at_ms.and_then(ms_to_us) {
             parts.push(("crash at".into(), Time(c).to_string()));
         }
+        #[cfg(feature = "service")]
+        if let Some(svc) = &m.service {
+            let mut writes = format!("{} ok", thousands(svc.writes_ok as usize));
+            for (n, what) in [(svc.writes_failed, "failed"), (svc.writes_unknown, "unknown")] {
+                if n > 0 {
+                    writes += &format!(", {} {what}", thousands(n as usize));
+                }
+            }
+            parts.push(("writes".into(), writes));
+            if let Some(w) = svc.window {
+                let len = w.length_ms.and_then(ms_to_us).map_or("never closed".into(), |t| Span(t).to_string());
+                parts.push(("no write completed for".into(), len));
+            }
+        }
         if let Some(cut) = m.truncated {
             let at = ms_to_us(cut.at_ms).map_or("?".into(), |t| Time(t).to_string());
             parts.push(("partial run, stopped at its budget at".into(), at));

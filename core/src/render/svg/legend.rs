@@ -3,9 +3,13 @@
 
 use super::glyphs::{bracket, cross};
 use super::palette::{fill, ink, is_claim, kind_color, kind_label, CRASH, INK, MUTED, RECOVER};
+#[cfg(feature = "service")]
+use super::service::{hop_label, hop_style};
 use super::text::{esc, num, text_w};
 use super::Doc;
 use crate::message::MessageKind;
+#[cfg(feature = "service")]
+use crate::timeline::Hop;
 use crate::timeline::LaneState;
 use crate::Algorithm;
 use std::fmt::Write;
@@ -22,6 +26,10 @@ pub(super) enum LegendGlyph {
     Timer,
     Crash,
     Recover,
+    #[cfg(feature = "service")]
+    Hop(Hop),
+    #[cfg(feature = "service")]
+    Applied,
 }
 
 impl LegendGlyph {
@@ -30,13 +38,18 @@ impl LegendGlyph {
             LegendGlyph::Arrow(_) | LegendGlyph::Dropped | LegendGlyph::Timer => 26.0,
             LegendGlyph::Band(_) => 18.0,
             LegendGlyph::Crash | LegendGlyph::Recover => 10.0,
+            #[cfg(feature = "service")]
+            LegendGlyph::Applied => 10.0,
+            #[cfg(feature = "service")]
+            LegendGlyph::Hop(_) => 26.0,
         }
     }
 }
 
 impl Doc<'_> {
-    /// The legend's two groups: messages, then what lanes show.
-    fn legend_groups(&self) -> [(&'static str, Vec<(LegendGlyph, &'static str)>); 2] {
+    /// The legend's groups: messages, what lanes show, and the service's
+    /// traffic when the run has one.
+    fn legend_groups(&self) -> Vec<(&'static str, Vec<(LegendGlyph, &'static str)>)> {
         let mut msgs: Vec<(LegendGlyph, &'static str)> =
             self.model.kinds.iter().map(|k| (LegendGlyph::Arrow(*k), kind_label(*k))).collect();
         msgs.push((LegendGlyph::Dropped, "lost / dropped"));
@@ -49,7 +62,17 @@ impl Doc<'_> {
         }
         lanes.push((LegendGlyph::Crash, "crash"));
         lanes.push((LegendGlyph::Recover, "recover"));
-        [("Messages", msgs), ("Lanes", lanes)]
+        #[cfg_attr(not(feature = "service"), allow(unused_mut))]
+        let mut groups = vec![("Messages", msgs), ("Lanes", lanes)];
+        #[cfg(feature = "service")]
+        let hops = self.hops();
+        #[cfg(feature = "service")]
+        if !hops.is_empty() {
+            let mut service: Vec<(LegendGlyph, &'static str)> = hops.into_iter().map(|h| (LegendGlyph::Hop(h), hop_label(h))).collect();
+            service.push((LegendGlyph::Applied, "applied index"));
+            groups.push(("Service", service));
+        }
+        groups
     }
 
     /// Legend items flowed into rows: an optional heading, then
@@ -129,6 +152,30 @@ impl Doc<'_> {
                     }
                     LegendGlyph::Crash => {
                         w!(self.s, "{}", cross(x + gw / 2.0, cy, 4.5, CRASH, 2.2));
+                    }
+                    #[cfg(feature = "service")]
+                    LegendGlyph::Hop(h) => {
+                        let (color, dash) = hop_style(*h);
+                        w!(
+                            self.s,
+                            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1.2\" stroke-dasharray=\"{}\" marker-end=\"url(#st-svc-{})\"/>",
+                            num(*x),
+                            num(cy),
+                            num(x + gw),
+                            num(cy),
+                            color,
+                            if dash.is_empty() { "none" } else { dash },
+                            h.name()
+                        );
+                    }
+                    #[cfg(feature = "service")]
+                    LegendGlyph::Applied => {
+                        w!(
+                            self.s,
+                            "<text x=\"{}\" y=\"{}\" font-size=\"8\" text-anchor=\"middle\" fill=\"#3d3d3d\">12</text>",
+                            num(x + gw / 2.0),
+                            num(cy + 3.0)
+                        );
                     }
                     LegendGlyph::Recover => {
                         w!(

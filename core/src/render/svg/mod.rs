@@ -38,8 +38,14 @@ mod layout;
 mod legend;
 mod model;
 mod palette;
+// The service's flow: only where the simulator runs it (core's `service`
+// feature), so the playground's first page does not download it.
+#[cfg(feature = "service")]
+mod service;
 mod text;
 
+#[cfg(feature = "service")]
+pub use service::MAX_SERVICE_ARROWS;
 pub(crate) use text::msg_text;
 
 use crate::scenario::Scenario;
@@ -104,6 +110,9 @@ pub fn window(scenario: &Scenario, run: &Run, opts: &SvgOptions) -> (Time, Time)
                 Some(v) if v >= c => (v + (v - c) / 4).max(c + p / 4),
                 _ => c + 3 * p,
             };
+            // With a service, on until the clients' writes resumed.
+            let resumed = run.metrics.service.as_ref().and_then(|s| s.window?.first_after_ms).map(us);
+            let to = resumed.map_or(to, |r| to.max(r + p / 4));
             (from, to)
         }
         None => (0, until),
@@ -239,10 +248,12 @@ impl<'a> Doc<'a> {
         let caption_widths: Vec<f64> = caption.iter().map(|(k, v)| text_w(k, 12.0) + 4.0 + text_w(v, 12.0) * 1.1).collect();
         let caption_lines = flow(&caption_widths, max_w, text_w(SEP, 12.0));
         let (arrows, note) = self.pick_arrows();
+        #[cfg(feature = "service")]
+        let (service_arrows, service_note) = self.pick_service();
         let mut notes = Vec::new();
-        if let Some(nt) = note {
-            notes.push(nt);
-        }
+        notes.extend(note);
+        #[cfg(feature = "service")]
+        notes.extend(service_note);
         if !self.has_trace {
             notes.push("This run was simulated without a trace: only the initial roles are drawn.".to_string());
         }
@@ -363,6 +374,11 @@ impl<'a> Doc<'a> {
         }
 
         self.arrows(&arrows, plot_y0);
+        #[cfg(feature = "service")]
+        {
+            self.service_arrows(&service_arrows, plot_y0);
+            self.applied_marks(plot_y0);
+        }
         self.marks(plot_y0);
         self.lane_labels(plot_y0);
 
@@ -430,6 +446,8 @@ impl<'a> Doc<'a> {
                 kind_color(k)
             );
         }
+        #[cfg(feature = "service")]
+        self.service_defs();
         self.s.push_str("</defs>\n");
     }
 }

@@ -30,6 +30,7 @@ mod number;
 mod protocol;
 mod ranking;
 mod servers;
+mod service;
 mod timeline;
 mod timer;
 
@@ -118,6 +119,7 @@ pub fn editor() -> Html {
             </div>
             <protocol::Protocol />
             <faults::Faults />
+            <service::Service />
         </div>
     }
 }

@@ -31,6 +31,7 @@
 pub mod diagram;
 pub mod events;
 mod join;
+mod load;
 mod member;
 mod nameserver;
 pub mod network;
@@ -235,6 +236,7 @@ pub fn live() -> Html {
                     <network::NetworkPanel file={file.clone()} answers={delays.borrow().clone()} members={members.clone()}
                         master={verdict.master().map(|m| AttrValue::from(m.to_string()))} />
                 }
+                <load::Load members={members.clone()} master={verdict.master().map(|m| AttrValue::from(m.to_string()))} />
                 <h3>{"The last eight seconds"}</h3>
                 { match drawn {
                     Some(Ok(svg)) => html! {

@@ -41,7 +41,7 @@ struct Tip {
 }
 
 /// The drawn elements that explain themselves (with a `<title>`) on hover.
-const HOVERABLE: &str = ".msg, .timer, .crash, .recover, .marker";
+const HOVERABLE: &str = ".msg, .timer, .crash, .recover, .marker, .svc, .applied text";
 
 /// The most countdowns listed by the cursor before "+k more".
 const MAX_COUNTDOWNS: usize = 6;
