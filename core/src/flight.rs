@@ -23,7 +23,8 @@
 use crate::message::{Envelope, Msg};
 use crate::ranking::RankTable;
 use crate::server::{Note, Output};
-use crate::sim::{Trace, TraceEvent, What};
+use crate::service::Msg as ServiceMsg;
+use crate::sim::{Flow, FlowKind, Trace, TraceEvent, What};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
@@ -104,6 +105,22 @@ impl Recorder {
         }
     }
 
+    /// Records a replication message of the store this node sent to row
+    /// `to` (docs/protocol.md KS5's vocabulary; KN16).
+    pub fn service_send(&mut self, t: Time, to: u32, msg: &ServiceMsg) {
+        let (kind, index, entries) = Flow::summary(msg);
+        let from = self.row;
+        self.record(t, What::Service(Flow::Message { id: 0, from, to, kind, epoch: msg.epoch(), index, entries, arrive: None }));
+    }
+
+    /// Records the receipt of a replication message from row `from`, for
+    /// [`merge`] to pair with its send.
+    pub fn service_receipt(&mut self, t: Time, from: u32, msg: &ServiceMsg) {
+        let (kind, index, _) = Flow::summary(msg);
+        let to = self.row;
+        self.record(t, What::Service(Flow::Received { from, to, kind, index }));
+    }
+
     /// Everything kept, in time order (role changes first at equal times).
     pub fn recording(&self) -> Recording {
         let mut events: Vec<TraceEvent> = self.roles.iter().chain(self.traffic.iter()).cloned().collect();
@@ -127,9 +144,20 @@ pub fn merge(parts: &[Recording], rows: u32) -> Trace {
     let mut waiting: HashMap<(u32, u32, Msg), VecDeque<usize>> = HashMap::new();
     let mut out: Vec<TraceEvent> = Vec::with_capacity(all.len());
     let mut receipts = Vec::new();
+    // The same for the store's replication messages, by (from, to, kind, index).
+    let mut waiting_flow: HashMap<(u32, u32, FlowKind, u64), VecDeque<usize>> = HashMap::new();
+    let mut flow_receipts = Vec::new();
     let mut next_id = 0u64;
+    let mut next_flow = 0u64;
     for e in all {
         match e.what {
+            What::Service(Flow::Message { from, to, kind, epoch, index, entries, .. }) => {
+                waiting_flow.entry((from, to, kind, index)).or_default().push_back(out.len());
+                let what = What::Service(Flow::Message { id: next_flow, from, to, kind, epoch, index, entries, arrive: None });
+                out.push(TraceEvent { t: e.t, what });
+                next_flow += 1;
+            }
+            What::Service(Flow::Received { from, to, kind, index }) => flow_receipts.push((e.t, (from, to, kind, index))),
             What::Send { from, to, msg, .. } => {
                 waiting.entry((from, to, msg)).or_default().push_back(out.len());
                 out.push(TraceEvent { t: e.t, what: What::Send { id: next_id, from, to, msg, arrive: None } });
@@ -147,6 +175,13 @@ pub fn merge(parts: &[Recording], rows: u32) -> Trace {
             if let What::Send { arrive, .. } = &mut out[i].what {
                 *arrive = Some(t.max(sent));
             }
+        }
+    }
+    for (t, key) in flow_receipts {
+        let Some(i) = waiting_flow.get_mut(&key).and_then(VecDeque::pop_front) else { continue };
+        let sent = out[i].t;
+        if let What::Service(Flow::Message { arrive, .. }) = &mut out[i].what {
+            *arrive = Some(t.max(sent));
         }
     }
     Trace { events: out }
@@ -172,6 +207,36 @@ mod tests {
     }
     fn recv(t: u64, from: u32, to: u32, msg: Message) -> TraceEvent {
         TraceEvent { t: Time(t), what: What::Deliver { id: 0, from, to, msg: msg.into() } }
+    }
+
+    #[test]
+    fn the_stores_messages_pair_with_their_receipts_and_receipts_leave_the_trace() {
+        use crate::service::{Msg as S, Stamp};
+        let fwd = |i: u64| S::Forward { epoch: 2, prev: Stamp { epoch: 2, index: i - 1 }, entries: Vec::new(), commit: 0, round: 1 };
+        let ack = |i: u64| S::Ack { epoch: 2, last: Stamp { epoch: 2, index: i }, round: 1 };
+        let mut master = Recorder::new(0, 100);
+        let mut backup = Recorder::new(1, 100);
+        master.service_send(Time(10), 1, &fwd(5));
+        master.service_send(Time(12), 2, &fwd(5)); // row 2 never gets it
+        backup.service_receipt(Time(14), 0, &fwd(5));
+        backup.service_send(Time(15), 0, &ack(4));
+        master.service_receipt(Time(19), 1, &ack(4));
+        master.record(Time(20), What::Service(Flow::Applied { server: 0, index: 4 }));
+        let t = merge(&[master.recording(), backup.recording()], 3);
+        let got: Vec<(u64, u32, u32, FlowKind, Option<u64>)> = t
+            .events
+            .iter()
+            .filter_map(|e| match e.what {
+                What::Service(Flow::Message { from, to, kind, arrive, .. }) => Some((e.t.0, from, to, kind, arrive.map(|a| a.0))),
+                What::Service(Flow::Received { .. }) => panic!("a receipt left in the trace"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(10, 0, 1, FlowKind::Forward, Some(14)), (12, 0, 2, FlowKind::Forward, None), (15, 1, 0, FlowKind::Ack, Some(19))]
+        );
+        assert!(t.events.iter().any(|e| matches!(e.what, What::Service(Flow::Applied { server: 0, index: 4 }))));
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub const FLIGHT_CAP: usize = 4_000;
 pub struct FlightLog(Arc<Mutex<Recorder>>);
 
 impl FlightLog {
-    fn record(&self, f: impl FnOnce(&mut Recorder)) {
+    pub(crate) fn record(&self, f: impl FnOnce(&mut Recorder)) {
         f(&mut self.0.lock().expect("the flight lock is never poisoned"));
     }
 

@@ -762,6 +762,15 @@ fn the_live_tabs_small_load_pauses_at_a_kill_and_resumes() {
         };
         p.c.find(fantoccini::Locator::Css("[data-testid=live-load-toggle]")).await.unwrap().click().await.unwrap();
         let before = p.until("writes answered through the master", || async { answered().await.filter(|n| *n >= 4) }).await;
+        // The writes' flow is on the live diagram, from the members' flight
+        // recordings: forwards to the backups and their acknowledgements.
+        p.until("the store's forwards and acknowledgements on the live diagram", || async {
+            let count = |css: &'static str| async move { p.c.find_all(fantoccini::Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0) };
+            let forwards = count("[data-testid=live-space-time] path.svc.forward").await;
+            let acks = count("[data-testid=live-space-time] path.svc.ack").await;
+            (forwards > 0 && acks > 0).then_some(())
+        })
+        .await;
         let row = ids.iter().position(|i| *i == master).unwrap();
         g.lock().unwrap().kill9(row);
         let after = p.until("the writes to resume under a new master", || async { answered().await.filter(|n| *n >= before + 4) }).await;

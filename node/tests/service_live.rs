@@ -368,3 +368,46 @@ fn a_group_without_a_name_server_says_it_has_no_service() {
     assert_eq!((status, &answer["error"]), (503, &json!("no_name_server")), "{answer}");
     assert!(answer["reason"].as_str().unwrap().contains("name server"), "{answer}");
 }
+
+/// The store's flow is in the members' flight recordings, so the Live tab
+/// draws it (KN16): the request and its answer at the master, the forward
+/// of each write to every backup and its acknowledgement back, paired
+/// across the recordings, and every member's applied index.
+#[test]
+fn the_flight_recordings_hold_the_stores_flow_and_merge_into_arrows() {
+    use stagger_core::flight::{merge, Recording};
+    use stagger_core::sim::{Answered, Flow, FlowKind, What};
+    let live = Live::start();
+    let m = live.master();
+    for seq in 1..=3 {
+        live.put("flow", seq, "k", &format!("v{seq}"));
+    }
+    let recordings: Vec<Recording> = (0..IDS.len())
+        .map(|r| {
+            let v: Value = live.client.get(format!("http://{}/api/flight", live.addrs[r])).send().unwrap().json().unwrap();
+            serde_json::from_value(v["recording"].clone()).unwrap()
+        })
+        .collect();
+    let trace = merge(&recordings, IDS.len() as u32);
+    let flows: Vec<&Flow> = trace.events.iter().filter_map(|e| if let What::Service(f) = &e.what { Some(f) } else { None }).collect();
+    let m = m as u32;
+    let replies = flows.iter().filter(|f| matches!(f, Flow::Reply { server, answered: Answered::Ok, .. } if *server == m)).count();
+    assert!(replies >= 3, "the master's answers: {flows:?}");
+    assert!(flows.iter().filter(|f| matches!(f, Flow::Request { server, .. } if *server == m)).count() >= 3, "{flows:?}");
+    for b in (0..IDS.len() as u32).filter(|b| *b != m) {
+        let forwards = flows.iter().filter(|f| {
+            matches!(f, Flow::Message { from, to, kind: FlowKind::Forward, entries, arrive: Some(_), .. } if *from == m && *to == b && *entries > 0)
+        });
+        assert!(forwards.count() >= 1, "a forward with entries from the master to row {b}, paired with its receipt: {flows:?}");
+        let acks = flows
+            .iter()
+            .filter(|f| matches!(f, Flow::Message { from, to, kind: FlowKind::Ack, arrive: Some(_), .. } if *from == b && *to == m));
+        assert!(acks.count() >= 1, "row {b}'s acknowledgement back: {flows:?}");
+        assert!(flows.iter().any(|f| matches!(f, Flow::Applied { server, index } if *server == b && *index >= 3)), "{flows:?}");
+    }
+    assert!(flows.iter().all(|f| !matches!(f, Flow::Received { .. })), "receipts are paired and dropped");
+    assert!(
+        !flows.iter().any(|f| matches!(f, Flow::Message { kind: FlowKind::Forward, entries: 0, .. })),
+        "heartbeats stay out of the recording"
+    );
+}

@@ -78,6 +78,7 @@ fn flow_text(flow: &Flow, row: &dyn Fn(u32) -> String) -> String {
             format!("{} sends {} (epoch {epoch}, index {index}{carried}) to {}{lost}", row(from), kind.name(), row(to))
         }
         Flow::Applied { server, index } => format!("{} has applied up to index {index}", row(server)),
+        Flow::Received { from, to, kind, index } => format!("{} receives {} (index {index}) from {}", row(to), kind.name(), row(from)),
     }
 }
 

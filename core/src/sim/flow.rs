@@ -62,6 +62,10 @@ pub enum Flow {
     Message { id: u64, from: u32, to: u32, kind: FlowKind, epoch: u64, index: u64, entries: u32, arrive: Option<Time> },
     /// `server` has applied everything up to `index` (a master: committed).
     Applied { server: u32, index: u64 },
+    /// A live node's receipt of a replication message, in its flight
+    /// recording only: [`crate::flight::merge`] pairs it with its `Message`
+    /// (filling `arrive`) and drops it, so no trace holds one.
+    Received { from: u32, to: u32, kind: FlowKind, index: u64 },
 }
 
 impl Flow {
@@ -83,7 +87,7 @@ impl Flow {
     pub fn within(&self, rows: u32) -> bool {
         match *self {
             Flow::Request { server, .. } | Flow::Reply { server, .. } | Flow::Applied { server, .. } => server < rows,
-            Flow::Message { from, to, .. } => from < rows && to < rows,
+            Flow::Message { from, to, .. } | Flow::Received { from, to, .. } => from < rows && to < rows,
         }
     }
 }

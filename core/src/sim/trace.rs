@@ -282,6 +282,9 @@ fn flow_json(t: f64, flow: &Flow, id: &dyn Fn(&u32) -> String) -> Value {
             "index": index, "entries": entries, "arrive_ms": arrive.map(Time::as_ms),
         }),
         Flow::Applied { server, index } => json!({"t_ms": t, "type": "applied", "server": id(server), "index": index}),
+        Flow::Received { from, to, kind, index } => {
+            json!({"t_ms": t, "type": "received", "from": id(from), "to": id(to), "kind": kind, "index": index})
+        }
     }
 }
 
@@ -363,6 +366,13 @@ impl Fnv {
             Flow::Applied { server, index } => {
                 self.u8(3);
                 self.u32(server);
+                self.u64(index);
+            }
+            Flow::Received { from, to, kind, index } => {
+                self.u8(4);
+                self.u32(from);
+                self.u32(to);
+                self.u8(kind as u8);
                 self.u64(index);
             }
         }

@@ -98,7 +98,7 @@ impl ServiceCopy {
                 };
                 ServiceCopy { arrive, kind: Some(kind), index, entries, ..copy(hop, from, to) }
             }
-            Flow::Applied { .. } => return None,
+            Flow::Applied { .. } | Flow::Received { .. } => return None,
         })
     }
 

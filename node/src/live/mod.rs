@@ -265,6 +265,12 @@ impl Node {
         self.engine.status.borrow().master.clone()
     }
 
+    /// The engine's flight recording (`/api/flight`), which the replica
+    /// also writes to (KN16).
+    pub(crate) fn flight(&self) -> &crate::runtime::FlightLog {
+        &self.engine.flight
+    }
+
     /// Whether this node's mesh holds a connection to member `id` now.
     pub(crate) fn mesh_connected(&self, id: &str) -> bool {
         let Some(row) = self.group.members.iter().position(|m| m.id == id) else { return false };

@@ -37,6 +37,7 @@
 //! master brings it back by state transfer and then adds it back.
 
 mod http;
+mod record;
 pub mod store;
 mod transport;
 
@@ -168,6 +169,7 @@ pub async fn run(node: Arc<Node>, parts: Parts) {
         lease: None,
         leading: None,
         followed: None,
+        notes: record::Notes::default(),
         config: Membership { version: config.0, members: config.1 },
         status,
         me,
@@ -223,6 +225,8 @@ struct Driver {
     /// The last master the election named other than this node: when this
     /// node leads, the one the election judged failed (`Input::Failed`).
     followed: Option<String>,
+    /// What goes into the flight recording (KN16).
+    notes: record::Notes,
     /// The last configuration seen, for `Lead`.
     config: Membership,
     status: watch::Sender<Option<Status>>,
@@ -288,6 +292,9 @@ impl Driver {
     fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Input(input) => {
+                if let Input::Receive { from, msg } = &input {
+                    self.notes.received(&self.node, from, msg);
+                }
                 if let Input::Configured(m) = &input {
                     if m.version < self.config.version {
                         return;
@@ -300,6 +307,7 @@ impl Driver {
                 let conn = self.next_conn;
                 self.next_conn += 1;
                 self.waiting.insert(conn, reply);
+                self.notes.request(&self.node, conn, &request);
                 self.feed(Input::Request { conn, request });
             }
             Cmd::Lease(lease) => self.lease = lease,
@@ -353,6 +361,7 @@ impl Driver {
                         encoded = Some((msg, text));
                     }
                     let (msg, text) = encoded.as_ref().expect("just set");
+                    self.notes.sent(&self.node, &to, msg);
                     transport::send_text(&self.node, &to, msg.kind(), || text.clone());
                 }
                 other => self.held.push_back((0, other)),
@@ -380,8 +389,12 @@ impl Driver {
         while self.held.front().is_some_and(|(seq, _)| *seq <= self.durable) {
             let (_, out) = self.held.pop_front().expect("checked");
             match out {
-                Output::Send { to, msg } => transport::send(&self.node, &to, &msg),
+                Output::Send { to, msg } => {
+                    self.notes.sent(&self.node, &to, &msg);
+                    transport::send(&self.node, &to, &msg);
+                }
                 Output::Reply { conn, result } => {
+                    self.notes.reply(&self.node, conn, &result);
                     if let Some(reply) = self.waiting.remove(&conn) {
                         let _ = reply.send(result);
                     }
@@ -389,8 +402,9 @@ impl Driver {
                 Output::Reconfigure { epoch, expected, members } => {
                     tokio::spawn(reconfigure(self.node.clone(), self.me.clone(), epoch, expected, members));
                 }
-                // Every commit is one: the status shows them, the log would drown.
-                Output::Note(Note::Applied { .. }) => {}
+                // Every commit is one: the status and the flight recording
+                // show them, the log would drown.
+                Output::Note(Note::Applied { index }) => self.notes.applied(&self.node, index),
                 Output::Note(note) => self.node.log(format!("replica: {}", serde_json::to_string(&note).unwrap_or_default())),
                 Output::Persist(_) => unreachable!("persists go to the disk's thread"),
             }
