@@ -765,10 +765,9 @@ fn the_live_tabs_small_load_pauses_at_a_kill_and_resumes() {
         // The writes' flow is on the live diagram, from the members' flight
         // recordings: forwards to the backups and their acknowledgements.
         p.until("the store's forwards and acknowledgements on the live diagram", || async {
-            let count = |css: &'static str| async move { p.c.find_all(fantoccini::Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0) };
-            let forwards = count("[data-testid=live-space-time] path.svc.forward").await;
-            let acks = count("[data-testid=live-space-time] path.svc.ack").await;
-            (forwards > 0 && acks > 0).then_some(())
+            let forwards = p.c.find_all(fantoccini::Locator::Css("[data-testid=live-space-time] path.svc.forward")).await.ok()?;
+            let acks = p.c.find_all(fantoccini::Locator::Css("[data-testid=live-space-time] path.svc.ack")).await.ok()?;
+            (!forwards.is_empty() && !acks.is_empty()).then_some(())
         })
         .await;
         let row = ids.iter().position(|i| *i == master).unwrap();
