@@ -29,9 +29,12 @@ fn put(e: &HistoryEvent) -> (&str, &str, Option<&str>) {
 /// replaced the one before it. A lost acknowledged write breaks the chain
 /// (the next put replaced something older); a write applied twice shows
 /// as a put that replaced its own value.
+/// One acknowledged put of a key: its log index, its value, the value it replaced.
+type Put<'a> = (u64, &'a str, Option<&'a str>);
+
 fn assert_chains(events: &[HistoryEvent]) {
-    let unknown: Vec<&str> = events.iter().filter(|e| e.outcome == Outcome::Unknown).map(|e| put_value(e)).collect();
-    let mut by_key: BTreeMap<&str, Vec<(u64, &str, Option<&str>)>> = BTreeMap::new();
+    let unknown: Vec<&str> = events.iter().filter(|e| e.outcome == Outcome::Unknown).map(put_value).collect();
+    let mut by_key: BTreeMap<&str, Vec<Put>> = BTreeMap::new();
     let mut indices = std::collections::BTreeSet::new();
     for e in events.iter().filter(|e| e.outcome == Outcome::Ok) {
         let (key, value, previous) = put(e);

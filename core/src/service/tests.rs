@@ -493,7 +493,7 @@ mod schedules {
         Lose(usize),
         Tick(u64),
         Lead(usize),
-        StepDown(usize),
+        Resign(usize),
         Restart(usize),
         Reconfigure,
     }
@@ -505,7 +505,7 @@ mod schedules {
             2 => (0..6usize).prop_map(Step::Lose),
             6 => (50..1_200u64).prop_map(Step::Tick),
             2 => (0..3usize).prop_map(Step::Lead),
-            1 => (0..3usize).prop_map(Step::StepDown),
+            1 => (0..3usize).prop_map(Step::Resign),
             1 => (0..3usize).prop_map(Step::Restart),
             6 => Just(Step::Reconfigure),
         ]
@@ -560,7 +560,7 @@ mod schedules {
                         } else {
                             // A lost message is a broken connection, seen by
                             // both ends: what it still carried is lost too.
-                            net.queue.retain(|(f, t, _)| !(*f == from && *t == to) && !(*f == to && *t == from));
+                            net.queue.retain(|(f, t, _)| !(*f == from && *t == to || *f == to && *t == from));
                             net.feed(&from, Input::Disconnected { peer: to.clone() });
                             net.feed(&to, Input::Disconnected { peer: from.clone() });
                             net.feed(&from, Input::Connected { peer: to.clone() });
@@ -582,7 +582,7 @@ mod schedules {
                             net.feed(IDS[i], Input::Lead { epoch, config });
                         }
                     }
-                    Step::StepDown(i) => net.feed(IDS[i], Input::StepDown),
+                    Step::Resign(i) => net.feed(IDS[i], Input::StepDown),
                     Step::Restart(i) => {
                         // Messages in flight to or from it are lost with it.
                         net.queue.retain(|(f, t, _)| f != IDS[i] && t != IDS[i]);

@@ -181,10 +181,13 @@ pub async fn run(node: Arc<Node>, parts: Parts) {
     }
 }
 
+/// Numbered batches of `Persist`s on their way to the disk's thread.
+type DiskQueue = std::sync::mpsc::Sender<(u64, Vec<Durable>)>;
+
 /// The disk's own thread: writes the batches it is given in order, each
 /// run of queued batches in one transaction (group commit), and sends back
 /// the number of the last batch that is durable, or why the disk failed.
-fn writer(disk: DiskStore) -> (std::sync::mpsc::Sender<(u64, Vec<Durable>)>, mpsc::UnboundedReceiver<Result<u64, String>>) {
+fn writer(disk: DiskStore) -> (DiskQueue, mpsc::UnboundedReceiver<Result<u64, String>>) {
     let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<Durable>)>();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
@@ -207,7 +210,7 @@ struct Driver {
     node: Arc<Node>,
     replica: Replica,
     /// Batches of `Persist`s to the disk's thread, numbered from 1.
-    disk: std::sync::mpsc::Sender<(u64, Vec<Durable>)>,
+    disk: DiskQueue,
     /// The number of the last batch given to the disk, and of the last one
     /// durable.
     submitted: u64,
